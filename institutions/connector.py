@@ -1,0 +1,148 @@
+"""The interface every institution is reached through.
+
+``payments`` imports only this module of ``institutions``: it sends typed requests and gets typed
+results back. Every call carries the caller's own idempotent ``reference``; calling again with the
+same reference never acts twice, and ``lookup`` answers what happened under a reference when a
+call's outcome was unknown (timeout, crash).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Decision(enum.StrEnum):
+    APPROVED = "approved"  # funds held (or, for a bank transfer, received)
+    DECLINED = "declined"
+    CHALLENGE = "challenge"  # the holder must be verified (OTP) before a retry with authenticated=True
+    PENDING = "pending"  # bank transfer: waiting for the shopper's transfer
+
+
+@dataclass(frozen=True)
+class MethodDetails:
+    """Payment method data for one authorization. Never persisted or logged as a whole."""
+
+    type: str  # "card" | "wallet" | "bank_transfer"
+    card_number: str = ""
+    exp_month: int = 0
+    exp_year: int = 0
+    cvc: str = field(default="", repr=False)
+    holder_name: str = ""
+    wallet_phone: str = ""
+
+    def __repr__(self) -> str:  # keep PAN and CVC out of tracebacks and logs
+        return f"MethodDetails(type={self.type!r})"
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    reference: str  # our idempotent reference for this call (one per attempt)
+    amount: int  # minor units
+    currency: str  # ISO 4217
+    currency_exponent: int
+    method: MethodDetails
+    livemode: bool = False
+    authenticated: bool = False  # the holder passed the OTP challenge for this payment
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    channel: str  # "sms" | "email"
+    destination: str  # full phone/e-mail, for the outbox; shown masked only
+    masked_destination: str
+
+
+@dataclass(frozen=True)
+class TransferInstructions:
+    bank_name: str
+    account_number: str
+    reference: str
+    amount: int
+    currency: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    decision: Decision
+    institution_reference: str = ""  # the institution's id for the hold / transfer
+    decline_code: str = ""
+    message: str = ""
+    challenge: Challenge | None = None
+    transfer: TransferInstructions | None = None
+    amount: int = 0  # amount held / received
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """Outcome of capture, void and refund."""
+
+    succeeded: bool
+    institution_reference: str = ""
+    amount: int = 0
+    failure_code: str = ""
+    message: str = ""
+
+
+class ConnectorError(Exception):
+    """The institution failed to act; nothing was done (safe to retry)."""
+
+    def __init__(self, code: str = "processing_error", message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+
+
+class ConnectorTimeout(ConnectorError):
+    """No answer in time: the institution may or may not have acted. Use ``lookup``."""
+
+    def __init__(self, message: str = "institution did not answer in time") -> None:
+        super().__init__("timeout", message)
+
+
+class Connector(abc.ABC):
+    code: str = ""  # institution code, e.g. "sandbox_bank"
+    display_name: str = ""
+    methods: tuple[str, ...] = ()
+
+    @abc.abstractmethod
+    def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
+        """Hold the amount (card, wallet) or open a transfer (bank transfer)."""
+
+    @abc.abstractmethod
+    def capture(self, *, reference: str, institution_reference: str, amount: int) -> OperationResult:
+        """Turn (part of) a hold into a debit; the rest of the hold is released."""
+
+    @abc.abstractmethod
+    def void(self, *, reference: str, institution_reference: str) -> OperationResult:
+        """Release a hold (or close a pending transfer) without moving money."""
+
+    @abc.abstractmethod
+    def refund(self, *, reference: str, institution_reference: str, amount: int) -> OperationResult:
+        """Credit the holder back for a captured amount."""
+
+    @abc.abstractmethod
+    def lookup(self, *, reference: str) -> AuthorizationResult | None:
+        """Return the outcome of the authorize call made under ``reference``; None if none arrived."""
+
+
+_REGISTRY: dict[str, type[Connector]] = {}
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    _REGISTRY[cls.code] = cls
+    return cls
+
+
+def get_connector(code: str) -> Connector:
+    """Return the connector for an institution code (sandbox ones register on import)."""
+    from . import sandbox  # noqa: F401  registers the sandbox institutions
+
+    try:
+        return _REGISTRY[code]()
+    except KeyError:
+        raise LookupError(f"no connector for institution {code!r}") from None

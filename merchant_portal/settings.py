@@ -1,0 +1,307 @@
+"""Settings for the merchant payment platform.
+
+The environment is read here and only here. Unset variables fall back to embedded defaults
+(SQLite, a filesystem Celery broker, local-memory cache, keys generated under ``var/``) with a
+warning; ``DJANGO_ENV=production`` refuses to start without them.
+"""
+
+import base64
+import os
+import secrets
+import sys
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "local")
+PRODUCTION = DJANGO_ENV == "production"
+TESTING = "pytest" in sys.modules or os.environ.get("DJANGO_ENV") == "test"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _required_in_production(name: str, fallback) -> str:
+    value = _env(name)
+    if value is not None:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
+    value = fallback()
+    if not TESTING:
+        warnings.warn(f"{name} is not set: using the embedded default", stacklevel=2)
+    return value
+
+
+def _generated_once(filename: str, make) -> str:
+    """Return a secret kept under var/, creating it on first use (local runs only)."""
+    path = VAR_DIR / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _required_in_production(
+    "SECRET_KEY", lambda: _generated_once("secret_key", lambda: secrets.token_urlsafe(50))
+)
+DEBUG = _env("DEBUG", "false" if PRODUCTION else "true").lower() in ("1", "true", "yes")
+ALLOWED_HOSTS = _env("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = [h.strip() for h in ALLOWED_HOSTS.split(",") if h.strip()]
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production")
+
+# "kid:base64key,kid:base64key": the first key encrypts, every key decrypts (rotation).
+FIELD_ENCRYPTION_KEYS = _required_in_production(
+    "FIELD_ENCRYPTION_KEYS",
+    lambda: _generated_once(
+        "field_encryption_keys",
+        lambda: "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    ),
+)
+
+INSTALLED_APPS = [
+    "merchant_portal.apps.MerchantPortalConfig",
+    "merchant_portal.apps.OTPAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
+    "institutions",
+    "ledger",
+    "payments",
+    "settlement",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "merchant_portal.urls"
+WSGI_APPLICATION = "merchant_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+SQLITE_OPTIONS = {
+    # Concurrent requests against `make run` queue on the write lock instead of failing.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+DATABASE_URL = _required_in_production(
+    "DATABASE_URL", lambda: "sqlite:///" + str(VAR_DIR / "db.sqlite3")
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if TESTING else 60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+else:
+    DATABASES["default"].setdefault("OPTIONS", {})
+# Parallel developers and CI jobs can keep their PostgreSQL test databases apart.
+if _env("TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": _env("TEST_DB_NAME")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache (rate limits, idempotency locks) --------------------------------------------------
+REDIS_URL = _required_in_production("REDIS_URL", lambda: "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery ----------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = _required_in_production("CELERY_BROKER_URL", lambda: "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("out", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "out"),
+        "data_folder_out": str(BROKER_DIR / "out"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = _env("CELERY_TASK_ALWAYS_EAGER", "false").lower() == "true"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "expire-stale-orders": {"task": "payments.tasks.orders_expire_task", "schedule": 300.0},
+    "expire-stale-authorizations": {
+        "task": "payments.tasks.authorizations_expire_task",
+        "schedule": 900.0,
+    },
+    "expire-bank-transfers": {"task": "payments.tasks.bank_transfers_expire_task", "schedule": 900.0},
+    "reconcile-unknown-attempts": {
+        "task": "payments.tasks.attempts_reconcile_task",
+        "schedule": 60.0,
+    },
+}
+
+# --- auth, sessions, admin ---------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_AGE = 15 * 60  # idle staff sessions end after 15 minutes
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LOGIN_URL = "admin:login"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLED = _env("AXES_ENABLED", "true").lower() == "true"
+OTP_TOTP_ISSUER = "Merchant Payments"
+
+# --- security headers ---------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _env("SECURE_SSL_REDIRECT", "true").lower() == "true"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- i18n, static ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- REST API ----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Merchant Payments API",
+    "DESCRIPTION": "Orders, payments, captures, refunds, events and webhooks.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- the product's own settings (read at call time through django.conf.settings) ------------
+SITE_URL = _env("SITE_URL", "http://127.0.0.1:8000")
+PAYMENTS_SANDBOX = _env("PAYMENTS_SANDBOX", "true").lower() == "true"
+PAYMENTS_ORDER_TTL = timedelta(hours=24)
+PAYMENTS_AUTHORIZATION_TTL = timedelta(days=7)
+PAYMENTS_BANK_TRANSFER_TTL = timedelta(days=3)
+PAYMENTS_OTP_TTL = timedelta(minutes=5)
+PAYMENTS_OTP_MAX_ATTEMPTS = 3
+PAYMENTS_OTP_MAX_RESENDS = 3
+PAYMENTS_OTP_RESEND_COOLDOWN = 30  # seconds
+PAYMENTS_OTP_THROTTLE_FACTOR = 1  # django-otp back-off between wrong codes: 1 s, 2 s, ...
+PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER = timedelta(seconds=30)
+PAYMENTS_DEFAULT_FEE_BPS = 290
+PAYMENTS_DEFAULT_FEE_FIXED = 30
+PAYMENTS_IDEMPOTENCY_TTL = timedelta(hours=24)
+# http:// and loopback/private webhook receivers: allowed only for local runs and tests.
+WEBHOOKS_ALLOW_PRIVATE_URLS = _env("WEBHOOKS_ALLOW_PRIVATE_URLS", "false" if PRODUCTION else "true").lower() == "true"
+DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
+
+# --- logging: ids and codes only, never card data or secrets ---------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

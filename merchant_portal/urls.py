@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+
+from . import views
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
