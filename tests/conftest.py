@@ -69,3 +69,134 @@ def _fast_settings(settings):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# --- domain fixtures shared by every app's tests ---------------------------------------------
+
+VISA = "4242424242424242"
+MASTERCARD = "5555555555554444"
+AMEX = "378282246310005"
+OTP_CARD = "4000000000003220"
+OTP_ALWAYS_CARD = "4000002760003184"
+DEBIT_100 = "4000056655665556"
+NO_FUNDS = "4000000000009995"
+BLOCKED = "4000000000000002"
+ISSUER_CVC = "4000000000000127"
+ISSUER_EXPIRED = "4000000000000069"
+PROCESSING_ERROR = "4000000000000119"
+LOST = "4000000000009987"
+STOLEN = "4000000000009979"
+WALLET_OK = "+15555550100"
+WALLET_EMPTY = "+15555550101"
+
+
+def card(number: str = VISA, *, cvc: str | None = None, exp_year: int = 2035, exp_month: int = 12):
+    from payments.services import MethodInput
+
+    if cvc is None:
+        cvc = "1234" if number.startswith(("34", "37")) else "123"
+    return MethodInput(
+        type="card",
+        number=number,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        cvc=cvc,
+        holder_name="Ada Lovelace",
+    )
+
+
+def wallet(phone: str = WALLET_OK):
+    from payments.services import MethodInput
+
+    return MethodInput(type="wallet", phone=phone)
+
+
+def bank_transfer():
+    from payments.services import MethodInput
+
+    return MethodInput(type="bank_transfer")
+
+
+@pytest.fixture
+def merchant(db):
+    from tests.factories import MerchantFactory
+
+    return MerchantFactory()
+
+
+@pytest.fixture
+def other_merchant(db):
+    from tests.factories import MerchantFactory
+
+    return MerchantFactory(name="Other Merchant")
+
+
+@pytest.fixture
+def make_order(merchant):
+    from payments.services import order_create
+
+    counter = {"n": 0}
+
+    def make(**kwargs):
+        counter["n"] += 1
+        params = {
+            "merchant": merchant,
+            "amount": 1000,
+            "currency": "USD",
+            "reference": f"order-{counter['n']}",
+        }
+        params.update(kwargs)
+        return order_create(**params)
+
+    return make
+
+
+@pytest.fixture
+def order(make_order):
+    return make_order()
+
+
+@pytest.fixture
+def pay(django_capture_on_commit_callbacks):
+    """Pay an order with a method, running on-commit work (events, tasks) as a commit would."""
+    from payments.services import payment_create
+
+    def do(order, method=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return payment_create(order=order, method=method or card())
+
+    return do
+
+
+@pytest.fixture
+def captured_payment(order, pay):
+    payment = pay(order)
+    assert payment.status == "captured", payment.decline_code
+    return payment
+
+
+@pytest.fixture
+def sandbox_otp_code():
+    """Read the newest code delivered for a payment from the sandbox outbox."""
+    import re
+
+    from payments.models import OutboxMessage
+
+    def read(payment) -> str:
+        message = OutboxMessage.objects.filter(payment=payment).order_by("-id").first()
+        assert message is not None, "no OTP message was delivered"
+        return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+    return read
+
+
+@pytest.fixture
+def assert_invariants(db):
+    """Call at the end of a money test: every invariant of DESIGN section 4 holds."""
+    from merchant_portal.invariants import all_violations
+
+    def check():
+        violations = all_violations()
+        assert violations == [], violations
+
+    return check

@@ -1,0 +1,108 @@
+"""Domain errors: each carries a stable ``code`` and a ``message`` safe to show to a user.
+
+The API maps them once (``payments/api/exceptions.py``), the checkout renders their text, the
+admin shows them with ``message_user``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .validation import FieldError
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    http_status = 400
+    title = "Request could not be completed"
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        self.message = message or self.title
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    http_status = 400
+    title = "Invalid request"
+
+    def __init__(self, errors: Sequence[FieldError], message: str = "") -> None:
+        self.errors = list(errors)
+        first = self.errors[0].message if self.errors else ""
+        super().__init__(message or first or self.title)
+
+
+class NotFound(DomainError):
+    code = "resource_missing"
+    http_status = 404
+    title = "Not found"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_state"
+    http_status = 409
+    title = "Not allowed in the current state"
+
+
+class PaymentInProgress(InvalidTransition):
+    code = "payment_in_progress"
+    title = "This order already has a payment in progress or completed"
+
+
+class OrderNotPayable(InvalidTransition):
+    code = "order_not_payable"
+    title = "This order can no longer be paid"
+
+
+class AmountInvalid(DomainError):
+    code = "amount_invalid"
+    http_status = 400
+    title = "Invalid amount"
+
+
+class RefundAmountInvalid(AmountInvalid):
+    code = "refund_amount_invalid"
+
+    def __init__(self, *, amount: int, refundable: int) -> None:
+        self.amount, self.refundable = amount, refundable
+        super().__init__(
+            f"A refund must be more than 0 and at most the refundable amount ({refundable})."
+        )
+
+
+class OtpError(DomainError):
+    code = "otp_invalid"
+    http_status = 400
+    title = "The verification code was not accepted"
+
+
+class OtpResendNotAllowed(DomainError):
+    code = "otp_resend_not_allowed"
+    http_status = 429
+    title = "A new code cannot be sent yet"
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    http_status = 409
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class IdempotencyMismatch(DomainError):
+    code = "idempotency_key_reused"
+    http_status = 422
+    title = "This Idempotency-Key was used with a different request"
+
+
+class AuthenticationFailed(DomainError):
+    code = "invalid_api_key"
+    http_status = 401
+    title = "Invalid API key"
+
+
+class InstitutionUnavailable(DomainError):
+    code = "processing_error"
+    http_status = 502
+    title = "The institution could not process the request; nothing was charged"

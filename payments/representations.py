@@ -1,0 +1,140 @@
+"""The public JSON shape of each object: the API, events and webhooks all use these."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .models import Event, Order, Payment, Refund
+
+
+def _ts(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def checkout_url(order: Order) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/checkout/{order.checkout_token}/"
+
+
+def next_action_data(payment: Payment) -> dict | None:
+    if payment.status == Payment.Status.REQUIRES_ACTION:
+        challenge = payment.otp_challenges.filter(status="pending").first()
+        if challenge:
+            return {
+                "type": "otp",
+                "channel": challenge.channel,
+                "destination": challenge.masked_destination,
+                "expires_at": _ts(challenge.valid_until),
+                "attempts_remaining": challenge.attempts_remaining,
+                "resends_remaining": challenge.resends_remaining,
+            }
+    if payment.status == Payment.Status.PROCESSING and payment.transfer:
+        return {"type": "bank_transfer_instructions", **payment.transfer}
+    return None
+
+
+def payment_method_data(payment: Payment) -> dict:
+    data: dict = {"type": payment.method_type}
+    if payment.method_type == Payment.Method.CARD:
+        data["card"] = {
+            "brand": payment.card_brand,
+            "last4": payment.card_last4,
+            "exp_month": payment.card_exp_month,
+            "exp_year": payment.card_exp_year,
+        }
+    elif payment.method_type == Payment.Method.WALLET:
+        data["wallet"] = {"phone_last4": payment.wallet_phone[-4:]}
+    return data
+
+
+def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
+    return {
+        "id": payment.public_id,
+        "object": "payment",
+        "livemode": payment.livemode,
+        "status": payment.status,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "amount_authorized": payment.amount_authorized,
+        "amount_captured": payment.amount_captured,
+        "amount_refunded": payment.amount_refunded,
+        "capture_method": payment.capture_method,
+        "order": payment.order.public_id if include_order else None,
+        "institution": payment.institution,
+        "payment_method": payment_method_data(payment),
+        "decline_code": payment.decline_code or None,
+        "decline_message": payment.decline_message or None,
+        "next_action": next_action_data(payment),
+        "created": _ts(payment.created),
+        "authorized_at": _ts(payment.authorized_at),
+        "captured_at": _ts(payment.captured_at),
+        "canceled_at": _ts(payment.canceled_at),
+    }
+
+
+def order_data(order: Order, *, with_payments: bool = True) -> dict:
+    data = {
+        "id": order.public_id,
+        "object": "order",
+        "livemode": order.livemode,
+        "status": order.status,
+        "amount": order.amount,
+        "currency": order.currency,
+        "reference": order.reference,
+        "description": order.description,
+        "customer_email": order.customer_email or None,
+        "return_url": order.return_url or None,
+        "capture_method": order.capture_method,
+        "metadata": order.metadata,
+        "checkout_url": checkout_url(order),
+        "expires_at": _ts(order.expires_at),
+        "paid_at": _ts(order.paid_at),
+        "created": _ts(order.created),
+    }
+    if with_payments:
+        data["payments"] = [
+            payment_data(p, include_order=False) | {"order": order.public_id}
+            for p in order.payments.all().order_by("created", "id")
+        ]
+    return data
+
+
+def refund_data(refund: Refund) -> dict:
+    return {
+        "id": refund.public_id,
+        "object": "refund",
+        "livemode": refund.livemode,
+        "status": refund.status,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "payment": refund.payment.public_id,
+        "order": refund.payment.order.public_id,
+        "reason": refund.reason or None,
+        "failure_code": refund.failure_code or None,
+        "created": _ts(refund.created),
+        "processed_at": _ts(refund.processed_at),
+    }
+
+
+def event_data(event: Event) -> dict:
+    """The event body webhooks send and the events API returns."""
+    return {
+        "id": event.public_id,
+        "object": "event",
+        "type": event.type,
+        "created": _ts(event.created),
+        "livemode": event.livemode,
+        "sequence": event.sequence,
+        "data": {"object": event.data},
+    }
+
+
+def object_data(obj) -> dict:
+    if isinstance(obj, Order):
+        return order_data(obj)
+    if isinstance(obj, Payment):
+        return payment_data(obj)
+    if isinstance(obj, Refund):
+        return refund_data(obj)
+    if hasattr(obj, "api_data"):
+        return obj.api_data()
+    raise TypeError(f"no representation for {type(obj).__name__}")

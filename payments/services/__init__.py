@@ -1,0 +1,51 @@
+"""The payment service provider's core: what the checkout, the REST API and the admin call.
+
+Merchants create orders; shoppers pay them with a card, an e-wallet or a bank transfer; the
+payment is validated, routed to an institution, verified by OTP when the institution asks,
+authorized and captured (automatically or by the merchant), refunded and expired. Every state
+change writes an event, and every money movement a balanced ledger entry, in one transaction.
+"""
+
+from .events import event_record
+from .merchants import api_key_authenticate, api_key_create, api_key_revoke, membership_grant, merchant_create
+from .orders import order_cancel, order_create, orders_expire
+from .otp import otp_challenge_current, otp_resend, otp_verify
+from .payments import (
+    MethodInput,
+    attempts_reconcile,
+    authorization_apply,
+    authorizations_expire,
+    bank_transfer_simulate,
+    bank_transfers_expire,
+    payment_cancel,
+    payment_capture,
+    payment_create,
+)
+from .refunds import refund_create, refund_process, refunds_reserved
+
+__all__ = [
+    "MethodInput",
+    "api_key_authenticate",
+    "api_key_create",
+    "api_key_revoke",
+    "attempts_reconcile",
+    "authorization_apply",
+    "authorizations_expire",
+    "bank_transfer_simulate",
+    "bank_transfers_expire",
+    "event_record",
+    "membership_grant",
+    "merchant_create",
+    "order_cancel",
+    "order_create",
+    "orders_expire",
+    "otp_challenge_current",
+    "otp_resend",
+    "otp_verify",
+    "payment_cancel",
+    "payment_capture",
+    "payment_create",
+    "refund_create",
+    "refund_process",
+    "refunds_reserved",
+]

@@ -1,0 +1,101 @@
+"""Merchants, their staff memberships and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..errors import AuthenticationFailed, ValidationFailed
+from ..models import ApiKey, Merchant, MerchantMembership
+from ..money import CURRENCIES
+from ..validation import FieldError
+
+
+def _hash_key(raw: str) -> str:
+    # API keys carry ~190 random bits, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def merchant_create(
+    *,
+    name: str,
+    country: str = "US",
+    default_currency: str = "USD",
+    settlement_delay_days: int = 2,
+    fee_bps: int | None = None,
+    fee_fixed: int | None = None,
+    is_demo: bool = False,
+) -> Merchant:
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("name", "required", "A merchant needs a name."))
+    if default_currency not in CURRENCIES:
+        errors.append(
+            FieldError("default_currency", "unsupported_currency", "Unsupported currency.")
+        )
+    if not 1 <= settlement_delay_days <= 3:
+        errors.append(
+            FieldError(
+                "settlement_delay_days", "invalid", "Settlement delay is 1 to 3 business days."
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    return Merchant.objects.create(
+        name=name.strip(),
+        country=country.upper(),
+        default_currency=default_currency,
+        settlement_delay_days=settlement_delay_days,
+        fee_bps=settings.PAYMENTS_DEFAULT_FEE_BPS if fee_bps is None else fee_bps,
+        fee_fixed=settings.PAYMENTS_DEFAULT_FEE_FIXED if fee_fixed is None else fee_fixed,
+        is_demo=is_demo,
+    )
+
+
+def membership_grant(*, user, merchant: Merchant, role: str = "viewer") -> MerchantMembership:
+    membership, _ = MerchantMembership.objects.update_or_create(
+        user=user, merchant=merchant, defaults={"role": role}
+    )
+    return membership
+
+
+def api_key_create(*, merchant: Merchant, livemode: bool = False, name: str = "") -> tuple[ApiKey, str]:
+    """Create a key and return it with the raw secret, which is shown once and never stored."""
+    raw = ("sk_live_" if livemode else "sk_test_") + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        merchant=merchant,
+        livemode=livemode,
+        name=name,
+        prefix=raw[:14],
+        key_hash=_hash_key(raw),
+    )
+    return key, raw
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey:
+    if not raw_key.startswith(("sk_test_", "sk_live_")):
+        raise AuthenticationFailed("The API key is malformed.")
+    key = (
+        ApiKey.objects.select_related("merchant")
+        .filter(key_hash=_hash_key(raw_key), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        raise AuthenticationFailed("The API key is invalid or has been revoked.")
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        # Throttled write: one UPDATE a minute per key, not one per request.
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key

@@ -1,0 +1,168 @@
+"""Orders: what a shopper is asked to pay."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import locks
+from ..errors import ValidationFailed
+from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order
+from ..validation import FieldError, validate_amount
+from .events import event_record
+
+logger = logging.getLogger(__name__)
+
+METADATA_MAX_KEYS = 50
+METADATA_MAX_VALUE = 500
+
+
+def _order_errors(
+    *,
+    amount,
+    currency,
+    reference,
+    description,
+    customer_email,
+    return_url,
+    capture_method,
+    metadata,
+) -> list[FieldError]:
+    errors = list(validate_amount(amount=amount, currency=currency))
+    if not isinstance(reference, str) or not reference.strip():
+        errors.append(FieldError("reference", "required", "Give the order a reference."))
+    elif len(reference) > 100:
+        errors.append(FieldError("reference", "too_long", "A reference has at most 100 characters."))
+    if not isinstance(description, str) or len(description) > 500:
+        errors.append(
+            FieldError("description", "too_long", "A description has at most 500 characters.")
+        )
+    if customer_email:
+        try:
+            validate_email(customer_email)
+        except DjangoValidationError:
+            errors.append(FieldError("customer_email", "invalid_email", "Enter a valid e-mail."))
+    if return_url:
+        parts = urlsplit(return_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(return_url) > 2000:
+            errors.append(
+                FieldError("return_url", "invalid_url", "The return URL must be an http(s) URL.")
+            )
+    if capture_method not in Order.CaptureMethod.values:
+        errors.append(
+            FieldError(
+                "capture_method", "invalid_choice", "Capture method is automatic or manual."
+            )
+        )
+    if not isinstance(metadata, dict):
+        errors.append(FieldError("metadata", "invalid", "Metadata is an object of strings."))
+    elif len(metadata) > METADATA_MAX_KEYS or any(
+        not isinstance(k, str) or len(k) > 40 or not isinstance(v, str | int | bool | None)
+        or len(str(v)) > METADATA_MAX_VALUE
+        for k, v in metadata.items()
+    ):
+        errors.append(
+            FieldError(
+                "metadata",
+                "invalid",
+                "Metadata holds at most 50 keys of up to 40 characters, with short scalar values.",
+            )
+        )
+    return errors
+
+
+def order_create(
+    *,
+    merchant: Merchant,
+    amount: int,
+    currency: str,
+    reference: str,
+    livemode: bool = False,
+    description: str = "",
+    customer_email: str = "",
+    return_url: str = "",
+    capture_method: str = Order.CaptureMethod.AUTOMATIC,
+    metadata: dict | None = None,
+) -> Order:
+    """Create a pending order the shopper can pay at its checkout URL until it expires."""
+    metadata = {} if metadata is None else metadata
+    currency = currency.upper() if isinstance(currency, str) else currency
+    errors = _order_errors(
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        description=description,
+        customer_email=customer_email,
+        return_url=return_url,
+        capture_method=capture_method,
+        metadata=metadata,
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                merchant=merchant,
+                livemode=livemode,
+                amount=amount,
+                currency=currency,
+                reference=reference.strip(),
+                description=description,
+                customer_email=customer_email,
+                return_url=return_url,
+                capture_method=capture_method,
+                metadata=metadata,
+                expires_at=timezone.now() + settings.PAYMENTS_ORDER_TTL,
+            )
+            event_record(obj=order, type="order.created")
+    except IntegrityError:
+        if Order.objects.filter(merchant=merchant, reference=reference.strip()).exists():
+            raise ValidationFailed(
+                [FieldError("reference", "duplicate", "An order with this reference exists.")]
+            ) from None
+        raise
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order) -> Order:
+    order = locks.order_lock(order_pk=order.pk)
+    from ..errors import InvalidTransition
+
+    if order.status != Order.Status.PENDING:
+        raise InvalidTransition(f"An order that is {order.status} cannot be canceled.")
+    if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
+        raise InvalidTransition("Cancel the order's payment in progress first.")
+    order.cancel()
+    order.save(update_fields=["status", "updated"])
+    event_record(obj=order, type="order.canceled")
+    return order
+
+
+def orders_expire(*, now=None) -> int:
+    """Expire pending orders past their deadline with no payment in flight; return how many."""
+    now = now or timezone.now()
+    candidates = Order.objects.filter(status=Order.Status.PENDING, expires_at__lt=now).values_list(
+        "pk", flat=True
+    )
+    count = 0
+    for pk in list(candidates[:1000]):
+        with transaction.atomic():
+            order = locks.order_lock(order_pk=pk)
+            if order.status != Order.Status.PENDING or order.expires_at >= now:
+                continue  # paid or handled meanwhile: running twice changes nothing
+            if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
+                continue
+            order.expire()
+            order.save(update_fields=["status", "updated"])
+            event_record(obj=order, type="order.expired")
+            count += 1
+    if count:
+        logger.info("expired %s orders", count)
+    return count

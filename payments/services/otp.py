@@ -1,0 +1,184 @@
+"""The OTP challenge: a 6-digit code sent to the holder when the institution asks for it.
+
+Codes come from django-otp's ``random_number_token`` and are kept only as an HMAC; they are valid
+for ``PAYMENTS_OTP_TTL``, single use, compared in constant time; django-otp's throttling and
+cooldown mixins space out wrong tries and resends. After ``PAYMENTS_OTP_MAX_ATTEMPTS`` wrong codes
+the payment is declined ``authentication_failed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django_otp.util import random_number_token
+
+from institutions.connector import Challenge
+
+from .. import locks
+from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed
+from ..models import OtpChallenge, OutboxMessage, Payment, PaymentAttempt
+from ..money import format_amount
+from .events import event_record
+
+logger = logging.getLogger(__name__)
+
+
+def _hash(challenge: OtpChallenge, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"otp:{challenge.payment_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _send_code(*, challenge: OtpChallenge, payment: Payment) -> None:
+    code = random_number_token(length=6)
+    challenge.token_hash = _hash(challenge, code)
+    challenge.valid_until = timezone.now() + settings.PAYMENTS_OTP_TTL
+    challenge.cooldown_set(commit=False)
+    challenge.save()
+    minutes = int(settings.PAYMENTS_OTP_TTL.total_seconds() // 60)
+    body = (
+        f"{code} is your code to approve {format_amount(payment.amount, payment.currency)} "
+        f"to {payment.merchant.name}. It expires in {minutes} minutes. Never share it."
+    )
+    OutboxMessage.objects.create(
+        payment=payment,
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        channel=challenge.channel,
+        to=challenge.destination,
+        # Live codes go to the SMS gateway only; the sandbox inbox keeps them to be read.
+        body=body if not payment.livemode else body.replace(code, "******"),
+    )
+
+
+def otp_challenge_start(*, payment: Payment, challenge: Challenge | None) -> OtpChallenge:
+    """Open a challenge for a payment entering ``requires_action`` (caller holds the lock)."""
+    payment.otp_challenges.filter(status=OtpChallenge.Status.PENDING).update(
+        status=OtpChallenge.Status.EXPIRED
+    )
+    destination = challenge.destination if challenge else ""
+    masked = challenge.masked_destination if challenge else "your phone"
+    otp = OtpChallenge(
+        payment=payment,
+        channel=challenge.channel if challenge else "sms",
+        destination=destination,
+        masked_destination=masked,
+        valid_until=timezone.now() + settings.PAYMENTS_OTP_TTL,
+    )
+    otp.save()
+    _send_code(challenge=otp, payment=payment)
+    return otp
+
+
+@dataclass(frozen=True)
+class OtpOutcome:
+    payment: Payment
+    verified: bool
+    attempts_remaining: int
+
+
+def otp_verify(*, payment_pk: int, code: str) -> Payment:
+    """Check a code; on success resume the authorization and return the payment's new state.
+
+    A wrong code raises ``OtpError`` (with ``attempts_remaining``) after the failure is saved;
+    the last allowed wrong code declines the payment, which is returned, not raised.
+    """
+    from .payments import _authorization_send, method_details_for_retry
+
+    code = (code or "").strip().replace(" ", "")
+    with transaction.atomic():
+        _, payment = locks.payment_with_order(payment_pk=payment_pk)
+        if payment.status != Payment.Status.REQUIRES_ACTION:
+            raise InvalidTransition("This payment is not waiting for a verification code.")
+        challenge = (
+            payment.otp_challenges.select_for_update()
+            .filter(status=OtpChallenge.Status.PENDING)
+            .first()
+        )
+        if challenge is None:
+            raise InvalidTransition("There is no code to verify; request a new one.")
+        allowed, info = challenge.verify_is_allowed()
+        if not allowed:
+            wait = max(1, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
+            raise OtpError(f"Too many tries in a row; wait {wait} seconds.", code="otp_throttled")
+        expired = challenge.valid_until <= timezone.now()
+        good = (
+            not expired
+            and code.isdigit()
+            and len(code) == 6
+            and constant_time_compare(_hash(challenge, code), challenge.token_hash)
+        )
+        if good:
+            challenge.status = OtpChallenge.Status.VERIFIED
+            challenge.token_hash = ""  # single use
+            challenge.verified_at = timezone.now()
+            challenge.throttle_reset(commit=False)
+            challenge.save()
+            payment.resume()
+            payment.save()
+            attempt = PaymentAttempt.objects.create(
+                payment=payment,
+                method_type=payment.method_type,
+                masked_details=payment.attempts.last().masked_details if payment.attempts.exists() else "",
+                institution=payment.institution,
+                authenticated=True,
+            )
+            event_record(obj=payment, type="payment.processing")
+        elif expired:
+            outcome = OtpOutcome(payment, False, challenge.attempts_remaining)
+        else:
+            challenge.throttle_increment(commit=False)
+            if challenge.attempts_remaining == 0:
+                challenge.status = OtpChallenge.Status.FAILED
+                challenge.save()
+                payment.decline_code = "authentication_failed"
+                payment.decline_message = "The verification code was entered wrong too many times."
+                payment.decline()
+                payment.save()
+                event_record(obj=payment, type="payment.declined")
+                return payment
+            challenge.save()
+            outcome = OtpOutcome(payment, False, challenge.attempts_remaining)
+    if good:
+        details = method_details_for_retry(payment=payment)
+        return _authorization_send(payment=payment, attempt=attempt, details=details)
+    if expired:
+        raise OtpError("This code has expired; request a new one.", code="otp_expired")
+    err = OtpError(
+        f"That code is not right. {outcome.attempts_remaining} "
+        f"{'try' if outcome.attempts_remaining == 1 else 'tries'} left."
+    )
+    err.attempts_remaining = outcome.attempts_remaining
+    raise err
+
+
+@transaction.atomic
+def otp_resend(*, payment_pk: int) -> OtpChallenge:
+    """Send a fresh code (the previous one stops working); limited in count and frequency."""
+    _, payment = locks.payment_with_order(payment_pk=payment_pk)
+    if payment.status != Payment.Status.REQUIRES_ACTION:
+        raise InvalidTransition("This payment is not waiting for a verification code.")
+    challenge = (
+        payment.otp_challenges.select_for_update().filter(status=OtpChallenge.Status.PENDING).first()
+    )
+    if challenge is None:
+        raise InvalidTransition("There is no verification in progress.")
+    if challenge.resend_count >= settings.PAYMENTS_OTP_MAX_RESENDS:
+        raise OtpResendNotAllowed("No more codes can be sent for this payment.")
+    allowed, info = challenge.generate_is_allowed()
+    if not allowed:
+        wait = max(1, int((info["next_generation_at"] - timezone.now()).total_seconds()) + 1)
+        raise OtpResendNotAllowed(f"Wait {wait} seconds before asking for a new code.")
+    challenge.resend_count += 1
+    _send_code(challenge=challenge, payment=payment)
+    return challenge
+
+
+def otp_challenge_current(*, payment: Payment) -> OtpChallenge | None:
+    return payment.otp_challenges.filter(status=OtpChallenge.Status.PENDING).first()

@@ -1,0 +1,110 @@
+"""Refunds: reserved under the payment lock, sent to the institution by a Celery task."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from institutions.connector import ConnectorError
+
+from .. import locks
+from ..errors import InvalidTransition, NotFound, RefundAmountInvalid
+from ..models import Merchant, Payment, Refund
+from ..routing import connector_for
+from .events import event_record
+from .ledger_entries import ledger_refund
+
+logger = logging.getLogger(__name__)
+
+
+def refunds_reserved(*, payment: Payment) -> int:
+    """Return the amount of pending and succeeded refunds of a payment."""
+    total = payment.refunds.filter(
+        status__in=[Refund.Status.PENDING, Refund.Status.SUCCEEDED]
+    ).aggregate(s=Sum("amount"))["s"]
+    return total or 0
+
+
+@transaction.atomic
+def refund_create(
+    *,
+    merchant: Merchant | None,
+    payment_id: str,
+    amount: int | None = None,
+    reason: str = "",
+    created_by=None,
+    livemode: bool | None = None,
+) -> Refund:
+    """Reserve a refund of a captured payment; the institution is asked on commit.
+
+    ``merchant=None`` is for platform staff, who may refund any merchant's payment.
+    """
+    from ..tasks import refund_process_task
+    from .payments import _locked
+
+    payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
+    if payment.status not in Payment.CAPTURED_STATES:
+        raise InvalidTransition(f"Only a captured payment can be refunded; this one is {payment.status}.")
+    refundable = payment.amount_captured - refunds_reserved(payment=payment)
+    amount = refundable if amount is None else amount
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
+        # Checked under the row lock: two concurrent refunds cannot both pass.
+        raise RefundAmountInvalid(amount=amount, refundable=refundable)
+    refund = Refund.objects.create(
+        payment=payment,
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        amount=amount,
+        currency=payment.currency,
+        reason=(reason or "")[:500],
+        created_by=created_by,
+    )
+    event_record(obj=refund, type="refund.created")
+    transaction.on_commit(lambda: refund_process_task.delay(refund.pk))
+    return refund
+
+
+@transaction.atomic
+def refund_process(*, refund_pk: int) -> Refund:
+    """Ask the institution to pay a pending refund back; safe to run twice or concurrently."""
+    payment_pk = Refund.objects.filter(pk=refund_pk).values_list("payment_id", flat=True).first()
+    if payment_pk is None:
+        raise NotFound("No such refund.")
+    order, payment = locks.payment_with_order(payment_pk=payment_pk)
+    refund = locks.refund_lock(refund_pk=refund_pk)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    try:
+        result = connector_for(payment.institution).refund(
+            reference=refund.public_id,
+            institution_reference=payment.institution_reference,
+            amount=refund.amount,
+        )
+        succeeded, failure = result.succeeded, result.failure_code or "refund_failed"
+        refund.institution_reference = result.institution_reference
+    except ConnectorError as err:
+        succeeded, failure = False, err.code
+    refund.processed_at = timezone.now()
+    if not succeeded:
+        refund.failure_code = failure
+        refund.fail()
+        refund.save()
+        event_record(obj=refund, type="refund.failed")
+        return refund
+    refund.succeed()
+    refund.save()
+    payment.amount_refunded += refund.amount
+    full = payment.amount_refunded == payment.amount_captured
+    payment.refund_fully() if full else payment.refund_partially()
+    payment.save()
+    full_order = full and order.amount == payment.amount_captured
+    order.refund_fully() if full_order else order.refund_partially()
+    order.save(update_fields=["status", "updated"])
+    ledger_refund(refund=refund)
+    event_record(obj=refund, type="refund.succeeded")
+    event_record(obj=payment, type="payment.refunded" if full else "payment.partially_refunded")
+    event_record(obj=order, type="order.refunded" if full_order else "order.partially_refunded")
+    return refund

@@ -1,0 +1,38 @@
+"""Celery tasks: each takes ids, fetches, and calls one service; each is safe to run twice."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="payments.tasks.refund_process_task", acks_late=True)
+def refund_process_task(refund_pk: int) -> str:
+    return services.refund_process(refund_pk=refund_pk).status
+
+
+@shared_task(name="payments.tasks.orders_expire_task")
+def orders_expire_task() -> int:
+    return services.orders_expire()
+
+
+@shared_task(name="payments.tasks.authorizations_expire_task")
+def authorizations_expire_task() -> int:
+    return services.authorizations_expire()
+
+
+@shared_task(name="payments.tasks.bank_transfers_expire_task")
+def bank_transfers_expire_task() -> int:
+    return services.bank_transfers_expire()
+
+
+@shared_task(name="payments.tasks.attempts_reconcile_task")
+def attempts_reconcile_task() -> int:
+    return services.attempts_reconcile()
+
+
+@shared_task(name="payments.tasks.event_dispatch_task")
+def event_dispatch_task(event_pk: int) -> int:
+    """Fan an event out to the merchant's webhook endpoints; return deliveries created."""
+    from .webhooks import deliveries_create_for_event
+
+    return len(deliveries_create_for_event(event_pk=event_pk))
