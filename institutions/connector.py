@@ -17,7 +17,8 @@ from datetime import datetime
 class Decision(enum.StrEnum):
     APPROVED = "approved"  # funds held (or, for a bank transfer, received)
     DECLINED = "declined"
-    CHALLENGE = "challenge"  # the holder must be verified (OTP) before a retry with authenticated=True
+    # The holder must be verified (OTP) before a retry with authenticated=True.
+    CHALLENGE = "challenge"
     PENDING = "pending"  # bank transfer: waiting for the shopper's transfer
 
 
@@ -114,7 +115,9 @@ class Connector(abc.ABC):
         """Hold the amount (card, wallet) or open a transfer (bank transfer)."""
 
     @abc.abstractmethod
-    def capture(self, *, reference: str, institution_reference: str, amount: int) -> OperationResult:
+    def capture(
+        self, *, reference: str, institution_reference: str, amount: int
+    ) -> OperationResult:
         """Turn (part of) a hold into a debit; the rest of the hold is released."""
 
     @abc.abstractmethod

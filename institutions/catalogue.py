@@ -1,0 +1,130 @@
+"""The published sandbox test accounts: cards by PAN and wallets by phone number.
+
+Plain data, no models: the seed migration and ``services.sandbox_accounts_seed`` read it. The
+PANs here are public test numbers; the database keeps only their fingerprint and last four.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LARGE_FUNDS = 1_000_000_000  # major units per currency: "large limit" accounts never run dry
+WALLET_FUNDS = 1_000_000
+DEBIT_FUNDS = 100
+CARD_HOLDER_PHONE = "+15555550123"
+
+
+@dataclass(frozen=True)
+class SeedAccount:
+    institution: str
+    kind: str  # "card" | "wallet"
+    label: str
+    pan: str = ""
+    phone: str = CARD_HOLDER_PHONE
+    brand: str = ""
+    card_type: str = "credit"
+    funds_major: int = LARGE_FUNDS
+    status: str = "active"
+    verification: str = "never"
+    behaviour: str = "none"
+
+
+VISA, MC, AMEX, OTHER = (
+    "sandbox_issuer_visa",
+    "sandbox_issuer_mc",
+    "sandbox_issuer_amex",
+    "sandbox_issuer_other",
+)
+WALLET = "sandbox_wallet"
+
+SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
+    SeedAccount(VISA, "card", "Visa credit, approved", pan="4242424242424242", brand="visa"),
+    SeedAccount(
+        MC, "card", "Mastercard credit, approved", pan="5555555555554444", brand="mastercard"
+    ),
+    SeedAccount(
+        MC, "card", "Mastercard 2-series, approved", pan="2223003122003222", brand="mastercard"
+    ),
+    SeedAccount(AMEX, "card", "Amex, approved", pan="378282246310005", brand="amex"),
+    SeedAccount(OTHER, "card", "Discover, approved", pan="6011111111111117", brand="discover"),
+    SeedAccount(OTHER, "card", "JCB, approved", pan="3566002020360505", brand="jcb"),
+    SeedAccount(OTHER, "card", "UnionPay, approved", pan="6200000000000005", brand="unionpay"),
+    SeedAccount(OTHER, "card", "Diners, approved", pan="3056930009020004", brand="diners"),
+    SeedAccount(
+        VISA,
+        "card",
+        "OTP on first payment",
+        pan="4000000000003220",
+        brand="visa",
+        verification="first_payment",
+    ),
+    SeedAccount(
+        VISA,
+        "card",
+        "OTP on every payment",
+        pan="4000002760003184",
+        brand="visa",
+        verification="every_payment",
+    ),
+    SeedAccount(
+        VISA,
+        "card",
+        "Debit, 100.00 per currency",
+        pan="4000056655665556",
+        brand="visa",
+        card_type="debit",
+        funds_major=DEBIT_FUNDS,
+    ),
+    SeedAccount(
+        VISA,
+        "card",
+        "Debit, balance 0",
+        pan="4000000000009995",
+        brand="visa",
+        card_type="debit",
+        funds_major=0,
+    ),
+    SeedAccount(VISA, "card", "Blocked", pan="4000000000000002", brand="visa", status="blocked"),
+    SeedAccount(
+        VISA, "card", "CVC mismatch", pan="4000000000000127", brand="visa", behaviour="cvc_mismatch"
+    ),
+    SeedAccount(VISA, "card", "Expired", pan="4000000000000069", brand="visa", status="expired"),
+    SeedAccount(
+        VISA,
+        "card",
+        "Processing error",
+        pan="4000000000000119",
+        brand="visa",
+        behaviour="processing_error",
+    ),
+    SeedAccount(VISA, "card", "Lost", pan="4000000000009987", brand="visa", status="lost"),
+    SeedAccount(VISA, "card", "Stolen", pan="4000000000009979", brand="visa", status="stolen"),
+    SeedAccount(
+        WALLET,
+        "wallet",
+        "Wallet, funded",
+        phone="+15555550100",
+        card_type="",
+        funds_major=WALLET_FUNDS,
+        verification="every_payment",
+    ),
+    SeedAccount(
+        WALLET,
+        "wallet",
+        "Wallet, balance 0",
+        phone="+15555550101",
+        card_type="",
+        funds_major=0,
+        verification="every_payment",
+    ),
+    SeedAccount(
+        WALLET,
+        "wallet",
+        "Wallet, blocked",
+        phone="+15555550102",
+        card_type="",
+        funds_major=WALLET_FUNDS,
+        status="blocked",
+        verification="every_payment",
+    ),
+)

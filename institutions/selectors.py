@@ -1,0 +1,62 @@
+"""Read-side queries of the sandbox institutions."""
+
+from __future__ import annotations
+
+from django.db.models import Sum
+
+from .cards import card_fingerprint, normalize_phone
+from .models import (
+    SandboxAccount,
+    SandboxAuthorization,
+    SandboxBalance,
+    SandboxHold,
+    SandboxMovement,
+)
+
+
+def account_get_for_card(*, institution: str, card_number: str) -> SandboxAccount | None:
+    """Return the card account of ``institution`` with this PAN's fingerprint, or None."""
+    if not card_number:
+        return None
+    return SandboxAccount.objects.filter(
+        institution=institution,
+        kind=SandboxAccount.Kind.CARD,
+        fingerprint=card_fingerprint(card_number),
+    ).first()
+
+
+def account_get_for_wallet(*, institution: str, phone: str) -> SandboxAccount | None:
+    """Return the wallet account of ``institution`` registered to ``phone``, or None."""
+    phone = normalize_phone(phone)
+    if not phone:
+        return None
+    return SandboxAccount.objects.filter(
+        institution=institution, kind=SandboxAccount.Kind.WALLET, phone=phone
+    ).first()
+
+
+def _sum(queryset) -> int:
+    return queryset.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def account_available_amount(*, balance: SandboxBalance) -> int:
+    """Return opening funds − active holds − captured debits + refunds credited, in one currency."""
+    account_id, currency = balance.account_id, balance.currency
+    held = _sum(
+        SandboxHold.objects.filter(
+            account_id=account_id, currency=currency, status=SandboxHold.Status.ACTIVE
+        )
+    )
+    movements = SandboxMovement.objects.filter(account_id=account_id, currency=currency)
+    debited = _sum(movements.filter(kind=SandboxMovement.Kind.DEBIT))
+    refunded = _sum(movements.filter(kind=SandboxMovement.Kind.REFUND))
+    return balance.opening_amount - held - debited + refunded
+
+
+def authorization_get(*, reference: str) -> SandboxAuthorization | None:
+    """Return the record of the authorize call made under ``reference``, or None."""
+    return (
+        SandboxAuthorization.objects.select_related("hold", "transfer")
+        .filter(reference=reference)
+        .first()
+    )
