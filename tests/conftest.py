@@ -200,3 +200,74 @@ def assert_invariants(db):
         assert violations == [], violations
 
     return check
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real Celery worker process consuming the configured broker against the test database.
+
+    Tests using it run in the PostgreSQL + Redis tier (mark them ``postgres`` and ``redis``) and
+    see only committed data, hence ``transactional_db``. Tasks are sent for real, not eagerly.
+    """
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from merchant_portal.celery import app
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    if db.get("PASSWORD"):
+        url = url.replace("@", f":{db['PASSWORD']}@", 1)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_ENV": "local",
+    }
+    env.pop("TEST_DB_NAME", None)
+    app.conf.task_always_eager = False
+    app.connection_for_write().connect()  # fail fast if the broker is unreachable
+    app.control.purge()
+    log = Path(os.environ.get("TEST_OUTPUT_DIR", "test-output")) / "celery-worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "merchant_portal", "worker", "-l", "info",
+             "--concurrency", "2", "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if app.control.inspect(timeout=0.5).ping():
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early; see {log}")
+        else:
+            raise RuntimeError(f"Celery worker did not start; see {log}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.task_always_eager = True
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
+    """Poll until ``predicate()`` is truthy (for work done by another process); return it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
