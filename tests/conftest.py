@@ -61,6 +61,22 @@ def _eager_celery(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sandbox_seeded(request):
+    """Restore the sandbox institutions' seed rows after a transactional test flushed them."""
+    names = set(request.fixturenames)
+    if not names & {"db", "transactional_db", "live_server"} and not request.node.get_closest_marker(
+        "django_db"
+    ):
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    from institutions.models import SandboxAccount
+    from institutions.services import sandbox_accounts_seed
+
+    if not SandboxAccount.objects.exists():
+        sandbox_accounts_seed()
+
+
+@pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PAYMENTS_OTP_THROTTLE_FACTOR = 0
