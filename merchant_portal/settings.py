@@ -266,6 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "payments.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant Payments API",
@@ -292,6 +293,8 @@ PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER = timedelta(seconds=30)
 PAYMENTS_DEFAULT_FEE_BPS = 290
 PAYMENTS_DEFAULT_FEE_FIXED = 30
 PAYMENTS_IDEMPOTENCY_TTL = timedelta(hours=24)
+PAYMENTS_IDEMPOTENCY_LOCK_TIMEOUT = 120  # seconds before an unfinished idempotent request is abandoned
+PAYMENTS_API_THROTTLE_RATE = _env("PAYMENTS_API_THROTTLE_RATE", "100/s")  # per API key
 # http:// and loopback/private webhook receivers: allowed only for local runs and tests.
 WEBHOOKS_ALLOW_PRIVATE_URLS = _env("WEBHOOKS_ALLOW_PRIVATE_URLS", "false" if PRODUCTION else "true").lower() == "true"
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"

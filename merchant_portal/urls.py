@@ -13,4 +13,5 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("payments.api.urls")),
 ]

@@ -1,0 +1,151 @@
+"""What every merchant API view builds on.
+
+``MerchantAPIView``: API-key authentication (``request.auth`` is the ``ApiKey``, so
+``request.auth.merchant`` and ``request.auth.livemode``), a permission requiring a key, a per-key
+throttle, JSON in and out, ``Idempotency-Key`` on every ``post`` (set ``idempotent_post = False``
+to opt out), and error responses documented in the OpenAPI schema. Errors are rendered by
+``payments.api.exceptions.exception_handler`` (settings ``EXCEPTION_HANDLER``).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from .auth import ApiKeyAuthentication, HasApiKey
+from .exceptions import PROBLEM_CONTENT_TYPE, exception_handler, problem, problem_response
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import idempotent
+from .pagination import NewestFirstCursorPagination
+from .throttling import ApiKeyRateThrottle
+
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "ApiKeyAuthentication",
+    "ApiKeyRateThrottle",
+    "HasApiKey",
+    "MerchantAPIView",
+    "MerchantAutoSchema",
+    "NewestFirstCursorPagination",
+    "exception_handler",
+    "idempotent",
+    "problem",
+    "problem_response",
+]
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Stable machine-readable error code."},
+        "errors": {
+            "type": "array",
+            "description": "Field errors of invalid input.",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string", "nullable": True, "example": "amount"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "attempts_remaining": {"type": "integer"},
+    },
+}
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid input (field errors in `errors`) or malformed JSON.",
+    "401": "Missing, invalid or revoked API key.",
+    "404": "No such object for this API key's merchant and mode.",
+    "405": "Method not allowed.",
+    "406": "Only JSON responses can be produced.",
+    "409": "Not allowed in the object's current state, or the Idempotency-Key is in use.",
+    "415": "The body must be JSON.",
+    "422": "The Idempotency-Key was used with a different request.",
+    "429": "Too many requests for this API key.",
+    "500": "Unexpected error.",
+    "502": "The institution could not process the request; nothing was charged.",
+}
+_READ_ERRORS = ("400", "401", "404", "405", "406", "429", "500")
+_WRITE_ERRORS = (*_READ_ERRORS, "409", "415", "422", "502")
+
+
+class MerchantAutoSchema(AutoSchema):
+    """Document the Idempotency-Key header and the problem responses of every operation."""
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    IDEMPOTENCY_HEADER,
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="Replays the first response for 24 hours (1-255 characters).",
+                )
+            )
+        return params
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        ref = {"$ref": "#/components/schemas/Problem"}
+        registry.register_on_missing(
+            ResolvedComponent(
+                name="Problem",
+                type=ResolvedComponent.SCHEMA,
+                object="Problem",
+                schema=PROBLEM_SCHEMA,
+            )
+        )
+        codes = (
+            _WRITE_ERRORS if method.upper() in ("POST", "PUT", "PATCH", "DELETE") else _READ_ERRORS
+        )
+        for code in codes:
+            operation["responses"].setdefault(
+                code,
+                {
+                    "description": _ERROR_DESCRIPTIONS[code],
+                    "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}},
+                },
+            )
+        return operation
+
+
+class MerchantAPIView(APIView):
+    """Base of every merchant API view; see the module docstring."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+    throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    schema = MerchantAutoSchema()
+    idempotent_post = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.idempotent_post and "post" in cls.__dict__:
+            cls.post = idempotent(cls.__dict__["post"])
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def paginate(self, queryset, render):
+        """Return the paginated list response of ``queryset``, each item rendered by ``render``."""
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response([render(obj) for obj in page])

@@ -1,0 +1,71 @@
+"""Cursor pagination, newest first: stable under inserts, no counting of large tables."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+
+class NewestFirstCursorPagination(CursorPagination):
+    ordering = ("-created", "-id")
+    page_size = 20
+    page_size_query_param = "limit"
+    max_page_size = 100
+    invalid_cursor_message = "The cursor is not valid; use the 'next' or 'previous' link as given."
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except Exception:
+            raise ValidationError(
+                {"cursor": [self.invalid_cursor_message]}, code="invalid"
+            ) from None
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and 0 < int(raw) <= 10_000):
+            raise ValidationError(
+                {"limit": [f"A whole number from 1 to {self.max_page_size}."]}, code="invalid"
+            )
+        return super().get_page_size(request)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "object": "list",
+                "data": data,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["object", "data", "next", "previous"],
+            "properties": {
+                "object": {"type": "string", "enum": ["list"]},
+                "data": schema,
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "The position to continue from, as given in 'next' or 'previous'.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Items per page, 1 to {self.max_page_size} (default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
