@@ -1,35 +1,105 @@
-"""Who may do what in the back office: merchant staff are scoped to their memberships."""
+"""Who may do what in the back office: merchant staff are scoped to their memberships.
+
+Platform staff (superusers and members of the "Platform staff" group) see every merchant;
+merchant staff see the merchants they are members of, as viewers or managers.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 
 MERCHANT_STAFF_GROUP = "Merchant staff"
+PLATFORM_STAFF_GROUP = "Platform staff"
 # Merchant staff see these models of their own merchants; actions call services, never edits.
 MERCHANT_STAFF_VIEW = [
     ("payments", "order"),
     ("payments", "payment"),
+    ("payments", "paymentattempt"),
     ("payments", "refund"),
     ("payments", "event"),
     ("payments", "apikey"),
     ("payments", "outboxmessage"),
+    ("payments", "merchant"),
+    ("payments", "webhookendpoint"),
+    ("payments", "webhookdelivery"),
+    ("settlement", "settlementbatch"),
+    ("settlement", "payout"),
 ]
+# Platform staff who are not superusers: every merchant, every back-office model, by permission.
+PLATFORM_STAFF_APPS = ["payments", "settlement", "merchant_portal"]
+
+
+def _perms_for(pairs):
+    perms = Permission.objects.none()
+    for app_label, model in pairs:
+        perms = perms | Permission.objects.filter(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename__startswith="view_",
+        )
+    return perms
 
 
 def staff_groups_ensure() -> Group:
-    """Create or update the merchant staff group with its permissions; return it."""
+    """Create or update the merchant and platform staff groups; return the merchant staff group."""
     group, _ = Group.objects.get_or_create(name=MERCHANT_STAFF_GROUP)
-    perms = Permission.objects.filter(
-        content_type__app_label__in={a for a, _ in MERCHANT_STAFF_VIEW},
-        content_type__model__in={m for _, m in MERCHANT_STAFF_VIEW},
-        codename__startswith="view_",
+    group.permissions.add(*_perms_for(MERCHANT_STAFF_VIEW))
+    platform, _ = Group.objects.get_or_create(name=PLATFORM_STAFF_GROUP)
+    platform.permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=PLATFORM_STAFF_APPS)
     )
-    group.permissions.add(*perms)
     return group
 
 
-def merchant_ids_for(user) -> list[int] | None:
-    """Return the merchant pks a user may see, or None for platform staff (every merchant)."""
+def is_platform_staff(user) -> bool:
+    """Return True for users who see every merchant (superusers and the platform staff group)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
     if user.is_superuser:
+        return True
+    cached = getattr(user, "_platform_staff_cache", None)
+    if cached is None:
+        cached = user.groups.filter(name=PLATFORM_STAFF_GROUP).exists()
+        user._platform_staff_cache = cached
+    return cached
+
+
+def merchant_ids_for(user, *, role: str | None = None) -> list[int] | None:
+    """Return the merchant pks a user may see (or act on as ``role``), None for every merchant.
+
+    An anonymous or inactive user gets an empty list, so a scoped query matches nothing.
+    """
+    if is_platform_staff(user):
         return None
-    return list(user.memberships.values_list("merchant_id", flat=True))
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    memberships = user.memberships.all()
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return list(memberships.values_list("merchant_id", flat=True))
+
+
+def can_manage(user, merchant_id: int) -> bool:
+    """Return True if the user may act (refund, capture, keys) on the merchant's records."""
+    ids = merchant_ids_for(user, role="manager")
+    return ids is None or merchant_id in ids
+
+
+def can_view(user, merchant_id: int) -> bool:
+    """Return True if the user may see the merchant's records."""
+    ids = merchant_ids_for(user)
+    return ids is None or merchant_id in ids
+
+
+@transaction.atomic
+def staff_membership_grant(*, user, merchant, role: str = "viewer"):
+    """Make a user staff of a merchant: membership, admin access and the merchant staff group."""
+    from payments.services import membership_grant
+
+    membership = membership_grant(user=user, merchant=merchant, role=role)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(staff_groups_ensure())
+    return membership

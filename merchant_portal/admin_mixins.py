@@ -1,0 +1,185 @@
+"""Tenant scoping for admin classes: merchant staff see their own merchants' rows only.
+
+Use ``MerchantScopedAdmin`` as the first base of a ``ModelAdmin``::
+
+    @admin.register(WebhookDelivery)
+    class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+        merchant_lookup = "endpoint__merchant"
+        list_filter = ["status", "endpoint"]       # related filters list only visible rows
+        platform_list_filter = ["endpoint__merchant"]  # shown to platform staff only
+
+Scoping covers the change list, search, filters, the change/delete views reached by a typed URL
+(they 404 through ``get_queryset``), autocomplete (Django asks the target admin's
+``get_queryset``) and the choices of foreign keys on forms. Money and state fields are read-only
+and rows are never added or deleted by hand: only actions that call services change them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+
+from .access import can_manage, is_platform_staff, merchant_ids_for
+
+# Field names that carry money or state: shown, never edited by hand.
+MONEY_FIELD_PREFIXES = ("amount", "fee", "status", "currency", "payout", "gross", "net")
+
+
+class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
+    """A related filter that lists only objects referenced by rows the user may see."""
+
+
+def _is_money_field(name: str, extra: tuple[str, ...]) -> bool:
+    return name in extra or any(name.startswith(p) for p in MONEY_FIELD_PREFIXES)
+
+
+class MerchantScopedAdmin:
+    """ModelAdmin mixin: scope rows to ``merchant_ids_for(user)`` through ``merchant_lookup``."""
+
+    #: Path from this model to ``payments.Merchant`` ("merchant", "payment__merchant", "pk"
+    #: for the Merchant admin itself).
+    merchant_lookup = "merchant"
+    #: Extra read-only field names on top of those matching ``MONEY_FIELD_PREFIXES``.
+    money_fields: tuple[str, ...] = ()
+    #: Filters shown only to platform staff (e.g. the merchant filter).
+    platform_list_filter: tuple | list = ()
+    #: Rows are created by services, not by the add form; subclasses may opt in.
+    allow_add = False
+    allow_delete = False
+
+    # --- scoping ---
+    def merchant_ids(self, request) -> list[int] | None:
+        if not hasattr(request, "_merchant_ids_cache"):
+            request._merchant_ids_cache = merchant_ids_for(request.user)
+        return request._merchant_ids_cache
+
+    def scope_queryset(self, request, queryset):
+        """Return ``queryset`` narrowed to the user's merchants (unchanged for platform staff)."""
+        ids = self.merchant_ids(request)
+        if ids is None:
+            return queryset
+        return queryset.filter(**{f"{self.merchant_lookup}__in": ids}).distinct()
+
+    def get_queryset(self, request):
+        return self.scope_queryset(request, super().get_queryset(request))
+
+    def merchant_of(self, obj):
+        """Return the merchant pk an object belongs to, following ``merchant_lookup``."""
+        if self.merchant_lookup in ("pk", "id"):
+            return obj.pk
+        value = obj
+        for part in self.merchant_lookup.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value.pk
+
+    def is_platform(self, request) -> bool:
+        return is_platform_staff(request.user)
+
+    def can_manage_object(self, request, obj) -> bool:
+        """Return True if the user is a manager of the object's merchant or platform staff."""
+        merchant_id = self.merchant_of(obj)
+        return merchant_id is not None and can_manage(request.user, merchant_id)
+
+    # --- permissions: no hand-made rows, no hand-deleted rows ---
+    def has_add_permission(self, request, *args, **kwargs):
+        return self.allow_add and super().has_add_permission(request, *args, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        if not self.allow_delete:
+            return False
+        if obj is not None and self.merchant_ids(request) is not None:
+            if self.merchant_of(obj) not in self.merchant_ids(request):
+                return False
+        return super().has_delete_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self.merchant_ids(request) is not None:
+            if self.merchant_of(obj) not in self.merchant_ids(request):
+                return False
+        return super().has_change_permission(request, obj)
+
+    # --- read-only money and state ---
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        for field in self.model._meta.concrete_fields:
+            if _is_money_field(field.name, self.money_fields) and field.name not in readonly:
+                readonly.append(field.name)
+        return readonly
+
+    # --- filters: related choices limited to visible rows; platform-only filters ---
+    def get_list_filter(self, request):
+        filters = []
+        for spec in list(super().get_list_filter(request)):
+            if isinstance(spec, str) and self._is_relation(spec):
+                spec = (spec, ScopedRelatedFilter)
+            filters.append(spec)
+        if self.is_platform(request):
+            for spec in self.platform_list_filter:
+                if isinstance(spec, str) and self._is_relation(spec):
+                    spec = (spec, ScopedRelatedFilter)
+                filters.append(spec)
+        return filters
+
+    def _is_relation(self, path: str) -> bool:
+        model = self.model
+        field = None
+        for part in path.split("__"):
+            try:
+                field = model._meta.get_field(part)
+            except FieldDoesNotExist:
+                return False
+            if not field.is_relation:
+                return False
+            model = field.related_model
+        return field is not None and field.is_relation
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Platform-only filters are not valid lookups for merchant staff (no typed-URL probing).
+        if request is not None and not self.is_platform(request):
+            for spec in self.platform_list_filter:
+                name = spec if isinstance(spec, str) else spec[0]
+                if lookup.startswith(name):
+                    return False
+        if request is None:
+            return super().lookup_allowed(lookup, value)
+        return super().lookup_allowed(lookup, value, request)
+
+    # --- forms and autocomplete: foreign keys offer only the user's merchants' objects ---
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        ids = self.merchant_ids(request)
+        if ids is not None and formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = _scope_related(formfield.queryset, ids)
+        return formfield
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Autocomplete from another admin passes this admin's queryset; scope again to be sure.
+        return self.scope_queryset(request, queryset), may_have_duplicates
+
+
+def _scope_related(queryset, ids):
+    """Narrow a related model's queryset to the merchants ``ids`` when it belongs to one.
+
+    The related model's own scoped admin says how it reaches a merchant; a model with a
+    ``merchant`` foreign key is scoped by it; other models are left as they are.
+    """
+    from payments.models import Merchant
+
+    model = queryset.model
+    if model is Merchant:
+        return queryset.filter(pk__in=ids)
+    related_admin = admin.site._registry.get(model)
+    if isinstance(related_admin, MerchantScopedAdmin):
+        if related_admin.merchant_lookup in ("pk", "id"):
+            return queryset.filter(pk__in=ids)
+        return queryset.filter(**{f"{related_admin.merchant_lookup}__in": ids}).distinct()
+    try:
+        field = model._meta.get_field("merchant")
+    except FieldDoesNotExist:
+        return queryset
+    if field.is_relation and field.related_model is Merchant:
+        return queryset.filter(merchant__in=ids)
+    return queryset
