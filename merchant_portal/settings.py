@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -184,7 +183,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.authorizations_expire_task",
         "schedule": 900.0,
     },
-    "expire-bank-transfers": {"task": "payments.tasks.bank_transfers_expire_task", "schedule": 900.0},
+    "expire-bank-transfers": {
+        "task": "payments.tasks.bank_transfers_expire_task",
+        "schedule": 900.0,
+    },
     "reconcile-unknown-attempts": {
         "task": "payments.tasks.attempts_reconcile_task",
         "schedule": 60.0,
@@ -293,10 +295,14 @@ PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER = timedelta(seconds=30)
 PAYMENTS_DEFAULT_FEE_BPS = 290
 PAYMENTS_DEFAULT_FEE_FIXED = 30
 PAYMENTS_IDEMPOTENCY_TTL = timedelta(hours=24)
-PAYMENTS_IDEMPOTENCY_LOCK_TIMEOUT = 120  # seconds before an unfinished idempotent request is abandoned
+PAYMENTS_IDEMPOTENCY_LOCK_TIMEOUT = (
+    120  # seconds before an unfinished idempotent request is abandoned
+)
 PAYMENTS_API_THROTTLE_RATE = _env("PAYMENTS_API_THROTTLE_RATE", "100/s")  # per API key
 # http:// and loopback/private webhook receivers: allowed only for local runs and tests.
-WEBHOOKS_ALLOW_PRIVATE_URLS = _env("WEBHOOKS_ALLOW_PRIVATE_URLS", "false" if PRODUCTION else "true").lower() == "true"
+WEBHOOKS_ALLOW_PRIVATE_URLS = (
+    _env("WEBHOOKS_ALLOW_PRIVATE_URLS", "false" if PRODUCTION else "true").lower() == "true"
+)
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
 
 # --- logging: ids and codes only, never card data or secrets ---------------------------------

@@ -29,7 +29,9 @@ def payment_violations() -> list[str]:
             Sum("refunds__amount", filter=Q(refunds__status=Refund.Status.SUCCEEDED)), 0
         )
     ).exclude(refunded=F("amount_refunded"))
-    out += [f"payment {p}: amount_refunded differs from its succeeded refunds" for p in mismatched[:50]]
+    out += [
+        f"payment {p}: amount_refunded differs from its succeeded refunds" for p in mismatched[:50]
+    ]
 
     reserved = Payment.objects.annotate(
         reserved=Coalesce(
@@ -48,7 +50,9 @@ def order_violations() -> list[str]:
     captured = Payment.objects.filter(order=OuterRef("pk"), status__in=CAPTURED)
     out = []
     paid_without = Order.objects.filter(status__in=ORDER_PAID).exclude(Exists(captured))
-    out += [f"order {o.public_id}: {o.status} without a captured payment" for o in paid_without[:50]]
+    out += [
+        f"order {o.public_id}: {o.status} without a captured payment" for o in paid_without[:50]
+    ]
     captured_not_paid = Order.objects.exclude(status__in=ORDER_PAID).filter(Exists(captured))
     out += [
         f"order {o.public_id}: captured payment but order is {o.status}"

@@ -62,7 +62,9 @@ CURRENCY_CHECK = Q(currency__regex=r"^[A-Z]{3}$")
 
 
 class Merchant(models.Model):
-    public_id = models.CharField(max_length=32, unique=True, default=new_merchant_id, editable=False)
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_merchant_id, editable=False
+    )
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, default="US", help_text="ISO 3166 code; sets holidays")
     default_currency = models.CharField(max_length=3, default="USD")
@@ -73,7 +75,8 @@ class Merchant(models.Model):
         default=290, help_text="Percentage fee in basis points (290 = 2.90%)."
     )
     fee_fixed = models.PositiveIntegerField(
-        default=30, help_text="Fixed fee per captured payment, in the payment currency's minor units."
+        default=30,
+        help_text="Fixed fee per captured payment, in the payment currency's minor units.",
     )
     live_enabled = models.BooleanField(default=False, help_text="May take live payments.")
     is_demo = models.BooleanField(default=False, editable=False)
@@ -199,7 +202,9 @@ class Order(FSMModelMixin, models.Model):
     def refund_partially(self):
         pass
 
-    @transition(field=status, source=[Status.PAID, Status.PARTIALLY_REFUNDED], target=Status.REFUNDED)
+    @transition(
+        field=status, source=[Status.PAID, Status.PARTIALLY_REFUNDED], target=Status.REFUNDED
+    )
     def refund_fully(self):
         pass
 
@@ -280,7 +285,10 @@ class Payment(FSMModelMixin, models.Model):
     wallet_phone = models.CharField(max_length=20, blank=True)
     transfer = models.JSONField(default=dict, blank=True, help_text="Bank-transfer instructions")
     status = FSMField(
-        default=Status.REQUIRES_PAYMENT_METHOD, choices=Status.choices, protected=True, db_index=True
+        default=Status.REQUIRES_PAYMENT_METHOD,
+        choices=Status.choices,
+        protected=True,
+        db_index=True,
     )
     decline_code = models.CharField(max_length=40, blank=True)
     decline_message = models.CharField(max_length=200, blank=True)
@@ -362,11 +370,15 @@ class Payment(FSMModelMixin, models.Model):
         pass
 
     # Void of an authorization; also abandons a transfer or challenge the shopper walked away from.
-    @transition(field=status, source=[S.AUTHORIZED, S.PROCESSING, S.REQUIRES_ACTION], target=S.CANCELED)
+    @transition(
+        field=status, source=[S.AUTHORIZED, S.PROCESSING, S.REQUIRES_ACTION], target=S.CANCELED
+    )
     def void(self):
         pass
 
-    @transition(field=status, source=[S.AUTHORIZED, S.PROCESSING, S.REQUIRES_ACTION], target=S.EXPIRED)
+    @transition(
+        field=status, source=[S.AUTHORIZED, S.PROCESSING, S.REQUIRES_ACTION], target=S.EXPIRED
+    )
     def expire(self):
         pass
 

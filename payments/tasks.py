@@ -2,10 +2,18 @@
 
 from celery import shared_task
 
+from institutions.connector import ConnectorTimeout
+
 from . import services
 
 
-@shared_task(name="payments.tasks.refund_process_task", acks_late=True)
+@shared_task(
+    name="payments.tasks.refund_process_task",
+    autoretry_for=(ConnectorTimeout,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=20,
+)
 def refund_process_task(refund_pk: int) -> str:
     return services.refund_process(refund_pk=refund_pk).status
 

@@ -56,4 +56,6 @@ def card_reveal(*, card: CardVault) -> str:
         key = keys[card.key_id]
     except KeyError:
         raise LookupError(f"encryption key {card.key_id!r} is no longer configured") from None
-    return AESGCM(key).decrypt(bytes(card.nonce), bytes(card.ciphertext), card.token.encode()).decode()
+    return (
+        AESGCM(key).decrypt(bytes(card.nonce), bytes(card.ciphertext), card.token.encode()).decode()
+    )

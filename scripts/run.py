@@ -28,8 +28,15 @@ def main() -> int:
     commands = {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
         "worker": [
-            *celery, "worker", "-l", "info", "--concurrency", "2",
-            "--without-mingle", "--without-gossip", "--without-heartbeat",
+            *celery,
+            "worker",
+            "-l",
+            "info",
+            "--concurrency",
+            "2",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
         ],
         "beat": [*celery, "beat", "-l", "info"],
     }

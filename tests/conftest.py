@@ -64,9 +64,11 @@ def _eager_celery(settings):
 def _sandbox_seeded(request):
     """Restore the sandbox institutions' seed rows after a transactional test flushed them."""
     names = set(request.fixturenames)
-    if not names & {"db", "transactional_db", "live_server"} and not request.node.get_closest_marker(
-        "django_db"
-    ):
+    if not names & {
+        "db",
+        "transactional_db",
+        "live_server",
+    } and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
     from institutions.models import SandboxAccount
@@ -251,8 +253,22 @@ def celery_worker_process(transactional_db, settings):
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "merchant_portal", "worker", "-l", "info",
-             "--concurrency", "2", "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "merchant_portal",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

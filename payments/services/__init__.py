@@ -7,7 +7,13 @@ change writes an event, and every money movement a balanced ledger entry, in one
 """
 
 from .events import event_record
-from .merchants import api_key_authenticate, api_key_create, api_key_revoke, membership_grant, merchant_create
+from .merchants import (
+    api_key_authenticate,
+    api_key_create,
+    api_key_revoke,
+    membership_grant,
+    merchant_create,
+)
 from .orders import order_cancel, order_create, orders_expire
 from .otp import otp_challenge_current, otp_resend, otp_verify
 from .payments import (

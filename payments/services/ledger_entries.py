@@ -16,8 +16,18 @@ def ledger_capture(*, payment: Payment) -> None:
         description=f"Capture of {payment.public_id}",
         idempotency_key=f"capture:{payment.public_id}",
         lines=[
-            Line(owner=payment.institution, kind="institution_receivable", currency=cur, amount=amount),
-            Line(owner=payment.merchant.public_id, kind="merchant_pending", currency=cur, amount=-amount),
+            Line(
+                owner=payment.institution,
+                kind="institution_receivable",
+                currency=cur,
+                amount=amount,
+            ),
+            Line(
+                owner=payment.merchant.public_id,
+                kind="merchant_pending",
+                currency=cur,
+                amount=-amount,
+            ),
         ],
     )
 
@@ -31,7 +41,17 @@ def ledger_refund(*, refund: Refund) -> None:
         description=f"Refund {refund.public_id} of {payment.public_id}",
         idempotency_key=f"refund:{refund.public_id}",
         lines=[
-            Line(owner=payment.merchant.public_id, kind="merchant_pending", currency=cur, amount=amount),
-            Line(owner=payment.institution, kind="institution_receivable", currency=cur, amount=-amount),
+            Line(
+                owner=payment.merchant.public_id,
+                kind="merchant_pending",
+                currency=cur,
+                amount=amount,
+            ),
+            Line(
+                owner=payment.institution,
+                kind="institution_receivable",
+                currency=cur,
+                amount=-amount,
+            ),
         ],
     )

@@ -64,7 +64,9 @@ def membership_grant(*, user, merchant: Merchant, role: str = "viewer") -> Merch
     return membership
 
 
-def api_key_create(*, merchant: Merchant, livemode: bool = False, name: str = "") -> tuple[ApiKey, str]:
+def api_key_create(
+    *, merchant: Merchant, livemode: bool = False, name: str = ""
+) -> tuple[ApiKey, str]:
     """Create a key and return it with the raw secret, which is shown once and never stored."""
     raw = ("sk_live_" if livemode else "sk_test_") + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(

@@ -38,7 +38,9 @@ def _order_errors(
     if not isinstance(reference, str) or not reference.strip():
         errors.append(FieldError("reference", "required", "Give the order a reference."))
     elif len(reference) > 100:
-        errors.append(FieldError("reference", "too_long", "A reference has at most 100 characters."))
+        errors.append(
+            FieldError("reference", "too_long", "A reference has at most 100 characters.")
+        )
     if not isinstance(description, str) or len(description) > 500:
         errors.append(
             FieldError("description", "too_long", "A description has at most 500 characters.")
@@ -56,14 +58,14 @@ def _order_errors(
             )
     if capture_method not in Order.CaptureMethod.values:
         errors.append(
-            FieldError(
-                "capture_method", "invalid_choice", "Capture method is automatic or manual."
-            )
+            FieldError("capture_method", "invalid_choice", "Capture method is automatic or manual.")
         )
     if not isinstance(metadata, dict):
         errors.append(FieldError("metadata", "invalid", "Metadata is an object of strings."))
     elif len(metadata) > METADATA_MAX_KEYS or any(
-        not isinstance(k, str) or len(k) > 40 or not isinstance(v, str | int | bool | None)
+        not isinstance(k, str)
+        or len(k) > 40
+        or not isinstance(v, str | int | bool | None)
         or len(str(v)) > METADATA_MAX_VALUE
         for k, v in metadata.items()
     ):

@@ -125,7 +125,9 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             attempt = PaymentAttempt.objects.create(
                 payment=payment,
                 method_type=payment.method_type,
-                masked_details=payment.attempts.last().masked_details if payment.attempts.exists() else "",
+                masked_details=payment.attempts.last().masked_details
+                if payment.attempts.exists()
+                else "",
                 institution=payment.institution,
                 authenticated=True,
             )
@@ -165,7 +167,9 @@ def otp_resend(*, payment_pk: int) -> OtpChallenge:
     if payment.status != Payment.Status.REQUIRES_ACTION:
         raise InvalidTransition("This payment is not waiting for a verification code.")
     challenge = (
-        payment.otp_challenges.select_for_update().filter(status=OtpChallenge.Status.PENDING).first()
+        payment.otp_challenges.select_for_update()
+        .filter(status=OtpChallenge.Status.PENDING)
+        .first()
     )
     if challenge is None:
         raise InvalidTransition("There is no verification in progress.")

@@ -107,7 +107,9 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
         raise ValidationFailed(errors)
 
     route = route_payment(method_type=method.type, card_brand=card.brand if card else None)
-    payment, attempt = _payment_open(order=order, method=method, card=card, phone=phone, route=route)
+    payment, attempt = _payment_open(
+        order=order, method=method, card=card, phone=phone, route=route
+    )
     details = MethodDetails(
         type=method.type,
         card_number=card.number if card else "",
@@ -120,7 +122,9 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
     return _authorization_send(payment=payment, attempt=attempt, details=details)
 
 
-def _payment_open(*, order: Order, method: MethodInput, card, phone, route) -> tuple[Payment, PaymentAttempt]:
+def _payment_open(
+    *, order: Order, method: MethodInput, card, phone, route
+) -> tuple[Payment, PaymentAttempt]:
     try:
         with transaction.atomic():
             order = locks.order_lock(order_pk=order.pk)
@@ -140,7 +144,10 @@ def _payment_open(*, order: Order, method: MethodInput, card, phone, route) -> t
             masked = ""
             if card:
                 payment.card = card_store(
-                    pan=card.number, brand=card.brand, exp_month=card.exp_month, exp_year=card.exp_year
+                    pan=card.number,
+                    brand=card.brand,
+                    exp_month=card.exp_month,
+                    exp_year=card.exp_year,
                 )
                 payment.card_brand, payment.card_last4 = card.brand, card.last4
                 payment.card_exp_month, payment.card_exp_year = card.exp_month, card.exp_year
@@ -187,14 +194,18 @@ def _authorization_send(
         result = connector_for(payment.institution).authorize(request)
     except ConnectorTimeout:
         logger.warning("authorization %s timed out; outcome unknown", attempt.public_id)
-        _attempt_mark_unknown(attempt_pk=attempt.pk, message="The institution did not answer in time.")
+        _attempt_mark_unknown(
+            attempt_pk=attempt.pk, message="The institution did not answer in time."
+        )
         return Payment.objects.get(pk=payment.pk)
     except ConnectorError as err:
         # The institution refused to act at all: nothing is held, the shopper may retry.
         result = AuthorizationResult(
             decision=Decision.DECLINED, decline_code=err.code, message=err.message
         )
-        return authorization_apply(payment_pk=payment.pk, attempt_pk=attempt.pk, result=result, error=True)
+        return authorization_apply(
+            payment_pk=payment.pk, attempt_pk=attempt.pk, result=result, error=True
+        )
     except Exception:
         # An unexpected failure may have happened after the institution acted: never guess.
         logger.exception("authorization %s failed unexpectedly; outcome unknown", attempt.public_id)
@@ -232,7 +243,9 @@ def authorization_apply(
                 reference=f"{attempt.public_id}:release",
                 institution_reference=result.institution_reference,
             )
-        attempt.outcome = Outcome.DECLINED if result.decision == Decision.DECLINED else Outcome.ERROR
+        attempt.outcome = (
+            Outcome.DECLINED if result.decision == Decision.DECLINED else Outcome.ERROR
+        )
         attempt.message = f"Arrived after the payment was {payment.status}; released."
         attempt.save()
         return payment
@@ -328,12 +341,18 @@ def _capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
 
 @transaction.atomic
 def payment_capture(
-    *, merchant: Merchant | None, payment_id: str, amount: int | None = None, livemode: bool | None = None
+    *,
+    merchant: Merchant | None,
+    payment_id: str,
+    amount: int | None = None,
+    livemode: bool | None = None,
 ) -> Payment:
     """Capture all or part of an authorization; the institution releases the rest."""
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
     if payment.status != S.AUTHORIZED:
-        raise InvalidTransition(f"Only an authorized payment can be captured; this one is {payment.status}.")
+        raise InvalidTransition(
+            f"Only an authorized payment can be captured; this one is {payment.status}."
+        )
     amount = payment.amount_authorized if amount is None else amount
     errors = validate_amount(amount=amount, currency=payment.currency)
     if not errors and amount > payment.amount_authorized:
@@ -351,7 +370,9 @@ def payment_capture(
 
 
 @transaction.atomic
-def payment_cancel(*, merchant: Merchant | None, payment_id: str, livemode: bool | None = None) -> Payment:
+def payment_cancel(
+    *, merchant: Merchant | None, payment_id: str, livemode: bool | None = None
+) -> Payment:
     """Void an authorization (or abandon a pending transfer or challenge), releasing any hold."""
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
     if payment.status not in (S.AUTHORIZED, S.REQUIRES_ACTION) and not (
@@ -360,7 +381,8 @@ def payment_cancel(*, merchant: Merchant | None, payment_id: str, livemode: bool
         raise InvalidTransition(f"A payment that is {payment.status} cannot be canceled.")
     if payment.institution_reference:
         result = connector_for(payment.institution).void(
-            reference=f"{payment.public_id}:void", institution_reference=payment.institution_reference
+            reference=f"{payment.public_id}:void",
+            institution_reference=payment.institution_reference,
         )
         if not result.succeeded:
             raise InstitutionUnavailable(result.message or "The institution refused the void.")
@@ -444,7 +466,9 @@ def attempts_reconcile(*, now: datetime | None = None) -> int:
     stale = now - settings.PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER
     attempts = PaymentAttempt.objects.filter(
         outcome__in=[Outcome.PENDING, Outcome.UNKNOWN], started_at__lt=stale
-    ) | PaymentAttempt.objects.filter(outcome=Outcome.AWAITING_TRANSFER, payment__status=S.PROCESSING)
+    ) | PaymentAttempt.objects.filter(
+        outcome=Outcome.AWAITING_TRANSFER, payment__status=S.PROCESSING
+    )
     count = 0
     for attempt in list(attempts.select_related("payment")[:1000]):
         try:

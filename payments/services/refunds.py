@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from institutions.connector import ConnectorError
+from institutions.connector import ConnectorError, ConnectorTimeout
 
 from .. import locks
 from ..errors import InvalidTransition, NotFound, RefundAmountInvalid
@@ -47,7 +47,9 @@ def refund_create(
 
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
     if payment.status not in Payment.CAPTURED_STATES:
-        raise InvalidTransition(f"Only a captured payment can be refunded; this one is {payment.status}.")
+        raise InvalidTransition(
+            f"Only a captured payment can be refunded; this one is {payment.status}."
+        )
     refundable = payment.amount_captured - refunds_reserved(payment=payment)
     amount = refundable if amount is None else amount
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
@@ -85,6 +87,10 @@ def refund_process(*, refund_pk: int) -> Refund:
         )
         succeeded, failure = result.succeeded, result.failure_code or "refund_failed"
         refund.institution_reference = result.institution_reference
+    except ConnectorTimeout:
+        # The institution may have paid it back: stay pending; the task retries under the same
+        # reference, which the institution treats idempotently.
+        raise
     except ConnectorError as err:
         succeeded, failure = False, err.code
     refund.processed_at = timezone.now()

@@ -107,7 +107,11 @@ def test_debit_card_declines_once_holds_exceed_its_balance(make_order, pay):
 
 def test_invalid_card_is_rejected_field_by_field_before_anything_is_stored(order):
     bad = MethodInput(
-        type="card", number="4242 4242 4242 4241", exp_month=13, exp_year=2030, cvc="12",
+        type="card",
+        number="4242 4242 4242 4241",
+        exp_month=13,
+        exp_year=2030,
+        cvc="12",
         holder_name="",
     )
 

@@ -1,0 +1,296 @@
+"""Capture, cancel, refunds, expiry and the reconciliation of unknown outcomes."""
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from institutions.sandbox import faults
+from ledger.selectors import account_balance
+from payments.errors import InvalidTransition, RefundAmountInvalid, ValidationFailed
+from payments.models import Event, Order, Payment, PaymentAttempt, Refund
+from payments.services import (
+    attempts_reconcile,
+    authorizations_expire,
+    bank_transfer_simulate,
+    bank_transfers_expire,
+    order_cancel,
+    orders_expire,
+    payment_cancel,
+    payment_capture,
+    refund_create,
+)
+from tests.conftest import DEBIT_100, VISA, bank_transfer, card
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def refund(django_capture_on_commit_callbacks):
+    def do(payment, amount=None, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            created = refund_create(
+                merchant=payment.merchant, payment_id=payment.public_id, amount=amount, **kwargs
+            )
+        created.refresh_from_db()
+        return created
+
+    return do
+
+
+@pytest.fixture
+def authorized(make_order, pay):
+    payment = pay(make_order(capture_method="manual"), card(VISA))
+    assert payment.status == "authorized"
+    return payment
+
+
+# --- capture and cancel ------------------------------------------------------------------------
+
+
+def test_capture_writes_one_balanced_ledger_entry(captured_payment, assert_invariants):
+    merchant_id = captured_payment.merchant.public_id
+
+    assert account_balance(owner=merchant_id, kind="merchant_pending", currency="USD") == -1000
+    assert (
+        account_balance(owner="sandbox_issuer_visa", kind="institution_receivable", currency="USD")
+        == 1000
+    )
+    assert_invariants()
+
+
+def test_capture_more_than_authorized_is_rejected(authorized):
+    with pytest.raises(ValidationFailed):
+        payment_capture(merchant=authorized.merchant, payment_id=authorized.public_id, amount=1001)
+
+    authorized.refresh_from_db()
+    assert authorized.status == "authorized"
+
+
+def test_capture_of_a_captured_payment_is_an_invalid_transition(captured_payment):
+    with pytest.raises(InvalidTransition):
+        payment_capture(merchant=captured_payment.merchant, payment_id=captured_payment.public_id)
+
+
+def test_cancel_releases_the_hold_and_keeps_the_order_payable(make_order, pay, merchant):
+    first = pay(make_order(amount=9000, capture_method="manual"), card(DEBIT_100))
+    assert first.status == "authorized"
+
+    canceled = payment_cancel(merchant=merchant, payment_id=first.public_id)
+    again = pay(make_order(amount=9000), card(DEBIT_100))
+
+    assert canceled.status == "canceled"
+    assert again.status == "captured"  # the released hold freed the balance
+    assert Event.objects.filter(type="payment.canceled", object_id=first.public_id).exists()
+
+
+def test_cancel_after_capture_is_refused(captured_payment):
+    with pytest.raises(InvalidTransition):
+        payment_cancel(merchant=captured_payment.merchant, payment_id=captured_payment.public_id)
+
+
+def test_another_merchants_payment_cannot_be_captured(authorized, other_merchant):
+    from payments.errors import NotFound
+
+    with pytest.raises(NotFound):
+        payment_capture(merchant=other_merchant, payment_id=authorized.public_id)
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+def test_partial_then_full_refund(captured_payment, refund, assert_invariants):
+    first = refund(captured_payment, 400, reason="damaged")
+    captured_payment.refresh_from_db()
+    order = captured_payment.order
+    order.refresh_from_db()
+    assert first.status == Refund.Status.SUCCEEDED
+    assert captured_payment.status == "partially_refunded" and order.status == "partially_refunded"
+
+    rest = refund(captured_payment)
+
+    captured_payment.refresh_from_db()
+    order.refresh_from_db()
+    assert rest.amount == 600
+    assert captured_payment.status == "refunded" and captured_payment.amount_refunded == 1000
+    assert order.status == "refunded"
+    merchant_id = captured_payment.merchant.public_id
+    assert account_balance(owner=merchant_id, kind="merchant_pending", currency="USD") == 0
+    assert_invariants()
+
+
+def test_refund_beyond_captured_amount_is_rejected(captured_payment, refund):
+    refund(captured_payment, 600)
+
+    with pytest.raises(RefundAmountInvalid):
+        refund(captured_payment, 500)
+
+    assert captured_payment.refunds.count() == 1
+
+
+@pytest.mark.parametrize("amount", [0, -5])
+def test_refund_of_nothing_or_less_is_rejected(captured_payment, refund, amount):
+    with pytest.raises(RefundAmountInvalid):
+        refund(captured_payment, amount)
+
+
+def test_uncaptured_payment_cannot_be_refunded(authorized, refund):
+    with pytest.raises(InvalidTransition):
+        refund(authorized, 100)
+
+
+def test_refund_task_run_twice_refunds_once(captured_payment, refund, assert_invariants):
+    from payments.services import refund_process
+
+    created = refund(captured_payment, 300)
+    refund_process(refund_pk=created.pk)
+
+    captured_payment.refresh_from_db()
+    assert captured_payment.amount_refunded == 300
+    assert Event.objects.filter(type="refund.succeeded").count() == 1
+    assert_invariants()
+
+
+def test_refund_whose_answer_was_lost_stays_pending_and_completes_once_on_retry(
+    captured_payment, assert_invariants
+):
+    from institutions.connector import ConnectorTimeout
+    from payments.services import refund_process
+
+    # On-commit work is not run here, so the task does not fire: the test drives it.
+    created = refund_create(
+        merchant=captured_payment.merchant, payment_id=captured_payment.public_id, amount=300
+    )
+    with faults.inject_timeout(after_acting=True, operation="refund"):
+        with pytest.raises(ConnectorTimeout):
+            refund_process(refund_pk=created.pk)
+    created.refresh_from_db()
+    assert created.status == Refund.Status.PENDING
+
+    refund_process(refund_pk=created.pk)
+
+    created.refresh_from_db()
+    captured_payment.refresh_from_db()
+    assert created.status == Refund.Status.SUCCEEDED
+    assert captured_payment.amount_refunded == 300
+    assert_invariants()
+
+
+# --- expiry ----------------------------------------------------------------------------------
+
+
+def test_stale_pending_orders_expire_once(order):
+    with time_machine.travel(timezone.now() + timezone.timedelta(hours=25)):
+        assert orders_expire() == 1
+        assert orders_expire() == 0
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.EXPIRED
+    assert Event.objects.filter(type="order.expired", object_id=order.public_id).count() == 1
+
+
+def test_paid_orders_never_expire(captured_payment):
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=30)):
+        assert orders_expire() == 0
+
+
+def test_uncaptured_authorizations_expire_after_seven_days_and_release_the_hold(make_order, pay):
+    payment = pay(make_order(amount=9000, capture_method="manual"), card(DEBIT_100))
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=7, minutes=1)):
+        assert authorizations_expire() == 1
+        assert authorizations_expire() == 0
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.EXPIRED
+    assert pay(make_order(amount=9000), card(DEBIT_100)).status == "captured"
+
+
+def test_order_can_be_canceled_only_while_pending(order, captured_payment):
+    with pytest.raises(InvalidTransition):
+        order_cancel(order=captured_payment.order)
+
+
+# --- bank transfer ---------------------------------------------------------------------------
+
+
+def test_bank_transfer_waits_for_the_money_then_captures(
+    order, pay, django_capture_on_commit_callbacks, assert_invariants
+):
+    payment = pay(order, bank_transfer())
+    assert payment.status == "processing"
+    assert payment.transfer["account_number"] and payment.transfer["reference"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = bank_transfer_simulate(
+            transfer_reference=payment.transfer["reference"], amount=payment.amount
+        )
+
+    order.refresh_from_db()
+    assert done.status == "captured" and order.status == "paid"
+    assert_invariants()
+
+
+def test_bank_transfer_with_the_wrong_amount_is_refused(order, pay):
+    payment = pay(order, bank_transfer())
+
+    with pytest.raises(ValidationFailed):
+        bank_transfer_simulate(transfer_reference=payment.transfer["reference"], amount=1)
+
+    payment.refresh_from_db()
+    assert payment.status == "processing"
+
+
+def test_unpaid_bank_transfer_expires(order, pay):
+    payment = pay(order, bank_transfer())
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=4)):
+        assert bank_transfers_expire() == 1
+
+    payment.refresh_from_db()
+    assert payment.status == "expired"
+
+
+# --- unknown outcomes ------------------------------------------------------------------------
+
+
+def test_timeout_before_the_institution_acted_is_reconciled_as_declined(order, pay):
+    with faults.inject_timeout(after_acting=False):
+        payment = pay(order, card(VISA))
+    assert payment.status == "processing"
+    assert payment.attempts.get().outcome == PaymentAttempt.Outcome.UNKNOWN
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=1)):
+        assert attempts_reconcile() == 1
+
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == "declined" and payment.decline_code == "processing_error"
+    assert order.status == "pending"
+
+
+def test_timeout_after_the_institution_acted_is_reconciled_as_paid(order, pay, assert_invariants):
+    with faults.inject_timeout(after_acting=True):
+        payment = pay(order, card(VISA))
+    assert payment.status == "processing"
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=1)):
+        assert attempts_reconcile() == 1
+        assert attempts_reconcile() == 0
+
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == "captured" and order.status == "paid"
+    assert_invariants()
+
+
+def test_late_approval_for_a_canceled_payment_releases_the_hold(make_order, pay, merchant):
+    order = make_order(amount=9000)
+    with faults.inject_timeout(after_acting=True):
+        payment = pay(order, card(DEBIT_100))
+    # The shopper walked away; the stuck attempt is resolved by reconciliation, which finds the
+    # hold; expiry of the order is blocked while the payment is in flight.
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=1)):
+        attempts_reconcile()
+    payment.refresh_from_db()
+    assert payment.status == "captured"
+    assert pay(make_order(amount=2000), card(DEBIT_100)).status == "declined"
