@@ -9,7 +9,6 @@ import base64
 import os
 import secrets
 import sys
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,16 +29,17 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+_EMBEDDED_DEFAULTS: list[str] = []
+
+
 def _required_in_production(name: str, fallback) -> str:
     value = _env(name)
     if value is not None:
         return value
     if PRODUCTION:
         raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
-    value = fallback()
-    if not TESTING:
-        warnings.warn(f"{name} is not set: using the embedded default", stacklevel=2)
-    return value
+    _EMBEDDED_DEFAULTS.append(name)
+    return fallback()
 
 
 def _generated_once(filename: str, make) -> str:
@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
             ],
+            "libraries": {"checkout": "payments.checkout.templatetags"},
         },
     },
 ]
@@ -191,6 +192,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.attempts_reconcile_task",
         "schedule": 60.0,
     },
+    # Re-sends webhook deliveries whose task was lost; disables endpoints failing for 5 days.
+    "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
 }
 
 # --- auth, sessions, admin ---------------------------------------------------------------------
@@ -303,6 +306,9 @@ PAYMENTS_API_THROTTLE_RATE = _env("PAYMENTS_API_THROTTLE_RATE", "100/s")  # per 
 WEBHOOKS_ALLOW_PRIVATE_URLS = (
     _env("WEBHOOKS_ALLOW_PRIVATE_URLS", "false" if PRODUCTION else "true").lower() == "true"
 )
+WEBHOOKS_TIMEOUT = 10.0  # seconds per webhook request (connect, read, write)
+WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
+WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
 
 # --- logging: ids and codes only, never card data or secrets ---------------------------------
@@ -314,3 +320,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+if _EMBEDDED_DEFAULTS and not TESTING and not os.environ.get("_EMBEDDED_DEFAULTS_WARNED"):
+    os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # once per process tree, not per child
+    sys.stderr.write(
+        "WARNING: embedded defaults in use for "
+        + ", ".join(_EMBEDDED_DEFAULTS)
+        + " (SQLite, filesystem broker, local-memory cache, keys under var/). "
+        "Fine for local runs; set them for production (DJANGO_ENV=production).\n"
+    )

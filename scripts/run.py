@@ -23,6 +23,7 @@ def manage(*args: str) -> None:
 def main() -> int:
     os.environ.setdefault("SITE_URL", f"http://{HOST}:{PORT}")
     manage("migrate", "--no-input", "-v", "0")
+    os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # the first command said it; children needn't
     manage("demo_setup")
     celery = [PY, "-m", "celery", "-A", "merchant_portal"]
     commands = {
