@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "payments",
     "settlement",
 ]
+# `make bench` only: baseline endpoints (/bench/constant, /bench/minimal) beside the product.
+BENCH_BASELINES = _env("BENCH_BASELINES", "false").lower() in ("1", "true", "yes")
+if BENCH_BASELINES:
+    INSTALLED_APPS.append("bench.baseline")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -281,6 +285,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ListObjectEnum": ["list"]},
 }
 
 # --- the product's own settings (read at call time through django.conf.settings) ------------

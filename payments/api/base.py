@@ -9,10 +9,12 @@ to opt out), and error responses documented in the OpenAPI schema. Errors are re
 
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
@@ -21,6 +23,7 @@ from .exceptions import PROBLEM_CONTENT_TYPE, exception_handler, problem, proble
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
 from .pagination import NewestFirstCursorPagination
+from .parsers import StrictJSONParser
 from .throttling import ApiKeyRateThrottle
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "HasApiKey",
     "MerchantAPIView",
     "MerchantAutoSchema",
+    "MerchantListView",
     "NewestFirstCursorPagination",
     "exception_handler",
     "idempotent",
@@ -131,7 +135,7 @@ class MerchantAPIView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     schema = MerchantAutoSchema()
     idempotent_post = True
@@ -144,8 +148,25 @@ class MerchantAPIView(APIView):
     def get_exception_handler(self):
         return exception_handler
 
-    def paginate(self, queryset, render):
-        """Return the paginated list response of ``queryset``, each item rendered by ``render``."""
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response([render(obj) for obj in page])
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound()  # no id holds NUL, and the database would refuse to compare it
+
+
+class MerchantListView(MerchantAPIView, ListAPIView):
+    """A ``GET`` list of the key's merchant and mode: filtered, cursor-paginated, newest first.
+
+    Subclasses set ``serializer_class``, ``filterset_class`` and ``selector``, a function
+    ``(*, merchant, livemode) -> QuerySet`` from ``payments.selectors`` (or their app's).
+    """
+
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = NewestFirstCursorPagination
+    selector = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no API key
+            return self.filterset_class._meta.model.objects.none()
+        key = self.request.auth
+        return type(self).selector(merchant=key.merchant, livemode=key.livemode)

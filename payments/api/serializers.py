@@ -1,0 +1,315 @@
+"""Request parsing and response documentation of the merchant API.
+
+Input serializers only check shapes and types (the services own the business rules). Output
+serializers declare the fields for the OpenAPI schema but render through
+``payments.representations``, the one source of truth of the API's JSON.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from payments import representations
+from payments.models import Order, OutboxMessage, Payment, Refund
+
+MAX_AMOUNT = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT})
+class AmountField(serializers.Field):
+    """A positive JSON integer in the currency's minor unit: no floats, strings or booleans."""
+
+    default_error_messages = {
+        "invalid": "The amount must be a JSON integer in the currency's minor unit (e.g. 1050).",
+        "not_positive": "The amount must be greater than 0.",
+        "too_large": "The amount is too large.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        if data <= 0:
+            self.fail("not_positive")
+        if data > MAX_AMOUNT:
+            self.fail("too_large")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": 50,
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "string", "maxLength": 500},
+                {"type": "integer"},
+                {"type": "boolean"},
+            ],
+            "nullable": True,
+        },
+        "description": "Up to 50 keys (40 characters each) with short scalar values.",
+    }
+)
+class MetadataField(serializers.DictField):
+    pass
+
+
+class OrderCreateInput(serializers.Serializer):
+    amount = AmountField()
+    currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217, e.g. USD")
+    reference = serializers.CharField(max_length=100, help_text="Unique per merchant")
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    customer_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    return_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    capture_method = serializers.ChoiceField(
+        choices=Order.CaptureMethod.choices, required=False, default=Order.CaptureMethod.AUTOMATIC
+    )
+    metadata = MetadataField(required=False)
+
+
+class CardInput(serializers.Serializer):
+    number = serializers.CharField(max_length=32, trim_whitespace=True)
+    exp_month = serializers.IntegerField(min_value=1, max_value=12)
+    exp_year = serializers.IntegerField(min_value=0, max_value=9999)
+    cvc = serializers.CharField(max_length=8, write_only=True)
+    holder_name = serializers.CharField(max_length=200, required=False, default="")
+
+
+class WalletInput(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text="E.164, e.g. +15555550100")
+
+
+class PaymentMethodInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Payment.Method.choices)
+    card = CardInput(required=False, help_text="Required when type is card")
+    wallet = WalletInput(required=False, help_text="Required when type is wallet")
+
+    def validate(self, attrs):
+        kind = attrs["type"]
+        if kind in ("card", "wallet") and kind not in attrs:
+            raise serializers.ValidationError(
+                {kind: [f"Give the {kind} details for type {kind}."]}, code="required"
+            )
+        return attrs
+
+
+class PaymentCreateInput(serializers.Serializer):
+    payment_method = PaymentMethodInput()
+
+
+class OtpVerifyInput(serializers.Serializer):
+    code = serializers.CharField(max_length=12, help_text="The 6-digit code sent to the holder")
+
+
+class CaptureInput(serializers.Serializer):
+    amount = AmountField(required=False, help_text="Defaults to the whole authorized amount")
+
+
+class RefundCreateInput(serializers.Serializer):
+    amount = AmountField(required=False, help_text="Defaults to all that is still refundable")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class BankTransferSimulateInput(serializers.Serializer):
+    reference = serializers.CharField(max_length=100, help_text="The transfer's reference")
+    amount = AmountField()
+
+
+class OtpMessagesQuery(serializers.Serializer):
+    payment = serializers.CharField(max_length=32, help_text="A payment id (pay_...)")
+
+
+# --- output (documentation; rendered by payments.representations) ----------------------------
+
+
+def _constant(value: str) -> serializers.Field:
+    """A string field that always holds ``value`` (documented as a one-value enum)."""
+    field_class = extend_schema_field({"type": "string", "enum": [value]})(
+        type(f"{value.title()}ObjectField", (serializers.CharField,), {})
+    )
+    return field_class()
+
+
+def _ts(**kwargs):
+    return serializers.DateTimeField(**kwargs)
+
+
+class CardOutput(serializers.Serializer):
+    brand = serializers.CharField()
+    last4 = serializers.CharField()
+    exp_month = serializers.IntegerField(allow_null=True)
+    exp_year = serializers.IntegerField(allow_null=True)
+
+
+class WalletOutput(serializers.Serializer):
+    phone_last4 = serializers.CharField()
+
+
+class PaymentMethodOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Payment.Method.choices)
+    card = CardOutput(required=False)
+    wallet = WalletOutput(required=False)
+
+
+NEXT_ACTION_SCHEMA = {
+    "nullable": True,
+    "description": "What must happen before the payment can complete, or null.",
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "OtpAction",
+            "required": ["type", "expires_at", "attempts_remaining"],
+            "properties": {
+                "type": {"type": "string", "enum": ["otp"]},
+                "channel": {"type": "string"},
+                "destination": {"type": "string"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "attempts_remaining": {"type": "integer"},
+                "resends_remaining": {"type": "integer"},
+            },
+        },
+        {
+            "type": "object",
+            "title": "BankTransferInstructions",
+            "required": ["type", "reference", "amount", "currency"],
+            "properties": {
+                "type": {"type": "string", "enum": ["bank_transfer_instructions"]},
+                "bank_name": {"type": "string"},
+                "account_number": {"type": "string"},
+                "reference": {"type": "string"},
+                "amount": {"type": "integer"},
+                "currency": {"type": "string"},
+                "expires_at": {"type": "string", "format": "date-time"},
+            },
+        },
+    ],
+}
+
+
+@extend_schema_field(NEXT_ACTION_SCHEMA)
+class NextActionField(serializers.JSONField):
+    pass
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = _constant("payment")
+    livemode = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    amount_authorized = serializers.IntegerField()
+    amount_captured = serializers.IntegerField()
+    amount_refunded = serializers.IntegerField()
+    capture_method = serializers.ChoiceField(choices=Order.CaptureMethod.choices)
+    order = serializers.CharField(allow_null=True)
+    institution = serializers.CharField()
+    payment_method = PaymentMethodOutput()
+    decline_code = serializers.CharField(allow_null=True)
+    decline_message = serializers.CharField(allow_null=True)
+    next_action = NextActionField(allow_null=True)
+    created = _ts()
+    authorized_at = _ts(allow_null=True)
+    captured_at = _ts(allow_null=True)
+    canceled_at = _ts(allow_null=True)
+
+    def to_representation(self, instance):
+        return representations.payment_data(instance)
+
+
+class OrderOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = _constant("order")
+    livemode = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    reference = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    customer_email = serializers.CharField(allow_null=True)
+    return_url = serializers.CharField(allow_null=True)
+    capture_method = serializers.ChoiceField(choices=Order.CaptureMethod.choices)
+    metadata = MetadataField()
+    checkout_url = serializers.URLField()
+    expires_at = _ts()
+    paid_at = _ts(allow_null=True)
+    created = _ts()
+    payments = PaymentOutput(many=True)
+
+    def to_representation(self, instance):
+        return representations.order_data(instance)
+
+
+class RefundOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = _constant("refund")
+    livemode = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=Refund.Status.choices)
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    payment = serializers.CharField()
+    order = serializers.CharField()
+    reason = serializers.CharField(allow_null=True)
+    failure_code = serializers.CharField(allow_null=True)
+    created = _ts()
+    processed_at = _ts(allow_null=True)
+
+    def to_representation(self, instance):
+        return representations.refund_data(instance)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class EventObjectField(serializers.JSONField):
+    pass
+
+
+class EventDataOutput(serializers.Serializer):
+    object = EventObjectField(help_text="The object as it was after the change")
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = _constant("event")
+    type = serializers.CharField(help_text="e.g. payment.captured")
+    created = _ts()
+    livemode = serializers.BooleanField()
+    sequence = serializers.IntegerField(help_text="Increases per object")
+    data = EventDataOutput()
+
+    def to_representation(self, instance):
+        return representations.event_data(instance)
+
+
+class OtpMessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    object = _constant("otp_message")
+    payment = serializers.CharField(allow_null=True)
+    channel = serializers.CharField()
+    to = serializers.CharField()
+    body = serializers.CharField()
+    code = serializers.CharField(allow_null=True, help_text="The code in the message (sandbox)")
+    created = _ts()
+
+    def to_representation(self, instance: OutboxMessage):
+        return sandbox_message_data(instance)
+
+
+def sandbox_message_data(message: OutboxMessage) -> dict:
+    """The sandbox inbox shape of a delivered message, with the code it carries."""
+    import re
+
+    found = re.search(r"\b(\d{6})\b", message.body)
+    return {
+        "id": message.pk,
+        "object": "otp_message",
+        "payment": message.payment.public_id if message.payment_id else None,
+        "channel": message.channel,
+        "to": message.to,
+        "body": message.body,
+        "code": found.group(1) if found else None,
+        "created": representations._ts(message.created),
+    }

@@ -1,0 +1,277 @@
+"""Merchant API views: parse with a serializer, call one service or selector, render.
+
+Every object is looked up within the API key's merchant and mode, so another merchant's object
+(or the other mode's) is a 404 like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payments import selectors
+from payments.errors import NotFound, ValidationFailed
+from payments.services import (
+    MethodInput,
+    bank_transfer_simulate,
+    order_cancel,
+    order_create,
+    otp_resend,
+    otp_verify,
+    payment_cancel,
+    payment_capture,
+    payment_create,
+    refund_create,
+)
+from payments.validation import FieldError
+
+from . import filters
+from . import serializers as s
+from .base import MerchantAPIView, MerchantListView
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _scope(request: Request) -> dict:
+    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+class OrderListCreateView(MerchantListView):
+    serializer_class = s.OrderOutput
+    filterset_class = filters.OrderFilter
+    selector = staticmethod(selectors.order_list)
+
+    @extend_schema(summary="List orders", operation_id="orders_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create an order",
+        operation_id="orders_create",
+        request=s.OrderCreateInput,
+        responses={201: s.OrderOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.OrderCreateInput, request.data)
+        order = order_create(**_scope(request), **data)
+        return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve an order", responses=s.OrderOutput)
+    def get(self, request: Request, order_id: str) -> Response:
+        order = selectors.order_get(**_scope(request), order_id=order_id)
+        return Response(s.OrderOutput(order).data)
+
+
+class OrderCancelView(MerchantAPIView):
+    @extend_schema(summary="Cancel a pending order", request=None, responses=s.OrderOutput)
+    def post(self, request: Request, order_id: str) -> Response:
+        order = selectors.order_get(**_scope(request), order_id=order_id)
+        return Response(s.OrderOutput(order_cancel(order=order)).data)
+
+
+def _payment_method_errors(err: ValidationFailed) -> ValidationFailed:
+    """Name card and wallet field errors by their path in the request body."""
+    errors = [
+        FieldError(f"payment_method.{e.field}", e.code, e.message)
+        if e.field.startswith(("card.", "wallet.", "type"))
+        else e
+        for e in err.errors
+    ]
+    return ValidationFailed(errors, err.message)
+
+
+class OrderPaymentCreateView(MerchantAPIView):
+    @extend_schema(
+        summary="Pay an order",
+        description=(
+            "Authorize a payment for the order. A decline is a 201 with status `declined` and "
+            "`decline_code`; `next_action` tells when an OTP code or a bank transfer is needed."
+        ),
+        request=s.PaymentCreateInput,
+        responses={201: s.PaymentOutput},
+    )
+    def post(self, request: Request, order_id: str) -> Response:
+        method = _valid(s.PaymentCreateInput, request.data)["payment_method"]
+        order = selectors.order_get(**_scope(request), order_id=order_id)
+        details = method.get("card") or method.get("wallet") or {}
+        try:
+            payment = payment_create(
+                order=order, method=MethodInput(type=method["type"], **details)
+            )
+        except ValidationFailed as err:
+            raise _payment_method_errors(err) from None
+        return Response(s.PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+class PaymentListView(MerchantListView):
+    serializer_class = s.PaymentOutput
+    filterset_class = filters.PaymentFilter
+    selector = staticmethod(selectors.payment_list)
+
+    @extend_schema(summary="List payments", operation_id="payments_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class PaymentDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve a payment", responses=s.PaymentOutput)
+    def get(self, request: Request, payment_id: str) -> Response:
+        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        return Response(s.PaymentOutput(payment).data)
+
+
+class PaymentOtpVerifyView(MerchantAPIView):
+    @extend_schema(
+        summary="Submit the OTP code",
+        description=(
+            "A wrong code is a 400 with code `otp_invalid` and `attempts_remaining`; after the "
+            "last wrong try the payment is returned declined with `authentication_failed`."
+        ),
+        request=s.OtpVerifyInput,
+        responses=s.PaymentOutput,
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        code = _valid(s.OtpVerifyInput, request.data)["code"]
+        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        return Response(s.PaymentOutput(otp_verify(payment_pk=payment.pk, code=code)).data)
+
+
+class PaymentOtpResendView(MerchantAPIView):
+    @extend_schema(summary="Send a new OTP code", request=None, responses=s.PaymentOutput)
+    def post(self, request: Request, payment_id: str) -> Response:
+        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        otp_resend(payment_pk=payment.pk)
+        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        return Response(s.PaymentOutput(payment).data)
+
+
+class PaymentCaptureView(MerchantAPIView):
+    @extend_schema(
+        summary="Capture an authorized payment", request=s.CaptureInput, responses=s.PaymentOutput
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        data = _valid(s.CaptureInput, request.data)
+        payment = payment_capture(**_scope(request), payment_id=payment_id, **data)
+        return Response(s.PaymentOutput(payment).data)
+
+
+class PaymentCancelView(MerchantAPIView):
+    @extend_schema(
+        summary="Cancel (void) a payment",
+        description="Voids an authorization, or abandons an OTP challenge or a pending transfer.",
+        request=None,
+        responses=s.PaymentOutput,
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        payment = payment_cancel(**_scope(request), payment_id=payment_id)
+        return Response(s.PaymentOutput(payment).data)
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+class PaymentRefundCreateView(MerchantAPIView):
+    @extend_schema(
+        summary="Refund a captured payment",
+        description="The refund is created `pending`; the institution's answer arrives as an event.",
+        request=s.RefundCreateInput,
+        responses={201: s.RefundOutput},
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        data = _valid(s.RefundCreateInput, request.data)
+        refund = refund_create(**_scope(request), payment_id=payment_id, **data)
+        return Response(s.RefundOutput(refund).data, status=status.HTTP_201_CREATED)
+
+
+class RefundListView(MerchantListView):
+    serializer_class = s.RefundOutput
+    filterset_class = filters.RefundFilter
+    selector = staticmethod(selectors.refund_list)
+
+    @extend_schema(summary="List refunds", operation_id="refunds_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class RefundDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve a refund", responses=s.RefundOutput)
+    def get(self, request: Request, refund_id: str) -> Response:
+        refund = selectors.refund_get(**_scope(request), refund_id=refund_id)
+        return Response(s.RefundOutput(refund).data)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+class EventListView(MerchantListView):
+    serializer_class = s.EventOutput
+    filterset_class = filters.EventFilter
+    selector = staticmethod(selectors.event_list)
+
+    @extend_schema(summary="List events", operation_id="events_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class EventDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve an event", responses=s.EventOutput)
+    def get(self, request: Request, event_id: str) -> Response:
+        event = selectors.event_get(**_scope(request), event_id=event_id)
+        return Response(s.EventOutput(event).data)
+
+
+# --- sandbox (test keys only) ------------------------------------------------------------------
+
+
+class SandboxView(MerchantAPIView):
+    """Tools for test mode; a live key (or a platform not in sandbox mode) gets 404."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.auth.livemode or not settings.PAYMENTS_SANDBOX:
+            raise NotFound("The sandbox is only available with a test API key.")
+
+
+class SandboxOtpMessagesView(SandboxView):
+    @extend_schema(
+        summary="Read the OTP messages sent for a payment (sandbox)",
+        parameters=[
+            OpenApiParameter("payment", str, required=True, description="A payment id (pay_...)")
+        ],
+        responses=s.OtpMessageOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        payment_id = _valid(s.OtpMessagesQuery, request.query_params)["payment"]
+        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        messages = selectors.outbox_message_list(**_scope(request)).filter(payment=payment)[:50]
+        return Response([s.OtpMessageOutput(m).data for m in messages])
+
+
+class SandboxBankTransferView(SandboxView):
+    @extend_schema(
+        summary="Simulate the shopper's bank transfer arriving (sandbox)",
+        request=s.BankTransferSimulateInput,
+        responses=s.PaymentOutput,
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.BankTransferSimulateInput, request.data)
+        selectors.payment_get_by_transfer_reference(**_scope(request), reference=data["reference"])
+        payment = bank_transfer_simulate(
+            transfer_reference=data["reference"], amount=data["amount"]
+        )
+        return Response(s.PaymentOutput(payment).data)

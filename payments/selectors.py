@@ -1,0 +1,93 @@
+"""Read-side queries, each scoped to one merchant and one mode (test or live).
+
+An object of another merchant or of the other mode is reported as ``NotFound``: callers cannot
+tell it from an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .errors import NotFound
+from .models import Event, Merchant, Order, OutboxMessage, Payment, Refund
+
+
+def order_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Order]:
+    """Return the merchant's orders of one mode, newest first."""
+    return (
+        # order_data reads each order's payments itself (ordered), so nothing is prefetched.
+        Order.objects.filter(merchant=merchant, livemode=livemode).order_by("-created", "-id")
+    )
+
+
+def order_get(*, merchant: Merchant, livemode: bool, order_id: str) -> Order:
+    order = order_list(merchant=merchant, livemode=livemode).filter(public_id=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def payment_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(merchant=merchant, livemode=livemode)
+        .select_related("order")
+        .order_by("-created", "-id")
+    )
+
+
+def payment_get(*, merchant: Merchant, livemode: bool, payment_id: str) -> Payment:
+    payment = (
+        payment_list(merchant=merchant, livemode=livemode).filter(public_id=payment_id).first()
+    )
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment
+
+
+def payment_get_by_transfer_reference(
+    *, merchant: Merchant, livemode: bool, reference: str
+) -> Payment:
+    """Return the merchant's bank-transfer payment that asked the shopper for ``reference``."""
+    payment = (
+        payment_list(merchant=merchant, livemode=livemode)
+        .filter(method_type=Payment.Method.BANK_TRANSFER, transfer__reference=reference)
+        .first()
+    )
+    if payment is None:
+        raise NotFound("No open bank transfer has this reference.")
+    return payment
+
+
+def refund_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Refund]:
+    return (
+        Refund.objects.filter(merchant=merchant, livemode=livemode)
+        .select_related("payment__order")
+        .order_by("-created", "-id")
+    )
+
+
+def refund_get(*, merchant: Merchant, livemode: bool, refund_id: str) -> Refund:
+    refund = refund_list(merchant=merchant, livemode=livemode).filter(public_id=refund_id).first()
+    if refund is None:
+        raise NotFound("No such refund.")
+    return refund
+
+
+def event_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Event]:
+    return Event.objects.filter(merchant=merchant, livemode=livemode).order_by("-created", "-id")
+
+
+def event_get(*, merchant: Merchant, livemode: bool, event_id: str) -> Event:
+    event = event_list(merchant=merchant, livemode=livemode).filter(public_id=event_id).first()
+    if event is None:
+        raise NotFound("No such event.")
+    return event
+
+
+def outbox_message_list(*, merchant: Merchant, livemode: bool) -> QuerySet[OutboxMessage]:
+    """Return the messages (OTP codes by SMS or e-mail) sent for the merchant's payments."""
+    return (
+        OutboxMessage.objects.filter(merchant=merchant, livemode=livemode)
+        .select_related("payment")
+        .order_by("-created", "-id")
+    )
