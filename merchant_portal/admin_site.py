@@ -1,4 +1,76 @@
+"""The back office: Django's admin behind a password and a TOTP code, with a dashboard."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+def confirmed_devices(user) -> list:
+    return list(devices_for_user(user, confirmed=True))
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """Username, password and the current code of the user's authenticator app.
+
+    A staff user with no confirmed device passes with the password alone and is sent to enrol
+    one; the admin stays closed to them until they have.
+    """
+
+    otp_token = forms.CharField(
+        label="Authenticator code",
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "otp_required": "Enter the 6-digit code from your authenticator app.",
+        "otp_invalid": "That authenticator code is not valid. Try the current one.",
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is None or not confirmed_devices(user):
+            return cleaned
+        token = (cleaned.get("otp_token") or "").strip()
+        if not token:
+            raise forms.ValidationError(self.error_messages["otp_required"], code="otp_required")
+        device = match_token(user, token)
+        if device is None:
+            # A wrong code counts as a failed sign-in, so axes throttles code guessing too.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": cleaned.get("username")},
+                request=self.request,
+            )
+            raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
+        # django_otp's user_logged_in handler marks the session verified by this device.
+        user.otp_device = device
+        return cleaned
+
+
+class EnrolForm(forms.Form):
+    otp_token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 class PlatformAdminSite(OTPAdminSite):
@@ -7,3 +79,89 @@ class PlatformAdminSite(OTPAdminSite):
     site_header = "Merchant Payments"
     site_title = "Merchant Payments back office"
     index_title = "Dashboard"
+    login_form = StaffLoginForm
+    login_template = "admin/login.html"
+    index_template = "admin/index.html"
+    enable_nav_sidebar = False
+
+    def get_urls(self):
+        return [
+            path("otp/enrol/", self.enrol_view, name="otp_enrol"),
+            *super().get_urls(),
+        ]
+
+    def _needs_enrolment(self, request) -> bool:
+        user = request.user
+        return (
+            user.is_authenticated
+            and user.is_active
+            and user.is_staff
+            and not user.is_verified()
+            and not confirmed_devices(user)
+        )
+
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        if self._needs_enrolment(request):
+            return HttpResponseRedirect(reverse("admin:otp_enrol", current_app=self.name))
+        response = super().login(request, extra_context)
+        if request.method == "POST" and self._needs_enrolment(request):
+            return HttpResponseRedirect(reverse("admin:otp_enrol", current_app=self.name))
+        return response
+
+    @method_decorator(never_cache)
+    @method_decorator(csrf_protect)
+    def enrol_view(self, request):
+        """Enrol a first TOTP device: show its QR code and secret, confirm it with a code."""
+        import base64
+
+        import segno
+
+        from .audit import audit_record
+
+        login_url = reverse("admin:login", current_app=self.name)
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{login_url}?{REDIRECT_FIELD_NAME}={request.path}")
+        if not self._needs_enrolment(request):
+            # A user who has a device signs in with it; enrolling another needs no bypass.
+            if request.user.is_authenticated and request.user.is_verified():
+                return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+            raise PermissionDenied
+        device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=request.user, name="Authenticator app", confirmed=False
+            )
+        form = EnrolForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if device.verify_token(form.cleaned_data["otp_token"].strip()):
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                otp_login(request, device)
+                audit_record(
+                    request=request,
+                    action="otp_device.enrolled",
+                    obj=device,
+                    details={"device": device.name},
+                )
+                messages.success(request, "Your authenticator is set up. Welcome.")
+                return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+            form.add_error("otp_token", "That code is not valid. Enter the current one.")
+        qr = segno.make(device.config_url, micro=False)
+        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+        context = {
+            **self.each_context(request),
+            "title": "Set up your authenticator",
+            "form": form,
+            "qr_data_uri": qr.png_data_uri(scale=5, border=2),
+            "secret": secret,
+        }
+        request.current_app = self.name
+        return render(request, "admin/otp_enrol.html", context)
+
+    def index(self, request, extra_context=None):
+        from .dashboard import dashboard_for
+
+        context = {"dashboard": dashboard_for(user=request.user)}
+        context.update(extra_context or {})
+        return super().index(request, context)

@@ -11,7 +11,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Merchant
-from .services import api_key_create, membership_grant, merchant_create
+from .services import api_key_create, merchant_create
 
 DEMO_USERS = {
     "platform": {"password": "platform-demo-pass", "superuser": True},
@@ -33,6 +33,8 @@ def _key_file():
 @transaction.atomic
 def demo_setup() -> DemoData:
     """Create the demo data once; later calls return what exists."""
+    from merchant_portal.access import staff_groups_ensure, staff_membership_grant
+
     User = get_user_model()
     merchant = Merchant.objects.filter(is_demo=True).first()
     created = merchant is None
@@ -54,9 +56,7 @@ def demo_setup() -> DemoData:
         if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
         if not spec["superuser"]:
-            membership_grant(user=user, merchant=merchant, role="manager")
-    from merchant_portal.access import staff_groups_ensure
-
+            staff_membership_grant(user=user, merchant=merchant, role="manager")
     staff_groups_ensure()
     return DemoData(merchant=merchant, api_key=raw, created=created)
 

@@ -1,0 +1,241 @@
+"""The back-office dashboard's figures, scoped to the merchants a staff user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.apps import apps
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from payments.models import Payment, Refund
+from payments.money import format_amount
+
+from .access import merchant_ids_for
+
+UNFINISHED = (
+    Payment.Status.REQUIRES_PAYMENT_METHOD,
+    Payment.Status.PROCESSING,
+    Payment.Status.REQUIRES_ACTION,
+)
+CHART_WIDTH, CHART_HEIGHT, CHART_BAR_GAP = 420, 140, 8
+
+
+@dataclass(frozen=True)
+class Bar:
+    day: date
+    amount: int
+    label: str
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class CurrencyFigures:
+    currency: str
+    today: int
+    week: int
+    today_display: str
+    week_display: str
+    bars: list[Bar] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    volumes: list[CurrencyFigures]
+    approved: int
+    finished: int
+    approval_rate: float | None
+    declines: list[tuple[str, int]]
+    refunds: list[tuple[str, int, int, str]]  # currency, count, amount, display
+    pending_settlement: list[tuple[str, int, str]]
+    next_payouts: list
+    failed_webhooks: int | None
+    last_reconciliation: object | None
+    chart_width: int = CHART_WIDTH
+    chart_height: int = CHART_HEIGHT
+
+
+def _scope(queryset, ids, lookup="merchant"):
+    return queryset if ids is None else queryset.filter(**{f"{lookup}__in": ids})
+
+
+def _model(app_label: str, name: str):
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
+def _scope_by_admin(queryset, ids):
+    """Scope a model owned by another app through its registered scoped admin, else by merchant."""
+    from django.contrib import admin
+
+    from .admin_mixins import MerchantScopedAdmin
+
+    if ids is None:
+        return queryset
+    model_admin = admin.site._registry.get(queryset.model)
+    if isinstance(model_admin, MerchantScopedAdmin):
+        return queryset.filter(**{f"{model_admin.merchant_lookup}__in": ids}).distinct()
+    if any(f.name == "merchant" for f in queryset.model._meta.fields):
+        return queryset.filter(merchant__in=ids)
+    return queryset.none()
+
+
+def _bars(per_day: dict[date, int], days: list[date], currency: str) -> list[Bar]:
+    top = max(per_day.values(), default=0) or 1
+    slot = CHART_WIDTH // len(days)
+    bars = []
+    for i, day in enumerate(days):
+        amount = per_day.get(day, 0)
+        height = round(amount * (CHART_HEIGHT - 20) / top)
+        bars.append(
+            Bar(
+                day=day,
+                amount=amount,
+                label=format_amount(amount, currency),
+                x=i * slot + CHART_BAR_GAP // 2,
+                y=CHART_HEIGHT - 20 - height,
+                width=slot - CHART_BAR_GAP,
+                height=height,
+            )
+        )
+    return bars
+
+
+def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
+    """Return the dashboard figures for the merchants ``user`` may see (all for platform staff).
+
+    Volume is the captured amount by capture time; the approval rate is payments ever authorized
+    over payments that finished (left processing) in the last 7 days.
+    """
+    now = now or timezone.now()
+    ids = merchant_ids_for(user)
+    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    week_start = today_start - timedelta(days=6)
+    days = [(week_start + timedelta(days=i)).date() for i in range(7)]
+
+    payments = _scope(Payment.objects.all(), ids)
+    captured = payments.filter(captured_at__gte=week_start, captured_at__lte=now)
+    per_currency: dict[str, dict[date, int]] = {}
+    for row in captured.values("currency", "captured_at", "amount_captured"):
+        day = timezone.localtime(row["captured_at"]).date()
+        bucket = per_currency.setdefault(row["currency"], {})
+        bucket[day] = bucket.get(day, 0) + row["amount_captured"]
+    volumes = []
+    for currency in sorted(per_currency):
+        per_day = per_currency[currency]
+        today, week = per_day.get(days[-1], 0), sum(per_day.values())
+        volumes.append(
+            CurrencyFigures(
+                currency=currency,
+                today=today,
+                week=week,
+                today_display=format_amount(today, currency),
+                week_display=format_amount(week, currency),
+                bars=_bars(per_day, days, currency),
+            )
+        )
+
+    recent = payments.filter(created__gte=week_start).exclude(status__in=UNFINISHED)
+    counts = recent.aggregate(
+        finished=Count("id"), approved=Count("id", filter=Q(authorized_at__isnull=False))
+    )
+    finished, approved = counts["finished"], counts["approved"]
+    declines = list(
+        recent.filter(status=Payment.Status.DECLINED)
+        .values_list("decline_code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "decline_code")
+    )
+
+    refunds = [
+        (row["currency"], row["n"], row["total"], format_amount(row["total"], row["currency"]))
+        for row in _scope(Refund.objects.all(), ids)
+        .filter(status=Refund.Status.SUCCEEDED, created__gte=week_start)
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("currency")
+    ]
+
+    return Dashboard(
+        volumes=volumes,
+        approved=approved,
+        finished=finished,
+        approval_rate=(approved / finished) if finished else None,
+        declines=[(code or "unknown", n) for code, n in declines],
+        refunds=refunds,
+        pending_settlement=_pending_settlement(payments),
+        next_payouts=_next_payouts(ids, now),
+        failed_webhooks=_failed_webhooks(ids),
+        last_reconciliation=_last_reconciliation(),
+    )
+
+
+def _pending_settlement(payments) -> list[tuple[str, int, str]]:
+    """Captured money not yet in a settlement batch, net of refunds, per currency."""
+    pending = payments.filter(status__in=Payment.CAPTURED_STATES)
+    for relation in Payment._meta.related_objects:
+        # A settlement row pointing at a payment means it is settled (or being settled).
+        if relation.related_model._meta.app_label == "settlement":
+            pending = pending.filter(**{f"{relation.get_accessor_name()}__isnull": True})
+    rows = (
+        pending.values("currency")
+        .annotate(captured=Sum("amount_captured"), refunded=Sum("amount_refunded"))
+        .order_by("currency")
+    )
+    result = []
+    for row in rows:
+        net = (row["captured"] or 0) - (row["refunded"] or 0)
+        result.append((row["currency"], net, format_amount(net, row["currency"])))
+    return result
+
+
+def _next_payouts(ids, now) -> list:
+    model = _model("settlement", "Payout") or _model("settlement", "SettlementBatch")
+    if model is None:
+        return []
+    names = {f.name for f in model._meta.fields}
+    qs = _scope_by_admin(model.objects.all(), ids)
+    date_field = next((n for n in ("payout_date", "pay_on", "scheduled_for") if n in names), None)
+    if date_field:
+        qs = qs.filter(**{f"{date_field}__gte": timezone.localtime(now).date()}).order_by(
+            date_field
+        )
+    if "status" in names:
+        qs = qs.exclude(status="paid")
+    rows = []
+    for obj in qs[:5]:
+        amount = next(
+            (getattr(obj, n) for n in ("amount", "net_amount", "payout_amount") if n in names),
+            None,
+        )
+        currency = getattr(obj, "currency", None)
+        rows.append(
+            {
+                "label": str(obj),
+                "date": getattr(obj, date_field) if date_field else None,
+                "amount": format_amount(amount, currency)
+                if amount is not None and currency
+                else "",
+            }
+        )
+    return rows
+
+
+def _failed_webhooks(ids) -> int | None:
+    model = _model("payments", "WebhookDelivery")
+    if model is None:
+        return None
+    return _scope_by_admin(model.objects.filter(status="failed"), ids).count()
+
+
+def _last_reconciliation():
+    model = _model("settlement", "ReconciliationRun")
+    if model is None:
+        return None
+    return model.objects.order_by("-pk").first()

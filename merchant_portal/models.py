@@ -1,0 +1,38 @@
+"""The back office's own records: an append-only audit log of staff actions."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditLog(models.Model):
+    """Who changed what from the back office, when, from where; never edited or deleted."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    actor_username = models.CharField(max_length=150, help_text="Kept if the user is deleted")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    merchant = models.ForeignKey(
+        "payments.Merchant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self):
+        return f"{self.actor_username} {self.action} {self.object_type} {self.object_id}"

@@ -1,0 +1,809 @@
+"""The back office's payment pages: scoped to the user's merchants, changed only by services.
+
+Merchant staff see their own merchants' records; platform staff see all. Refunds ask for a fresh
+code from the staff member's authenticator; every change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django_otp import match_token
+
+from merchant_portal.access import (
+    can_manage,
+    is_platform_staff,
+    merchant_ids_for,
+    staff_membership_grant,
+)
+from merchant_portal.admin_mixins import MerchantScopedAdmin
+from merchant_portal.audit import audit_record
+
+from .errors import DomainError
+from .models import (
+    ApiKey,
+    Event,
+    Merchant,
+    MerchantMembership,
+    Order,
+    OutboxMessage,
+    Payment,
+    PaymentAttempt,
+    Refund,
+)
+from .money import format_amount, to_major, to_minor
+from .services import (
+    api_key_create,
+    api_key_revoke,
+    bank_transfer_simulate,
+    merchant_create,
+    payment_cancel,
+    payment_capture,
+    refund_create,
+)
+
+
+def _money(amount, currency):
+    return format_amount(amount, currency) if amount is not None and currency else ""
+
+
+def _merchant_arg(request, obj):
+    """Services take the merchant for merchant staff (their scope) and None for platform staff."""
+    return None if is_platform_staff(request.user) else obj.merchant
+
+
+class ReadOnlyAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+    """Rows written by services only: every field shown, none editable."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- merchants and memberships ------------------------------------------------------------
+
+
+class MerchantForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ["name", "country", "default_currency", "settlement_delay_days"]
+
+
+@admin.register(Merchant)
+class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+    merchant_lookup = "pk"
+    form = MerchantForm
+    list_display = ["name", "public_id", "country", "default_currency", "live_enabled", "created"]
+    search_fields = ["name", "public_id"]
+    readonly_fields = ["public_id", "fee_bps", "fee_fixed", "live_enabled", "is_demo", "created"]
+
+    def has_add_permission(self, request):
+        return is_platform_staff(request.user) and super(
+            MerchantScopedAdmin, self
+        ).has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_staff(request.user) and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            action = "merchant.changed"
+        else:
+            created = merchant_create(**form.cleaned_data)
+            obj.pk, obj.public_id = created.pk, created.public_id
+            action = "merchant.created"
+        audit_record(
+            request=request,
+            action=action,
+            obj=obj,
+            merchant=obj,
+            details={"changed": form.changed_data},
+        )
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = MerchantMembership
+        fields = ["user", "merchant", "role"]
+
+
+@admin.register(MerchantMembership)
+class MerchantMembershipAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+    form = MembershipForm
+    list_display = ["user", "merchant", "role"]
+    list_filter = ["role"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["user__username", "user__email", "merchant__name"]
+    autocomplete_fields = ["merchant"]
+    allow_add = True
+    allow_delete = True
+
+    def has_module_permission(self, request):
+        return is_platform_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_platform_staff(request.user)
+
+    def has_add_permission(self, request):
+        return is_platform_staff(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_staff(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_platform_staff(request.user)
+
+    def save_model(self, request, obj, form, change):
+        membership = staff_membership_grant(user=obj.user, merchant=obj.merchant, role=obj.role)
+        obj.pk = membership.pk
+        audit_record(
+            request=request,
+            action="membership.changed" if change else "membership.granted",
+            obj=membership,
+            merchant=obj.merchant,
+            details={"user": obj.user.get_username(), "role": obj.role},
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            request=request,
+            action="membership.revoked",
+            obj=obj,
+            merchant=obj.merchant,
+            details={"user": obj.user.get_username(), "role": obj.role},
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+class ApiKeyCreateForm(forms.Form):
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.none())
+    name = forms.CharField(max_length=100, required=False)
+    livemode = forms.BooleanField(required=False, label="Live mode key")
+
+    def __init__(self, *args, merchants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].queryset = merchants
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ["prefix", "name", "merchant", "livemode", "active", "created", "last_used_at"]
+    list_filter = ["livemode", ("revoked_at", admin.EmptyFieldListFilter)]
+    platform_list_filter = ["merchant"]
+    search_fields = ["prefix", "name", "public_id"]
+    readonly_fields = ["public_id", "merchant", "name", "livemode", "prefix", "created"]
+    fields = readonly_fields + ["last_used_at", "revoked_at"]
+    actions = ["revoke_keys"]
+
+    @admin.display(boolean=True)
+    def active(self, obj):
+        return obj.is_active
+
+    def _managed_merchants(self, request):
+        if is_platform_staff(request.user):
+            return Merchant.objects.all()
+        ids = merchant_ids_for(request.user, role="manager")
+        return Merchant.objects.filter(pk__in=ids)
+
+    def has_add_permission(self, request):
+        return self._managed_merchants(request).exists()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiKeyCreateForm(request.POST or None, merchants=self._managed_merchants(request))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Create API key",
+            "opts": self.model._meta,
+            "form": form,
+            "raw_key": None,
+        }
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            key, raw = api_key_create(
+                merchant=data["merchant"], livemode=data["livemode"], name=data["name"]
+            )
+            audit_record(
+                request=request,
+                action="api_key.created",
+                obj=key,
+                details={"prefix": key.prefix, "livemode": key.livemode},
+            )
+            # Shown once, in this response only: never in a message, a log or the session.
+            context.update(raw_key=raw, key=key, form=None)
+        response = TemplateResponse(request, "admin/payments/apikey/create.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke_keys(self, request, queryset):
+        done = 0
+        for key in queryset.select_related("merchant"):
+            if not can_manage(request.user, key.merchant_id):
+                self.message_user(
+                    request, f"Only a manager may revoke {key.prefix}….", messages.ERROR
+                )
+                continue
+            if key.revoked_at is None:
+                api_key_revoke(key=key)
+                audit_record(
+                    request=request,
+                    action="api_key.revoked",
+                    obj=key,
+                    details={"prefix": key.prefix},
+                )
+                done += 1
+        if done:
+            self.message_user(request, f"Revoked {done} API key(s).", messages.SUCCESS)
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+class MethodFilter(admin.SimpleListFilter):
+    title = "method"
+    parameter_name = "method"
+
+    def lookups(self, request, model_admin):
+        return Payment.Method.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(payments__method_type=self.value()).distinct()
+        return queryset
+
+
+CSV_COLUMNS = [
+    "id",
+    "reference",
+    "merchant",
+    "status",
+    "amount",
+    "currency",
+    "amount_display",
+    "customer_email",
+    "created",
+    "paid_at",
+]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "status",
+        "amount_display",
+        "customer_email",
+        "merchant",
+        "public_id",
+        "created",
+    ]
+    list_filter = ["status", ("created", admin.DateFieldListFilter), MethodFilter]
+    platform_list_filter = ["merchant"]
+    search_fields = [
+        "reference",
+        "=public_id",
+        "customer_email",
+        "=payments__public_id",
+        "=payments__card_last4",
+    ]
+    search_help_text = "Reference, order or payment id, customer e-mail or card last 4."
+    date_hierarchy = None
+    list_select_related = ["merchant"]
+    readonly_fields = [
+        "public_id",
+        "merchant",
+        "reference",
+        "status",
+        "amount_display",
+        "description",
+        "customer_email",
+        "capture_method",
+        "livemode",
+        "return_url",
+        "metadata",
+        "expires_at",
+        "paid_at",
+        "created",
+        "updated",
+    ]
+    fields = readonly_fields
+    change_form_template = "admin/payments/order/change_form.html"
+    change_list_template = "admin/payments/order/change_list.html"
+    actions = ["export_selected_csv"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    def get_urls(self):
+        return [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="payments_order_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request):
+        """The change list as CSV: same filters, search and scope as the page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request)
+        audit_record(
+            request=request,
+            action="orders.exported",
+            details={"filters": dict(request.GET.items()), "count": queryset.count()},
+        )
+        return self._csv_response(queryset)
+
+    @admin.action(description="Export selected orders as CSV")
+    def export_selected_csv(self, request, queryset):
+        return self._csv_response(queryset)
+
+    def _csv_response(self, queryset):
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(CSV_COLUMNS)
+            for order in queryset.select_related("merchant").order_by("-created", "-id"):
+                yield writer.writerow(
+                    [
+                        order.public_id,
+                        order.reference,
+                        order.merchant.name,
+                        order.status,
+                        order.amount,
+                        order.currency,
+                        _money(order.amount, order.currency),
+                        order.customer_email,
+                        order.created.isoformat(),
+                        order.paid_at.isoformat() if order.paid_at else "",
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        context = {"detail": order_detail(request, order)}
+        context.update(extra_context or {})
+        return super().change_view(request, object_id, form_url, context)
+
+
+def order_detail(request, order: Order) -> dict:
+    """Return what the order page shows under its fields: payments, refunds, events, webhooks."""
+    payments = list(
+        order.payments.prefetch_related("attempts", "otp_challenges", "refunds").order_by("created")
+    )
+    object_ids = [order.public_id] + [p.public_id for p in payments]
+    refunds = [r for p in payments for r in p.refunds.all()]
+    object_ids += [r.public_id for r in refunds]
+    events = Event.objects.filter(object_id__in=object_ids).order_by("created", "id")
+    deliveries = []
+    delivery_model = _optional_model("payments", "WebhookDelivery")
+    if delivery_model is not None:
+        deliveries = list(
+            delivery_model.objects.filter(event__object_id__in=object_ids)
+            .select_related("event", "endpoint")
+            .order_by("created")
+        )
+    manager = can_manage(request.user, order.merchant_id)
+    return {
+        "payments": [
+            {
+                "obj": p,
+                "amount": _money(p.amount, p.currency),
+                "captured": _money(p.amount_captured, p.currency),
+                "refunded": _money(p.amount_refunded, p.currency),
+                "refundable": _money(p.amount_refundable, p.currency),
+                "attempts": list(p.attempts.all()),
+                "otp": list(p.otp_challenges.all()),
+                "can_refund": manager and p.status in Payment.CAPTURED_STATES,
+                "can_capture": manager and p.status == Payment.Status.AUTHORIZED,
+                "can_cancel": manager and p.status in (Payment.Status.AUTHORIZED,),
+                "can_simulate": manager
+                and p.status == Payment.Status.PROCESSING
+                and p.method_type == Payment.Method.BANK_TRANSFER
+                and not p.livemode
+                and bool(p.transfer),
+            }
+            for p in payments
+        ],
+        "refunds": [{"obj": r, "amount": _money(r.amount, r.currency)} for r in refunds],
+        "events": events,
+        "deliveries": deliveries,
+        "webhooks_installed": delivery_model is not None,
+    }
+
+
+def _optional_model(app_label, name):
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
+# --- payments: refund (fresh OTP), capture, cancel, simulated transfer ---------------------
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        required=False,
+        max_length=24,
+        help_text="In major units (12.50). Leave empty to refund everything refundable.",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    otp_token = forms.CharField(
+        label="Authenticator code",
+        max_length=8,
+        help_text="A fresh code from your authenticator app confirms this refund.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.payment = payment
+
+    def clean_amount(self):
+        value = self.cleaned_data["amount"].strip()
+        if not value:
+            return None
+        try:
+            return to_minor(value, self.payment.currency)
+        except ValueError:
+            raise forms.ValidationError(
+                f"Enter an amount in {self.payment.currency}, such as "
+                f"{to_major(min(self.payment.amount_refundable or 1, 1050), self.payment.currency)}."
+            ) from None
+
+
+class PaymentAttemptInline(admin.TabularInline):
+    model = PaymentAttempt
+    extra = 0
+    can_delete = False
+    fields = [
+        "public_id",
+        "method_type",
+        "masked_details",
+        "institution",
+        "authenticated",
+        "outcome",
+        "decline_code",
+        "message",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ["public_id", "amount", "currency", "status", "reason", "created_by", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "order",
+        "status",
+        "amount_display",
+        "method_type",
+        "masked_card",
+        "decline_code",
+        "merchant",
+        "created",
+    ]
+    list_filter = [
+        "status",
+        "method_type",
+        "capture_method",
+        ("created", admin.DateFieldListFilter),
+    ]
+    platform_list_filter = ["merchant"]
+    search_fields = ["=public_id", "=order__public_id", "order__reference", "=card_last4"]
+    list_select_related = ["order", "merchant"]
+    exclude = ["card", "transfer", "wallet_phone"]
+    inlines = [PaymentAttemptInline, RefundInline]
+    change_form_template = "admin/payments/payment/change_form.html"
+    actions = ["capture_selected", "cancel_selected"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/refund/", view(self.refund_view), name="payments_payment_refund"
+            ),
+            path(
+                "<path:object_id>/capture/",
+                view(self.capture_view),
+                name="payments_payment_capture",
+            ),
+            path(
+                "<path:object_id>/cancel/", view(self.cancel_view), name="payments_payment_cancel"
+            ),
+            path(
+                "<path:object_id>/simulate-transfer/",
+                view(self.simulate_view),
+                name="payments_payment_simulate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = self.get_object(request, object_id)
+        context = {}
+        if payment is not None:
+            detail = order_detail(request, payment.order)
+            context["payment_detail"] = next(
+                p for p in detail["payments"] if p["obj"].pk == payment.pk
+            )
+        context.update(extra_context or {})
+        return super().change_view(request, object_id, form_url, context)
+
+    def _payment_for_action(self, request, object_id) -> Payment:
+        """Return a visible payment the user manages, else 404 (not visible) or 403 (viewer)."""
+        payment = self.get_object(request, object_id)
+        if payment is None:
+            raise Http404("No such payment.")
+        if not self.can_manage_object(request, payment):
+            raise PermissionDenied
+        return payment
+
+    def _back(self, payment):
+        return HttpResponseRedirect(reverse("admin:payments_order_change", args=[payment.order_id]))
+
+    def refund_view(self, request, object_id):
+        payment = self._payment_for_action(request, object_id)
+        form = RefundForm(request.POST or None, payment=payment)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            # A fresh code even in a verified session: a hijacked session cannot refund.
+            if match_token(request.user, data["otp_token"].strip()) is None:
+                form.add_error("otp_token", "That authenticator code is not valid.")
+                self.message_user(
+                    request,
+                    "Refund refused: the authenticator code was not accepted.",
+                    messages.ERROR,
+                )
+            else:
+                try:
+                    refund = refund_create(
+                        merchant=_merchant_arg(request, payment),
+                        payment_id=payment.public_id,
+                        amount=data["amount"],
+                        reason=data["reason"],
+                        created_by=request.user,
+                    )
+                except DomainError as err:
+                    self.message_user(request, f"Refund refused: {err.message}", messages.ERROR)
+                else:
+                    audit_record(
+                        request=request,
+                        action="refund.created",
+                        obj=refund,
+                        details={
+                            "payment": payment.public_id,
+                            "amount": refund.amount,
+                            "currency": refund.currency,
+                            "reason": refund.reason,
+                        },
+                    )
+                    self.message_user(
+                        request,
+                        f"Refund {refund.public_id} of {_money(refund.amount, refund.currency)} "
+                        f"created ({refund.status}).",
+                        messages.SUCCESS,
+                    )
+                    return self._back(payment)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund {payment.public_id}",
+            "opts": self.model._meta,
+            "payment": payment,
+            "form": form,
+            "captured": _money(payment.amount_captured, payment.currency),
+            "refunded": _money(payment.amount_refunded, payment.currency),
+            "refundable": _money(payment.amount_refundable, payment.currency),
+        }
+        return TemplateResponse(request, "admin/payments/payment/refund.html", context)
+
+    def _capture(self, request, payment) -> bool:
+        try:
+            with transaction.atomic():
+                payment_capture(
+                    merchant=_merchant_arg(request, payment), payment_id=payment.public_id
+                )
+                audit_record(
+                    request=request,
+                    action="payment.captured",
+                    obj=payment,
+                    details={"amount": payment.amount_authorized, "currency": payment.currency},
+                )
+        except DomainError as err:
+            self.message_user(request, f"{payment.public_id}: {err.message}", messages.ERROR)
+            return False
+        self.message_user(request, f"{payment.public_id} captured.", messages.SUCCESS)
+        return True
+
+    def _cancel(self, request, payment) -> bool:
+        try:
+            with transaction.atomic():
+                payment_cancel(
+                    merchant=_merchant_arg(request, payment), payment_id=payment.public_id
+                )
+                audit_record(request=request, action="payment.canceled", obj=payment)
+        except DomainError as err:
+            self.message_user(request, f"{payment.public_id}: {err.message}", messages.ERROR)
+            return False
+        self.message_user(request, f"{payment.public_id} canceled.", messages.SUCCESS)
+        return True
+
+    def capture_view(self, request, object_id):
+        if request.method != "POST":
+            raise PermissionDenied
+        payment = self._payment_for_action(request, object_id)
+        self._capture(request, payment)
+        return self._back(payment)
+
+    def cancel_view(self, request, object_id):
+        if request.method != "POST":
+            raise PermissionDenied
+        payment = self._payment_for_action(request, object_id)
+        self._cancel(request, payment)
+        return self._back(payment)
+
+    def simulate_view(self, request, object_id):
+        """Sandbox: the shopper's bank transfer arrives for the full amount."""
+        if request.method != "POST":
+            raise PermissionDenied
+        payment = self._payment_for_action(request, object_id)
+        if payment.livemode or not payment.transfer:
+            self.message_user(
+                request, "Only a sandbox bank transfer can be simulated.", messages.ERROR
+            )
+            return self._back(payment)
+        try:
+            result = bank_transfer_simulate(
+                transfer_reference=payment.transfer["reference"], amount=payment.amount
+            )
+        except DomainError as err:
+            self.message_user(request, f"{payment.public_id}: {err.message}", messages.ERROR)
+        else:
+            audit_record(
+                request=request,
+                action="bank_transfer.simulated",
+                obj=payment,
+                details={"amount": payment.amount, "currency": payment.currency},
+            )
+            self.message_user(
+                request,
+                f"Transfer received; {payment.public_id} is {result.status}.",
+                messages.SUCCESS,
+            )
+        return self._back(payment)
+
+    @admin.action(description="Capture selected authorized payments")
+    def capture_selected(self, request, queryset):
+        for payment in queryset:
+            if not self.can_manage_object(request, payment):
+                self.message_user(
+                    request, f"{payment.public_id}: only a manager may capture.", messages.ERROR
+                )
+                continue
+            self._capture(request, payment)
+
+    @admin.action(description="Cancel selected authorized payments")
+    def cancel_selected(self, request, queryset):
+        for payment in queryset:
+            if not self.can_manage_object(request, payment):
+                self.message_user(
+                    request, f"{payment.public_id}: only a manager may cancel.", messages.ERROR
+                )
+                continue
+            self._cancel(request, payment)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "payment",
+        "amount_display",
+        "status",
+        "reason",
+        "created_by",
+        "created",
+    ]
+    list_filter = ["status", ("created", admin.DateFieldListFilter)]
+    platform_list_filter = ["merchant"]
+    search_fields = ["=public_id", "=payment__public_id", "payment__order__reference"]
+    list_select_related = ["payment", "created_by"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "type", "object_id", "sequence", "merchant", "created"]
+    list_filter = ["type"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["=public_id", "=object_id", "type"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """The sandbox inbox: codes and notices sent to shoppers in test mode."""
+
+    list_display = ["created", "channel", "to", "sandbox_body", "payment", "merchant"]
+    list_filter = ["channel"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["to", "=payment__public_id"]
+    fields = ["created", "channel", "to", "sandbox_body", "payment", "merchant", "livemode"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(livemode=False)
+
+    @admin.display(description="message")
+    def sandbox_body(self, obj):
+        return obj.body if not obj.livemode else format_html("<em>{}</em>", "hidden (live)")
+
+
+# Webhook and settlement pages live with their owners; loaded here so one autodiscover finds them.
+if importlib.util.find_spec("payments.admin_webhooks") is not None:
+    from . import admin_webhooks  # noqa: F401, E402
