@@ -1,0 +1,28 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _invariants_hold_after_each_money_test(request):
+    """Every payments test ends with the money invariants holding (DESIGN section 4)."""
+    names = set(request.fixturenames)
+    if not names & {"db", "transactional_db"} and not request.node.get_closest_marker("django_db"):
+        yield
+        return
+    # Set the database up first so this check runs before its teardown rolls everything back.
+    request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is None or report.failed:
+        return
+    from merchant_portal.invariants import all_violations
+
+    violations = all_violations()
+    assert violations == [], violations
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
