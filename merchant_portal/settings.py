@@ -196,7 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.attempts_reconcile_task",
         "schedule": 60.0,
     },
-    # Re-sends webhook deliveries whose task was lost; disables endpoints failing for 5 days.
+    # Re-sends webhook deliveries whose task was lost (a worker died, a broker restarted).
     "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
 }
 

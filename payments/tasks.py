@@ -44,3 +44,19 @@ def event_dispatch_task(event_pk: int) -> int:
     from .webhooks import deliveries_create_for_event
 
     return len(deliveries_create_for_event(event_pk=event_pk))
+
+
+@shared_task(name="payments.tasks.webhook_deliver_task", acks_late=True)
+def webhook_deliver_task(delivery_id: int) -> str:
+    """Make a webhook delivery's due attempt; it schedules its own retry. Return the outcome."""
+    from .webhooks import delivery_attempt
+
+    return delivery_attempt(delivery_pk=delivery_id).outcome
+
+
+@shared_task(name="payments.tasks.webhooks_sweep_task")
+def webhooks_sweep_task() -> int:
+    """Re-send webhook deliveries whose task was lost (beat, every minute)."""
+    from .webhooks import webhooks_sweep
+
+    return webhooks_sweep()

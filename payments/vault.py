@@ -59,3 +59,25 @@ def card_reveal(*, card: CardVault) -> str:
     return (
         AESGCM(key).decrypt(bytes(card.nonce), bytes(card.ciphertext), card.token.encode()).decode()
     )
+
+
+def secret_encrypt(plaintext: str, *, context: str) -> str:
+    """Return ``kid$base64(nonce|ciphertext)`` of a secret that must be read back (webhook keys).
+
+    ``context`` (e.g. the owning row's public id) is bound into the ciphertext, so an encrypted
+    value copied to another row does not decrypt there.
+    """
+    kid, key = _keys()[0]
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())
+    return kid + "$" + base64.b64encode(nonce + ciphertext).decode()
+
+
+def secret_decrypt(token: str, *, context: str) -> str:
+    """Return the plaintext of ``secret_encrypt``'s output; only for signing, never for display."""
+    kid, _, b64 = token.partition("$")
+    key = dict(_keys()).get(kid)
+    if key is None:
+        raise LookupError(f"encryption key {kid!r} is no longer configured")
+    raw = base64.b64decode(b64)
+    return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()

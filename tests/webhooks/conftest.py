@@ -1,0 +1,102 @@
+"""A real HTTP receiver on 127.0.0.1 for webhook tests, answering as each test programs it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    body: bytes = b"ok"
+    delay: float = 0.0
+
+
+class Receiver:
+    """Records every request; answers with queued ``Answer``s, then with ``default``."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.answers: deque[Answer] = deque()
+        self.default = Answer()
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server hook name
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.requests.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    answer = receiver.answers.popleft() if receiver.answers else receiver.default
+                if answer.delay:
+                    time.sleep(answer.delay)  # the slow receiver under test, not a test sleep
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, format, *args):  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def answer(self, status: int = 200, *, headers=None, body: bytes = b"ok", delay=0.0):
+        self.answers.append(Answer(status, headers or {}, body, delay))
+
+    def always(self, status: int = 200, *, headers=None, body: bytes = b"ok", delay=0.0):
+        self.default = Answer(status, headers or {}, body, delay)
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    receiver.thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def make_endpoint(merchant, receiver):
+    """Register an endpoint (default: the receiver, all events); return (endpoint, secret)."""
+    from payments.webhooks import webhook_endpoint_create
+
+    def make(**kwargs):
+        params = {
+            "merchant": merchant,
+            "livemode": False,
+            "url": receiver.url,
+            "enabled_events": ["*"],
+        }
+        params.update(kwargs)
+        return webhook_endpoint_create(**params)
+
+    return make
