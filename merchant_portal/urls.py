@@ -15,3 +15,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("payments.api.urls")),
 ]
+    path("", include("payments.checkout.urls")),  # checkout/<token>/... and demo/shop/

@@ -1,0 +1,113 @@
+"""Forms of the checkout: they parse what the shopper typed; the services validate and act.
+
+Card rules (Luhn, brand lengths, expiry, CVC) live in ``payments.validation`` and reach the page
+as ``ValidationFailed`` field errors, so the server applies exactly one set of rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from payments.services import MethodInput
+from payments.validation import METHOD_CURRENCIES
+
+METHOD_LABELS = {"card": "Card", "wallet": "E-wallet", "bank_transfer": "Bank transfer"}
+
+# Where each field error of the payment service is shown on the page.
+SERVICE_FIELDS = {
+    "card.number": "number",
+    "card.exp_month": "exp",
+    "card.exp_year": "exp",
+    "card.cvc": "cvc",
+    "card.holder_name": "holder_name",
+    "wallet.phone": "phone",
+    "payment_method.type": "method",
+}
+
+_EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\- ]\s*([0-9]{2}|[0-9]{4})\s*$")
+_EXPIRY_DIGITS = re.compile(r"^\s*([0-9]{2})([0-9]{2})\s*$")
+
+
+def methods_for(currency: str) -> list[tuple[str, str]]:
+    """Return the (value, label) of each payment method that accepts ``currency``."""
+    return [(m, label) for m, label in METHOD_LABELS.items() if currency in METHOD_CURRENCIES[m]]
+
+
+def split_expiry(text: str) -> tuple[str, str]:
+    """Return (month, year) of "MM / YY", "MM/YYYY" or "MMYY"; ("", "") when blank.
+
+    Text in no known shape is returned whole as the month, so that the service answers it as an
+    invalid expiry rather than a missing one.
+    """
+    if not text.strip():
+        return "", ""
+    match = _EXPIRY.match(text) or _EXPIRY_DIGITS.match(text)
+    if match:
+        return match.group(1), match.group(2)
+    return text.strip()[:7], "0"
+
+
+class PaymentForm(forms.Form):
+    method = forms.ChoiceField(choices=())
+    number = forms.CharField(required=False, max_length=40)
+    exp = forms.CharField(required=False, max_length=10)
+    cvc = forms.CharField(required=False, max_length=8, strip=True)
+    holder_name = forms.CharField(required=False, max_length=200)
+    phone = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = methods_for(currency)
+        self.fields["method"].error_messages["invalid_choice"] = "Choose how you want to pay."
+        self.fields["method"].error_messages["required"] = "Choose how you want to pay."
+
+    def method_input(self) -> MethodInput:
+        """Return what to hand to ``payment_create`` (call after ``is_valid``)."""
+        data = self.cleaned_data
+        method = data["method"]
+        if method == "card":
+            month, year = split_expiry(data["exp"])
+            return MethodInput(
+                type="card",
+                number=data["number"],
+                exp_month=month,
+                exp_year=year,
+                cvc=data["cvc"],
+                holder_name=data["holder_name"],
+            )
+        if method == "wallet":
+            return MethodInput(type="wallet", phone=data["phone"])
+        return MethodInput(type=method)
+
+    def add_service_errors(self, errors) -> None:
+        """Show each ``FieldError`` of ``ValidationFailed`` beside its field (once per field)."""
+        for error in errors:
+            name = SERVICE_FIELDS.get(error.field)
+            if name is None:
+                self.add_error(None, error.message)
+            elif name not in self.errors:
+                self.add_error(name, error.message)
+
+    def redisplay_value(self, name: str) -> str:
+        """Return what the shopper typed in a field, to put back after errors; never the CVC."""
+        if name == "cvc" or not self.is_bound:
+            return ""
+        return self.data.get(name, "")[:200]
+
+
+class OtpForm(forms.Form):
+    code = forms.CharField(max_length=20)
+
+    def clean_code(self) -> str:
+        code = re.sub(r"[\s-]", "", self.cleaned_data["code"])
+        # A malformed entry never reaches the service, so it does not use up a try.
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError("Enter the 6-digit code.")
+        return code
+
+
+class CartForm(forms.Form):
+    product = forms.CharField(max_length=40)
+    quantity = forms.IntegerField(min_value=0, max_value=20, required=False)

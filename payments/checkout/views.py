@@ -1,0 +1,430 @@
+"""Pages of the hosted checkout and of the demo shop.
+
+Every checkout response is ``Cache-Control: no-store``. Card details are read from the POST body
+only, handed to ``payment_create`` and dropped: the page is re-rendered with what was typed (never
+the CVC) only when the submission was refused; anything accepted ends in a redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from payments.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    OrderNotPayable,
+    OtpError,
+    OtpResendNotAllowed,
+    PaymentInProgress,
+    ValidationFailed,
+)
+from payments.models import ACTIVE_PAYMENT_STATUSES, Merchant, Order, OutboxMessage, Payment
+from payments.services import (
+    bank_transfer_simulate,
+    order_create,
+    otp_challenge_current,
+    otp_resend,
+    otp_verify,
+    payment_cancel,
+    payment_create,
+)
+from payments.validation import card_brand, normalize_pan
+
+from .forms import CartForm, OtpForm, PaymentForm, methods_for
+
+logger = logging.getLogger(__name__)
+
+S = Payment.Status
+SUCCEEDED = (S.AUTHORIZED, S.CAPTURED, S.PARTIALLY_REFUNDED, S.REFUNDED)
+PAID_ORDER = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
+
+# What the shopper is told about a decline. Lost and stolen cards get the generic answer on
+# purpose: the shopper holding one must not learn it was flagged.
+_CONTACT_BANK = "Your card was declined. Please contact your bank or use another payment method."
+DECLINE_MESSAGES = {
+    "insufficient_funds": "There are not enough funds on this account to pay this amount.",
+    "incorrect_cvc": "The security code (CVC) is not correct. Check it and try again.",
+    "expired_card": "This card has expired. Please use another card.",
+    "card_declined": _CONTACT_BANK,
+    "lost_card": _CONTACT_BANK,
+    "stolen_card": _CONTACT_BANK,
+    "do_not_honor": _CONTACT_BANK,
+    "authentication_failed": "The verification code was not confirmed, so nothing was charged.",
+    "processing_error": "We could not reach your bank. Nothing was charged; please try again.",
+    "card_not_supported": "This card cannot be used for this purchase. Please use another card.",
+    "invalid_account": "This account cannot be charged. Please check it or use another method.",
+    "account_blocked": "This account cannot be charged. Please use another payment method.",
+    "amount_too_large": "This amount is above the account's limit. Please use another method.",
+}
+DECLINE_DEFAULT = "The payment was declined. Nothing was charged; please use another method."
+
+# The sandbox institutions' test accounts a shopper may type in (see institutions/catalogue.py).
+SANDBOX_TEST_METHODS = [
+    ("4242 4242 4242 4242", "Card approved"),
+    ("4000 0000 0000 3220", "Card asks for a one-time code"),
+    ("4000 0000 0000 9995", "Card declined: insufficient funds"),
+    ("4000 0000 0000 0002", "Card declined"),
+    ("+1 555 555 0100", "E-wallet approved after a one-time code"),
+]
+
+
+def decline_message(code: str) -> str:
+    return DECLINE_MESSAGES.get(code, DECLINE_DEFAULT)
+
+
+def return_url_for(order: Order) -> str:
+    """Return the merchant's return URL with ``order_id`` and ``status`` added to its query."""
+    if not order.return_url:
+        return ""
+    parts = urlsplit(order.return_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [(k, v) for k, v in query if k not in ("order_id", "status")]
+    query += [("order_id", order.public_id), ("status", order.status)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _sandbox(order: Order) -> bool:
+    return settings.PAYMENTS_SANDBOX and not order.livemode
+
+
+def _order_closed(order: Order) -> str:
+    """Return why the order cannot be paid ("expired", "canceled", "paid"...) or ""."""
+    if order.status != Order.Status.PENDING:
+        return order.status
+    if order.expires_at <= timezone.now():
+        return Order.Status.EXPIRED  # the beat task has not run yet; the deadline still holds
+    return ""
+
+
+def _order(token: str) -> Order:
+    return get_object_or_404(Order.objects.select_related("merchant"), checkout_token=token)
+
+
+def _payment(token: str, payment_id: str) -> Payment:
+    """Return the payment only if it belongs to the order of this checkout token (else 404)."""
+    return get_object_or_404(
+        Payment.objects.select_related("order__merchant"),
+        public_id=payment_id,
+        order__checkout_token=token,
+    )
+
+
+def _payment_url(payment: Payment) -> str:
+    return reverse("checkout:payment", args=[payment.order.checkout_token, payment.public_id])
+
+
+def _active_payment(order: Order) -> Payment | None:
+    return order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).order_by("-id").first()
+
+
+def _base_context(order: Order) -> dict:
+    return {
+        "order": order,
+        "merchant": order.merchant,
+        "sandbox": _sandbox(order),
+        "return_url": return_url_for(order),
+    }
+
+
+# --- the order: choose a method and pay ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One input of the payment form as the template needs it."""
+
+    name: str
+    value: str
+    error: str
+
+
+def _fields(form: PaymentForm) -> dict[str, FieldView]:
+    out = {}
+    for name in ("number", "exp", "cvc", "holder_name", "phone", "method"):
+        errors = form.errors.get(name) if form.is_bound else None
+        out[name] = FieldView(name, form.redisplay_value(name), errors[0] if errors else "")
+    return out
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_post_parameters("number", "exp", "cvc", "holder_name", "phone")
+@sensitive_variables("form", "method")
+def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the order and the payment form; on POST authorize the payment."""
+    order = _order(token)
+    closed = _order_closed(order)
+    if closed in PAID_ORDER:
+        paid = order.payments.filter(status__in=SUCCEEDED).order_by("-id").first()
+        if paid:
+            return redirect(_payment_url(paid))
+    if closed:
+        return render(request, "checkout/closed.html", {**_base_context(order), "reason": closed})
+    active = _active_payment(order)
+    if active:
+        return redirect(_payment_url(active))
+
+    form = PaymentForm(request.POST or None, currency=order.currency)
+    if request.method == "POST" and form.is_valid():
+        method = form.method_input()
+        try:
+            payment = payment_create(order=order, method=method)
+        except ValidationFailed as err:
+            form.add_service_errors(err.errors)
+        except PaymentInProgress:
+            # A double-click or a second tab: show the payment already under way.
+            active = _active_payment(order)
+            return redirect(_payment_url(active) if active else request.path)
+        except OrderNotPayable:
+            return redirect(request.path)
+        except DomainError as err:
+            form.add_error(None, err.message)
+        else:
+            return redirect(_payment_url(payment))
+
+    selected = form.data.get("method") if form.is_bound else None
+    methods = methods_for(order.currency)
+    if selected not in dict(methods):
+        selected = methods[0][0]
+    typed = normalize_pan(form.redisplay_value("number"))
+    context = {
+        **_base_context(order),
+        "form": form,
+        "f": _fields(form),
+        "methods": methods,
+        "available": dict(methods),
+        "selected": selected,
+        "typed_brand": (card_brand(typed) or "") if typed else "",
+        "test_methods": SANDBOX_TEST_METHODS,
+    }
+    return render(request, "checkout/pay.html", context)
+
+
+# --- a payment: verification, transfer instructions, result -------------------------------------
+
+
+def _payment_context(payment: Payment, **extra) -> dict:
+    order = payment.order
+    context = {**_base_context(order), "payment": payment, **extra}
+    if payment.status == S.REQUIRES_ACTION:
+        context["challenge"] = otp_challenge_current(payment=payment)
+        context.setdefault("otp_form", OtpForm())
+    if payment.status == S.DECLINED:
+        context["decline_text"] = decline_message(payment.decline_code)
+    if payment.transfer.get("expires_at"):
+        context["deadline"] = datetime.fromisoformat(
+            payment.transfer["expires_at"].replace("Z", "+00:00")
+        )
+    context["succeeded"] = payment.status in SUCCEEDED
+    context["can_retry"] = not _order_closed(order) and not _active_payment(order)
+    return context
+
+
+def _payment_template(payment: Payment) -> str:
+    if payment.status == S.REQUIRES_ACTION:
+        return "checkout/otp.html"
+    if payment.status == S.PROCESSING:
+        return "checkout/transfer.html" if payment.transfer else "checkout/processing.html"
+    return "checkout/result.html"
+
+
+@never_cache
+@require_GET
+def payment_page(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
+    """Show the payment as it stands: code entry, transfer instructions, or the result."""
+    payment = _payment(token, payment_id)
+    return render(request, _payment_template(payment), _payment_context(payment))
+
+
+@never_cache
+@require_POST
+@sensitive_post_parameters("code")
+def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
+    payment = _payment(token, payment_id)
+    form = OtpForm(request.POST)
+    if form.is_valid():
+        try:
+            otp_verify(payment_pk=payment.pk, code=form.cleaned_data["code"])
+        except OtpError as err:
+            form.add_error("code", err.message)
+        except InvalidTransition:
+            pass  # already verified, declined or canceled: the page shows which
+        else:
+            return redirect(_payment_url(payment))
+    payment.refresh_from_db()
+    if payment.status != S.REQUIRES_ACTION:
+        return redirect(_payment_url(payment))
+    return render(request, "checkout/otp.html", _payment_context(payment, otp_form=form))
+
+
+@never_cache
+@require_POST
+def payment_resend(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
+    payment = _payment(token, payment_id)
+    try:
+        challenge = otp_resend(payment_pk=payment.pk)
+    except (OtpResendNotAllowed, InvalidTransition) as err:
+        payment.refresh_from_db()
+        if payment.status != S.REQUIRES_ACTION:
+            return redirect(_payment_url(payment))
+        return render(
+            request, "checkout/otp.html", _payment_context(payment, resend_error=err.message)
+        )
+    messages.info(request, f"We sent a new code to {challenge.masked_destination}.")
+    return redirect(_payment_url(payment))
+
+
+@never_cache
+@require_POST
+def payment_abandon(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
+    """Give up a code or a transfer still awaited, to choose another method."""
+    payment = _payment(token, payment_id)
+    try:
+        payment_cancel(
+            merchant=payment.merchant, payment_id=payment.public_id, livemode=payment.livemode
+        )
+    except DomainError as err:
+        messages.error(request, err.message)
+        return redirect(_payment_url(payment))
+    return redirect("checkout:pay", token=token)
+
+
+@never_cache
+@require_GET
+def payment_status(request: HttpRequest, token: str, payment_id: str) -> JsonResponse:
+    """The payment's state for the page's poll (same origin; no card data)."""
+    payment = _payment(token, payment_id)
+    return JsonResponse(
+        {"id": payment.public_id, "status": payment.status, "order_status": payment.order.status}
+    )
+
+
+# --- sandbox-only pages ---------------------------------------------------------------------------
+
+
+@never_cache
+@require_POST
+def transfer_simulate(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
+    """Sandbox: make the shopper's bank transfer arrive."""
+    payment = _payment(token, payment_id)
+    if not _sandbox(payment.order) or not payment.transfer:
+        raise Http404("Only test-mode transfers can be simulated.")
+    try:
+        bank_transfer_simulate(
+            transfer_reference=payment.transfer["reference"], amount=payment.transfer["amount"]
+        )
+    except (NotFound, ValidationFailed) as err:
+        messages.error(request, err.message)
+    return redirect(_payment_url(payment))
+
+
+@never_cache
+@require_GET
+def sandbox_inbox(request: HttpRequest, token: str) -> HttpResponse:
+    """Sandbox: the messages (one-time codes) delivered for this order's payments."""
+    order = _order(token)
+    if not _sandbox(order):
+        raise Http404("The sandbox inbox exists only for test-mode orders.")
+    inbox = OutboxMessage.objects.filter(payment__order=order).order_by("-created", "-id")
+    active = _active_payment(order)
+    context = {
+        **_base_context(order),
+        "inbox": inbox,
+        "back_url": _payment_url(active) if active else reverse("checkout:pay", args=[token]),
+    }
+    return render(request, "checkout/inbox.html", context)
+
+
+# --- the demo shop ----------------------------------------------------------------------------------
+
+PRODUCTS = {
+    "beans-ethiopia": ("Ethiopia Yirgacheffe beans, 250 g", 1450),
+    "beans-colombia": ("Colombia Huila beans, 250 g", 1290),
+    "espresso-blend": ("House espresso blend, 1 kg", 3800),
+    "dripper": ("Ceramic pour-over dripper", 2400),
+    "filters": ("Paper filters, 100 pack", 650),
+}
+_CART = "demo_cart"
+
+
+def _demo_merchant() -> Merchant:
+    if not settings.DEMO_MODE:
+        raise Http404("The demo shop is off.")
+    merchant = Merchant.objects.filter(is_demo=True).first()
+    if merchant is None:
+        raise Http404("The demo merchant does not exist yet (manage.py demo_setup).")
+    return merchant
+
+
+def _cart_lines(request: HttpRequest) -> tuple[list[dict], int]:
+    cart = request.session.get(_CART, {})
+    lines = [
+        {"sku": sku, "name": PRODUCTS[sku][0], "quantity": qty, "amount": PRODUCTS[sku][1] * qty}
+        for sku, qty in cart.items()
+        if sku in PRODUCTS and qty > 0
+    ]
+    return lines, sum(line["amount"] for line in lines)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def demo_shop(request: HttpRequest) -> HttpResponse:
+    merchant = _demo_merchant()
+    if request.method == "POST":
+        form = CartForm(request.POST)
+        if form.is_valid() and form.cleaned_data["product"] in PRODUCTS:
+            cart = dict(request.session.get(_CART, {}))
+            sku = form.cleaned_data["product"]
+            quantity = form.cleaned_data["quantity"]
+            cart[sku] = cart.get(sku, 0) + 1 if quantity is None else quantity
+            request.session[_CART] = {k: v for k, v in cart.items() if v > 0}
+        return redirect("demo:shop")
+    lines, total = _cart_lines(request)
+    products = [{"sku": sku, "name": n, "amount": a} for sku, (n, a) in PRODUCTS.items()]
+    context = {"merchant": merchant, "products": products, "lines": lines, "total": total}
+    return render(request, "demo/shop.html", context)
+
+
+@require_POST
+def demo_checkout(request: HttpRequest) -> HttpResponse:
+    """Create a test-mode order for the cart, as a merchant's server would, and go pay it."""
+    merchant = _demo_merchant()
+    lines, total = _cart_lines(request)
+    if not lines:
+        return redirect("demo:shop")
+    order = order_create(
+        merchant=merchant,
+        amount=total,
+        currency="USD",
+        reference=f"demo-{timezone.now():%Y%m%d}-{secrets.token_hex(4)}",
+        description=", ".join(f"{line['quantity']} × {line['name']}" for line in lines)[:500],
+        return_url=request.build_absolute_uri(reverse("demo:thanks")),
+        livemode=False,
+    )
+    logger.info("demo order %s created", order.public_id)
+    return redirect("checkout:pay", token=order.checkout_token)
+
+
+@require_GET
+def demo_thanks(request: HttpRequest) -> HttpResponse:
+    merchant = _demo_merchant()
+    order = Order.objects.filter(
+        merchant=merchant, public_id=request.GET.get("order_id", "")
+    ).first()
+    if order and order.status in PAID_ORDER:
+        request.session.pop(_CART, None)
+    return render(request, "demo/thanks.html", {"merchant": merchant, "order": order})

@@ -1,0 +1,155 @@
+/* Hosted checkout: field checks before anything is sent, one submission per click, status poll.
+   The server checks everything again; this only saves the shopper a round trip. */
+(function () {
+  "use strict";
+  var BINS = [["amex", 34, 34], ["amex", 37, 37], ["diners", 300, 305], ["diners", 36, 36],
+    ["diners", 38, 39], ["jcb", 3528, 3589], ["visa", 4, 4], ["mastercard", 51, 55],
+    ["mastercard", 2221, 2720], ["discover", 6011, 6011], ["discover", 644, 649],
+    ["discover", 65, 65], ["unionpay", 62, 62]];
+  var LENGTHS = {visa: [13, 16, 19], mastercard: [16], amex: [15], discover: [16, 17, 18, 19],
+    jcb: [16, 17, 18, 19], unionpay: [16, 17, 18, 19], diners: [14, 15, 16, 17, 18, 19]};
+  var NAMES = {visa: "Visa", mastercard: "Mastercard", amex: "Amex", discover: "Discover",
+    jcb: "JCB", unionpay: "UnionPay", diners: "Diners"};
+
+  function digits(s) { return s.replace(/[\s-]/g, ""); }
+  function brand(d) {
+    if (!/^[0-9]+$/.test(d)) return null;
+    for (var i = 0; i < BINS.length; i++) {
+      var size = String(BINS[i][1]).length;
+      if (d.length >= size) {
+        var p = +d.slice(0, size);
+        if (p >= BINS[i][1] && p <= BINS[i][2]) return BINS[i][0];
+      }
+    }
+    return null;
+  }
+  function luhn(d) {
+    var sum = 0;
+    for (var i = 0; i < d.length; i++) {
+      var n = +d[d.length - 1 - i];
+      if (i % 2) { n *= 2; if (n > 9) n -= 9; }
+      sum += n;
+    }
+    return sum % 10 === 0;
+  }
+  function expiry(v) {
+    var m = /^\s*([0-9]{1,2})\s*[\/\- ]\s*([0-9]{2}|[0-9]{4})\s*$/.exec(v) || /^\s*([0-9]{2})([0-9]{2})\s*$/.exec(v);
+    return m ? {month: +m[1], year: m[2].length === 2 ? 2000 + +m[2] : +m[2]} : null;
+  }
+
+  var RULES = {
+    number: function (v) {
+      var d = digits(v), b = brand(d), lengths = b ? LENGTHS[b] : [12, 13, 14, 15, 16, 17, 18, 19];
+      if (!d) return "Enter your card number.";
+      if (!/^[0-9]+$/.test(d)) return "Your card number is invalid.";
+      if (d.length < lengths[0]) return "Your card number is incomplete.";
+      if (lengths.indexOf(d.length) < 0 || !luhn(d)) return "Your card number is invalid.";
+      return "";
+    },
+    exp: function (v) {
+      if (!v.trim()) return "Enter the expiry date.";
+      var e = expiry(v), now = new Date(), y = now.getUTCFullYear(), m = now.getUTCMonth() + 1;
+      if (!e || e.month < 1 || e.month > 12 || e.year > y + 50) return "Your card's expiry date is invalid.";
+      if (e.year < y || (e.year === y && e.month < m)) return "Your card has expired.";
+      return "";
+    },
+    cvc: function (v) {
+      var b = brand(digits(field("number").value)), re = b === "amex" ? /^[0-9]{4}$/ : b ? /^[0-9]{3}$/ : /^[0-9]{3,4}$/;
+      if (!v.trim()) return "Enter your card's security code.";
+      return re.test(v.trim()) ? "" : "Your card's security code is invalid.";
+    },
+    holder_name: function (v) {
+      if (!v.trim()) return "Enter the name on the card.";
+      return /^[\p{L}\p{M} .'-]+$/u.test(v.trim()) && /\p{L}/u.test(v) ? "" : "The name on the card is invalid.";
+    },
+    phone: function (v) {
+      if (!v.trim()) return "Enter your phone number.";
+      return /^\+[1-9][0-9]{7,14}$/.test(v.replace(/[\s\-()]/g, "")) ? "" : "Enter your phone number with its country code, e.g. +44 20 7946 0958.";
+    },
+    code: function (v) {
+      return /^[0-9]{6}$/.test(v.replace(/\s/g, "")) ? "" : "Enter the 6-digit code.";
+    }
+  };
+  var PANES = {card: ["number", "exp", "cvc", "holder_name"], wallet: ["phone"], bank_transfer: []};
+
+  function field(name) { return document.getElementById(name); }
+  function show(input, message) {
+    var err = document.getElementById(input.id + "-err");
+    if (err) err.textContent = message;
+    if (message) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    return !message;
+  }
+  function check(input) { return show(input, RULES[input.id](input.value)); }
+  function fieldsToCheck(form) {
+    if (form.id === "otp-form") return [field("code")];
+    var picked = form.querySelector("input[name=method]:checked");
+    return picked ? PANES[picked.value].map(field) : [];
+  }
+
+  function formatNumber(input) {
+    var d = digits(input.value).replace(/[^0-9]/g, "").slice(0, 19), b = brand(d), out;
+    out = b === "amex" ? [d.slice(0, 4), d.slice(4, 10), d.slice(10)] : d.match(/.{1,4}/g) || [];
+    var atEnd = input.selectionStart === input.value.length;
+    if (atEnd) input.value = out.filter(Boolean).join(" ");
+    var tag = document.getElementById("number-brand");
+    if (tag) tag.textContent = b ? NAMES[b] : "";
+  }
+  function formatExpiry(input, ev) {
+    if ((ev.inputType || "").indexOf("delete") === 0 || input.selectionStart !== input.value.length) return;
+    var d = input.value.replace(/[^0-9]/g, "").slice(0, 4);
+    if (/^[2-9]$/.test(d)) d = "0" + d;
+    input.value = d.length >= 2 ? d.slice(0, 2) + " / " + d.slice(2) : d;
+  }
+
+  function once(form) {
+    form.addEventListener("submit", function (ev) {
+      var bad = fieldsToCheck(form).filter(function (input) { return input && RULES[input.id] && !check(input); });
+      if (bad.length) { ev.preventDefault(); bad[0].focus(); return; }
+      if (form.dataset.sent) { ev.preventDefault(); return; }
+      form.dataset.sent = "1";
+      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        b.disabled = true;
+        b.setAttribute("aria-busy", "true");
+        if (b.classList.contains("pay")) b.textContent = "Processing…";
+      });
+    });
+  }
+
+  document.querySelectorAll("form[data-once]").forEach(once);
+  window.addEventListener("pageshow", function (ev) {
+    if (!ev.persisted) return;  // back from the next page: the form may be used again
+    document.querySelectorAll("form[data-once]").forEach(function (f) {
+      delete f.dataset.sent;
+      f.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    });
+  });
+  Object.keys(RULES).forEach(function (name) {
+    var input = field(name);
+    if (!input) return;
+    input.addEventListener("blur", function () { if (input.value) check(input); });
+    input.addEventListener("input", function (ev) {
+      if (name === "number") formatNumber(input);
+      if (name === "exp") formatExpiry(input, ev);
+      if (input.getAttribute("aria-invalid")) check(input);
+    });
+  });
+  var number = field("number");
+  if (number && number.value) formatNumber(number);
+
+  var waiting = document.querySelector("[data-poll-url]");
+  if (waiting) {
+    var poll = function () {
+      fetch(waiting.dataset.pollUrl, {headers: {Accept: "application/json"}, cache: "no-store", credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && data.status !== waiting.dataset.status) window.location.reload();
+          else window.setTimeout(poll, 3000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    };
+    window.setTimeout(poll, 3000);
+  }
+
+  var back = document.querySelector("[data-auto-redirect]");
+  if (back) window.setTimeout(function () { window.location.assign(back.href); }, 1000 * +back.dataset.autoRedirect);
+})();

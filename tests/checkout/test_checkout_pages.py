@@ -1,0 +1,465 @@
+"""The hosted checkout through HTTP: pages, errors, and what must never leak."""
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from payments.checkout.templatetags import money
+from payments.checkout.views import return_url_for
+from payments.models import Order, OutboxMessage, Payment, PaymentAttempt
+from payments.services import order_cancel
+from tests.conftest import (
+    BLOCKED,
+    ISSUER_CVC,
+    ISSUER_EXPIRED,
+    LOST,
+    NO_FUNDS,
+    OTP_CARD,
+    PROCESSING_ERROR,
+    STOLEN,
+    VISA,
+)
+
+from .conftest import pay_path, payment_path
+
+pytestmark = pytest.mark.django_db
+
+
+def _latest_payment(order) -> Payment:
+    return order.payments.order_by("-id").first()
+
+
+def _code(payment) -> str:
+    body = OutboxMessage.objects.filter(payment=payment).order_by("-id").first().body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+# --- the order page ---------------------------------------------------------------------------
+
+
+def test_checkout_page_shows_merchant_amount_and_payment_methods(client, make_order):
+    order = make_order(amount=1999, description="Two bags of beans")
+
+    response = client.get(pay_path(order))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert order.merchant.name in html and "Two bags of beans" in html
+    assert "$19.99" in html
+    for method in ("card", "wallet", "bank_transfer"):
+        assert f'value="{method}"' in html
+    for autocomplete in ("cc-number", "cc-exp", "cc-csc", "cc-name", "tel"):
+        assert f'autocomplete="{autocomplete}"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_checkout_pages_are_never_cached_and_carry_a_strict_csp(client, order):
+    response = client.get(pay_path(order))
+
+    assert "no-store" in response["Cache-Control"]
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+
+
+def test_checkout_html_has_no_inline_script_or_style_and_every_input_has_a_label(client, order):
+    html = client.get(pay_path(order)).content.decode()
+
+    assert " style=" not in html and "<style" not in html
+    assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
+    for input_id in re.findall(r'<input[^>]*type="(?:text|tel|radio)"[^>]*\bid="([^"]+)"', html):
+        assert f'for="{input_id}"' in html, input_id
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [(1200, "JPY", "¥1,200"), (12500, "KWD", "KWD\u00a012.500"), (1000, "USD", "$10.00")],
+)
+def test_amounts_are_formatted_with_the_currency_exponent(
+    client, make_order, amount, currency, shown
+):
+    order = make_order(amount=amount, currency=currency)
+
+    html = client.get(pay_path(order)).content.decode()
+
+    assert money(amount, currency) == shown
+    assert shown in html
+
+
+def test_methods_not_accepting_the_currency_are_not_offered(client, make_order):
+    order = make_order(amount=12500, currency="KWD")
+
+    html = client.get(pay_path(order)).content.decode()
+
+    assert 'value="card"' in html
+    assert 'value="wallet"' not in html and 'value="bank_transfer"' not in html
+
+
+def test_an_unknown_token_is_not_found(client, db):
+    assert client.get("/checkout/not-a-token/").status_code == 404
+
+
+def test_an_order_past_its_deadline_shows_expired_before_the_beat_task_runs(client, order):
+    with time_machine.travel(order.expires_at + timedelta(seconds=1)):
+        response = client.get(pay_path(order))
+
+    html = response.content.decode()
+    assert "This order has expired" in html
+    assert 'name="number"' not in html
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING  # the page only reads
+
+
+def test_a_canceled_order_shows_a_clear_page_not_a_form(client, order):
+    order_cancel(order=order)
+
+    html = client.get(pay_path(order)).content.decode()
+
+    assert "This order was canceled" in html and 'name="number"' not in html
+
+
+def test_a_paid_order_sends_the_shopper_to_its_success_page(client, captured_payment):
+    response = client.get(pay_path(captured_payment.order))
+
+    assert response.status_code == 302
+    assert response["Location"] == payment_path(captured_payment)
+
+
+# --- paying by card ---------------------------------------------------------------------------
+
+
+def test_an_approved_card_ends_on_the_success_page_with_the_order_paid(client, order, submit_card):
+    response = submit_card(order)
+
+    payment = _latest_payment(order)
+    assert response.status_code == 302 and response["Location"] == payment_path(payment)
+    page = client.get(response["Location"]).content.decode()
+    assert "Payment successful" in page
+    assert order.reference in page and "$10.00" in page
+    assert "Visa •••• 4242" in page
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_server_field_errors_render_beside_fields_keeping_the_number_but_not_the_cvc(
+    order, submit_card
+):
+    response = submit_card(order, number="4242 4242 4242 4241", exp="13 / 35", cvc="987")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'id="number-err">Your card number is invalid\.<', html)
+    assert re.search(r'id="exp-err">[^<]+<', html)
+    assert 'value="4242 4242 4242 4241"' in html
+    assert (
+        'value="987"' not in html
+        and 'name="cvc" type="text" inputmode="numeric" autocomplete="cc-csc" maxlength="4" placeholder="CVC" value=""'
+        in html
+    )
+    assert re.search(
+        r'id="number"[^>]*aria-describedby="number-brand number-err"[^>]*aria-invalid="true"', html
+    )
+    assert Payment.objects.count() == 0 and PaymentAttempt.objects.count() == 0
+
+
+def test_an_expired_card_is_answered_on_the_expiry_field(order, submit_card):
+    html = submit_card(order, exp="01 / 20").content.decode()
+
+    assert re.search(r'id="exp-err">Your card has expired\.<', html)
+
+
+def test_a_missing_method_choice_is_an_error_not_a_crash(client, order):
+    response = client.post(pay_path(order), {"method": "cheque"})
+
+    assert response.status_code == 200
+    assert "Choose how you want to pay." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "text"),
+    [
+        (NO_FUNDS, "insufficient_funds", "not enough funds"),
+        (BLOCKED, "card_declined", "contact your bank"),
+        (ISSUER_CVC, "incorrect_cvc", "security code (CVC) is not correct"),
+        (ISSUER_EXPIRED, "expired_card", "This card has expired"),
+        (PROCESSING_ERROR, "processing_error", "could not reach your bank"),
+        (LOST, "lost_card", "contact your bank"),
+        (STOLEN, "stolen_card", "contact your bank"),
+    ],
+)
+def test_a_decline_shows_a_human_reason_and_a_way_to_try_again(
+    client, order, submit_card, number, code, text
+):
+    response = submit_card(order, number=number)
+
+    payment = _latest_payment(order)
+    assert payment.status == "declined" and payment.decline_code == code
+    page = client.get(response["Location"]).content.decode()
+    assert "Payment declined" in page and text in page
+    assert "lost" not in page.lower() and "stolen" not in page.lower()
+    assert f'href="{pay_path(order)}"' in page  # try another method
+
+
+def test_after_a_decline_another_card_pays_the_same_order(client, order, submit_card):
+    submit_card(order, number=NO_FUNDS)
+
+    response = submit_card(order, number=VISA)
+
+    assert client.get(response["Location"]).status_code == 200
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert list(order.payments.values_list("status", flat=True).order_by("id")) == [
+        "declined",
+        "captured",
+    ]
+
+
+def test_a_second_submission_while_a_payment_is_in_progress_goes_to_that_payment(
+    order, submit_card
+):
+    first = submit_card(order, number=OTP_CARD)
+
+    second = submit_card(order, number=VISA)
+
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    assert order.payments.count() == 1
+
+
+def test_a_payment_of_another_order_is_not_found(client, make_order, submit_card):
+    mine, other = make_order(), make_order()
+    submit_card(other)
+    payment = _latest_payment(other)
+
+    url = f"/checkout/{mine.checkout_token}/payments/{payment.public_id}/"
+
+    assert client.get(url).status_code == 404
+    assert client.get(url + "status").status_code == 404
+    assert client.post(url + "verify", {"code": "123456"}).status_code == 404
+
+
+# --- one-time codes -----------------------------------------------------------------------------
+
+
+def test_the_otp_page_says_where_the_code_went_and_how_many_tries_are_left(
+    client, order, submit_card
+):
+    response = submit_card(order, number=OTP_CARD)
+
+    html = client.get(response["Location"]).content.decode()
+    challenge = _latest_payment(order).otp_challenges.get()
+    assert challenge.masked_destination in html
+    assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html
+    assert "3 tries left" in html
+
+
+def test_the_right_code_completes_the_payment(client, order, submit_card):
+    location = submit_card(order, number=OTP_CARD)["Location"]
+    payment = _latest_payment(order)
+
+    response = client.post(location + "verify", {"code": _code(payment)})
+
+    assert response["Location"] == location
+    assert "Payment successful" in client.get(location).content.decode()
+    order.refresh_from_db()
+    assert order.status == "paid"
+
+
+def test_a_wrong_code_shows_the_tries_left_and_three_decline(client, order, submit_card):
+    location = submit_card(order, number=OTP_CARD)["Location"]
+    payment = _latest_payment(order)
+    wrong = "000000" if _code(payment) != "000000" else "111111"
+
+    first = client.post(location + "verify", {"code": wrong}).content.decode()
+    client.post(location + "verify", {"code": wrong})
+    last = client.post(location + "verify", {"code": wrong})
+
+    assert "That code is not right. 2 tries left." in first
+    assert re.search(r'id="code"[^>]*aria-invalid="true"', first)
+    assert last["Location"] == location
+    page = client.get(location).content.decode()
+    assert "Payment declined" in page and "verification code was not confirmed" in page
+    payment.refresh_from_db()
+    assert payment.decline_code == "authentication_failed"
+
+
+def test_a_malformed_code_does_not_use_up_a_try(client, order, submit_card):
+    location = submit_card(order, number=OTP_CARD)["Location"]
+
+    html = client.post(location + "verify", {"code": "12ab"}).content.decode()
+
+    assert "Enter the 6-digit code." in html
+    assert _latest_payment(order).otp_challenges.get().attempts_remaining == 3
+
+
+def test_resend_is_refused_during_the_cooldown_then_sends_a_new_code(client, order, submit_card):
+    location = submit_card(order, number=OTP_CARD)["Location"]
+    payment = _latest_payment(order)
+
+    refused = client.post(location + "resend").content.decode()
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        sent = client.post(location + "resend", follow=True).content.decode()
+
+    assert re.search(r"Wait \d+ seconds before asking for a new code\.", refused)
+    assert "We sent a new code to" in sent
+    assert OutboxMessage.objects.filter(payment=payment).count() == 2
+
+
+def test_an_e_wallet_payment_is_confirmed_by_code(client, order):
+    response = client.post(pay_path(order), {"method": "wallet", "phone": "+1 555 555 0100"})
+    payment = _latest_payment(order)
+    assert payment.status == "requires_action"
+
+    client.post(response["Location"] + "verify", {"code": _code(payment)})
+
+    page = client.get(response["Location"]).content.decode()
+    assert "Payment successful" in page and "E-wallet •••• 0100" in page
+
+
+def test_using_another_method_abandons_the_code_and_shows_the_form(client, order, submit_card):
+    location = submit_card(order, number=OTP_CARD)["Location"]
+
+    response = client.post(location + "cancel")
+
+    assert response["Location"] == pay_path(order)
+    assert _latest_payment(order).status == "canceled"
+    assert 'name="number"' in client.get(pay_path(order)).content.decode()
+
+
+# --- bank transfer ------------------------------------------------------------------------------
+
+
+def test_bank_transfer_shows_instructions_and_a_status_endpoint(client, order):
+    location = client.post(pay_path(order), {"method": "bank_transfer"})["Location"]
+    payment = _latest_payment(order)
+
+    html = client.get(location).content.decode()
+    status = client.get(location + "status")
+
+    for key in ("account_number", "reference"):
+        assert payment.transfer[key] in html
+    assert "$10.00" in html and "Pay by" in html and "data-poll-url" in html
+    assert status.json() == {
+        "id": payment.public_id,
+        "status": "processing",
+        "order_status": "pending",
+    }
+    assert "no-store" in status["Cache-Control"]
+
+
+def test_the_sandbox_transfer_button_completes_the_payment(client, order):
+    location = client.post(pay_path(order), {"method": "bank_transfer"})["Location"]
+
+    client.post(location + "simulate-transfer")
+
+    assert client.get(location + "status").json()["status"] == "captured"
+    assert "Payment successful" in client.get(location).content.decode()
+
+
+def test_transfers_cannot_be_simulated_outside_the_sandbox(client, order, settings):
+    location = client.post(pay_path(order), {"method": "bank_transfer"})["Location"]
+    settings.PAYMENTS_SANDBOX = False
+
+    assert "Simulate the transfer" not in client.get(location).content.decode()
+    assert client.post(location + "simulate-transfer").status_code == 404
+    assert _latest_payment(order).status == "processing"
+
+
+# --- sandbox helpers --------------------------------------------------------------------------
+
+
+def test_test_orders_list_the_sandbox_cards_and_live_orders_never(client, make_order):
+    test_order, live_order = make_order(), make_order(livemode=True)
+
+    test_html = client.get(pay_path(test_order)).content.decode()
+    live_html = client.get(pay_path(live_order)).content.decode()
+
+    assert "4242 4242 4242 4242" in test_html and "sandbox-inbox" in test_html
+    assert "4242 4242 4242 4242" not in live_html and "sandbox-inbox" not in live_html
+    assert client.get(f"/checkout/{live_order.checkout_token}/sandbox-inbox").status_code == 404
+
+
+def test_the_sandbox_inbox_lists_this_orders_codes_newest_first(client, make_order, submit_card):
+    order, other = make_order(), make_order()
+    submit_card(other, number=OTP_CARD)
+    location = submit_card(order, number=OTP_CARD)["Location"]
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        client.post(location + "resend")
+    payment = _latest_payment(order)
+
+    html = client.get(f"/checkout/{order.checkout_token}/sandbox-inbox").content.decode()
+
+    bodies = list(OutboxMessage.objects.filter(payment=payment).order_by("-created", "-id"))
+    assert len(bodies) == 2
+    assert html.index(bodies[0].body) < html.index(bodies[1].body)
+    assert _code(_latest_payment(other)) not in html
+
+
+# --- return to the merchant ------------------------------------------------------------------
+
+
+def test_the_return_url_gets_order_id_and_status_added_to_its_query(make_order):
+    order = make_order(return_url="https://shop.example/back?cart=7&lang=en")
+
+    url = return_url_for(order)
+
+    assert (
+        url == f"https://shop.example/back?cart=7&lang=en&order_id={order.public_id}&status=pending"
+    )
+
+
+def test_the_success_page_links_back_to_the_merchant_with_the_paid_status(
+    client, make_order, submit_card
+):
+    order = make_order(return_url="https://shop.example/back?cart=7")
+
+    page = client.get(submit_card(order)["Location"]).content.decode()
+
+    assert (
+        f'href="https://shop.example/back?cart=7&amp;order_id={order.public_id}&amp;status=paid"'
+        in page
+    )
+
+
+# --- card data never leaks ----------------------------------------------------------------------
+
+
+def test_no_card_data_reaches_logs_session_or_any_page_after_payment(client, order, caplog):
+    caplog.set_level(logging.DEBUG)
+    pan, cvc = "4000000000003220", "739"
+    data = {"method": "card", "number": pan, "exp": "12/35", "cvc": cvc, "holder_name": "Ada L"}
+
+    location = client.post(pay_path(order), data)["Location"]
+    payment = _latest_payment(order)
+    client.post(location + "verify", {"code": _code(payment)})
+    pages = [
+        client.get(location),
+        client.get(location + "status"),
+        client.get(f"/checkout/{order.checkout_token}/sandbox-inbox"),
+        client.get(pay_path(order), follow=True),
+    ]
+
+    assert pan not in location
+    for response in pages:
+        body = response.content.decode()
+        assert pan not in body and "4000 0000 0000 3220" not in body.split("sandbox")[0]
+        assert f'value="{cvc}"' not in body
+    for session in Session.objects.all():
+        decoded = str(session.get_decoded())
+        assert pan not in decoded and cvc not in decoded
+    assert pan not in str(client.cookies) and "cvc" not in str(client.cookies).lower()
+    assert pan not in caplog.text and "4000 0000 0000 3220" not in caplog.text
+
+
+def test_a_refused_submission_shows_the_typed_number_but_never_the_cvc(order, submit_card, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    response = submit_card(order, number="4242424242424242", exp="", cvc="318")
+
+    html = response.content.decode()
+    assert 'value="4242424242424242"' in html
+    assert "318" not in re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    assert "4242424242424242" not in caplog.text
