@@ -14,5 +14,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payments.api.urls")),
-]
     path("", include("payments.checkout.urls")),  # checkout/<token>/... and demo/shop/
+]
