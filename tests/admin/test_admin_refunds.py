@@ -1,0 +1,184 @@
+"""Refunds from the back office: managers and platform staff, with a fresh authenticator code."""
+
+import pytest
+from django.urls import reverse
+
+from merchant_portal.models import AuditLog
+from payments.models import Payment, Refund
+from tests.admin.conftest import totp_now
+from tests.conftest import card
+
+
+def _refund(client, payment, **data):
+    return client.post(reverse("admin:payments_payment_refund", args=[payment.pk]), data, follow=True)
+
+
+def _messages(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_manager_refunds_part_with_fresh_code_and_it_is_audited(
+    login, manager, captured_payment, django_capture_on_commit_callbacks, assert_invariants
+):
+    client = login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _refund(
+            client, captured_payment, amount="4.00", reason="Damaged", otp_token=totp_now(manager)
+        )
+
+    refund = Refund.objects.get(payment=captured_payment)
+    assert (refund.amount, refund.reason, refund.created_by) == (400, "Damaged", manager)
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert any("$4.00" in m for m in _messages(response))
+    entry = AuditLog.objects.get(action="refund.created")
+    assert entry.actor == manager
+    assert entry.object_id == refund.public_id
+    assert entry.merchant_id == captured_payment.merchant_id
+    assert entry.details == {
+        "payment": captured_payment.public_id,
+        "amount": 400,
+        "currency": "USD",
+        "reason": "Damaged",
+    }
+    assert entry.ip_address == "127.0.0.1"
+    assert_invariants()
+
+
+def test_platform_staff_refund_the_whole_refundable_amount(
+    login, platform_user, captured_payment, django_capture_on_commit_callbacks
+):
+    client = login(platform_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _refund(client, captured_payment, amount="", reason="Goodwill", otp_token=totp_now(platform_user))
+
+    captured_payment.refresh_from_db()
+    assert captured_payment.status == Payment.Status.REFUNDED
+    assert captured_payment.amount_refunded == 1000
+
+
+@pytest.mark.parametrize("code", ["", "000000", "OTHER"])
+def test_refund_without_a_valid_fresh_code_is_refused(
+    login, manager, make_staff, merchant, captured_payment, code
+):
+    client = login(manager)
+    if code == "OTHER":  # another staff member's current code is not this user's
+        code = totp_now(make_staff(merchant, "manager"))
+
+    response = _refund(client, captured_payment, amount="1.00", reason="x", otp_token=code)
+
+    assert not Refund.objects.exists()
+    assert not AuditLog.objects.filter(action="refund.created").exists()
+    assert response.status_code == 200
+
+
+def test_refund_beyond_refundable_is_refused_with_a_message(login, manager, captured_payment):
+    client = login(manager)
+
+    response = _refund(
+        client, captured_payment, amount="10.01", reason="x", otp_token=totp_now(manager)
+    )
+
+    assert not Refund.objects.exists()
+    assert any("at most the refundable amount" in m for m in _messages(response))
+
+
+def test_refund_amount_with_too_many_decimals_is_refused(login, manager, captured_payment):
+    client = login(manager)
+
+    response = _refund(
+        client, captured_payment, amount="1.001", reason="x", otp_token=totp_now(manager)
+    )
+
+    assert not Refund.objects.exists()
+    assert "Enter an amount in USD" in response.content.decode()
+
+
+def test_viewer_cannot_refund(login, viewer, captured_payment):
+    client = login(viewer)
+
+    page = client.get(reverse("admin:payments_order_change", args=[captured_payment.order_id]))
+    response = client.post(
+        reverse("admin:payments_payment_refund", args=[captured_payment.pk]),
+        {"amount": "1.00", "reason": "x", "otp_token": totp_now(viewer)},
+    )
+
+    assert page.status_code == 200
+    assert "Refund…" not in page.content.decode()
+    assert response.status_code == 403
+    assert not Refund.objects.exists()
+
+
+def test_manager_captures_a_manual_payment_and_it_is_audited(
+    login, manager, make_order, pay, django_capture_on_commit_callbacks
+):
+    order = make_order(capture_method="manual")
+    payment = pay(order, card())
+    assert payment.status == Payment.Status.AUTHORIZED
+    client = login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:payments_payment_capture", args=[payment.pk]))
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CAPTURED
+    assert AuditLog.objects.filter(action="payment.captured", object_id=payment.public_id).exists()
+
+
+def test_cancel_of_a_captured_payment_shows_the_domain_error(login, manager, captured_payment):
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:payments_payment_cancel", args=[captured_payment.pk]), follow=True
+    )
+
+    captured_payment.refresh_from_db()
+    assert captured_payment.status == Payment.Status.CAPTURED
+    assert any("cannot be canceled" in m for m in _messages(response))
+
+
+def test_simulated_transfer_arrival_completes_a_bank_transfer(
+    login, manager, order, pay, django_capture_on_commit_callbacks
+):
+    from tests.conftest import bank_transfer
+
+    payment = pay(order, bank_transfer())
+    assert payment.status == Payment.Status.PROCESSING
+    client = login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:payments_payment_simulate", args=[payment.pk]))
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CAPTURED
+
+
+def test_api_key_is_shown_once_and_revocation_is_audited(login, manager, merchant):
+    from payments.errors import AuthenticationFailed
+    from payments.models import ApiKey
+    from payments.services import api_key_authenticate
+
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:payments_apikey_add"), {"merchant": merchant.pk, "name": "shop"}
+    )
+    raw = response.context["raw_key"]
+    key = ApiKey.objects.get(name="shop")
+    listing = client.get(reverse("admin:payments_apikey_changelist")).content.decode()
+    client.post(
+        reverse("admin:payments_apikey_changelist"),
+        {"action": "revoke_keys", "_selected_action": [key.pk]},
+    )
+
+    assert api_key_authenticate(raw_key=raw) == key
+    assert raw not in listing
+    assert "no-store" in response["Cache-Control"]
+    key.refresh_from_db()
+    with pytest.raises(AuthenticationFailed):
+        api_key_authenticate(raw_key=raw)
+    assert key.revoked_at is not None
+    actions = set(AuditLog.objects.values_list("action", flat=True))
+    assert {"api_key.created", "api_key.revoked"} <= actions
+    assert raw not in str(list(AuditLog.objects.values_list("details", flat=True)))

@@ -1,0 +1,146 @@
+"""A merchant's staff see and act on their own merchant's records only, by any route."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import MASTERCARD, VISA, card
+
+
+@pytest.fixture
+def two_orders(make_order, pay, merchant, other_merchant):
+    mine = make_order(reference="mine-001", customer_email="shopper@mine.test")
+    pay(mine, card(VISA))
+    theirs = make_order(
+        merchant=other_merchant, reference="theirs-001", customer_email="buyer@theirs.test"
+    )
+    their_payment = pay(theirs, card(MASTERCARD))
+    return mine, theirs, their_payment
+
+
+def test_order_list_shows_only_own_merchants_orders(login, manager, two_orders):
+    client = login(manager)
+
+    page = client.get(reverse("admin:payments_order_changelist")).content.decode()
+
+    assert "mine-001" in page
+    assert "theirs-001" not in page
+
+
+@pytest.mark.parametrize(
+    "term", ["theirs-001", "buyer@theirs.test", "4444", "THEIR_ORDER_ID", "THEIR_PAYMENT_ID"]
+)
+def test_search_never_finds_another_merchants_order(login, manager, two_orders, term):
+    mine, theirs, their_payment = two_orders
+    term = {"THEIR_ORDER_ID": theirs.public_id, "THEIR_PAYMENT_ID": their_payment.public_id}.get(
+        term, term
+    )
+    client = login(manager)
+
+    response = client.get(reverse("admin:payments_order_changelist"), {"q": term})
+
+    assert list(response.context["cl"].result_list) == []
+    assert f"/order/{theirs.pk}/change/" not in response.content.decode()
+
+
+def test_search_by_card_last4_finds_own_order(login, manager, two_orders):
+    client = login(manager)
+
+    page = client.get(reverse("admin:payments_order_changelist"), {"q": "4242"}).content.decode()
+
+    assert "mine-001" in page
+
+
+def test_merchant_filter_is_refused_to_merchant_staff(login, manager, two_orders, other_merchant):
+    client = login(manager)
+    url = reverse("admin:payments_order_changelist")
+
+    page = client.get(url).content.decode()
+    response = client.get(url, {"merchant__id__exact": other_merchant.pk}, follow=True)
+
+    assert "By merchant" not in page
+    assert "theirs-001" not in response.content.decode()
+
+
+def test_platform_staff_see_every_merchant_and_filter_by_merchant(
+    login, platform_user, two_orders, other_merchant
+):
+    client = login(platform_user)
+    url = reverse("admin:payments_order_changelist")
+
+    everything = client.get(url).content.decode()
+    filtered = client.get(url, {"merchant__id__exact": other_merchant.pk}).content.decode()
+
+    assert "mine-001" in everything and "theirs-001" in everything
+    assert "By merchant" in everything
+    assert "theirs-001" in filtered and "mine-001" not in filtered
+
+
+def test_typed_urls_to_another_merchants_records_reveal_nothing(login, manager, two_orders):
+    mine, theirs, their_payment = two_orders
+    client = login(manager)
+
+    urls = [
+        reverse("admin:payments_order_change", args=[theirs.pk]),
+        reverse("admin:payments_payment_change", args=[their_payment.pk]),
+        reverse("admin:payments_merchant_change", args=[theirs.merchant_id]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 404), url
+        assert "theirs-001" not in response.content.decode()
+    refund = client.post(
+        reverse("admin:payments_payment_refund", args=[their_payment.pk]),
+        {"reason": "x", "otp_token": "000000"},
+    )
+    assert refund.status_code == 404
+    assert not their_payment.refunds.exists()
+
+
+def test_csv_export_respects_scope_and_filters(login, manager, two_orders, make_order):
+    make_order(reference="mine-pending")
+    client = login(manager)
+    url = reverse("admin:payments_order_export")
+
+    everything = b"".join(client.get(url).streaming_content).decode()
+    paid_only = b"".join(client.get(url, {"status__exact": "paid"}).streaming_content).decode()
+
+    assert "mine-001" in everything and "mine-pending" in everything
+    assert "theirs-001" not in everything
+    assert "mine-001" in paid_only and "mine-pending" not in paid_only
+
+
+def test_csv_export_action_skips_other_merchants_ids(login, manager, two_orders):
+    mine, theirs, _ = two_orders
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:payments_order_changelist"),
+        {"action": "export_selected_csv", "_selected_action": [mine.pk, theirs.pk]},
+    )
+
+    body = b"".join(response.streaming_content).decode()
+    assert "mine-001" in body
+    assert "theirs-001" not in body
+
+
+def test_autocomplete_offers_only_own_records(login, manager, two_orders, merchant):
+    client = login(manager)
+    url = reverse("admin:autocomplete")
+
+    orders = client.get(
+        url, {"app_label": "payments", "model_name": "payment", "field_name": "order", "term": "0"}
+    ).json()
+    merchants = client.get(
+        url, {"app_label": "payments", "model_name": "order", "field_name": "merchant", "term": ""}
+    ).json()
+
+    assert [r["text"] for r in orders["results"]] == [str(two_orders[0])]
+    assert [r["id"] for r in merchants["results"]] == [str(merchant.pk)]
+
+
+def test_merchant_staff_cannot_read_the_audit_log(login, manager):
+    client = login(manager)
+
+    response = client.get(reverse("admin:merchant_portal_auditlog_changelist"))
+
+    assert response.status_code == 403
