@@ -1,0 +1,216 @@
+"""Settlement batches, their lines, payouts and reconciliation runs.
+
+A batch closes one merchant's captured, unsettled money of one currency and mode at a cut-off;
+its lines say which payments and refunds it settled (each at most once, by unique constraints).
+A payout pays a batch's positive net out on a business day.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from payments.models import Merchant, Payment, Refund, new_public_id
+
+
+def new_settlement_id() -> str:
+    return new_public_id("stl")
+
+
+def new_payout_id() -> str:
+    return new_public_id("po")
+
+
+def _ts(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class SettlementBatch(FSMModelMixin, models.Model):
+    """One merchant's money of one currency and mode, closed at one cut-off."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+        PAID = "paid"
+
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_settlement_id, editable=False
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlements")
+    livemode = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3)
+    cutoff = models.DateTimeField(help_text="Payments captured before this instant are included")
+    status = FSMField(default=Status.OPEN, choices=Status.choices, protected=True)
+    fee_bps = models.PositiveIntegerField(help_text="The merchant's schedule when closed")
+    fee_fixed = models.PositiveIntegerField()
+    payment_count = models.PositiveIntegerField(default=0)
+    refund_count = models.PositiveIntegerField(default=0)
+    gross_amount = models.BigIntegerField(default=0, help_text="Captured, minor units")
+    refunds_amount = models.BigIntegerField(default=0)
+    fees_amount = models.BigIntegerField(default=0)
+    net_amount = models.BigIntegerField(default=0, help_text="gross - refunds - fees")
+    carry_in = models.BigIntegerField(default=0, help_text="Negative net of the previous batch")
+    payout_amount = models.BigIntegerField(default=0, help_text="max(0, net + carry in)")
+    carry_out = models.BigIntegerField(default=0, help_text="min(0, net + carry in)")
+    payout_date = models.DateField()
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "settlement batch"
+        verbose_name_plural = "settlement batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "currency", "livemode", "cutoff"],
+                name="settlement_batch_one_per_cutoff",
+            ),
+            models.CheckConstraint(
+                condition=Q(payout_amount__gte=0) & Q(carry_out__lte=0) & Q(carry_in__lte=0),
+                name="settlement_batch_payout_and_carry_signs",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="settlement_batch_currency_iso"
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "currency", "livemode", "-id"])]
+
+    def __str__(self):
+        return f"{self.public_id} {self.currency} {self.cutoff:%Y-%m-%d}"
+
+    @transition(field=status, source=Status.OPEN, target=Status.CLOSED)
+    def close(self):
+        pass
+
+    @transition(field=status, source=Status.CLOSED, target=Status.PAID)
+    def mark_paid(self):
+        pass
+
+    def api_data(self) -> dict:
+        payout = getattr(self, "payout", None) if self.pk else None
+        return {
+            "id": self.public_id,
+            "object": "settlement",
+            "livemode": self.livemode,
+            "status": self.status,
+            "currency": self.currency,
+            "cutoff": _ts(self.cutoff),
+            "payout_date": self.payout_date.isoformat(),
+            "payment_count": self.payment_count,
+            "refund_count": self.refund_count,
+            "gross_amount": self.gross_amount,
+            "refunds_amount": self.refunds_amount,
+            "fees_amount": self.fees_amount,
+            "net_amount": self.net_amount,
+            "carry_in": self.carry_in,
+            "payout_amount": self.payout_amount,
+            "carry_out": self.carry_out,
+            "fee_schedule": {"bps": self.fee_bps, "fixed": self.fee_fixed},
+            "payout": payout.public_id if payout else None,
+            "created": _ts(self.created),
+            "closed_at": _ts(self.closed_at),
+            "paid_at": _ts(self.paid_at),
+        }
+
+
+class SettlementLine(models.Model):
+    """One payment (gross, fee) or one refund settled by a batch; each is settled at most once."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment"
+        REFUND = "refund"
+
+    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    payment = models.OneToOneField(
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="settlement_line",
+    )
+    refund = models.OneToOneField(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="settlement_line"
+    )
+    amount = models.BigIntegerField(help_text="Captured (payment) or refunded (refund) amount")
+    fee = models.BigIntegerField(default=0)
+    net = models.BigIntegerField(help_text="amount - fee for a payment, -amount for a refund")
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["batch", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="payment", payment__isnull=False, refund__isnull=True)
+                    | Q(kind="refund", payment__isnull=True, refund__isnull=False)
+                ),
+                name="settlement_line_payment_xor_refund",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.payment_id or self.refund_id} in {self.batch_id}"
+
+
+class Payout(FSMModelMixin, models.Model):
+    """The transfer of a batch's positive net to the merchant, on a business day."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        PAID = "paid"
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_payout_id, editable=False)
+    batch = models.OneToOneField(SettlementBatch, on_delete=models.PROTECT, related_name="payout")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="payouts")
+    livemode = models.BooleanField(default=False)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    payout_date = models.DateField(db_index=True)
+    status = FSMField(default=Status.SCHEDULED, choices=Status.choices, protected=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-payout_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "payout_date"])]
+
+    def __str__(self):
+        return f"{self.public_id} {self.currency} {self.payout_date}"
+
+    @transition(field=status, source=Status.SCHEDULED, target=Status.PAID)
+    def pay(self):
+        pass
+
+    def api_data(self) -> dict:
+        return {
+            "id": self.public_id,
+            "object": "payout",
+            "livemode": self.livemode,
+            "status": self.status,
+            "amount": self.amount,
+            "currency": self.currency,
+            "payout_date": self.payout_date.isoformat(),
+            "settlement": self.batch.public_id,
+            "created": _ts(self.created),
+            "paid_at": _ts(self.paid_at),
+        }
+
+
+class ReconciliationRun(models.Model):
+    """The result of one comparison of ledger balances, batch totals and payments."""
+
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    differences = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        state = "ok" if self.ok else f"{len(self.differences)} differences"
+        return f"Reconciliation {self.started_at:%Y-%m-%d %H:%M} ({state})"

@@ -1,0 +1,344 @@
+"""Compare ledger balances, batch totals and payments, to the minor unit (read-only).
+
+Every check is one aggregate query; each difference is a dict naming the check, the object,
+the expected and actual amounts and their difference, ready to be stored as JSON.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from ledger.models import Posting
+from payments.models import Merchant, Payment, Refund
+
+from .models import Payout, SettlementBatch, SettlementLine
+
+CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
+LIMIT = 100  # per check: enough to act on, bounded for a broken database
+
+
+def _diff(check: str, obj: str, expected: int, actual: int, **extra) -> dict:
+    return {
+        "check": check,
+        "object": obj,
+        "expected": expected,
+        "actual": actual,
+        "difference": actual - expected,
+        **extra,
+    }
+
+
+def _sum(postings):
+    """Sum of postings in one account (the subquery groups by it), 0 when there are none."""
+    return Coalesce(
+        Subquery(
+            postings.order_by().values("account_id").annotate(s=Sum("amount")).values("s")[:1]
+        ),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _line_sum(field: str, kind: str | None = None):
+    lines = SettlementLine.objects.filter(batch_id=OuterRef("pk"))
+    if kind:
+        lines = lines.filter(kind=kind)
+    return Coalesce(
+        Subquery(lines.order_by().values("batch_id").annotate(s=Sum(field)).values("s")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _line_count(kind: str):
+    lines = SettlementLine.objects.filter(batch_id=OuterRef("pk"), kind=kind)
+    return Coalesce(
+        Subquery(lines.order_by().values("batch_id").annotate(n=Count("id")).values("n")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def batch_total_differences() -> list[dict]:
+    """Each batch's totals equal the sums of its lines, and its arithmetic holds."""
+    out = []
+    batches = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN).annotate(
+        l_gross=_line_sum("amount", "payment"),
+        l_refunds=_line_sum("amount", "refund"),
+        l_fees=_line_sum("fee"),
+        l_net=_line_sum("net"),
+        l_payments=_line_count("payment"),
+        l_refund_count=_line_count("refund"),
+    )
+    pairs = [
+        ("gross_amount", "l_gross"),
+        ("refunds_amount", "l_refunds"),
+        ("fees_amount", "l_fees"),
+        ("net_amount", "l_net"),
+        ("payment_count", "l_payments"),
+        ("refund_count", "l_refund_count"),
+    ]
+    wrong = Q()
+    for field, annotated in pairs:
+        wrong |= ~Q(**{field: F(annotated)})
+    for batch in batches.filter(wrong)[:LIMIT]:
+        for field, annotated in pairs:
+            if getattr(batch, field) != getattr(batch, annotated):
+                out.append(
+                    _diff(
+                        f"batch_{field}_vs_lines",
+                        batch.public_id,
+                        getattr(batch, annotated),
+                        getattr(batch, field),
+                        currency=batch.currency,
+                    )
+                )
+    arithmetic = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN).filter(
+        ~Q(net_amount=F("gross_amount") - F("refunds_amount") - F("fees_amount"))
+        | ~Q(payout_amount=F("net_amount") + F("carry_in") - F("carry_out"))
+        | (Q(payout_amount__gt=0) & Q(carry_out__lt=0))
+    )
+    for batch in arithmetic[:LIMIT]:
+        expected = batch.gross_amount - batch.refunds_amount - batch.fees_amount
+        out.append(
+            _diff(
+                "batch_payout_arithmetic",
+                batch.public_id,
+                max(expected + batch.carry_in, 0),
+                batch.payout_amount,
+                currency=batch.currency,
+                net_amount=batch.net_amount,
+                carry_in=batch.carry_in,
+                carry_out=batch.carry_out,
+            )
+        )
+    return out
+
+
+def line_differences() -> list[dict]:
+    """Lines match the payments and refunds they settle; nothing is settled twice."""
+    out = []
+    payment_lines = SettlementLine.objects.filter(kind="payment").filter(
+        ~Q(amount=F("payment__amount_captured"))
+        | ~Q(payment__status__in=CAPTURED)
+        | ~Q(payment__merchant_id=F("batch__merchant_id"))
+        | ~Q(payment__currency=F("batch__currency"))
+        | ~Q(payment__livemode=F("batch__livemode"))
+        | Q(payment__captured_at__gte=F("batch__cutoff"))
+    )
+    for line in payment_lines.select_related("payment", "batch")[:LIMIT]:
+        out.append(
+            _diff(
+                "line_vs_payment",
+                line.payment.public_id,
+                line.payment.amount_captured,
+                line.amount,
+                batch=line.batch.public_id,
+                payment_status=line.payment.status,
+            )
+        )
+    refund_lines = SettlementLine.objects.filter(kind="refund").filter(
+        ~Q(amount=F("refund__amount"))
+        | ~Q(refund__status=Refund.Status.SUCCEEDED)
+        | ~Q(refund__merchant_id=F("batch__merchant_id"))
+        | ~Q(refund__currency=F("batch__currency"))
+        | ~Q(refund__livemode=F("batch__livemode"))
+        | Q(refund__processed_at__gte=F("batch__cutoff"))
+    )
+    for line in refund_lines.select_related("refund", "batch")[:LIMIT]:
+        out.append(
+            _diff(
+                "line_vs_refund",
+                line.refund.public_id,
+                line.refund.amount,
+                line.amount,
+                batch=line.batch.public_id,
+                refund_status=line.refund.status,
+            )
+        )
+    wrong_net = SettlementLine.objects.filter(
+        (Q(kind="payment") & ~Q(net=F("amount") - F("fee")))
+        | (Q(kind="refund") & (~Q(net=-F("amount")) | ~Q(fee=0)))
+    )
+    for line in wrong_net.select_related("batch")[:LIMIT]:
+        expected = line.amount - line.fee if line.kind == "payment" else -line.amount
+        out.append(_diff("line_net", f"line {line.pk}", expected, line.net))
+    for field in ("payment_id", "refund_id"):
+        twice = (
+            SettlementLine.objects.filter(**{f"{field}__isnull": False})
+            .values(field)
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .order_by()
+        )
+        for row in twice[:LIMIT]:
+            out.append(_diff(f"settled_more_than_once_{field}", str(row[field]), 1, row["n"]))
+    return out
+
+
+def _entry_postings(kind: str, account_kind: str):
+    return Posting.objects.filter(
+        entry__kind=kind,
+        entry__reference=OuterRef("public_id"),
+        account__kind=account_kind,
+        account__owner=OuterRef("merchant__public_id"),
+        account__currency=OuterRef("currency"),
+    )
+
+
+def ledger_entry_differences() -> list[dict]:
+    """Each closed batch and each payout has the journal entry its amounts call for."""
+    out = []
+    batches = (
+        SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN)
+        .annotate(
+            p_pending=_sum(_entry_postings("settlement", "merchant_pending")),
+            p_fees=_sum(_entry_postings("settlement", "platform_fees")),
+            p_payable=_sum(_entry_postings("settlement", "merchant_payable")),
+        )
+        .filter(
+            ~Q(p_pending=F("fees_amount") + F("payout_amount"))
+            | ~Q(p_fees=-F("fees_amount"))
+            | ~Q(p_payable=-F("payout_amount"))
+        )
+    )
+    for batch in batches[:LIMIT]:
+        for name, expected, actual in [
+            ("merchant_pending", batch.fees_amount + batch.payout_amount, batch.p_pending),
+            ("platform_fees", -batch.fees_amount, batch.p_fees),
+            ("merchant_payable", -batch.payout_amount, batch.p_payable),
+        ]:
+            if expected != actual:
+                out.append(_diff(f"settlement_entry_{name}", batch.public_id, expected, actual))
+    missing = SettlementBatch.objects.filter(payout_amount__gt=0, payout__isnull=True)
+    for batch in missing[:LIMIT]:
+        out.append(_diff("batch_without_payout", batch.public_id, batch.payout_amount, 0))
+    payouts = (
+        Payout.objects.annotate(
+            p_payable=_sum(_entry_postings("payout", "merchant_payable")),
+            p_paid_out=_sum(_entry_postings("payout", "merchant_paid_out")),
+            b_amount=F("batch__payout_amount"),
+        )
+        .filter(
+            ~Q(amount=F("b_amount"))
+            | (
+                Q(status=Payout.Status.PAID)
+                & (~Q(p_payable=F("amount")) | ~Q(p_paid_out=-F("amount")))
+            )
+            | (Q(status=Payout.Status.SCHEDULED) & (~Q(p_payable=0) | ~Q(p_paid_out=0)))
+        )
+        .select_related("batch")
+    )
+    for payout in payouts[:LIMIT]:
+        paid = payout.status == Payout.Status.PAID
+        if payout.amount != payout.b_amount:
+            out.append(_diff("payout_vs_batch", payout.public_id, payout.b_amount, payout.amount))
+        expected = payout.amount if paid else 0
+        if payout.p_payable != expected:
+            out.append(
+                _diff("payout_entry_merchant_payable", payout.public_id, expected, payout.p_payable)
+            )
+        if payout.p_paid_out != -expected:
+            out.append(
+                _diff(
+                    "payout_entry_merchant_paid_out", payout.public_id, -expected, payout.p_paid_out
+                )
+            )
+    return out
+
+
+def ledger_balance_differences() -> list[dict]:
+    """Each merchant account's balance equals what payments, batches and payouts call for."""
+    expected: dict[tuple[str, str, str], int] = defaultdict(int)
+    owners = dict(Merchant.objects.values_list("pk", "public_id"))
+
+    def add(kind, rows, sign):
+        for merchant_id, currency, amount in rows:
+            expected[owners[merchant_id], currency, kind] += sign * (amount or 0)
+
+    captured = (
+        Payment.objects.filter(status__in=CAPTURED)
+        .values("merchant_id", "currency")
+        .annotate(s=Sum("amount_captured"))
+        .values_list("merchant_id", "currency", "s")
+        .order_by()
+    )
+    refunded = (
+        Refund.objects.filter(status=Refund.Status.SUCCEEDED)
+        .values("merchant_id", "currency")
+        .annotate(s=Sum("amount"))
+        .values_list("merchant_id", "currency", "s")
+        .order_by()
+    )
+    closed = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN)
+    settled = (
+        closed.values("merchant_id", "currency")
+        .annotate(s=Sum(F("fees_amount") + F("payout_amount")))
+        .values_list("merchant_id", "currency", "s")
+        .order_by()
+    )
+    fees = (
+        closed.values("merchant_id", "currency")
+        .annotate(s=Sum("fees_amount"))
+        .values_list("merchant_id", "currency", "s")
+        .order_by()
+    )
+    payouts = Payout.objects.values("merchant_id", "currency").order_by()
+    all_payouts = payouts.annotate(s=Sum("amount")).values_list("merchant_id", "currency", "s")
+    paid = (
+        payouts.filter(status=Payout.Status.PAID)
+        .annotate(s=Sum("amount"))
+        .values_list("merchant_id", "currency", "s")
+    )
+    add("merchant_pending", captured, -1)
+    add("merchant_pending", refunded, +1)
+    add("merchant_pending", settled, +1)
+    add("platform_fees", fees, -1)
+    add("merchant_payable", all_payouts, -1)
+    add("merchant_payable", paid, +1)
+    add("merchant_paid_out", paid, -1)
+
+    actual: dict[tuple[str, str, str], int] = defaultdict(int)
+    balances = (
+        Posting.objects.filter(
+            account__owner__startswith="mer_",
+            account__kind__in=[
+                "merchant_pending",
+                "merchant_payable",
+                "merchant_paid_out",
+                "platform_fees",
+            ],
+        )
+        .values_list("account__owner", "account__currency", "account__kind")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    for owner, currency, kind, total in balances:
+        actual[owner, currency, kind] = total or 0
+    out = []
+    for key in sorted(set(expected) | set(actual)):
+        if expected.get(key, 0) != actual.get(key, 0):
+            owner, currency, kind = key
+            out.append(
+                _diff(
+                    f"ledger_{kind}",
+                    owner,
+                    expected.get(key, 0),
+                    actual.get(key, 0),
+                    currency=currency,
+                )
+            )
+    return out[:LIMIT]
+
+
+def reconciliation_differences() -> list[dict]:
+    """Return every difference found; an empty list when books, batches and payments agree."""
+    return (
+        batch_total_differences()
+        + line_differences()
+        + ledger_entry_differences()
+        + ledger_balance_differences()
+    )
