@@ -198,6 +198,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-sends webhook deliveries whose task was lost (a worker died, a broker restarted).
     "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
+    # Closes the batches of the latest cut-off passed; a re-run of the same cut-off is a no-op.
+    "settlement-run": {"task": "settlement.tasks.settlement_run_task", "schedule": 900.0},
+    "settlement-payouts": {"task": "settlement.tasks.payouts_pay_due_task", "schedule": 900.0},
+    "settlement-reconcile": {
+        "task": "settlement.tasks.reconciliation_run_task",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- auth, sessions, admin ---------------------------------------------------------------------
@@ -303,6 +310,8 @@ PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER = timedelta(seconds=30)
 PAYMENTS_DEFAULT_FEE_BPS = 290
 PAYMENTS_DEFAULT_FEE_FIXED = 30
 PAYMENTS_IDEMPOTENCY_TTL = timedelta(hours=24)
+# Time of day (UTC, "HH:MM") that closes each settlement day.
+SETTLEMENT_CUTOFF_TIME = _env("SETTLEMENT_CUTOFF_TIME", "00:00")
 PAYMENTS_IDEMPOTENCY_LOCK_TIMEOUT = (
     120  # seconds before an unfinished idempotent request is abandoned
 )
