@@ -463,3 +463,17 @@ def test_a_refused_submission_shows_the_typed_number_but_never_the_cvc(order, su
     assert 'value="4242424242424242"' in html
     assert "318" not in re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
     assert "4242424242424242" not in caplog.text
+
+
+def test_the_checkout_page_and_its_assets_weigh_under_30_kb(client, order):
+    from django.conf import settings
+
+    html = client.get(pay_path(order)).content
+    assets = [
+        settings.BASE_DIR / "static" / "checkout" / n for n in ("checkout.css", "checkout.js")
+    ]
+    site_css = settings.BASE_DIR / "static" / "css" / "site.css"
+
+    total = len(html) + sum(p.stat().st_size for p in [*assets, site_css])
+
+    assert total < 30_000, total
