@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
@@ -16,3 +17,6 @@ urlpatterns = [
     path("api/v1/", include("payments.api.urls")),
     path("", include("payments.checkout.urls")),  # checkout/<token>/... and demo/shop/
 ]
+
+if settings.BENCH_BASELINES:  # `make bench` only
+    urlpatterns.append(path("bench/", include("bench.baseline.urls")))

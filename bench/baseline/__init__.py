@@ -1,0 +1,5 @@
+"""Baseline endpoints for ``make bench``: installed only when ``BENCH_BASELINES=1``.
+
+``GET /bench/constant``: a constant response through the full middleware stack, no database.
+``POST /bench/minimal``: a DRF serializer that validates JSON and INSERTs one row.
+"""

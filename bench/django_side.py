@@ -1,0 +1,168 @@
+"""Work the bench does inside Django, in a subprocess configured for one scratch database.
+
+``python -m bench.django_side <command> '<json args>'`` prints one JSON document on stdout.
+Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``micro`` (OTP and
+card validation rates beside their trivial baselines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OTP_EVERY_PAYMENT_CARD = "4000002760003184"  # the sandbox asks for a code on every payment
+
+
+def _django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "merchant_portal.settings")
+    import django
+
+    django.setup()
+
+
+def _seeded() -> None:
+    from institutions.models import SandboxAccount
+    from institutions.services import sandbox_accounts_seed
+
+    if not SandboxAccount.objects.exists():
+        sandbox_accounts_seed()
+
+
+def setup_http(*, clients: int, orders: int) -> dict:
+    """Create one merchant and API key per client, and ``orders`` pending orders."""
+    from payments.services import api_key_create, merchant_create, order_create
+
+    _seeded()
+    keys, merchants = [], []
+    for n in range(clients):
+        merchant = merchant_create(name=f"Bench merchant {n + 1}")
+        merchants.append(merchant)
+        keys.append(api_key_create(merchant=merchant, name="bench")[1])
+    paths = []
+    for n in range(orders):
+        order = order_create(
+            merchant=merchants[n % len(merchants)],
+            amount=1999 + n,
+            currency="USD",
+            reference=f"checkout-{n}",
+            description="Bench order: one item",
+            return_url="https://shop.example/return",
+        )
+        paths.append(f"/checkout/{order.checkout_token}/")
+    return {"api_keys": keys, "checkout_paths": paths}
+
+
+def _per_second(fn, seconds: float) -> tuple[float, int]:
+    """Call ``fn`` until ``seconds`` have passed; return calls per second and the call count."""
+    calls, start = 0, time.perf_counter()
+    deadline = start + seconds
+    while True:
+        for _ in range(100):
+            fn()
+        calls += 100
+        now = time.perf_counter()
+        if now >= deadline:
+            return calls / (now - start), calls
+
+
+def micro(*, otp_payments: int, seconds: float, prepare_seconds: float = 8.0) -> dict:
+    """Measure OTP verification and PAN validation, each beside its trivial baseline."""
+    import hashlib
+    import hmac
+    import re
+
+    from django.utils.crypto import constant_time_compare
+
+    from payments.models import OtpChallenge, OutboxMessage, Payment
+    from payments.services import (
+        MethodInput,
+        merchant_create,
+        order_create,
+        otp_verify,
+        payment_create,
+    )
+    from payments.services.otp import _hash
+    from payments.validation import luhn_valid, validate_card
+
+    _seeded()
+    results: dict = {}
+
+    # --- PAN validation: the whole card check vs. the Luhn sum alone --------------------------
+    def validate():
+        card, errors = validate_card(
+            number="4242 4242 4242 4242", exp_month=12, exp_year=2035, cvc="123", holder_name="Ada"
+        )
+        assert card is not None and not errors
+
+    def luhn():
+        assert luhn_valid("4242424242424242")
+
+    results["validate_card_per_s"], _ = _per_second(validate, seconds)
+    results["luhn_per_s"], _ = _per_second(luhn, seconds)
+
+    # --- OTP: the code check (what otp_verify computes) vs. hmac.compare_digest alone ----------
+    merchant = merchant_create(name="Bench OTP merchant")
+    challenge = OtpChallenge(payment_id=1)
+    stored = _hash(challenge, "123456")
+
+    def code_check():
+        assert constant_time_compare(_hash(challenge, "123456"), stored)
+
+    digest = hashlib.sha256(b"123456").hexdigest()
+
+    def compare():
+        assert hmac.compare_digest(digest, digest)
+
+    results["otp_code_check_per_s"], _ = _per_second(code_check, seconds)
+    results["compare_digest_per_s"], _ = _per_second(compare, seconds)
+
+    # --- OTP: the full service on payments waiting in requires_action -------------------------
+    method = MethodInput(
+        type="card", number=OTP_EVERY_PAYMENT_CARD, exp_month=12, exp_year=2035, cvc="123",
+        holder_name="Ada Lovelace",
+    )  # fmt: skip
+    prepared = []
+    t0 = time.perf_counter()
+    # Bounded in count and time: preparing costs a full authorization each.
+    for n in range(otp_payments):
+        if prepared and time.perf_counter() - t0 > prepare_seconds:
+            break
+        order = order_create(merchant=merchant, amount=1000, currency="USD", reference=f"otp-{n}")
+        payment = payment_create(order=order, method=method)
+        if payment.status != Payment.Status.REQUIRES_ACTION:
+            raise RuntimeError(f"OTP card gave {payment.status}, not requires_action")
+        body = OutboxMessage.objects.filter(payment=payment).order_by("-id").first().body
+        prepared.append((payment.pk, re.search(r"\b(\d{6})\b", body).group(1)))
+    results["otp_payment_create_per_s"] = len(prepared) / (time.perf_counter() - t0)
+
+    captured = 0
+    t0 = time.perf_counter()
+    for payment_pk, code in prepared:
+        payment = otp_verify(payment_pk=payment_pk, code=code)
+        captured += payment.status == Payment.Status.CAPTURED
+    elapsed = time.perf_counter() - t0
+    if captured != len(prepared):
+        raise RuntimeError(f"only {captured} of {len(prepared)} verified payments were captured")
+    results["otp_verify_per_s"] = len(prepared) / elapsed
+    results["otp_verify_count"] = len(prepared)
+    return results
+
+
+COMMANDS = {"setup-http": setup_http, "micro": micro}
+
+
+def main() -> int:
+    command, args = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+    _django()
+    result = COMMANDS[command](**args)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

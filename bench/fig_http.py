@@ -1,0 +1,359 @@
+"""Figures 1 and 2: the payments API and the hosted checkout page, through gunicorn over HTTP.
+
+One gunicorn (2 sync workers, production profile) serves the product and the baseline views on
+one scratch database; pgbench runs on another before the server starts, so the two never share
+the two cores.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bench import procs as p
+from bench.context import Bench, Skip
+from bench.report import Figure, Goal
+
+CLIENTS = 16
+WORKERS = 2
+CARD = {
+    "number": "4242424242424242",
+    "exp_month": 12,
+    "exp_year": 2035,
+    "cvc": "123",
+    "holder_name": "Ada Lovelace",
+}
+
+
+def pgbench_tps(b: Bench, *, clients: int, seconds: int) -> dict:
+    """Run pgbench's built-in TPC-B-like script on a fresh scratch database; return tps."""
+    db = "bench_run_pgbench"
+    b.pg.create(db)
+    try:
+        init = subprocess.run(
+            ["pgbench", "-i", "-q", db], env=b.pg.env(), capture_output=True, text=True, timeout=120
+        )
+        if init.returncode != 0:
+            raise RuntimeError(f"pgbench -i failed: {init.stderr[-1000:]}")
+        done = subprocess.run(
+            ["pgbench", "-c", str(clients), "-T", str(seconds), db],
+            env=b.pg.env(), capture_output=True, text=True, timeout=seconds + 60,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbench failed: {done.stderr[-1000:]}")
+        tps = re.search(r"tps = ([\d.]+)", done.stdout)
+        latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+        failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+        return {
+            "tps": float(tps.group(1)),
+            "latency_avg_ms": float(latency.group(1)) if latency else None,
+            "failed": int(failed.group(1)) if failed else 0,
+            "scale": 1,
+            "clients": clients,
+            "seconds": seconds,
+        }
+    finally:
+        b.pg.drop(db)
+
+
+def _spec(
+    b: Bench, base: str, *, duration: float, steps: list, concurrency: int = CLIENTS, **extra
+):
+    return {
+        "base": base,
+        "client": b.client,
+        "concurrency": concurrency,
+        "warmup": 2,
+        "duration": duration,
+        "steps": steps,
+        **extra,
+    }
+
+
+MINIMAL_STEPS = [
+    {
+        "name": "minimal insert",
+        "method": "POST",
+        "path": "/bench/minimal",
+        "json": {"reference": "bench-$unique", "amount": 1000, "currency": "USD"},
+        "expect": [201],
+    }
+]
+
+PAYMENT_STEPS = [
+    {
+        "name": "create order",
+        "method": "POST",
+        "path": "/api/v1/orders",
+        "headers": {"Authorization": "Bearer $key", "Idempotency-Key": "$unique"},
+        "json": {"amount": 1000, "currency": "USD", "reference": "bench-$unique"},
+        "expect": [201],
+        "save": {"order_id": "id"},
+    },
+    {
+        "name": "pay (4242, automatic capture)",
+        "method": "POST",
+        "path": "/api/v1/orders/$order_id/payments",
+        "headers": {"Authorization": "Bearer $key", "Idempotency-Key": "$unique"},
+        "json": {"payment_method": {"type": "card", "card": CARD}},
+        "expect": [201],
+        "check": {"status": "captured"},
+    },
+]
+
+
+def _get_steps(name: str, path: str) -> list:
+    return [{"name": name, "method": "GET", "path": path, "expect": [200]}]
+
+
+class _Assets(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "").split() and attrs.get("href"):
+            self.urls.append(attrs["href"])
+        elif tag == "script" and attrs.get("src"):
+            self.urls.append(attrs["src"])
+
+
+def page_weight(base: str, path: str) -> dict:
+    """Fetch a page and every same-origin stylesheet and script it references; return sizes."""
+    origin = urlsplit(base).netloc
+    sizes: dict[str, dict] = {}
+    with httpx.Client(base_url=base, timeout=10) as client:
+
+        def fetch(url: str) -> str:
+            # Bytes on the wire as a browser would ask (gzip), and the decoded size.
+            raw = client.get(url, headers={"Accept-Encoding": "gzip"})
+            raw.raise_for_status()
+            sizes[url] = {"bytes": len(raw.content), "wire_bytes": _wire(raw)}
+            return raw.text
+
+        html = fetch(path)
+        parser = _Assets()
+        parser.feed(html)
+        for ref in parser.urls:
+            url = urljoin(base + path, ref)
+            if urlsplit(url).netloc == origin:
+                fetch(urlsplit(url).path)
+            else:
+                sizes[url] = {"third_party": True}
+    total = sum(s.get("bytes", 0) for s in sizes.values())
+    wire = sum(s.get("wire_bytes", 0) for s in sizes.values())
+    return {"total_bytes": total, "wire_bytes": wire, "files": sizes}
+
+
+def _wire(response: httpx.Response) -> int:
+    """Return the size of the body as sent (compressed when the server compressed it)."""
+    length = response.headers.get("content-length")
+    if length is not None:
+        return int(length)
+    return response.num_bytes_downloaded
+
+
+def run(b: Bench, *, template: str) -> None:
+    if b.pg is None or b.redis is None:
+        raise Skip("needs PostgreSQL and Redis (production profile)")
+    b.need(100, "payments API and checkout figures")
+    pg = pgbench_tps(b, clients=CLIENTS, seconds=10)
+    print(f"  pgbench TPC-B-like, 16 clients: {pg['tps']:.0f} tps", flush=True)
+
+    db = "bench_run_http"
+    b.pg.create(db, template=template)
+    port = p.free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = b.env(db, SITE_URL=base)
+    setup = b.django(env, "setup-http", clients=CLIENTS, orders=200)
+    b.redis.flush()
+    p.gunicorn(b.procs, name="gunicorn", env=env, port=port, workers=WORKERS)
+    try:
+        _api(b, base, setup, pg)
+        _checkout(b, base, setup)
+        if b.profile:
+            _profile(b, base, setup)
+    finally:
+        b.procs.stop("gunicorn")
+        b.redis.flush()  # events queued tasks on commit; no worker consumed them
+
+
+def _api(b: Bench, base: str, setup: dict, pg: dict) -> None:
+    minimal = p.loadgen(_spec(b, base, duration=10, steps=MINIMAL_STEPS))
+    print(f"  minimal endpoint: {minimal['requests_per_s']:.0f} req/s", flush=True)
+    flow = p.loadgen(_spec(b, base, duration=20, steps=PAYMENT_STEPS, api_keys=setup["api_keys"]))
+    print(
+        f"  payment flow: {flow['flows_per_s']:.0f} payments/s, "
+        f"{flow['requests_per_s']:.0f} req/s, {flow['errors']} errors",
+        flush=True,
+    )
+    b.notes["load_generator"] = flow["client"]
+    base_name = "minimal DRF insert endpoint"
+    details = {
+        "payment_flow": flow,
+        "minimal_endpoint": minimal,
+        "pgbench": pg,
+        "setup": "gunicorn 2 sync workers, DJANGO_ENV=production, PostgreSQL, Redis cache+broker",
+    }
+    b.add(
+        Figure(
+            "API: payment-flow requests/s",
+            flow["requests_per_s"],
+            "req/s",
+            base_name,
+            minimal["requests_per_s"],
+            goal=Goal("ratio_min", 0.5),
+            details=details,
+        )
+    )
+    b.add(
+        Figure(
+            "API: complete payments/s",
+            flow["flows_per_s"],
+            "payments/s",
+            base_name,
+            minimal["requests_per_s"],
+            baseline_unit="req/s",
+            goal=Goal("ratio_min", 0.25),
+        )
+    )
+    b.add(
+        Figure(
+            "API: complete payments/s vs pgbench",
+            flow["flows_per_s"],
+            "payments/s",
+            "pgbench TPC-B-like (-c 16, scale 1)",
+            pg["tps"],
+            baseline_unit="tps",
+        )
+    )
+    b.add(
+        Figure(
+            "API: request latency p50",
+            flow["request_latency"]["p50_ms"],
+            "ms",
+            base_name,
+            minimal["request_latency"]["p50_ms"],
+        )
+    )
+    b.add(
+        Figure(
+            "API: request latency p99",
+            flow["request_latency"]["p99_ms"],
+            "ms",
+            base_name,
+            minimal["request_latency"]["p99_ms"],
+            goal=Goal("max", 100),
+        )
+    )
+    b.add(
+        Figure(
+            "API: errors",
+            flow["errors"],
+            "errors",
+            base_name,
+            minimal["errors"],
+            goal=Goal("equal", 0),
+            details={"samples": flow["error_samples"]},
+        )
+    )
+
+
+def _checkout(b: Bench, base: str, setup: dict) -> None:
+    paths = setup["checkout_paths"]
+    constant = p.loadgen(
+        _spec(b, base, duration=10, steps=_get_steps("constant", "/bench/constant"))
+    )
+    page = p.loadgen(
+        _spec(b, base, duration=10, steps=_get_steps("checkout", "$path"), paths=paths)
+    )
+    # One client, one request at a time: the latency is the server's time plus loopback TCP.
+    constant_1 = p.loadgen(
+        _spec(b, base, duration=4, concurrency=1, steps=_get_steps("constant", "/bench/constant"))
+    )
+    page_1 = p.loadgen(
+        _spec(
+            b, base, duration=4, concurrency=1, steps=_get_steps("checkout", "$path"), paths=paths
+        )
+    )
+    weight = page_weight(base, paths[0])
+    print(
+        f"  checkout: {page['requests_per_s']:.0f} req/s (constant view "
+        f"{constant['requests_per_s']:.0f}), {page_1['request_latency']['p50_ms']} ms, "
+        f"{weight['total_bytes']} bytes",
+        flush=True,
+    )
+    b.add(
+        Figure(
+            "checkout page: requests/s",
+            page["requests_per_s"],
+            "req/s",
+            "constant view, no database",
+            constant["requests_per_s"],
+            goal=Goal("ratio_min", 0.4),
+            details={"checkout": page, "constant": constant},
+        )
+    )
+    b.add(
+        Figure(
+            "checkout page: server time p50 (1 client)",
+            page_1["request_latency"]["p50_ms"],
+            "ms",
+            "constant view, no database",
+            constant_1["request_latency"]["p50_ms"],
+            goal=Goal("max", 10),
+            details={"checkout": page_1["request_latency"], "constant": constant_1["request_latency"],
+                     "errors": page_1["errors"] + page["errors"]},
+        )
+    )  # fmt: skip
+    b.add(
+        Figure(
+            "checkout page: HTML+CSS+JS size",
+            round(weight["total_bytes"] / 1024, 2),
+            "KB",
+            goal=Goal("max", 30),
+            details={**weight, "wire_kb_gzip": round(weight["wire_bytes"] / 1024, 2)},
+        )
+    )
+
+
+def _profile(b: Bench, base: str, setup: dict) -> None:
+    """Record the payment flow on each gunicorn worker with py-spy (a separate, unmeasured run)."""
+    import shutil
+
+    if not shutil.which("py-spy") and not (Path(p.PY).parent / "py-spy").exists():
+        b.skip("profile", "py-spy is not installed")
+        return
+    spy = str(Path(p.PY).parent / "py-spy") if (Path(p.PY).parent / "py-spy").exists() else "py-spy"
+    out = p.ROOT / "test-output"
+    out.mkdir(exist_ok=True)
+    workers = p.children_pids(b.procs.procs["gunicorn"].pid)
+    recorders = []
+    # One sampler per worker (two on one process would double the pauses): a flame graph of the
+    # first, collapsed stacks of the second for counting the hot spots.
+    for n, pid in enumerate(workers):
+        fmt, suffix = ("flamegraph", "svg") if n == 0 else ("raw", "txt")
+        recorders.append(
+            subprocess.Popen(
+                [spy, "record", "--pid", str(pid), "--duration", "12", "--rate", "200",
+                 "--format", fmt, "--output", str(out / f"profile-worker{n}.{suffix}")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+    time.sleep(0.5)
+    try:
+        p.loadgen(_spec(b, base, duration=10, steps=PAYMENT_STEPS, api_keys=setup["api_keys"]))
+    finally:
+        for rec in recorders:
+            try:
+                rec.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                rec.kill()
+    b.notes["profiles"] = sorted(str(f.relative_to(p.ROOT)) for f in out.glob("profile-worker*"))
