@@ -102,3 +102,26 @@ def make_endpoint(merchant, receiver):
         return webhook_endpoint_create(**params)
 
     return make
+
+
+def _client_for(merchant, *, livemode: bool = False):
+    from rest_framework.test import APIClient
+
+    from payments.services import api_key_create
+
+    _, raw = api_key_create(merchant=merchant, livemode=livemode)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def api(merchant):
+    """An API client with the merchant's test key."""
+    return _client_for(merchant)
+
+
+@pytest.fixture
+def other_api(other_merchant):
+    """An API client with another merchant's test key."""
+    return _client_for(other_merchant)
