@@ -96,7 +96,8 @@ class PlatformAdminSite(OTPAdminSite):
             user.is_authenticated
             and user.is_active
             and user.is_staff
-            and not user.is_verified()
+            # Right after sign-in request.user is the plain user, without is_verified().
+            and getattr(user, "otp_device", None) is None
             and not confirmed_devices(user)
         )
 
@@ -124,7 +125,7 @@ class PlatformAdminSite(OTPAdminSite):
             return HttpResponseRedirect(f"{login_url}?{REDIRECT_FIELD_NAME}={request.path}")
         if not self._needs_enrolment(request):
             # A user who has a device signs in with it; enrolling another needs no bypass.
-            if request.user.is_authenticated and request.user.is_verified():
+            if getattr(request.user, "otp_device", None) is not None:
                 return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
             raise PermissionDenied
         device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()

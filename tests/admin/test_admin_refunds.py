@@ -10,7 +10,9 @@ from tests.conftest import card
 
 
 def _refund(client, payment, **data):
-    return client.post(reverse("admin:payments_payment_refund", args=[payment.pk]), data, follow=True)
+    return client.post(
+        reverse("admin:payments_payment_refund", args=[payment.pk]), data, follow=True
+    )
 
 
 def _messages(response):
@@ -51,7 +53,13 @@ def test_platform_staff_refund_the_whole_refundable_amount(
     client = login(platform_user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        _refund(client, captured_payment, amount="", reason="Goodwill", otp_token=totp_now(platform_user))
+        _refund(
+            client,
+            captured_payment,
+            amount="",
+            reason="Goodwill",
+            otp_token=totp_now(platform_user),
+        )
 
     captured_payment.refresh_from_db()
     assert captured_payment.status == Payment.Status.REFUNDED
@@ -166,13 +174,14 @@ def test_api_key_is_shown_once_and_revocation_is_audited(login, manager, merchan
     )
     raw = response.context["raw_key"]
     key = ApiKey.objects.get(name="shop")
+    authenticated_before = api_key_authenticate(raw_key=raw)
     listing = client.get(reverse("admin:payments_apikey_changelist")).content.decode()
     client.post(
         reverse("admin:payments_apikey_changelist"),
         {"action": "revoke_keys", "_selected_action": [key.pk]},
     )
 
-    assert api_key_authenticate(raw_key=raw) == key
+    assert authenticated_before == key
     assert raw not in listing
     assert "no-store" in response["Cache-Control"]
     key.refresh_from_db()

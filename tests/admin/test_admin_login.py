@@ -1,0 +1,110 @@
+"""Signing in to the back office: password plus TOTP, enrolment, idle timeout, throttling."""
+
+from datetime import timedelta
+
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from merchant_portal.models import AuditLog
+from tests.admin.conftest import PASSWORD, totp_now
+
+
+def _sign_in(client, user, code=""):
+    return client.post(
+        reverse("admin:login"),
+        {"username": user.username, "password": PASSWORD, "otp_token": code, "next": "/admin/"},
+    )
+
+
+def test_password_and_current_code_open_the_admin(client, manager):
+    response = _sign_in(client, manager, totp_now(manager))
+
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_password_without_code_is_refused(client, manager):
+    response = _sign_in(client, manager, "")
+
+    assert response.status_code == 200
+    assert "Enter the 6-digit code" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_password_with_wrong_code_is_refused(client, manager):
+    response = _sign_in(client, manager, "123456" if totp_now(manager) != "123456" else "654321")
+
+    assert "not valid" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_user_without_device_enrols_and_is_then_verified(client, make_staff, merchant):
+    user = make_staff(merchant, "viewer", device=False)
+
+    signed_in = _sign_in(client, user)
+    admin_before = client.get(reverse("admin:index"))
+    page = client.get(reverse("admin:otp_enrol"))
+    device = TOTPDevice.objects.get(user=user)
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        wrong = client.post(reverse("admin:otp_enrol"), {"otp_token": f"{(code + 1) % 10**6:06d}"})
+        clock.shift(timedelta(seconds=2))  # django-otp's back-off after a wrong code
+        confirmed = client.post(reverse("admin:otp_enrol"), {"otp_token": f"{code:06d}"})
+
+    assert signed_in["Location"] == reverse("admin:otp_enrol")
+    assert admin_before.status_code == 302
+    assert 'src="data:image/png;base64,' in page.content.decode()
+    assert "That code is not valid" in wrong.content.decode()
+    assert confirmed.status_code == 302
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert AuditLog.objects.filter(actor=user, action="otp_device.enrolled").exists()
+
+
+def test_user_with_a_device_cannot_enrol_another_to_skip_the_code(client, manager):
+    client.force_login(manager)  # password only, not verified
+
+    response = client.get(reverse("admin:otp_enrol"))
+
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=manager).count() == 1
+
+
+def test_idle_session_ends_after_fifteen_minutes(login, manager):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = login(manager)
+        assert client.get(reverse("admin:index")).status_code == 200
+        clock.shift(timedelta(minutes=14))
+        assert client.get(reverse("admin:index")).status_code == 200  # activity renews it
+        clock.shift(timedelta(minutes=16))
+        response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_repeated_failed_sign_ins_lock_the_user_out(client, manager, settings):
+    settings.AXES_ENABLED = True
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("admin:login"),
+            {"username": manager.username, "password": "wrong", "otp_token": ""},
+        )
+
+    response = _sign_in(client, manager, totp_now(manager))
+
+    assert response.status_code in (403, 429)
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_wrong_codes_count_towards_the_lockout(client, manager, settings):
+    settings.AXES_ENABLED = True
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, manager, "000000" if totp_now(manager) != "000000" else "111111")
+
+    response = _sign_in(client, manager, totp_now(manager))
+
+    assert response.status_code in (403, 429)
