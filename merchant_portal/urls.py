@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payments.api.urls")),
+    path("api/v1/", include("settlement.api.urls")),
     path("", include("payments.checkout.urls")),  # checkout/<token>/... and demo/shop/
 ]
 

@@ -1,0 +1,39 @@
+"""Output of the settlement API: fields declared for the schema, rendered by ``api_data``."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from settlement.models import SettlementBatch
+
+
+class FeeScheduleOutput(serializers.Serializer):
+    bps = serializers.IntegerField(help_text="Percentage fee in basis points")
+    fixed = serializers.IntegerField(help_text="Fixed fee per payment, minor units")
+
+
+class SettlementOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["settlement"])
+    livemode = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=SettlementBatch.Status.choices)
+    currency = serializers.CharField()
+    cutoff = serializers.DateTimeField(help_text="Money captured before this instant")
+    payout_date = serializers.DateField()
+    payment_count = serializers.IntegerField()
+    refund_count = serializers.IntegerField()
+    gross_amount = serializers.IntegerField(help_text="Captured, minor units")
+    refunds_amount = serializers.IntegerField()
+    fees_amount = serializers.IntegerField()
+    net_amount = serializers.IntegerField(help_text="gross_amount - refunds_amount - fees_amount")
+    carry_in = serializers.IntegerField(help_text="Negative net carried from the previous batch")
+    payout_amount = serializers.IntegerField(help_text="max(0, net_amount + carry_in)")
+    carry_out = serializers.IntegerField(help_text="Negative remainder carried to the next batch")
+    fee_schedule = FeeScheduleOutput()
+    payout = serializers.CharField(allow_null=True, help_text="Payout id (po_...), if any")
+    created = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance):
+        return instance.api_data()

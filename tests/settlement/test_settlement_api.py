@@ -1,0 +1,127 @@
+"""The settlement API: list, retrieve and the CSV report, scoped to the key's merchant and mode."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from payments.services import api_key_create
+from settlement.models import SettlementBatch
+from tests.settlement.conftest import utc
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(merchant, livemode=False) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION="Bearer " + api_key_create(merchant=merchant, livemode=livemode)[1]
+    )
+    return client
+
+
+@pytest.fixture
+def batch(merchant, capture_at, refund_at, settle) -> SettlementBatch:
+    first = capture_at(utc(2026, 11, 22, 9), amount=4000)
+    settle(date(2026, 11, 23))
+    refund_at(first, utc(2026, 11, 23, 8), amount=1500)
+    capture_at(utc(2026, 11, 23, 10), amount=1000, reference="shop-1")
+    capture_at(utc(2026, 11, 23, 11), amount=2550, reference="shop-2")
+    (closed,) = settle(date(2026, 11, 24))
+    return closed
+
+
+def read_csv(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_the_list_shows_the_merchants_settlements_newest_first(merchant, batch):
+    response = client_for(merchant).get("/api/v1/settlements")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["object"] == "list"
+    assert [s["id"] for s in data["data"]] == list(
+        SettlementBatch.objects.order_by("-created", "-id").values_list("public_id", flat=True)
+    )
+
+
+def test_a_settlement_shows_its_totals_and_payout(merchant, batch):
+    response = client_for(merchant).get(f"/api/v1/settlements/{batch.public_id}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["object"] == "settlement"
+    assert body["gross_amount"] == 3550
+    assert body["refunds_amount"] == 1500
+    assert body["fees_amount"] == batch.fees_amount
+    assert body["payout_amount"] == 3550 - 1500 - batch.fees_amount
+    assert body["payout"] == batch.payout.public_id
+    assert body["payout_date"] == "2026-11-27"  # Thanksgiving skipped
+
+
+def test_the_list_filters_by_status(merchant, batch):
+    response = client_for(merchant).get("/api/v1/settlements", {"status": "paid"})
+
+    assert response.json()["data"] == []
+
+
+def test_the_report_has_a_line_per_payment_and_refund_and_totals_equal_to_the_payout(
+    merchant, batch
+):
+    response = client_for(merchant).get(f"/api/v1/settlements/{batch.public_id}/report.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert "attachment" in response["Content-Disposition"]
+    rows = read_csv(response)
+    header, lines = rows[0], [r for r in rows[1:] if r[0] != "total"]
+    totals = {r[1]: Decimal(r[8]) for r in rows[1:] if r[0] == "total"}
+    assert header[:2] == ["type", "id"]
+    assert sorted(r[0] for r in lines) == ["payment", "payment", "refund"]
+    assert {r[3] for r in lines if r[0] == "payment"} == {"shop-1", "shop-2"}
+    assert sum(Decimal(r[8]) for r in lines) == totals["net"]
+    assert totals["net"] + totals["carry_in"] + totals["carry_out"] == totals["payout"]
+    assert totals["payout"] == Decimal(batch.payout_amount) / 100
+    # 2.90% of 25.50 is 0.7395 -> 0.74, plus 0.30: amounts keep the currency's two decimals.
+    assert ["-0.59", "-1.04"] == sorted(r[7] for r in lines if r[0] == "payment")
+
+
+def test_the_report_can_be_requested_as_text_csv(merchant, batch):
+    response = client_for(merchant).get(
+        f"/api/v1/settlements/{batch.public_id}/report.csv", HTTP_ACCEPT="text/csv"
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("suffix", ["", "/report.csv"])
+def test_another_merchants_settlement_is_not_found(other_merchant, batch, suffix):
+    response = client_for(other_merchant).get(f"/api/v1/settlements/{batch.public_id}{suffix}")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "resource_missing"
+
+
+def test_a_live_key_does_not_see_test_mode_settlements(merchant, batch):
+    merchant.live_enabled = True
+    merchant.save()
+    client = client_for(merchant, livemode=True)
+
+    assert client.get("/api/v1/settlements").json()["data"] == []
+    assert client.get(f"/api/v1/settlements/{batch.public_id}").status_code == 404
+
+
+def test_another_merchant_lists_none_of_them(other_merchant, batch):
+    assert client_for(other_merchant).get("/api/v1/settlements").json()["data"] == []
+
+
+def test_settlements_need_an_api_key(batch):
+    response = APIClient().get("/api/v1/settlements")
+
+    assert response.status_code == 401

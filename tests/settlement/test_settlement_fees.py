@@ -1,0 +1,95 @@
+"""Fees: amount x bps / 10000 rounded half-even to the minor unit, plus the fixed fee."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from settlement.fees import fee_for, fee_sql
+from settlement.models import SettlementLine
+from tests.settlement.conftest import utc
+
+pytestmark = pytest.mark.django_db
+
+
+def sql_fee(amount: int, bps: int, fixed: int) -> int:
+    expr, params = fee_sql(f"CAST({int(amount)} AS BIGINT)", bps=bps, fixed=fixed)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {expr}", params)
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("amount", "bps", "expected"),
+    [
+        (100, 250, 2),  # 2.5 -> 2 (even)
+        (300, 250, 8),  # 7.5 -> 8 (even)
+        (20, 2500, 5),  # 5.0 exactly
+        (101, 250, 3),  # 2.525 -> 3
+        (99, 250, 2),  # 2.475 -> 2
+        (1, 5000, 0),  # 0.5 -> 0
+        (3, 5000, 2),  # 1.5 -> 2
+    ],
+)
+def test_fee_rounds_half_even_to_the_minor_unit(amount, bps, expected):
+    assert fee_for(amount=amount, bps=bps, fixed=0) == expected
+    assert sql_fee(amount, bps, 0) == expected
+    assert sql_fee(amount, bps, 30) == expected + 30
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amount=st.integers(min_value=1, max_value=10**12),
+    bps=st.integers(min_value=0, max_value=10_000),
+    fixed=st.integers(min_value=0, max_value=10_000),
+)
+def test_fee_in_sql_equals_decimal_half_even(amount, bps, fixed):
+    assert sql_fee(amount, bps, fixed) == fee_for(amount=amount, bps=bps, fixed=fixed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(quotient=st.integers(min_value=0, max_value=10**9), bps=st.sampled_from([2500, 5000]))
+def test_fee_in_sql_equals_decimal_at_exact_halves(quotient, bps):
+    # amount * bps ends in exactly 5000 / 10000: the tie case.
+    amount = (2 * quotient + 1) * (5000 // bps) if bps == 5000 else (2 * quotient + 1) * 2
+    assert sql_fee(amount, bps, 0) == fee_for(amount=amount, bps=bps, fixed=0)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amounts", "fees"),
+    [
+        # JPY has no minor unit: 2.5% of 100 yen is 2.5 yen -> 2; of 300 yen 7.5 -> 8.
+        ("JPY", [100, 300], [2, 8]),
+        # USD cents: 2.5% of 21.00 is 52.5 cents -> 52; of 23.00, 57.5 -> 58.
+        ("USD", [2100, 2300], [52, 58]),
+        # KWD fils (3 decimals): 2.5% of 1.500 is 37.5 fils -> 38; of 1.700, 42.5 -> 42.
+        ("KWD", [1500, 1700], [38, 42]),
+    ],
+)
+def test_batch_fees_round_half_even_per_payment_in_each_currency(
+    merchant, capture_at, settle, currency, amounts, fees, assert_invariants
+):
+    merchant.fee_bps, merchant.fee_fixed = 250, 0
+    merchant.save()
+    payments = [capture_at(utc(2026, 11, 23, 12), amount=a, currency=currency) for a in amounts]
+
+    (batch,) = settle(date(2026, 11, 24))
+
+    assert [SettlementLine.objects.get(payment=p).fee for p in payments] == fees
+    assert batch.fees_amount == sum(fees)
+    assert batch.payout_amount == sum(amounts) - sum(fees)
+    assert_invariants()
+
+
+def test_the_fixed_fee_is_charged_per_payment(merchant, capture_at, settle):
+    merchant.fee_bps, merchant.fee_fixed = 0, 25
+    merchant.save()
+    for _ in range(3):
+        capture_at(utc(2026, 11, 23, 12), amount=1000)
+
+    (batch,) = settle(date(2026, 11, 24))
+
+    assert batch.fees_amount == 75
+    assert (batch.fee_bps, batch.fee_fixed) == (0, 25)
