@@ -292,7 +292,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ListObjectEnum": ["list"]},
 }
 
 # --- the product's own settings (read at call time through django.conf.settings) ------------

@@ -45,7 +45,7 @@ class NewestFirstCursorPagination(CursorPagination):
             "type": "object",
             "required": ["object", "data", "next", "previous"],
             "properties": {
-                "object": {"type": "string", "enum": ["list"]},
+                "object": {"type": "string", "pattern": "^list$", "example": "list"},
                 "data": schema,
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from payments import representations
 from payments.models import Order, OutboxMessage, Payment, Refund
+from payments.money import CURRENCIES
 
 MAX_AMOUNT = 2**63 - 1
 
@@ -58,9 +59,17 @@ class MetadataField(serializers.DictField):
     pass
 
 
+@extend_schema_field({"type": "string", "enum": sorted(CURRENCIES), "example": "USD"})
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code; whether it is supported is the service's decision (one table)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+
 class OrderCreateInput(serializers.Serializer):
     amount = AmountField()
-    currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217, e.g. USD")
+    currency = CurrencyField(help_text="ISO 4217 code of a supported currency")
     reference = serializers.CharField(max_length=100, help_text="Unique per merchant")
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     customer_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
@@ -126,8 +135,12 @@ class OtpMessagesQuery(serializers.Serializer):
 # --- output (documentation; rendered by payments.representations) ----------------------------
 
 
-def _constant(value: str) -> serializers.Field:
-    """A string field that always holds ``value`` (documented as a one-value enum)."""
+def constant_field(value: str) -> serializers.Field:
+    """A string field that always holds ``value`` (documented as a one-value enum).
+
+    A subclass per value carries the annotation: annotating ``CharField`` itself would turn
+    every string field of the schema into that enum.
+    """
     field_class = extend_schema_field({"type": "string", "enum": [value]})(
         type(f"{value.title()}ObjectField", (serializers.CharField,), {})
     )
@@ -197,7 +210,7 @@ class NextActionField(serializers.JSONField):
 
 class PaymentOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = _constant("payment")
+    object = constant_field("payment")
     livemode = serializers.BooleanField()
     status = serializers.ChoiceField(choices=Payment.Status.choices)
     amount = serializers.IntegerField()
@@ -223,7 +236,7 @@ class PaymentOutput(serializers.Serializer):
 
 class OrderOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = _constant("order")
+    object = constant_field("order")
     livemode = serializers.BooleanField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
     amount = serializers.IntegerField()
@@ -246,7 +259,7 @@ class OrderOutput(serializers.Serializer):
 
 class RefundOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = _constant("refund")
+    object = constant_field("refund")
     livemode = serializers.BooleanField()
     status = serializers.ChoiceField(choices=Refund.Status.choices)
     amount = serializers.IntegerField()
@@ -273,7 +286,7 @@ class EventDataOutput(serializers.Serializer):
 
 class EventOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = _constant("event")
+    object = constant_field("event")
     type = serializers.CharField(help_text="e.g. payment.captured")
     created = _ts()
     livemode = serializers.BooleanField()
@@ -286,7 +299,7 @@ class EventOutput(serializers.Serializer):
 
 class OtpMessageOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    object = _constant("otp_message")
+    object = constant_field("otp_message")
     payment = serializers.CharField(allow_null=True)
     channel = serializers.CharField()
     to = serializers.CharField()
