@@ -1,0 +1,66 @@
+"""A real Celery worker on Redis delivers webhooks with nobody calling the task."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks import Webhook
+
+from payments.models import Event, WebhookDelivery
+from payments.services import payment_create
+from tests.conftest import card, wait_for
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_paid_order_reaches_the_receiver_through_a_real_worker(
+    celery_worker_process, make_endpoint, receiver, make_order
+):
+    endpoint, secret = make_endpoint(enabled_events=["order.paid"])
+    order = make_order()
+
+    payment_create(order=order, method=card())
+
+    (request,) = wait_for(lambda: receiver.requests, timeout=30)
+    payload = Webhook(secret).verify(request.body, request.headers)
+    event = Event.objects.get(object_id=order.public_id, type="order.paid")
+    assert payload["id"] == request.headers["webhook-id"] == event.public_id
+    delivery = wait_for(
+        lambda: WebhookDelivery.objects.filter(endpoint=endpoint, status="succeeded").first()
+    )
+    assert delivery.event == event
+    assert delivery.attempts.get().status_code == 200
+
+
+@pytest.mark.postgres
+def test_two_tasks_for_one_delivery_at_once_make_one_attempt(
+    transactional_db, make_endpoint, receiver, make_order
+):
+    import threading
+
+    from django.db import connection
+
+    from payments.webhooks import deliveries_create_for_event, delivery_attempt
+
+    make_endpoint()
+    order = make_order()
+    event = Event.objects.get(object_id=order.public_id, type="order.created")
+    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(delivery_attempt(delivery_pk=delivery.pk).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["skipped", "succeeded"]
+    assert len(receiver.requests) == 1
+    assert delivery.attempts.count() == 1
