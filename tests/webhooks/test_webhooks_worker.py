@@ -37,14 +37,16 @@ def test_two_tasks_for_one_delivery_at_once_make_one_attempt(
 ):
     import threading
 
+    import time_machine
     from django.db import connection
 
-    from payments.webhooks import deliveries_create_for_event, delivery_attempt
+    from payments.webhooks import delivery_attempt
 
     make_endpoint()
+    receiver.answer(500)  # the first attempt (run eagerly on commit) fails: a retry is due later
     order = make_order()
-    event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    delivery = WebhookDelivery.objects.get(event__object_id=order.public_id)
+    assert delivery.status == "retrying"
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -56,11 +58,12 @@ def test_two_tasks_for_one_delivery_at_once_make_one_attempt(
             connection.close()
 
     threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with time_machine.travel(delivery.next_attempt_at, tick=False):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     assert sorted(outcomes) == ["skipped", "succeeded"]
-    assert len(receiver.requests) == 1
-    assert delivery.attempts.count() == 1
+    assert len(receiver.requests) == 2
+    assert [a.status_code for a in delivery.attempts.all()] == [500, 200]
