@@ -58,3 +58,7 @@ def settle(django_capture_on_commit_callbacks):
             return settlement_run(cutoff=cutoff)
 
     return do
+
+
+# Staff users with TOTP devices and signed-in clients, as the admin tests build them.
+from tests.admin.conftest import login, make_staff  # noqa: E402, F401

@@ -1,0 +1,215 @@
+"""Back office of settlement: batches and payouts (read-only, scoped to the user's merchants),
+each batch's CSV report, reconciliation runs, and "run settlement now" for platform staff."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from merchant_portal.admin_mixins import MerchantScopedAdmin
+from merchant_portal.audit import audit_record
+from payments.money import format_amount
+
+from .models import Payout, ReconciliationRun, SettlementBatch
+from .reports import report_response
+from .services import latest_cutoff
+
+
+def _money(amount, currency) -> str:
+    return format_amount(amount, currency) if amount is not None and currency else ""
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, *args, **kwargs):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SettlementBatch)
+class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "merchant",
+        "currency",
+        "livemode",
+        "cutoff",
+        "status",
+        "payment_count",
+        "refund_count",
+        "gross_display",
+        "fees_display",
+        "payout_display",
+        "payout_date",
+        "report_link",
+    ]
+    list_filter = ["status", "currency", "livemode", "payout_date"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["public_id", "payout__public_id"]
+    date_hierarchy = "cutoff"
+    list_select_related = ["merchant", "payout"]
+    readonly_fields = [
+        "public_id",
+        "merchant",
+        "livemode",
+        "currency",
+        "cutoff",
+        "status",
+        "fee_bps",
+        "fee_fixed",
+        "payment_count",
+        "refund_count",
+        "gross_amount",
+        "refunds_amount",
+        "fees_amount",
+        "net_amount",
+        "carry_in",
+        "payout_amount",
+        "carry_out",
+        "payout_date",
+        "created",
+        "closed_at",
+        "paid_at",
+        "report_link",
+    ]
+    fields = readonly_fields
+    change_list_template = "admin/settlement/settlementbatch/change_list.html"
+
+    @admin.display(description="gross", ordering="gross_amount")
+    def gross_display(self, obj):
+        return _money(obj.gross_amount, obj.currency)
+
+    @admin.display(description="fees", ordering="fees_amount")
+    def fees_display(self, obj):
+        return _money(obj.fees_amount, obj.currency)
+
+    @admin.display(description="payout", ordering="payout_amount")
+    def payout_display(self, obj):
+        return _money(obj.payout_amount, obj.currency)
+
+    @admin.display(description="report")
+    def report_link(self, obj):
+        url = reverse("admin:settlement_settlementbatch_report", args=[obj.pk])
+        return format_html('<a href="{}" class="report-link">CSV</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/report.csv",
+                self.admin_site.admin_view(self.report_view),
+                name="settlement_settlementbatch_report",
+            ),
+            path(
+                "run/",
+                self.admin_site.admin_view(self.run_view),
+                name="settlement_settlementbatch_run",
+            ),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, object_id):
+        """The batch's CSV report; a batch of another merchant is not found."""
+        batch = self.get_queryset(request).filter(pk=object_id).first()
+        if batch is None:
+            raise Http404("No such settlement batch.")
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        audit_record(
+            request=request,
+            action="settlement.report_downloaded",
+            obj=batch,
+            merchant=batch.merchant,
+        )
+        return report_response(batch)
+
+    def run_view(self, request):
+        """Queue the settlement of the latest cut-off passed (platform staff only)."""
+        from .tasks import settlement_run_task
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.is_platform(request):
+            raise PermissionDenied
+        cutoff = latest_cutoff()
+        audit_record(
+            request=request,
+            action="settlement.run_requested",
+            details={"cutoff": cutoff.isoformat()},
+        )
+        transaction.on_commit(lambda: settlement_run_task.delay(cutoff.isoformat()))
+        self.message_user(
+            request,
+            f"Settlement of the cut-off {cutoff:%Y-%m-%d %H:%M} UTC is running; "
+            "batches appear here as they close.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:settlement_settlementbatch_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        context = {
+            "can_run_settlement": self.is_platform(request),
+            "latest_cutoff": latest_cutoff(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+
+@admin.register(Payout)
+class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "merchant",
+        "amount_display",
+        "payout_date",
+        "status",
+        "batch_link",
+        "paid_at",
+    ]
+    list_filter = ["status", "currency", "livemode", "payout_date"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["public_id", "batch__public_id"]
+    list_select_related = ["merchant", "batch"]
+    readonly_fields = [
+        "public_id",
+        "merchant",
+        "livemode",
+        "amount",
+        "currency",
+        "payout_date",
+        "status",
+        "batch_link",
+        "created",
+        "paid_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    @admin.display(description="settlement batch")
+    def batch_link(self, obj):
+        url = reverse("admin:settlement_settlementbatch_change", args=[obj.batch_id])
+        return format_html('<a href="{}">{}</a>', url, obj.batch.public_id)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    """Platform staff only (merchant staff hold no permission on it): the last results."""
+
+    list_display = ["started_at", "finished_at", "ok", "difference_count"]
+    list_filter = ["ok"]
+    readonly_fields = ["started_at", "finished_at", "ok", "differences"]
+    fields = readonly_fields
+
+    @admin.display(description="differences")
+    def difference_count(self, obj):
+        return len(obj.differences or [])

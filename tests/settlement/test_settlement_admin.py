@@ -1,0 +1,121 @@
+"""Back office: batches and payouts scoped to the user's merchants, CSV download, run now."""
+
+from datetime import date
+
+import pytest
+import time_machine
+
+from merchant_portal.audit import AuditLog
+from settlement.models import SettlementBatch
+from tests.settlement.conftest import utc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def batches(merchant, other_merchant, capture_at, settle, pay):
+    from payments.services import order_create
+
+    capture_at(utc(2026, 11, 23, 12), amount=1000)
+    with time_machine.travel(utc(2026, 11, 23, 12), tick=False):
+        pay(order_create(merchant=other_merchant, amount=2000, currency="USD", reference="o"))
+    return settle(date(2026, 11, 24))
+
+
+def mine_and_theirs(batches, merchant):
+    mine = next(b for b in batches if b.merchant_id == merchant.pk)
+    theirs = next(b for b in batches if b.merchant_id != merchant.pk)
+    return mine, theirs
+
+
+def test_merchant_staff_see_only_their_own_batches(make_staff, login, merchant, batches):
+    mine, theirs = mine_and_theirs(batches, merchant)
+    client = login(make_staff(merchant, "viewer"))
+
+    page = client.get("/admin/settlement/settlementbatch/").content.decode()
+
+    assert mine.public_id in page
+    assert theirs.public_id not in page
+    assert client.get(f"/admin/settlement/settlementbatch/{theirs.pk}/change/").status_code in (
+        302,
+        404,
+    )
+
+
+def test_merchant_staff_download_their_batch_report_but_not_anothers(
+    make_staff, login, merchant, batches
+):
+    mine, theirs = mine_and_theirs(batches, merchant)
+    client = login(make_staff(merchant, "viewer"))
+
+    response = client.get(f"/admin/settlement/settlementbatch/{mine.pk}/report.csv")
+
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    assert f"total,payout,,,,USD,,,{mine.payout_amount / 100:.2f}" in body
+    assert AuditLog.objects.filter(action="settlement.report_downloaded").count() == 1
+    other = client.get(f"/admin/settlement/settlementbatch/{theirs.pk}/report.csv")
+    assert other.status_code == 404
+
+
+def test_merchant_staff_see_only_their_payouts(make_staff, login, merchant, batches):
+    mine, theirs = mine_and_theirs(batches, merchant)
+    client = login(make_staff(merchant, "viewer"))
+
+    page = client.get("/admin/settlement/payout/").content.decode()
+
+    assert mine.payout.public_id in page
+    assert theirs.payout.public_id not in page
+
+
+def test_batches_cannot_be_edited_or_deleted_even_by_platform_staff(make_staff, login, batches):
+    client = login(make_staff(superuser=True))
+    batch = batches[0]
+
+    page = client.get(f"/admin/settlement/settlementbatch/{batch.pk}/change/")
+    client.post(f"/admin/settlement/settlementbatch/{batch.pk}/delete/", {"post": "yes"})
+
+    assert page.status_code == 200
+    assert 'name="payout_amount"' not in page.content.decode()
+    assert SettlementBatch.objects.filter(pk=batch.pk).exists()
+
+
+def test_platform_staff_run_settlement_now(
+    make_staff, login, capture_at, django_capture_on_commit_callbacks
+):
+    capture_at(utc(2026, 11, 23, 12))
+    client = login(make_staff(superuser=True))
+
+    with time_machine.travel(utc(2026, 11, 24, 8), tick=False):
+        page = client.get("/admin/settlement/settlementbatch/").content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/admin/settlement/settlementbatch/run/")
+
+    assert 'id="run-settlement"' in page
+    assert response.status_code == 302
+    assert SettlementBatch.objects.get().cutoff == utc(2026, 11, 24)
+    assert AuditLog.objects.filter(action="settlement.run_requested").exists()
+
+
+def test_merchant_staff_cannot_run_settlement(make_staff, login, merchant, capture_at):
+    capture_at(utc(2026, 11, 23, 12))
+    client = login(make_staff(merchant, "manager"))
+
+    page = client.get("/admin/settlement/settlementbatch/").content.decode()
+    response = client.post("/admin/settlement/settlementbatch/run/")
+
+    assert 'id="run-settlement"' not in page
+    assert response.status_code == 403
+    assert not SettlementBatch.objects.exists()
+
+
+def test_the_dashboard_shows_the_last_reconciliation(make_staff, login, batches):
+    from django.core.management import call_command
+
+    call_command("reconcile")
+    client = login(make_staff(superuser=True))
+
+    page = client.get("/admin/").content.decode()
+
+    assert "Reconciliation" in page
+    assert "(ok)" in page
