@@ -17,6 +17,7 @@ from payments import webhooks
 from payments.models import WebhookDelivery, WebhookEndpoint
 
 from .base import MerchantAPIView, MerchantListView
+from .serializers import constant_field
 
 DELIVERY_SEMANTICS = (
     "Events are POSTed as JSON (the event object) with the Standard Webhooks headers "
@@ -78,7 +79,8 @@ class EventRedeliverInput(serializers.Serializer):
 
 
 def _constant(value: str) -> serializers.Field:
-    return extend_schema_field({"type": "string", "enum": [value]})(serializers.CharField)()
+    # A subclass per value: annotating CharField itself would make every string field this enum.
+    return constant_field(value)
 
 
 class EndpointOutput(serializers.Serializer):
