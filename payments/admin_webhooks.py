@@ -1,0 +1,276 @@
+"""Back office for webhooks: endpoints (register, edit, rotate the secret, redeliver failed
+deliveries) and the delivery log with every attempt. Changes go through ``payments.webhooks``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from merchant_portal.access import is_platform_staff, merchant_ids_for
+from merchant_portal.admin_mixins import MerchantScopedAdmin
+
+from . import webhooks
+from .errors import DomainError, ValidationFailed
+from .models import Merchant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+EVENT_CHOICES = [("*", "All events (*)")] + [(t, t) for t in webhooks.EVENT_TYPES]
+
+
+class EndpointForm(forms.ModelForm):
+    enabled_events = forms.MultipleChoiceField(
+        choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["merchant", "livemode", "url", "description", "enabled_events", "enabled"]
+
+    def clean(self):
+        # The service's own checks (URL safety, event types), shown beside their fields.
+        data = super().clean()
+        for field, check in (
+            ("url", webhooks.url_validate),
+            ("enabled_events", lambda v: webhooks.events_validate(list(v or []))),
+        ):
+            if field in data:
+                try:
+                    check(data[field])
+                except ValidationFailed as exc:
+                    self.add_error(field, exc.errors[0].message)
+        return data
+
+
+class RedeliverActionForm(ActionForm):
+    since = forms.SplitDateTimeField(
+        required=False,
+        widget=forms.SplitDateTimeWidget,
+        help_text="Failed deliveries of events since then (default: 3 days ago)",
+    )
+
+
+def _secret_page(request, model_admin, endpoint, secret: str) -> TemplateResponse:
+    """The signing secret, in this response only: never in a message, a log or the session."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Webhook signing secret",
+        "opts": model_admin.model._meta,
+        "endpoint": endpoint,
+        "secret": secret,
+    }
+    response = TemplateResponse(request, "admin/payments/webhookendpoint/secret.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = [
+        "number",
+        "started_at",
+        "status_code",
+        "latency_ms",
+        "error",
+        "retry_in",
+        "response_body",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Attempts belong to the delivery: whoever may see the delivery (scoped) sees them.
+        return True
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+    form = EndpointForm
+    list_display = [
+        "url",
+        "merchant",
+        "livemode",
+        "enabled",
+        "disabled_reason",
+        "failing_since",
+        "created",
+    ]
+    list_filter = ["enabled", "livemode"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["url", "public_id", "description"]
+    readonly_fields = [
+        "public_id",
+        "disabled_reason",
+        "disabled_at",
+        "failing_since",
+        "previous_secret_expires_at",
+        "created",
+    ]
+    action_form = RedeliverActionForm
+    actions = ["rotate_secret", "redeliver_failed"]
+    allow_add = True
+
+    def _managed_merchants(self, request):
+        if is_platform_staff(request.user):
+            return Merchant.objects.all()
+        return Merchant.objects.filter(pk__in=merchant_ids_for(request.user, role="manager"))
+
+    def has_add_permission(self, request):
+        return self._managed_merchants(request).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not self.can_manage_object(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["merchant", "livemode"]  # an endpoint stays with its merchant and mode
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "merchant" in form.base_fields:
+            form.base_fields["merchant"].queryset = self._managed_merchants(request)
+        return form
+
+    def save_form(self, request, form, change):
+        return form.instance  # saved by the services in save_model
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            webhooks.webhook_endpoint_update(
+                endpoint=obj,
+                url=data["url"],
+                enabled_events=list(data["enabled_events"]),
+                enabled=data["enabled"],
+                description=data["description"],
+            )
+        else:
+            endpoint, secret = webhooks.webhook_endpoint_create(
+                merchant=data["merchant"],
+                livemode=data["livemode"],
+                url=data["url"],
+                enabled_events=list(data["enabled_events"]),
+                description=data["description"],
+                enabled=data["enabled"],
+            )
+            obj.pk, obj.public_id = endpoint.pk, endpoint.public_id
+            request._webhook_secret = (endpoint, secret)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no many-to-many fields or inlines
+
+    def response_add(self, request, obj, post_url_continue=None):
+        endpoint, secret = request._webhook_secret
+        return _secret_page(request, self, endpoint, secret)
+
+    def _managed(self, request, queryset, verb: str):
+        for endpoint in queryset:
+            if not self.can_manage_object(request, endpoint):
+                self.message_user(
+                    request, f"{endpoint.url}: only a manager may {verb}.", messages.ERROR
+                )
+                continue
+            yield endpoint
+
+    @admin.action(description="Rotate the signing secret (one endpoint)")
+    def rotate_secret(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one endpoint.", messages.ERROR)
+            return None
+        for endpoint in self._managed(request, queryset, "rotate the secret"):
+            endpoint, secret = webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint)
+            return _secret_page(request, self, endpoint, secret)
+        return None
+
+    @admin.action(description="Redeliver failed deliveries since the time given")
+    def redeliver_failed(self, request, queryset):
+        form = RedeliverActionForm(request.POST)
+        since = form.cleaned_data.get("since") if form.is_valid() else None
+        since = since or timezone.now() - timedelta(days=3)
+        for endpoint in self._managed(request, queryset, "redeliver"):
+            try:
+                restarted = webhooks.endpoint_redeliver_failed(endpoint=endpoint, since=since)
+            except DomainError as exc:
+                self.message_user(request, f"{endpoint.url}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{endpoint.url}: {len(restarted)} failed deliveries sent again.",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+    list_display = [
+        "public_id",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "created",
+    ]
+    list_filter = ["status", "livemode", "endpoint"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["public_id", "event__public_id", "event__type", "endpoint__url"]
+    list_select_related = ["event", "endpoint"]
+    fields = [
+        "public_id",
+        "merchant",
+        "endpoint",
+        "event",
+        "livemode",
+        "status",
+        "attempt_count",
+        "schedule_step",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "created",
+        "completed_at",
+    ]
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="event", ordering="event__type")
+    def event_type(self, obj):
+        return obj.event.type
+
+    @admin.action(description="Redeliver selected (a new attempt now)")
+    def redeliver(self, request, queryset):
+        done = 0
+        for delivery in queryset:
+            if not self.can_manage_object(request, delivery):
+                self.message_user(
+                    request, f"{delivery.public_id}: only a manager may redeliver.", messages.ERROR
+                )
+                continue
+            if not delivery.endpoint.enabled:
+                self.message_user(
+                    request, f"{delivery.public_id}: the endpoint is disabled.", messages.ERROR
+                )
+                continue
+            webhooks.delivery_restart(delivery_pk=delivery.pk)
+            done += 1
+        if done:
+            self.message_user(request, f"{done} deliveries sent again.", messages.SUCCESS)

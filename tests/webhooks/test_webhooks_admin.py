@@ -1,0 +1,117 @@
+"""The webhooks back office: register endpoints, see deliveries and attempts, redeliver."""
+
+from __future__ import annotations
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from payments.models import Event, WebhookDelivery, WebhookEndpoint
+from payments.tasks import webhook_deliver_task
+from payments.webhooks import deliveries_create_for_event
+
+
+@pytest.fixture
+def staff_client(client, merchant):
+    """A manager of ``merchant`` signed in with password and TOTP."""
+    from merchant_portal.access import staff_membership_grant
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    user.save()
+    staff_membership_grant(user=user, merchant=merchant, role="manager")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def _add(staff_client, merchant, url, events=("order.paid",)):
+    return staff_client.post(
+        "/admin/payments/webhookendpoint/add/",
+        {
+            "merchant": merchant.pk,
+            "url": url,
+            "description": "shop",
+            "enabled_events": list(events),
+            "enabled": "on",
+        },
+    )
+
+
+def test_manager_registers_an_endpoint_and_sees_its_secret_once(staff_client, merchant, receiver):
+    response = _add(staff_client, merchant, receiver.url)
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert b"whsec_" in response.content
+    assert (endpoint.merchant, endpoint.url, endpoint.enabled_events) == (
+        merchant,
+        receiver.url,
+        ["order.paid"],
+    )
+    page = staff_client.get(f"/admin/payments/webhookendpoint/{endpoint.pk}/change/")
+    assert b"whsec_" not in page.content
+
+
+def test_private_url_is_refused_in_the_admin_when_the_setting_is_off(
+    staff_client, merchant, settings
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+
+    response = _add(staff_client, merchant, "https://10.0.0.1/hooks")
+
+    assert response.status_code == 200
+    assert b"public addresses" in response.content
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_another_merchants_endpoints_and_deliveries_are_hidden(
+    staff_client, other_merchant, receiver, make_order
+):
+    from payments.webhooks import webhook_endpoint_create
+
+    endpoint, _ = webhook_endpoint_create(
+        merchant=other_merchant, livemode=False, url=receiver.url, enabled_events=["*"]
+    )
+    order = make_order(merchant=other_merchant)
+    event = Event.objects.get(object_id=order.public_id, type="order.created")
+    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+
+    listing = staff_client.get("/admin/payments/webhookendpoint/")
+    assert endpoint.url.encode() not in listing.content
+    assert staff_client.get(
+        f"/admin/payments/webhookendpoint/{endpoint.pk}/change/"
+    ).status_code in (302, 404)
+    assert staff_client.get(
+        f"/admin/payments/webhookdelivery/{delivery.pk}/change/"
+    ).status_code in (302, 404)
+
+
+def test_delivery_page_shows_attempts_and_redelivers(
+    staff_client, merchant, receiver, order, django_capture_on_commit_callbacks
+):
+    from payments.webhooks import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        merchant=merchant, livemode=False, url=receiver.url, enabled_events=["*"]
+    )
+    receiver.answer(500, body=b"down for maintenance")
+    event = Event.objects.get(object_id=order.public_id, type="order.created")
+    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    webhook_deliver_task(delivery.pk)
+
+    page = staff_client.get(f"/admin/payments/webhookdelivery/{delivery.pk}/change/")
+    assert b"down for maintenance" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            "/admin/payments/webhookdelivery/",
+            {"action": "redeliver", "_selected_action": [delivery.pk]},
+        )
+
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.SUCCEEDED
+    assert [a.status_code for a in delivery.attempts.all()] == [500, 200]
