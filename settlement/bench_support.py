@@ -77,7 +77,7 @@ def payments_bulk_insert(
     ids = [m.pk for m in created]
     placeholders = ", ".join(["%s"] * len(ids))
     at = connection.ops.adapt_datetimefield_value(captured_before)
-    captured_at = _minus_seconds("%s", f"s.i %% {int(spread_seconds)}")
+    captured_at = _minus_seconds("%s", f"1 + s.i %% {int(spread_seconds)}")
     merchant_of = (
         f"(SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM {_t(Merchant)}"
         f" WHERE id IN ({placeholders})) m"
