@@ -670,13 +670,12 @@ def _attempt_record(
             disable_reason = _disable_reason(endpoint=endpoint, status_code=code, now=now)
             if disable_reason:
                 webhook_endpoint_disable(endpoint_pk=endpoint.pk, reason=disable_reason)
-            if not active:
-                pass
-            elif disable_reason or delivery.schedule_step >= len(RETRY_SCHEDULE):
+            # A delivery finished meanwhile (a concurrent redelivery) keeps its outcome.
+            if active and (disable_reason or delivery.schedule_step >= len(RETRY_SCHEDULE)):
                 delivery.fail()
                 delivery.next_attempt_at, delivery.completed_at = None, now
                 result = "failed"
-            else:
+            elif active:
                 honoured = (
                     retry_after_seconds(outcome.retry_after, now=now)
                     if code in RETRY_AFTER_STATUSES
