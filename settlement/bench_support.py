@@ -131,3 +131,76 @@ def payments_bulk_insert(
                 ],
             )
     return BulkResult(merchants=created, payments=payments, tag=tag)
+
+
+def _plain_sql_settlement(cutoff: datetime) -> None:
+    """The baseline: one INSERT ... SELECT ... GROUP BY into batches, one UPDATE ... FROM them."""
+    at = connection.ops.adapt_datetimefield_value(cutoff)
+    statuses = [s.value for s in Payment.CAPTURED_STATES]
+    marks = ", ".join(["%s"] * len(statuses))
+    fee = (
+        "((p.amount_captured * m.fee_bps) / 10000 + CASE"
+        " WHEN (p.amount_captured * m.fee_bps) %% 10000 > 5000 THEN 1"
+        " WHEN (p.amount_captured * m.fee_bps) %% 10000 = 5000"
+        " THEN ((p.amount_captured * m.fee_bps) / 10000) %% 2 ELSE 0 END + m.fee_fixed)"
+    )
+    where = f"p.status IN ({marks}) AND p.captured_at < %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_batches (merchant_id bigint, currency varchar(3),"
+            " livemode boolean, n bigint, gross bigint, fees bigint) ON COMMIT DROP"
+        )
+        cursor.execute(
+            "INSERT INTO bench_batches SELECT p.merchant_id, p.currency, p.livemode, COUNT(*),"
+            f" SUM(p.amount_captured), SUM({fee}) FROM {_t(Payment)} p"
+            f" JOIN {_t(Merchant)} m ON m.id = p.merchant_id WHERE {where}"
+            " GROUP BY p.merchant_id, p.currency, p.livemode",
+            [*statuses, at],
+        )
+        cursor.execute(
+            f"UPDATE {_t(Payment)} p SET updated = %s FROM bench_batches b"
+            " WHERE p.merchant_id = b.merchant_id AND p.currency = b.currency"
+            f" AND p.livemode = b.livemode AND {where}",
+            [at, *statuses, at],
+        )
+
+
+def settlement_benchmark(*, payments: int, merchants: int, cutoff: datetime) -> dict:
+    """Measure ``settlement_run`` over ``payments`` fresh payments (PostgreSQL) against the
+    plain-SQL baseline on the same rows (run first, rolled back); return the figures.
+
+    The payments stay in the database, settled; run it on a scratch database.
+    """
+    import time
+    import tracemalloc
+
+    from .services import settlement_run
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("The settlement benchmark needs PostgreSQL.")
+    started = time.perf_counter()
+    payments_bulk_insert(payments=payments, merchants=merchants, captured_before=cutoff)
+    insert_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    started = time.perf_counter()
+    with transaction.atomic():
+        _plain_sql_settlement(cutoff)
+        transaction.set_rollback(True)
+    baseline_seconds = time.perf_counter() - started
+    tracemalloc.start()
+    started = time.perf_counter()
+    batches = settlement_run(cutoff=cutoff)
+    run_seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "payments": payments,
+        "merchants": merchants,
+        "batches": len(batches),
+        "bulk_insert_seconds": round(insert_seconds, 3),
+        "baseline_plain_sql_seconds": round(baseline_seconds, 3),
+        "settlement_run_seconds": round(run_seconds, 3),
+        "ratio": round(run_seconds / baseline_seconds, 2) if baseline_seconds else None,
+        "python_peak_memory_kib": peak // 1024,
+    }

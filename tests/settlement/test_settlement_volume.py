@@ -90,3 +90,17 @@ def test_concurrent_runs_settle_each_payment_exactly_once(assert_invariants):
     assert SettlementLine.objects.values("payment_id").distinct().count() == 2000
     assert sum(SettlementBatch.objects.values_list("payment_count", flat=True)) == 2000
     assert_invariants()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_benchmark_compares_the_run_with_the_plain_sql_baseline(assert_invariants):
+    from settlement.bench_support import settlement_benchmark
+
+    figures = settlement_benchmark(payments=3000, merchants=3, cutoff=CUTOFF)
+
+    assert figures["batches"] == 3
+    assert figures["baseline_plain_sql_seconds"] > 0
+    assert figures["settlement_run_seconds"] > 0
+    assert SettlementLine.objects.count() == 3000
+    assert_invariants()
