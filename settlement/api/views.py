@@ -20,8 +20,8 @@ from .serializers import SettlementOutput
 class SettlementFilter(df.FilterSet):
     status = df.ChoiceFilter(choices=SettlementBatch.Status.choices)
     currency = df.CharFilter(max_length=3)
-    payout_date_after = df.IsoDateTimeFilter(field_name="payout_date", lookup_expr="gte")
-    payout_date_before = df.IsoDateTimeFilter(field_name="payout_date", lookup_expr="lte")
+    payout_date_after = df.DateFilter(field_name="payout_date", lookup_expr="gte")
+    payout_date_before = df.DateFilter(field_name="payout_date", lookup_expr="lte")
 
     class Meta:
         model = SettlementBatch

@@ -125,3 +125,28 @@ def test_settlements_need_an_api_key(batch):
     response = APIClient().get("/api/v1/settlements")
 
     assert response.status_code == 401
+
+
+def test_the_list_filters_by_payout_date(merchant, batch):
+    client = client_for(merchant)
+
+    due = client.get("/api/v1/settlements", {"payout_date_after": "2026-11-27"}).json()["data"]
+    bad = client.get("/api/v1/settlements", {"payout_date_after": "next week"})
+
+    assert [s["id"] for s in due] == [batch.public_id]
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "payout_date_after"
+
+
+def test_the_paid_event_is_listed_by_the_events_api(
+    merchant, batch, django_capture_on_commit_callbacks
+):
+    from settlement.services import payouts_pay_due
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payouts_pay_due(today=date(2026, 11, 27))
+
+    events = client_for(merchant).get("/api/v1/events").json()["data"]
+    paid = next(e for e in events if e["type"] == "settlement.paid")
+    assert paid["data"]["object"]["id"] == batch.payout.public_id
+    assert paid["data"]["object"]["settlement"] == batch.public_id
