@@ -149,6 +149,18 @@ def test_bad_list_parameters_are_400(api, query):
     _assert_problem(response, 400, "validation_failed")
 
 
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("created_before=1457-08-25T14:16:57-17:22", 200),
+        ("created[gte]=3009-08-26T10:50:18.8598%2B22:42", 200),
+        ("created[gte]=0001-01-01T00:00:00%2B10:00", 400),
+    ],
+)
+def test_times_with_extreme_offsets_are_compared_in_utc(api, query, status):
+    assert api.get(f"/api/v1/orders?{query}").status_code == status
+
+
 def test_requests_beyond_the_rate_are_429_per_key(api, other_api, settings):
     from django.core.cache import cache
 

@@ -85,6 +85,23 @@ schema = _served_schema()
 
 
 @pytest.fixture
+def _test_connection_kept():
+    """Keep the test's database connection across WSGI requests, as Django's test client does.
+
+    The WSGI handler closes connections at the end of each request; inside the test's
+    transaction on PostgreSQL that would drop the connection the test runs in.
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
 def api_key(merchant):
     from payments.services import api_key_create
 
@@ -92,6 +109,7 @@ def api_key(merchant):
 
 
 @schema.parametrize()
+@pytest.mark.usefixtures("_test_connection_kept")
 @hypothesis_settings(
     max_examples=15,
     deadline=None,
