@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from settlement.models import SettlementBatch
+
+
+@extend_schema_field({"type": "string", "enum": ["settlement"]})
+class SettlementObjectField(serializers.CharField):
+    """Always "settlement" (a one-value enum in the schema)."""
 
 
 class FeeScheduleOutput(serializers.Serializer):
@@ -14,7 +20,7 @@ class FeeScheduleOutput(serializers.Serializer):
 
 class SettlementOutput(serializers.Serializer):
     id = serializers.CharField()
-    object = serializers.ChoiceField(choices=["settlement"])
+    object = SettlementObjectField()
     livemode = serializers.BooleanField()
     status = serializers.ChoiceField(choices=SettlementBatch.Status.choices)
     currency = serializers.CharField()
