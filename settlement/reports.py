@@ -65,7 +65,7 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
             kind,
             object_id,
             payment,
-            reference,
+            _text(reference),
             at.isoformat().replace("+00:00", "Z"),
             cur,
             money(shown),
@@ -83,6 +83,15 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
     ]
     for label, amount in totals:
         yield ["total", label, "", "", "", cur, "", "", money(amount)]
+
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    """Merchant-supplied text, defused so a spreadsheet never runs it as a formula."""
+    value = value or ""
+    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
 
 
 class _Echo:

@@ -242,34 +242,32 @@ def settlement_batch_close(
 # --- payouts -------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def payout_pay(*, payout_pk: int) -> Payout:
     """Pay a scheduled payout out (payable to paid out) and send ``settlement.paid``.
 
     Safe to run twice or concurrently: a paid payout is returned unchanged.
     """
+    return _payout_pay(payout_pk)[0]
+
+
+@transaction.atomic
+def _payout_pay(payout_pk: int) -> tuple[Payout, bool]:
     payout = Payout.objects.select_for_update().filter(pk=payout_pk).first()
     if payout is None:
         raise NotFound("No such payout.")
     if payout.status == Payout.Status.PAID:
-        return payout
+        return payout, False
     batch = SettlementBatch.objects.select_for_update().get(pk=payout.batch_id)
     owner = Merchant.objects.values_list("public_id", flat=True).get(pk=payout.merchant_id)
+    cur, amount = payout.currency, payout.amount
     journal_post(
         kind="payout",
         reference=payout.public_id,
         description=f"Payout {payout.public_id} of {batch.public_id}",
         idempotency_key=f"payout:{payout.public_id}",
         lines=[
-            Line(
-                owner=owner, kind="merchant_payable", currency=payout.currency, amount=payout.amount
-            ),
-            Line(
-                owner=owner,
-                kind="merchant_paid_out",
-                currency=payout.currency,
-                amount=-payout.amount,
-            ),
+            Line(owner=owner, kind="merchant_payable", currency=cur, amount=amount),
+            Line(owner=owner, kind="merchant_paid_out", currency=cur, amount=-amount),
         ],
     )
     now = timezone.now()
@@ -281,7 +279,7 @@ def payout_pay(*, payout_pk: int) -> Payout:
     batch.save()
     payout.batch = batch
     event_record(obj=payout, type="settlement.paid")
-    return payout
+    return payout, True
 
 
 def payouts_due(*, today: date):
@@ -294,14 +292,12 @@ def payouts_due(*, today: date):
 
 
 def payouts_pay_due(*, today: date | None = None) -> int:
-    """Pay every payout due by ``today`` (UTC date by default); return how many were paid."""
+    """Pay every payout due by ``today`` (UTC date by default); return how many this call paid.
+
+    One transaction per payout: a failure leaves the others paid and itself scheduled.
+    """
     today = today or timezone.now().astimezone(UTC).date()
-    paid = 0
-    for pk in list(payouts_due(today=today)):
-        before = Payout.objects.filter(pk=pk, status=Payout.Status.SCHEDULED).exists()
-        payout_pay(payout_pk=pk)
-        paid += int(before)
-    return paid
+    return sum(_payout_pay(pk)[1] for pk in list(payouts_due(today=today)))
 
 
 # --- reconciliation -------------------------------------------------------------------------

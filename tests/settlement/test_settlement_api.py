@@ -150,3 +150,15 @@ def test_the_paid_event_is_listed_by_the_events_api(
     paid = next(e for e in events if e["type"] == "settlement.paid")
     assert paid["data"]["object"]["id"] == batch.payout.public_id
     assert paid["data"]["object"]["settlement"] == batch.public_id
+
+
+def test_a_reference_that_looks_like_a_formula_is_defused_in_the_report(
+    merchant, capture_at, settle
+):
+    capture_at(utc(2026, 11, 23, 10), reference='=HYPERLINK("http://evil")')
+    (closed,) = settle(date(2026, 11, 24))
+
+    response = client_for(merchant).get(f"/api/v1/settlements/{closed.public_id}/report.csv")
+
+    (line,) = [r for r in read_csv(response)[1:] if r[0] == "payment"]
+    assert line[3] == '\'=HYPERLINK("http://evil")'
