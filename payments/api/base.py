@@ -2,8 +2,9 @@
 
 ``MerchantAPIView``: API-key authentication (``request.auth`` is the ``ApiKey``, so
 ``request.auth.merchant`` and ``request.auth.livemode``), a permission requiring a key, a per-key
-throttle, JSON in and out, ``Idempotency-Key`` on every ``post`` (set ``idempotent_post = False``
-to opt out), and error responses documented in the OpenAPI schema. Errors are rendered by
+throttle, JSON in and out, ``Idempotency-Key`` on every mutating method (``post``, ``put``,
+``patch``, ``delete``; set ``idempotent_methods = ()`` to opt out), and error responses
+documented in the OpenAPI schema. Errors are rendered by
 ``payments.api.exceptions.exception_handler`` (settings ``EXCEPTION_HANDLER``).
 """
 
@@ -90,7 +91,7 @@ class MerchantAutoSchema(AutoSchema):
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
-        if self.method == "POST":
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             params.append(
                 OpenApiParameter(
                     IDEMPOTENCY_HEADER,
@@ -138,12 +139,14 @@ class MerchantAPIView(APIView):
     parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     schema = MerchantAutoSchema()
-    idempotent_post = True
+    idempotent_methods = ("post", "put", "patch", "delete")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.idempotent_post and "post" in cls.__dict__:
-            cls.post = idempotent(cls.__dict__["post"])
+        for name in cls.idempotent_methods:
+            handler = getattr(cls, name, None)
+            if handler is not None and not getattr(handler, "_idempotent", False):
+                setattr(cls, name, idempotent(handler))
 
     def get_exception_handler(self):
         return exception_handler

@@ -116,7 +116,7 @@ def idempotency_key(request) -> str | None:
 
 
 def idempotent(view_method):
-    """Make an APIView method (``post``) honour ``Idempotency-Key``.
+    """Make an APIView handler (``post``, ``patch``, ...) honour ``Idempotency-Key``.
 
     Needs ``request.auth`` to be an ``ApiKey`` (its merchant and mode scope the key). Errors the
     view raises are rendered by the view's exception handler and stored like any answer.

@@ -7,6 +7,8 @@ serializers declare the fields for the OpenAPI schema but render through
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -311,11 +313,12 @@ class OtpMessageOutput(serializers.Serializer):
         return sandbox_message_data(instance)
 
 
+_CODE = re.compile(r"\b(\d{6})\b")
+
+
 def sandbox_message_data(message: OutboxMessage) -> dict:
     """The sandbox inbox shape of a delivered message, with the code it carries."""
-    import re
-
-    found = re.search(r"\b(\d{6})\b", message.body)
+    found = _CODE.search(message.body)
     return {
         "id": message.pk,
         "object": "otp_message",
@@ -324,5 +327,5 @@ def sandbox_message_data(message: OutboxMessage) -> dict:
         "to": message.to,
         "body": message.body,
         "code": found.group(1) if found else None,
-        "created": representations._ts(message.created),
+        "created": message.created.isoformat().replace("+00:00", "Z"),
     }
