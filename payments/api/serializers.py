@@ -143,9 +143,11 @@ def constant_field(value: str) -> serializers.Field:
     A subclass per value carries the annotation: annotating ``CharField`` itself would turn
     every string field of the schema into that enum.
     """
-    field_class = extend_schema_field({"type": "string", "enum": [value]})(
-        type(f"{value.title()}ObjectField", (serializers.CharField,), {})
-    )
+    name = value.title().replace("_", "")
+    # A named component per value: shared by every serializer using it, with no enum collisions.
+    field_class = extend_schema_field(
+        {"type": "string", "enum": [value]}, component_name=f"{name}ObjectType"
+    )(type(f"{name}ObjectField", (serializers.CharField,), {}))
     return field_class()
 
 
