@@ -107,9 +107,9 @@ def idempotency_key(request) -> str | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationError(
-            {HEADER: [f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters."]},
+            {HEADER: [f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} printable characters."]},
             code="invalid",
         )
     return key

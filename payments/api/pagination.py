@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+_LIMIT = re.compile(r"[0-9]{1,5}")
 
 
 class NewestFirstCursorPagination(CursorPagination):
@@ -24,7 +28,7 @@ class NewestFirstCursorPagination(CursorPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isdigit() and 0 < int(raw) <= 10_000):
+        if raw is not None and not (_LIMIT.fullmatch(raw) and int(raw) > 0):
             raise ValidationError(
                 {"limit": [f"A whole number from 1 to {self.max_page_size}."]}, code="invalid"
             )

@@ -141,6 +141,8 @@ def test_unicode_and_nul_in_path_and_query_are_not_errors(api):
         "cursor=garbage",
         "limit=0",
         "limit=abc",
+        "limit=%C2%B2",
+        "limit=" + "9" * 5000,
     ],
 )
 def test_bad_list_parameters_are_400(api, query):

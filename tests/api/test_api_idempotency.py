@@ -129,7 +129,7 @@ def test_key_expires_after_24_hours(api):
     assert again.json()["id"] != first.json()["id"]
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256])
+@pytest.mark.parametrize("key", ["", "x" * 256, "a\x00b", "tab\there"])
 def test_invalid_idempotency_key_is_400(api, key):
     response = api.post("/api/v1/orders", ORDER, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
