@@ -93,7 +93,8 @@ def order_data(order: Order, *, with_payments: bool = True) -> dict:
     if with_payments:
         data["payments"] = [
             payment_data(p, include_order=False) | {"order": order.public_id}
-            for p in order.payments.all().order_by("created", "id")
+            # Sorted here, not in SQL, so a prefetched ``payments`` serves every order of a list.
+            for p in sorted(order.payments.all(), key=lambda p: (p.created, p.id))
         ]
     return data
 

@@ -15,8 +15,9 @@ from .models import Event, Merchant, Order, OutboxMessage, Payment, Refund
 def order_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Order]:
     """Return the merchant's orders of one mode, newest first."""
     return (
-        # order_data reads each order's payments itself (ordered), so nothing is prefetched.
-        Order.objects.filter(merchant=merchant, livemode=livemode).order_by("-created", "-id")
+        Order.objects.filter(merchant=merchant, livemode=livemode)
+        .prefetch_related("payments")
+        .order_by("-created", "-id")
     )
 
 

@@ -272,6 +272,8 @@ class SandboxBankTransferView(SandboxView):
         data = _valid(s.BankTransferSimulateInput, request.data)
         selectors.payment_get_by_transfer_reference(**_scope(request), reference=data["reference"])
         payment = bank_transfer_simulate(
-            transfer_reference=data["reference"], amount=data["amount"]
+            transfer_reference=data["reference"],
+            amount=data["amount"],
+            merchant=request.auth.merchant,
         )
         return Response(s.PaymentOutput(payment).data)

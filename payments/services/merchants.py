@@ -89,6 +89,8 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey:
     )
     if key is None:
         raise AuthenticationFailed("The API key is invalid or has been revoked.")
+    if key.livemode and not key.merchant.live_enabled:
+        raise AuthenticationFailed("Live mode is not enabled for this merchant yet.")
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         # Throttled write: one UPDATE a minute per key, not one per request.

@@ -490,8 +490,20 @@ def attempts_reconcile(*, now: datetime | None = None) -> int:
     return count
 
 
-def bank_transfer_simulate(*, transfer_reference: str, amount: int) -> Payment:
-    """Sandbox: the shopper's transfer arrives at the bank; the payment completes on match."""
+def bank_transfer_simulate(
+    *, transfer_reference: str, amount: int, merchant: Merchant | None = None
+) -> Payment:
+    """Sandbox: the shopper's transfer arrives at the bank; the payment completes on match.
+
+    With ``merchant``, only that merchant's test-mode transfers can be simulated.
+    """
+    if (
+        merchant is not None
+        and not Payment.objects.filter(
+            merchant=merchant, livemode=False, transfer__reference=transfer_reference
+        ).exists()
+    ):
+        raise NotFound("No open bank transfer has this reference.")
     connector = connector_for("sandbox_transfer")
     try:
         reference = connector.simulate_incoming_transfer(

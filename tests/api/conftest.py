@@ -22,7 +22,9 @@ def api(merchant):
 
 @pytest.fixture
 def live_api(merchant):
-    """A client with the merchant's live key."""
+    """A client with the merchant's live key (live mode enabled for the merchant)."""
+    merchant.live_enabled = True
+    merchant.save(update_fields=["live_enabled"])
     return _client_for(merchant, livemode=True)
 
 
