@@ -2,7 +2,8 @@
 
 ``python -m bench.django_side <command> '<json args>'`` prints one JSON document on stdout.
 Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``micro`` (OTP and
-card validation rates beside their trivial baselines).
+card validation rates beside their trivial baselines), ``webhooks-seed`` / ``webhooks-status``,
+``settle-seed`` / ``settle-check``.
 """
 
 from __future__ import annotations
@@ -153,7 +154,111 @@ def micro(*, otp_payments: int, seconds: float, prepare_seconds: float = 8.0) ->
     return results
 
 
-COMMANDS = {"setup-http": setup_http, "micro": micro}
+def webhooks_seed(*, url: str, deliveries: int, broker_url: str) -> dict:
+    """Register an endpoint at ``url`` and queue ``deliveries`` webhook deliveries for it.
+
+    Orders are created through the service (each records ``order.created``); the dispatch tasks
+    that queues are dropped, then ``deliveries_create_for_event`` creates one delivery per event
+    and queues its ``webhook_deliver_task``: the worker started afterwards only delivers.
+    """
+    import redis
+
+    from payments.models import Event
+    from payments.services import merchant_create, order_create
+    from payments.webhooks import deliveries_create_for_event, webhook_endpoint_create
+
+    merchant = merchant_create(name="Bench webhooks merchant")
+    webhook_endpoint_create(merchant=merchant, livemode=False, url=url, enabled_events=["*"])
+    t0 = time.perf_counter()
+    for n in range(deliveries):
+        order_create(merchant=merchant, amount=1000, currency="USD", reference=f"hook-{n}")
+    redis.Redis.from_url(broker_url).flushdb()
+    created = 0
+    for event_pk in Event.objects.filter(merchant=merchant).values_list("pk", flat=True):
+        created += len(deliveries_create_for_event(event_pk=event_pk))
+    return {"deliveries": created, "seed_s": round(time.perf_counter() - t0, 2)}
+
+
+def webhooks_status() -> dict:
+    """Return deliveries by status and the span of their attempts (epoch seconds)."""
+    from django.db.models import Count, Max, Min
+
+    from payments.models import WebhookAttempt, WebhookDelivery
+
+    by_status = dict(
+        WebhookDelivery.objects.values_list("status").annotate(n=Count("id")).order_by()
+    )
+    span = WebhookAttempt.objects.aggregate(
+        first=Min("started_at"), last=Max("finished_at"), n=Count("id")
+    )
+    latency = sorted(
+        WebhookAttempt.objects.filter(latency_ms__isnull=False).values_list("latency_ms", flat=True)
+    )
+    return {
+        "by_status": by_status,
+        "attempts": span["n"],
+        "first_started": span["first"].timestamp() if span["first"] else None,
+        "last_finished": span["last"].timestamp() if span["last"] else None,
+        "receiver_latency_ms_p50": latency[len(latency) // 2] if latency else None,
+    }
+
+
+def settle_seed(
+    *, payments: int, merchants: int, captured_before: str, spread_seconds: int
+) -> dict:
+    """Bulk-insert captured payments with ``settlement.bench_support``; return the time taken.
+
+    Loaded in chunks of at most 250,000 payments (each chunk with its own share of the new
+    merchants): ``payments_bulk_insert`` computes amounts from an ``integer`` series index times
+    7919, which overflows PostgreSQL's int4 past ~271,000 rows in one call.
+    """
+    from datetime import datetime
+
+    from settlement.bench_support import payments_bulk_insert
+
+    chunks = max(1, -(-payments // 250_000))
+    t0 = time.perf_counter()
+    for k in range(chunks):
+        payments_bulk_insert(
+            payments=payments // chunks + (1 if k < payments % chunks else 0),
+            merchants=merchants // chunks + (1 if k < merchants % chunks else 0),
+            captured_before=datetime.fromisoformat(captured_before),
+            spread_seconds=spread_seconds,
+        )
+    return {"seed_s": round(time.perf_counter() - t0, 2), "chunks": chunks}
+
+
+def settle_check(*, cutoffs: list[str]) -> dict:
+    """Return what the settlement runs produced: batches, lines, payments left unsettled."""
+    from datetime import datetime
+
+    from django.db.models import Count, Sum
+
+    from payments.models import Payment
+    from settlement.models import SettlementBatch, SettlementLine
+
+    result = {}
+    for cutoff in cutoffs:
+        at = datetime.fromisoformat(cutoff)
+        batches = SettlementBatch.objects.filter(cutoff=at).aggregate(
+            n=Count("id"), payments=Sum("payment_count"), gross=Sum("gross_amount")
+        )
+        result[cutoff] = batches
+    result["lines"] = SettlementLine.objects.count()
+    result["captured_unsettled"] = Payment.objects.filter(
+        status="captured", settlement_line__isnull=True
+    ).count()
+    return result
+
+
+COMMANDS = {
+    "setup-http": setup_http,
+    "micro": micro,
+    "webhooks-seed": webhooks_seed,
+    "webhooks-status": webhooks_status,
+    "settle-seed": settle_seed,
+    "settle-check": settle_check,
+}
 
 
 def main() -> int:

@@ -1,8 +1,8 @@
 """Processes the bench starts (gunicorn, Celery worker, webhook receiver, load generator).
 
 Every process starts in its own session (process group), is registered, and is stopped with its
-children by ``Processes.stop_all`` in a ``finally``: SIGTERM to the group, then SIGKILL after a
-grace period. ``run.py`` turns SIGTERM/SIGINT into an exception so the ``finally`` always runs.
+children by ``Processes.stop_all`` in a ``finally``: SIGTERM to the leader, then SIGKILL to the
+whole group after a grace period. ``run.py`` turns SIGTERM/SIGINT into an exception so the ``finally`` always runs.
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ class Processes:
         if proc is None:
             return
         if proc.poll() is None:
+            # The leader first: gunicorn's master and Celery's main process stop their own
+            # workers gracefully (a pool child killed mid-task is a lost task, not a clean stop).
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+                os.kill(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,151 @@
+"""The bench harness's own pieces: statistics, the report, the load generator, scratch safety.
+
+No timings are asserted: these check that the figures are computed and written correctly.
+"""
+
+import asyncio
+import json
+
+import pytest
+
+from bench import loadgen, receiver
+from bench.report import Figure, Goal, table, write_results
+from bench.services import Postgres, Redis
+from bench.stats import percentile, rate, summarize
+
+
+def test_percentile_is_nearest_rank_of_the_sample():
+    values = list(range(1, 101))
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) is None
+
+
+def test_percentile_refuses_a_quantile_outside_0_to_100():
+    with pytest.raises(ValueError, match="q must be"):
+        percentile([1, 2], 0)
+
+
+def test_summarize_reports_milliseconds_and_handles_no_samples():
+    summary = summarize([0.003, 0.001, 0.002, 0.010])
+    assert summary["count"] == 4
+    assert summary["min_ms"] == 1.0
+    assert summary["p50_ms"] == 2.0
+    assert summary["max_ms"] == 10.0
+    assert summary["mean_ms"] == 4.0
+    assert summarize([])["p99_ms"] is None
+    assert rate(10, 0) == 0.0
+    assert rate(10, 2) == 5.0
+
+
+def test_goals_compare_value_or_ratio_to_their_bound():
+    assert Goal("ratio_min", 0.5).check(60, 0.6) is True
+    assert Goal("ratio_min", 0.5).check(40, 0.4) is False
+    assert Goal("ratio_max", 2).check(3, 1.5) is True
+    assert Goal("max", 100).check(100, None) is False
+    assert Goal("min", 400).check(401, None) is True
+    assert Goal("equal", 0).check(0, None) is True
+    assert Goal("max", 100).check(None, None) is None
+
+
+def test_figure_ratio_is_value_over_baseline_and_decides_a_ratio_goal():
+    figure = Figure("API", 250.0, "req/s", "minimal", 500.0, goal=Goal("ratio_min", 0.5))
+    assert figure.ratio == 0.5
+    assert figure.met is True
+    assert Figure("x", 1.0, "s", "base", 0.0).ratio is None
+    assert Figure("x", 1.0, "s").met is None
+
+
+def test_results_json_holds_every_field_per_figure_and_the_environment(tmp_path):
+    figures = [
+        Figure("API: payments/s", 120.5, "payments/s", "minimal", 480.0, "req/s",
+               Goal("ratio_min", 0.25), {"p99_ms": 40}),
+        Figure("size", 18.4, "KB", goal=Goal("max", 30)),
+    ]  # fmt: skip
+    path = tmp_path / "results.json"
+    write_results(
+        path,
+        figures=figures,
+        skipped=[{"name": "webhooks", "reason": "no Redis"}],
+        environment={"cpu_count": 2, "load_generator": "raw asyncio"},
+        extra={"duration_s": 1.0},
+    )
+    document = json.loads(path.read_text())
+    first = document["figures"][0]
+    assert set(first) >= {
+        "name", "value", "unit", "baseline", "baseline_value", "ratio", "goal", "met",
+    }  # fmt: skip
+    assert first["ratio"] == pytest.approx(120.5 / 480.0, abs=1e-4)
+    assert first["met"] is True
+    assert first["goal"] == ">= 0.25x baseline"
+    assert document["figures"][1]["baseline"] is None
+    assert document["environment"]["load_generator"] == "raw asyncio"
+    assert document["skipped"][0]["reason"] == "no Redis"
+    assert document["goals_met"] == 2
+    assert not (tmp_path / "results.json.tmp").exists()
+
+
+def test_table_lists_each_figure_with_its_verdict_and_the_skipped_ones():
+    text = table(
+        [Figure("API: p99", 120.0, "ms", "minimal", 40.0, goal=Goal("max", 100))],
+        [{"name": "settlement", "reason": "not landed"}],
+    )
+    row = next(line for line in text.splitlines() if line.startswith("API: p99"))
+    assert "120 ms" in row
+    assert "3.00x" in row
+    assert row.rstrip().endswith("NO")
+    assert "SKIPPED settlement: not landed" in text
+
+
+def test_substitute_replaces_variables_in_nested_strings_only():
+    spec = {"path": "/orders/$order_id/pay", "n": 3, "body": ["ref-$unique", {"k": "$missing"}]}
+    out = loadgen.substitute(spec, {"order_id": "ord_1", "unique": "u1"})
+    assert out == {"path": "/orders/ord_1/pay", "n": 3, "body": ["ref-u1", {"k": "$missing"}]}
+    assert loadgen.dig({"a": {"b": 1}}, "a.b") == 1
+    assert loadgen.dig({"a": 1}, "a.b") is None
+
+
+def test_load_generator_counts_requests_and_errors_against_a_real_server():
+    async def scenario():
+        server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        base = {"base": f"http://127.0.0.1:{port}", "concurrency": 2, "warmup": 0, "duration": 0.3}
+        async with server:
+            good = await loadgen.run(
+                {**base, "steps": [{"name": "post", "method": "POST", "path": "/h",
+                                    "json": {"x": "$unique"}, "expect": [204]}]}
+            )  # fmt: skip
+            bad = await loadgen.run(
+                {**base, "steps": [{"name": "post", "method": "POST", "path": "/h",
+                                    "expect": [200]}]}
+            )  # fmt: skip
+        return good, bad
+
+    good, bad = asyncio.run(scenario())
+    assert good["requests"] > 0
+    assert good["flows"] == good["requests"]
+    assert good["errors"] == 0
+    assert good["statuses"] == {"post 204": good["requests"]}
+    assert good["request_latency"]["count"] == good["requests"]
+    assert bad["requests"] == 0
+    assert bad["errors"] > 0
+    assert "HTTP 204" in bad["error_samples"][0]["detail"]
+
+
+def test_scratch_databases_are_the_only_ones_the_bench_creates_or_drops():
+    pg = Postgres.from_url("postgres://postgres@127.0.0.1:5432/test")
+    for name in ("test", "postgres", "bench_run", "bench_run_x; DROP DATABASE test"):
+        with pytest.raises(ValueError, match="not a bench scratch database"):
+            pg.drop(name)
+    assert pg.url("bench_run_http") == "postgres://postgres@127.0.0.1:5432/bench_run_http"
+
+
+def test_redis_uses_the_servers_host_but_the_benchs_own_databases(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6380/0")
+    monkeypatch.delenv("BENCH_REDIS_DB", raising=False)
+    redis = Redis.from_env()
+    assert redis.cache_url == "redis://cache.internal:6380/12"
+    assert redis.broker_url == "redis://cache.internal:6380/13"
+    assert redis.host_port == ("cache.internal", 6380)
