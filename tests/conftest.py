@@ -13,21 +13,22 @@ _SKIPPED_TIERS: set[str] = set()
 _COUNTS = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_runtest_setup(item):
+    """Skip a test whose tier's service is missing, and remember the tier for the summary."""
     from django.conf import settings
 
     vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    no_chromium = not (Path(CHROMIUM).exists() or shutil.which("chromium"))
-    for item in items:
-        if item.get_closest_marker("postgres") and vendor != "postgresql":
-            _SKIPPED_TIERS.add("postgres (DATABASE_URL is not PostgreSQL)")
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
-        if item.get_closest_marker("redis") and not settings.REDIS_URL:
-            _SKIPPED_TIERS.add("redis (REDIS_URL is not set)")
-            item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
-        if item.get_closest_marker("browser") and no_chromium:
-            _SKIPPED_TIERS.add(f"browser (no Chromium at {CHROMIUM})")
-            item.add_marker(pytest.mark.skip(reason="needs Chromium"))
+    if item.get_closest_marker("postgres") and vendor != "postgresql":
+        _SKIPPED_TIERS.add("postgres (DATABASE_URL is not PostgreSQL)")
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        _SKIPPED_TIERS.add("redis (REDIS_URL is not set)")
+        pytest.skip("needs Redis (REDIS_URL)")
+    if item.get_closest_marker("browser") and not (
+        Path(CHROMIUM).exists() or shutil.which("chromium")
+    ):
+        _SKIPPED_TIERS.add(f"browser (no Chromium at {CHROMIUM})")
+        pytest.skip("needs Chromium")
 
 
 def pytest_runtest_logreport(report):
