@@ -159,6 +159,11 @@ def orders_expire(*, now=None) -> int:
             order = locks.order_lock(order_pk=pk)
             if order.status != Order.Status.PENDING or order.expires_at >= now:
                 continue  # paid or handled meanwhile: running twice changes nothing
+            # A challenge the shopper walked away from ends with its order.
+            from .payments import _expire_locked
+
+            for payment in order.payments.select_for_update().filter(status="requires_action"):
+                _expire_locked(payment)
             if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
                 continue
             order.expire()

@@ -76,6 +76,21 @@ def otp_challenge_start(*, payment: Payment, challenge: Challenge | None) -> Otp
     return otp
 
 
+def _locked_challenge(*, payment_pk: int) -> tuple[Payment, OtpChallenge]:
+    """Lock a payment waiting for a code and its open challenge (caller holds a transaction)."""
+    _, payment = locks.payment_with_order(payment_pk=payment_pk)
+    if payment.status != Payment.Status.REQUIRES_ACTION:
+        raise InvalidTransition("This payment is not waiting for a verification code.")
+    challenge = (
+        payment.otp_challenges.select_for_update()
+        .filter(status=OtpChallenge.Status.PENDING)
+        .first()
+    )
+    if challenge is None:
+        raise InvalidTransition("There is no verification in progress; request a new code.")
+    return payment, challenge
+
+
 @dataclass(frozen=True)
 class OtpOutcome:
     payment: Payment
@@ -93,16 +108,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
 
     code = (code or "").strip().replace(" ", "")
     with transaction.atomic():
-        _, payment = locks.payment_with_order(payment_pk=payment_pk)
-        if payment.status != Payment.Status.REQUIRES_ACTION:
-            raise InvalidTransition("This payment is not waiting for a verification code.")
-        challenge = (
-            payment.otp_challenges.select_for_update()
-            .filter(status=OtpChallenge.Status.PENDING)
-            .first()
-        )
-        if challenge is None:
-            raise InvalidTransition("There is no code to verify; request a new one.")
+        payment, challenge = _locked_challenge(payment_pk=payment_pk)
         allowed, info = challenge.verify_is_allowed()
         if not allowed:
             wait = max(1, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
@@ -163,16 +169,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
 @transaction.atomic
 def otp_resend(*, payment_pk: int) -> OtpChallenge:
     """Send a fresh code (the previous one stops working); limited in count and frequency."""
-    _, payment = locks.payment_with_order(payment_pk=payment_pk)
-    if payment.status != Payment.Status.REQUIRES_ACTION:
-        raise InvalidTransition("This payment is not waiting for a verification code.")
-    challenge = (
-        payment.otp_challenges.select_for_update()
-        .filter(status=OtpChallenge.Status.PENDING)
-        .first()
-    )
-    if challenge is None:
-        raise InvalidTransition("There is no verification in progress.")
+    payment, challenge = _locked_challenge(payment_pk=payment_pk)
     if challenge.resend_count >= settings.PAYMENTS_OTP_MAX_RESENDS:
         raise OtpResendNotAllowed("No more codes can be sent for this payment.")
     allowed, info = challenge.generate_is_allowed()

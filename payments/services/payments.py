@@ -406,6 +406,19 @@ def _locked(*, merchant: Merchant | None, payment_id: str, livemode: bool | None
 # --- expiry and reconciliation (Celery beat) -------------------------------------------------
 
 
+def _expire_locked(payment: Payment) -> None:
+    """Release what the institution still holds for a payment and mark it expired."""
+    if payment.institution_reference:
+        connector_for(payment.institution).void(
+            reference=f"{payment.public_id}:expire",
+            institution_reference=payment.institution_reference,
+        )
+    payment.expire()
+    payment.save()
+    payment.otp_challenges.filter(status="pending").update(status="expired")
+    event_record(obj=payment, type="payment.expired")
+
+
 def authorizations_expire(*, now: datetime | None = None) -> int:
     """Void authorizations not captured in time; idempotent. Return how many expired."""
     now = now or timezone.now()
@@ -420,13 +433,7 @@ def authorizations_expire(*, now: datetime | None = None) -> int:
             _, payment = locks.payment_with_order(payment_pk=pk)
             if payment.status != S.AUTHORIZED or payment.authorization_expires_at >= now:
                 continue
-            connector_for(payment.institution).void(
-                reference=f"{payment.public_id}:expire",
-                institution_reference=payment.institution_reference,
-            )
-            payment.expire()
-            payment.save()
-            event_record(obj=payment, type="payment.expired")
+            _expire_locked(payment)
             count += 1
     return count
 
@@ -445,13 +452,7 @@ def bank_transfers_expire(*, now: datetime | None = None) -> int:
             _, payment = locks.payment_with_order(payment_pk=pk)
             if payment.status != S.PROCESSING:
                 continue
-            connector_for(payment.institution).void(
-                reference=f"{payment.public_id}:expire",
-                institution_reference=payment.institution_reference,
-            )
-            payment.expire()
-            payment.save()
-            event_record(obj=payment, type="payment.expired")
+            _expire_locked(payment)
             count += 1
     return count
 

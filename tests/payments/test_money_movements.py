@@ -294,3 +294,18 @@ def test_late_approval_for_a_canceled_payment_releases_the_hold(make_order, pay,
     payment.refresh_from_db()
     assert payment.status == "captured"
     assert pay(make_order(amount=2000), card(DEBIT_100)).status == "declined"
+
+
+def test_an_abandoned_otp_challenge_expires_with_its_order(order, pay):
+    from tests.conftest import OTP_CARD
+
+    payment = pay(order, card(OTP_CARD))
+    assert payment.status == "requires_action"
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(hours=25)):
+        assert orders_expire() == 1
+
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == "expired" and order.status == "expired"
+    assert payment.otp_challenges.get().status == "expired"
