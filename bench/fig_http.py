@@ -357,3 +357,31 @@ def _profile(b: Bench, base: str, setup: dict) -> None:
             except subprocess.TimeoutExpired:
                 rec.kill()
     b.notes["profiles"] = sorted(str(f.relative_to(p.ROOT)) for f in out.glob("profile-worker*"))
+    raw = out / "profile-worker1.txt"
+    if raw.exists():
+        b.notes["profile_top"] = hot_spots(raw.read_text())
+        for line in b.notes["profile_top"][:8]:
+            print(f"  {line}", flush=True)
+
+
+PROJECT_CODE = ("(payments/", "(institutions/", "(ledger/", "(settlement/", "(merchant_portal/")
+
+
+def hot_spots(collapsed: str, *, top: int = 15) -> list[str]:
+    """Return the project functions holding most samples (inclusive) of py-spy's raw output."""
+    counts: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        frames = set()
+        for f in stack.split(";"):
+            name, _, where = f.partition(" (")
+            if ("(" + where).startswith(PROJECT_CODE):
+                frames.add(f"{name} ({where.split(':')[0]})")
+        for frame in frames:
+            counts[frame] = counts.get(frame, 0) + int(n)
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+    return [f"{n / total:6.1%}  {frame}" for frame, n in ranked] if total else []

@@ -149,3 +149,20 @@ def test_redis_uses_the_servers_host_but_the_benchs_own_databases(monkeypatch):
     assert redis.cache_url == "redis://cache.internal:6380/12"
     assert redis.broker_url == "redis://cache.internal:6380/13"
     assert redis.host_port == ("cache.internal", 6380)
+
+
+def test_hot_spots_rank_project_functions_by_inclusive_samples():
+    from bench.fig_http import hot_spots
+
+    collapsed = "\n".join(
+        [
+            "main (gunicorn/app.py:1);post (payments/api/views.py:9);wait (psycopg/c.py:4) 6",
+            "main (gunicorn/app.py:1);post (payments/api/views.py:9);"
+            "event_record (payments/services/events.py:15) 3",
+            "main (gunicorn/app.py:1);idle (gunicorn/arbiter.py:2) 1",
+        ]
+    )
+    ranked = hot_spots(collapsed)
+    assert ranked[0] == " 90.0%  post (payments/api/views.py)"
+    assert ranked[1] == " 30.0%  event_record (payments/services/events.py)"
+    assert not any("gunicorn" in line or "psycopg" in line for line in ranked)
