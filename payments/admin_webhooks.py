@@ -4,6 +4,7 @@ deliveries) and the delivery log with every attempt. Changes go through ``paymen
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from merchant_portal.access import is_platform_staff, merchant_ids_for
 from merchant_portal.admin_mixins import MerchantScopedAdmin
+from merchant_portal.audit import audit_record
 
 from . import webhooks
 from .errors import DomainError, ValidationFailed
@@ -50,6 +52,18 @@ class RedeliverActionForm(ActionForm):
         required=False,
         widget=forms.SplitDateTimeWidget,
         help_text="Failed deliveries of events since then (default: 3 days ago)",
+    )
+
+
+def _audit(request, action: str, endpoint, **details) -> None:
+    """Record an endpoint change: its id, merchant and URL host; never the URL's path or query
+    (they may carry a token) and never the signing secret."""
+    audit_record(
+        request=request,
+        action=action,
+        obj=endpoint,
+        merchant=endpoint.merchant,
+        details={"url_host": urlsplit(endpoint.url).hostname or "", **details},
     )
 
 
@@ -119,6 +133,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     action_form = RedeliverActionForm
     actions = ["rotate_secret", "redeliver_failed"]
     allow_add = True
+    allow_delete = True
 
     def _managed_merchants(self, request):
         if is_platform_staff(request.user):
@@ -128,10 +143,18 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return self._managed_merchants(request).exists()
 
+    def _may_manage(self, request, obj) -> bool:
+        # Managers change and delete their merchants' endpoints, as they add them (and as the
+        # API lets their server do); viewers only see them.
+        if obj is None:
+            return self._managed_merchants(request).exists()
+        return self.can_manage_object(request, obj)
+
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not self.can_manage_object(request, obj):
-            return False
-        return super().has_change_permission(request, obj)
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -151,13 +174,14 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            webhooks.webhook_endpoint_update(
+            endpoint = webhooks.webhook_endpoint_update(
                 endpoint=obj,
                 url=data["url"],
                 enabled_events=list(data["enabled_events"]),
                 enabled=data["enabled"],
                 description=data["description"],
             )
+            _audit(request, "webhook_endpoint.changed", endpoint, changed=form.changed_data)
         else:
             endpoint, secret = webhooks.webhook_endpoint_create(
                 merchant=data["merchant"],
@@ -169,6 +193,22 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             )
             obj.pk, obj.public_id = endpoint.pk, endpoint.public_id
             request._webhook_secret = (endpoint, secret)
+            _audit(
+                request,
+                "webhook_endpoint.created",
+                endpoint,
+                livemode=endpoint.livemode,
+                enabled_events=endpoint.enabled_events,
+            )
+
+    def delete_model(self, request, obj):
+        # Recorded first: the endpoint row (and its public id) is gone afterwards.
+        _audit(request, "webhook_endpoint.deleted", obj)
+        webhooks.webhook_endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset.select_related("merchant"):
+            self.delete_model(request, endpoint)
 
     def save_related(self, request, form, formsets, change):
         pass  # no many-to-many fields or inlines
@@ -181,7 +221,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         for endpoint in queryset:
             if not self.can_manage_object(request, endpoint):
                 self.message_user(
-                    request, f"{endpoint.url}: only a manager may {verb}.", messages.ERROR
+                    request, f"Endpoint {endpoint.url}: only a manager may {verb}.", messages.ERROR
                 )
                 continue
             yield endpoint
@@ -193,6 +233,12 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             return None
         for endpoint in self._managed(request, queryset, "rotate the secret"):
             endpoint, secret = webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint)
+            _audit(
+                request,
+                "webhook_endpoint.secret_rotated",
+                endpoint,
+                previous_secret_expires_at=endpoint.previous_secret_expires_at.isoformat(),
+            )
             return _secret_page(request, self, endpoint, secret)
         return None
 
@@ -205,11 +251,20 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             try:
                 restarted = webhooks.endpoint_redeliver_failed(endpoint=endpoint, since=since)
             except DomainError as exc:
-                self.message_user(request, f"{endpoint.url}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request, f"Endpoint {endpoint.url}: {exc.message}", messages.ERROR
+                )
                 continue
+            _audit(
+                request,
+                "webhook_endpoint.redelivered",
+                endpoint,
+                since=since.isoformat(),
+                deliveries=len(restarted),
+            )
             self.message_user(
                 request,
-                f"{endpoint.url}: {len(restarted)} failed deliveries sent again.",
+                f"Endpoint {endpoint.url}: {len(restarted)} failed deliveries sent again.",
                 messages.SUCCESS,
             )
 
@@ -259,18 +314,29 @@ class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     @admin.action(description="Redeliver selected (a new attempt now)")
     def redeliver(self, request, queryset):
         done = 0
-        for delivery in queryset:
+        for delivery in queryset.select_related("endpoint__merchant", "event"):
             if not self.can_manage_object(request, delivery):
                 self.message_user(
-                    request, f"{delivery.public_id}: only a manager may redeliver.", messages.ERROR
+                    request,
+                    f"Delivery {delivery.public_id}: only a manager may redeliver.",
+                    messages.ERROR,
                 )
                 continue
             if not delivery.endpoint.enabled:
                 self.message_user(
-                    request, f"{delivery.public_id}: the endpoint is disabled.", messages.ERROR
+                    request,
+                    f"Delivery {delivery.public_id}: the endpoint is disabled.",
+                    messages.ERROR,
                 )
                 continue
             webhooks.delivery_restart(delivery_pk=delivery.pk)
+            _audit(
+                request,
+                "webhook_delivery.redelivered",
+                delivery.endpoint,
+                delivery=delivery.public_id,
+                event=delivery.event.public_id,
+            )
             done += 1
         if done:
             self.message_user(request, f"{done} deliveries sent again.", messages.SUCCESS)
