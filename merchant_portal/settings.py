@@ -172,6 +172,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        "polling_interval": 0.1,  # the filesystem transport polls; 1 s default feels slow locally
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -333,7 +334,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # its start-up banner on every command is noise
+    },
 }
 
 if _EMBEDDED_DEFAULTS and not TESTING and not os.environ.get("_EMBEDDED_DEFAULTS_WARNED"):

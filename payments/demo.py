@@ -30,6 +30,17 @@ def _key_file():
     return settings.VAR_DIR / "demo_api_key"
 
 
+def _key_is_active(*, merchant: Merchant, raw: str) -> bool:
+    """Return whether the saved demo key still authenticates for the demo merchant."""
+    from .errors import AuthenticationFailed
+    from .services import api_key_authenticate
+
+    try:
+        return api_key_authenticate(raw_key=raw).merchant_id == merchant.pk
+    except AuthenticationFailed:
+        return False
+
+
 @transaction.atomic
 def demo_setup() -> DemoData:
     """Create the demo data once; later calls return what exists."""
@@ -42,7 +53,7 @@ def demo_setup() -> DemoData:
         merchant = merchant_create(name="Demo Coffee Roasters", country="US", is_demo=True)
     key_file = _key_file()
     raw = key_file.read_text().strip() if key_file.exists() else ""
-    if not raw or not merchant.api_keys.filter(revoked_at__isnull=True).exists():
+    if not raw or not _key_is_active(merchant=merchant, raw=raw):
         _, raw = api_key_create(merchant=merchant, name="Demo test key")
         key_file.write_text(raw)
         key_file.chmod(0o600)

@@ -78,10 +78,26 @@ class OtpError(DomainError):
     title = "The verification code was not accepted"
 
 
+class OtpThrottled(OtpError):
+    """Wrong codes in a row: the next try must wait (``retry_after`` seconds)."""
+
+    code = "otp_throttled"
+    http_status = 429
+    title = "Too many tries in a row"
+
+    def __init__(self, message: str = "", *, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 class OtpResendNotAllowed(DomainError):
     code = "otp_resend_not_allowed"
     http_status = 429
     title = "A new code cannot be sent yet"
+
+    def __init__(self, message: str = "", *, retry_after: int | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class IdempotencyConflict(DomainError):

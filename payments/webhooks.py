@@ -164,7 +164,7 @@ def _url_problems(url: str) -> str | None:
         return "Enter a valid URL."
     allowed = ("https", "http") if settings.WEBHOOKS_ALLOW_PRIVATE_URLS else ("https",)
     if parts.scheme not in allowed:
-        return "The URL must use https."
+        return "The URL must use https." if len(allowed) == 1 else "The URL must use https or http."
     if not parts.hostname:
         return "Enter a valid URL."
     if parts.username is not None or parts.password is not None:

@@ -21,6 +21,8 @@ def manage(*args: str) -> None:
 
 
 def main() -> int:
+    # Started in the background, a shell hands us SIGINT ignored; Ctrl-C / kill -INT must work.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.setdefault("SITE_URL", f"http://{HOST}:{PORT}")
     manage("migrate", "--no-input", "-v", "0")
     os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # the first command said it; children needn't

@@ -138,3 +138,19 @@ def test_a_task_sent_on_the_broker_is_executed_by_a_real_worker(celery_worker_pr
     ping.delay(token)
 
     assert wait_for(lambda: cache.get(f"celery-ping:{token}")) == "pong"
+
+
+@pytest.mark.django_db
+def test_demo_setup_replaces_a_revoked_demo_key_even_when_another_key_is_active(settings, tmp_path):
+    from payments.demo import demo_setup
+    from payments.services import api_key_authenticate, api_key_create, api_key_revoke
+
+    settings.VAR_DIR = tmp_path
+    first = demo_setup()
+    api_key_create(merchant=first.merchant, name="Another key")
+    api_key_revoke(key=api_key_authenticate(raw_key=first.api_key))
+
+    again = demo_setup()
+
+    assert again.api_key != first.api_key
+    assert api_key_authenticate(raw_key=again.api_key).revoked_at is None

@@ -102,6 +102,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         body = _domain_problem(exc)
         if body["status"] == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
         return problem_response(body, headers=headers)
     if isinstance(exc, Http404):
         exc = drf.NotFound()

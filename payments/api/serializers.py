@@ -7,6 +7,7 @@ serializers declare the fields for the OpenAPI schema but render through
 
 from __future__ import annotations
 
+import functools
 import re
 
 from drf_spectacular.utils import extend_schema_field
@@ -143,12 +144,16 @@ def constant_field(value: str) -> serializers.Field:
     A subclass per value carries the annotation: annotating ``CharField`` itself would turn
     every string field of the schema into that enum.
     """
+    return _constant_field_class(value)()
+
+
+@functools.cache
+def _constant_field_class(value: str) -> type[serializers.CharField]:
     name = value.title().replace("_", "")
     # A named component per value: shared by every serializer using it, with no enum collisions.
-    field_class = extend_schema_field(
+    return extend_schema_field(
         {"type": "string", "enum": [value]}, component_name=f"{name}ObjectType"
     )(type(f"{name}ObjectField", (serializers.CharField,), {}))
-    return field_class()
 
 
 def _ts(**kwargs):

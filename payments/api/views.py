@@ -7,7 +7,7 @@ Every object is looked up within the API key's merchant and mode, so another mer
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -253,13 +253,19 @@ class SandboxOtpMessagesView(SandboxView):
         parameters=[
             OpenApiParameter("payment", str, required=True, description="A payment id (pay_...)")
         ],
-        responses=s.OtpMessageOutput(many=True),
+        responses=inline_serializer(
+            "OtpMessageList",
+            fields={
+                "object": s.constant_field("list"),
+                "data": s.OtpMessageOutput(many=True),
+            },
+        ),
     )
     def get(self, request: Request) -> Response:
         payment_id = _valid(s.OtpMessagesQuery, request.query_params)["payment"]
         payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
         messages = selectors.outbox_message_list(**_scope(request)).filter(payment=payment)[:50]
-        return Response([s.OtpMessageOutput(m).data for m in messages])
+        return Response({"object": "list", "data": [s.OtpMessageOutput(m).data for m in messages]})
 
 
 class SandboxBankTransferView(SandboxView):

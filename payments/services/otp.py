@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django_otp.util import random_number_token
 from institutions.connector import Challenge
 
 from .. import locks
-from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed
+from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed, OtpThrottled
 from ..models import OtpChallenge, OutboxMessage, Payment, PaymentAttempt
 from ..money import format_amount
 from .events import event_record
@@ -76,6 +77,14 @@ def otp_challenge_start(*, payment: Payment, challenge: Challenge | None) -> Otp
     return otp
 
 
+def _seconds_until(moment) -> int:
+    return max(1, math.ceil((moment - timezone.now()).total_seconds()))
+
+
+def _seconds_text(seconds: int) -> str:
+    return "1 second" if seconds == 1 else f"{seconds} seconds"
+
+
 def _locked_challenge(*, payment_pk: int) -> tuple[Payment, OtpChallenge]:
     """Lock a payment waiting for a code and its open challenge (caller holds a transaction)."""
     _, payment = locks.payment_with_order(payment_pk=payment_pk)
@@ -111,8 +120,10 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
         payment, challenge = _locked_challenge(payment_pk=payment_pk)
         allowed, info = challenge.verify_is_allowed()
         if not allowed:
-            wait = max(1, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
-            raise OtpError(f"Too many tries in a row; wait {wait} seconds.", code="otp_throttled")
+            wait = _seconds_until(info["locked_until"])
+            raise OtpThrottled(
+                f"Too many tries in a row; wait {_seconds_text(wait)}.", retry_after=wait
+            )
         expired = challenge.valid_until <= timezone.now()
         good = (
             not expired
@@ -174,8 +185,10 @@ def otp_resend(*, payment_pk: int) -> OtpChallenge:
         raise OtpResendNotAllowed("No more codes can be sent for this payment.")
     allowed, info = challenge.generate_is_allowed()
     if not allowed:
-        wait = max(1, int((info["next_generation_at"] - timezone.now()).total_seconds()) + 1)
-        raise OtpResendNotAllowed(f"Wait {wait} seconds before asking for a new code.")
+        wait = _seconds_until(info["next_generation_at"])
+        raise OtpResendNotAllowed(
+            f"Wait {_seconds_text(wait)} before asking for a new code.", retry_after=wait
+        )
     challenge.resend_count += 1
     _send_code(challenge=challenge, payment=payment)
     return challenge

@@ -111,7 +111,7 @@ def test_paying_a_canceled_order_is_409(api, create_order, pay_order):
 def _otp_code(api, payment_id):
     response = api.get(f"/api/v1/sandbox/otp-messages?payment={payment_id}")
     assert response.status_code == 200, response.content
-    return response.json()[0]["code"]
+    return response.json()["data"][0]["code"]
 
 
 def test_otp_flow_through_the_sandbox_inbox(api, create_order, pay_order, assert_invariants):
@@ -163,7 +163,9 @@ def test_otp_resend_sends_a_new_code_and_the_old_one_stops_working(
 
     assert response.status_code == 200
     assert response.json()["next_action"]["resends_remaining"] == 2
-    messages = api.get(f"/api/v1/sandbox/otp-messages?payment={payment['id']}").json()
+    listing = api.get(f"/api/v1/sandbox/otp-messages?payment={payment['id']}").json()
+    assert listing["object"] == "list"
+    messages = listing["data"]
     assert len(messages) == 2
     new = messages[0]["code"]
     if new != old:

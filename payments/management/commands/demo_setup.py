@@ -15,7 +15,8 @@ class Command(BaseCommand):
                 [
                     "",
                     "=" * 72,
-                    "Merchant Payments is starting" + (" (demo data created)" if data.created else ""),
+                    "Merchant Payments is starting"
+                    + (" (demo data created)" if data.created else ""),
                     f"  Landing page   {site}/",
                     f"  Demo shop      {site}/demo/shop/",
                     f"  Back office    {site}/admin/",
@@ -24,7 +25,7 @@ class Command(BaseCommand):
                     "  Sign in to the back office (password + 6-digit code):",
                     *(
                         f"    {name:<9} password {spec['password']:<20} "
-                        f"code: python manage.py demo_otp {name}"
+                        f"code: .venv/bin/python manage.py demo_otp {name}"
                         for name, spec in DEMO_USERS.items()
                     ),
                     "    (platform = platform staff, every merchant; merchant = staff of the demo merchant)",
