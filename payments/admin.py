@@ -29,7 +29,7 @@ from merchant_portal.access import (
 from merchant_portal.admin_mixins import MerchantScopedAdmin
 from merchant_portal.audit import audit_record
 
-from .errors import DomainError
+from .errors import DomainError, RefundAmountInvalid
 from .models import (
     ApiKey,
     Event,
@@ -50,6 +50,7 @@ from .services import (
     payment_cancel,
     payment_capture,
     refund_create,
+    refunds_reserved,
 )
 
 
@@ -473,18 +474,32 @@ class RefundForm(forms.Form):
     def __init__(self, *args, payment: Payment, **kwargs):
         super().__init__(*args, **kwargs)
         self.payment = payment
+        # Pending refunds count too, as the service counts them under its lock.
+        self.refundable = payment.amount_captured - refunds_reserved(payment=payment)
 
     def clean_amount(self):
+        """Return the amount in minor units (None: everything refundable), checked against what
+        is refundable now, so a wrong amount never spends the staff member's one-time code."""
+        currency = self.payment.currency
         value = self.cleaned_data["amount"].strip()
         if not value:
+            if self.refundable <= 0:
+                raise forms.ValidationError("Nothing is left to refund on this payment.")
             return None
         try:
-            return to_minor(value, self.payment.currency)
+            amount = to_minor(value, currency)
         except ValueError:
             raise forms.ValidationError(
-                f"Enter an amount in {self.payment.currency}, such as "
-                f"{to_major(min(self.payment.amount_refundable or 1, 1050), self.payment.currency)}."
+                f"Enter an amount in {currency}, such as "
+                f"{to_major(min(self.refundable or 1, 1050), currency)}."
             ) from None
+        if amount <= 0:
+            raise forms.ValidationError("Enter an amount greater than zero.")
+        if amount > self.refundable:
+            raise forms.ValidationError(
+                f"At most the refundable amount, {_money(max(self.refundable, 0), currency)}."
+            )
+        return amount
 
 
 class PaymentAttemptInline(admin.TabularInline):
@@ -608,6 +623,8 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refund_view(self, request, object_id):
         payment = self._payment_for_action(request, object_id)
         form = RefundForm(request.POST or None, payment=payment)
+        # The form (amount, reason) is checked first: the one-time code is consumed only by a
+        # request that can succeed, so a typo in the amount does not cost a TOTP window.
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             # A fresh code even in a verified session: a hijacked session cannot refund.
@@ -626,6 +643,15 @@ class PaymentAdmin(ReadOnlyAdmin):
                         amount=data["amount"],
                         reason=data["reason"],
                         created_by=request.user,
+                    )
+                except RefundAmountInvalid as err:
+                    # Another refund got in between the form's check and the service's lock.
+                    refundable = _money(max(err.refundable, 0), payment.currency)
+                    self.message_user(
+                        request,
+                        "Refund refused: a refund must be more than 0 and at most the "
+                        f"refundable amount ({refundable}).",
+                        messages.ERROR,
                     )
                 except DomainError as err:
                     self.message_user(request, f"Refund refused: {err.message}", messages.ERROR)
@@ -656,7 +682,7 @@ class PaymentAdmin(ReadOnlyAdmin):
             "form": form,
             "captured": _money(payment.amount_captured, payment.currency),
             "refunded": _money(payment.amount_refunded, payment.currency),
-            "refundable": _money(payment.amount_refundable, payment.currency),
+            "refundable": _money(max(form.refundable, 0), payment.currency),
         }
         return TemplateResponse(request, "admin/payments/payment/refund.html", context)
 

@@ -81,7 +81,9 @@ def test_refund_without_a_valid_fresh_code_is_refused(
     assert response.status_code == 200
 
 
-def test_refund_beyond_refundable_is_refused_with_a_message(login, manager, captured_payment):
+def test_refund_beyond_refundable_is_refused_with_the_formatted_amount(
+    login, manager, captured_payment
+):
     client = login(manager)
 
     response = _refund(
@@ -89,7 +91,49 @@ def test_refund_beyond_refundable_is_refused_with_a_message(login, manager, capt
     )
 
     assert not Refund.objects.exists()
-    assert any("at most the refundable amount" in m for m in _messages(response))
+    assert "At most the refundable amount, $10.00." in response.content.decode()
+    assert "1000" not in response.content.decode()
+
+
+def test_a_wrong_amount_does_not_spend_the_authenticator_code(
+    login, manager, captured_payment, django_capture_on_commit_callbacks
+):
+    client = login(manager)
+    code = totp_now(manager)
+
+    refused = _refund(client, captured_payment, amount="0", reason="x", otp_token=code)
+    with django_capture_on_commit_callbacks(execute=True):
+        _refund(client, captured_payment, amount="4.00", reason="x", otp_token=code)
+
+    assert "greater than zero" in refused.content.decode()
+    assert Refund.objects.get(payment=captured_payment).amount == 400
+
+
+def test_a_refund_overtaken_by_another_is_refused_with_the_formatted_amount(
+    login, manager, captured_payment
+):
+    """Another refund reserved between the form's check and the service's lock (simulated by
+    one made while the code is being verified) leaves less refundable than the form saw."""
+    from django.db.models.signals import post_save
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from payments.services import refund_create
+
+    def competing_refund(sender, instance, **kwargs):
+        post_save.disconnect(competing_refund, sender=TOTPDevice)
+        refund_create(merchant=None, payment_id=captured_payment.public_id, amount=700)
+
+    client = login(manager)
+    post_save.connect(competing_refund, sender=TOTPDevice, weak=False)
+    try:
+        response = _refund(
+            client, captured_payment, amount="4.00", reason="x", otp_token=totp_now(manager)
+        )
+    finally:
+        post_save.disconnect(competing_refund, sender=TOTPDevice)
+
+    assert list(Refund.objects.values_list("amount", flat=True)) == [700]
+    assert any("refundable amount ($3.00)" in m for m in _messages(response))
 
 
 def test_refund_amount_with_too_many_decimals_is_refused(login, manager, captured_payment):
