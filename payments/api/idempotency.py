@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from payments.errors import IdempotencyConflict, IdempotencyMismatch
 from payments.models import IdempotencyRecord
+from payments.vault import secret_decrypt, secret_encrypt
 
 from .exceptions import PROBLEM_CONTENT_TYPE
 
@@ -83,10 +84,38 @@ def _abandoned(record: IdempotencyRecord, now) -> bool:
     return not record.completed and record.created < now - timeout
 
 
+# Secrets shown once (a webhook signing secret) are kept encrypted in the stored response.
+SECRET_FIELDS = ("secret",)
+_ENCRYPTED = "__encrypted__"
+
+
+def _seal(record: IdempotencyRecord, body):
+    if not isinstance(body, dict) or not any(f in body for f in SECRET_FIELDS):
+        return body
+    sealed = dict(body)
+    for name in SECRET_FIELDS:
+        if isinstance(sealed.get(name), str):
+            context = f"idempotency:{record.pk}:{name}"
+            sealed[name] = {_ENCRYPTED: secret_encrypt(sealed[name], context=context)}
+    return sealed
+
+
+def _unseal(record: IdempotencyRecord, body):
+    if not isinstance(body, dict):
+        return body
+    opened = dict(body)
+    for name in SECRET_FIELDS:
+        value = opened.get(name)
+        if isinstance(value, dict) and _ENCRYPTED in value:
+            context = f"idempotency:{record.pk}:{name}"
+            opened[name] = secret_decrypt(value[_ENCRYPTED], context=context)
+    return opened
+
+
 def _replay(record: IdempotencyRecord) -> Response:
     status = record.response_status
     return Response(
-        record.response_body,
+        _unseal(record, record.response_body),
         status=status,
         headers={REPLAYED_HEADER: "true"},
         content_type=PROBLEM_CONTENT_TYPE if status >= 400 else None,
@@ -98,7 +127,7 @@ def _finish(record: IdempotencyRecord, response: Response) -> None:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return
     IdempotencyRecord.objects.filter(pk=record.pk).update(
-        response_status=response.status_code, response_body=response.data
+        response_status=response.status_code, response_body=_seal(record, response.data)
     )
 
 
