@@ -240,7 +240,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         for key in queryset.select_related("merchant"):
             if not can_manage(request.user, key.merchant_id):
                 self.message_user(
-                    request, f"Only a manager may revoke {key.prefix}….", messages.ERROR
+                    request, f"Only a manager may revoke API key {key.prefix}….", messages.ERROR
                 )
                 continue
             if key.revoked_at is None:
@@ -699,9 +699,11 @@ class PaymentAdmin(ReadOnlyAdmin):
                     details={"amount": payment.amount_authorized, "currency": payment.currency},
                 )
         except DomainError as err:
-            self.message_user(request, f"{payment.public_id}: {err.message}", messages.ERROR)
+            self.message_user(
+                request, f"Payment {payment.public_id}: {err.message}", messages.ERROR
+            )
             return False
-        self.message_user(request, f"{payment.public_id} captured.", messages.SUCCESS)
+        self.message_user(request, f"Payment {payment.public_id} captured.", messages.SUCCESS)
         return True
 
     def _cancel(self, request, payment) -> bool:
@@ -712,9 +714,11 @@ class PaymentAdmin(ReadOnlyAdmin):
                 )
                 audit_record(request=request, action="payment.canceled", obj=payment)
         except DomainError as err:
-            self.message_user(request, f"{payment.public_id}: {err.message}", messages.ERROR)
+            self.message_user(
+                request, f"Payment {payment.public_id}: {err.message}", messages.ERROR
+            )
             return False
-        self.message_user(request, f"{payment.public_id} canceled.", messages.SUCCESS)
+        self.message_user(request, f"Payment {payment.public_id} canceled.", messages.SUCCESS)
         return True
 
     def capture_view(self, request, object_id):
@@ -746,7 +750,9 @@ class PaymentAdmin(ReadOnlyAdmin):
                 transfer_reference=payment.transfer["reference"], amount=payment.amount
             )
         except DomainError as err:
-            self.message_user(request, f"{payment.public_id}: {err.message}", messages.ERROR)
+            self.message_user(
+                request, f"Payment {payment.public_id}: {err.message}", messages.ERROR
+            )
         else:
             audit_record(
                 request=request,
@@ -756,7 +762,7 @@ class PaymentAdmin(ReadOnlyAdmin):
             )
             self.message_user(
                 request,
-                f"Transfer received; {payment.public_id} is {result.status}.",
+                f"Transfer received; payment {payment.public_id} is {result.status}.",
                 messages.SUCCESS,
             )
         return self._back(payment)
@@ -766,7 +772,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         for payment in queryset:
             if not self.can_manage_object(request, payment):
                 self.message_user(
-                    request, f"{payment.public_id}: only a manager may capture.", messages.ERROR
+                    request,
+                    f"Payment {payment.public_id}: only a manager may capture.",
+                    messages.ERROR,
                 )
                 continue
             self._capture(request, payment)
@@ -776,7 +784,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         for payment in queryset:
             if not self.can_manage_object(request, payment):
                 self.message_user(
-                    request, f"{payment.public_id}: only a manager may cancel.", messages.ERROR
+                    request,
+                    f"Payment {payment.public_id}: only a manager may cancel.",
+                    messages.ERROR,
                 )
                 continue
             self._cancel(request, payment)

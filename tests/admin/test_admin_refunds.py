@@ -235,3 +235,18 @@ def test_api_key_is_shown_once_and_revocation_is_audited(login, manager, merchan
     actions = set(AuditLog.objects.values_list("action", flat=True))
     assert {"api_key.created", "api_key.revoked"} <= actions
     assert raw not in str(list(AuditLog.objects.values_list("details", flat=True)))
+
+
+def test_action_messages_name_the_payment_so_capitalisation_keeps_its_id(
+    login, manager, make_order, pay, django_capture_on_commit_callbacks
+):
+    payment = pay(make_order(capture_method="manual"), card())
+    client = login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:payments_payment_capture", args=[payment.pk]), follow=True
+        )
+
+    assert _messages(response) == [f"Payment {payment.public_id} captured."]
+    assert f"Payment {payment.public_id} captured." in response.content.decode()
