@@ -174,6 +174,7 @@ class MerchantMembershipAdmin(MerchantScopedAdmin, admin.ModelAdmin):
 
 
 class ApiKeyCreateForm(forms.Form):
+    required_css_class = "required"
     merchant = forms.ModelChoiceField(queryset=Merchant.objects.none())
     name = forms.CharField(max_length=100, required=False)
     livemode = forms.BooleanField(required=False, label="Live mode key")
@@ -206,17 +207,24 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request):
         return self._managed_merchants(request).exists()
 
+    def get_urls(self):
+        return [
+            path(
+                "created/",
+                self.admin_site.admin_view(self.created_view),
+                name="payments_apikey_created",
+            ),
+            *super().get_urls(),
+        ]
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ApiKeyCreateForm(request.POST or None, merchants=self._managed_merchants(request))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Create API key",
-            "opts": self.model._meta,
-            "form": form,
-            "raw_key": None,
-        }
+        merchants = self._managed_merchants(request)
+        initial = {}
+        if len(only := list(merchants[:2])) == 1:
+            initial["merchant"] = only[0].pk
+        form = ApiKeyCreateForm(request.POST or None, merchants=merchants, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             key, raw = api_key_create(
@@ -228,8 +236,43 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                 obj=key,
                 details={"prefix": key.prefix, "livemode": key.livemode},
             )
-            # Shown once, in this response only: never in a message, a log or the session.
-            context.update(raw_key=raw, key=key, form=None)
+            # POST/redirect/GET: a reload of the result must not create a second key. The raw
+            # key waits in the (server-side) session for the one page that shows it.
+            request.session[self.CREATED_SESSION_KEY] = {"key": key.pk, "raw": raw}
+            return HttpResponseRedirect(reverse("admin:payments_apikey_created"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Create API key",
+            "opts": self.model._meta,
+            "form": form,
+            "raw_key": None,
+        }
+        response = TemplateResponse(request, "admin/payments/apikey/create.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    CREATED_SESSION_KEY = "payments_apikey_created"
+
+    def created_view(self, request):
+        """Show a key just created, once: the session forgets it as it is shown."""
+        created = request.session.pop(self.CREATED_SESSION_KEY, None)
+        key = None
+        if created is not None:
+            key = self.get_queryset(request).filter(pk=created["key"]).first()
+        if key is None:
+            self.message_user(
+                request,
+                "A new API key is shown only once. Create another if it was not copied.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:payments_apikey_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API key created",
+            "opts": self.model._meta,
+            "raw_key": created["raw"],
+            "key": key,
+        }
         response = TemplateResponse(request, "admin/payments/apikey/create.html", context)
         response["Cache-Control"] = "no-store"
         return response
@@ -458,6 +501,7 @@ def _optional_model(app_label, name):
 
 
 class RefundForm(forms.Form):
+    required_css_class = "required"
     amount = forms.CharField(
         required=False,
         max_length=24,

@@ -214,7 +214,7 @@ def test_api_key_is_shown_once_and_revocation_is_audited(login, manager, merchan
     client = login(manager)
 
     response = client.post(
-        reverse("admin:payments_apikey_add"), {"merchant": merchant.pk, "name": "shop"}
+        reverse("admin:payments_apikey_add"), {"merchant": merchant.pk, "name": "shop"}, follow=True
     )
     raw = response.context["raw_key"]
     key = ApiKey.objects.get(name="shop")
@@ -250,3 +250,39 @@ def test_action_messages_name_the_payment_so_capitalisation_keeps_its_id(
 
     assert _messages(response) == [f"Payment {payment.public_id} captured."]
     assert f"Payment {payment.public_id} captured." in response.content.decode()
+
+
+def test_reloading_the_new_api_key_page_creates_no_second_key_and_hides_the_key(
+    login, manager, merchant
+):
+    from payments.models import ApiKey
+
+    client = login(manager)
+
+    posted = client.post(reverse("admin:payments_apikey_add"), {"merchant": merchant.pk})
+    shown = client.get(posted["Location"])
+    reloaded = client.get(posted["Location"], follow=True)
+
+    raw = shown.context["raw_key"]
+    assert posted.status_code == 302
+    assert raw.startswith("sk_test_") and raw in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    assert ApiKey.objects.filter(merchant=merchant).count() == 1
+    assert raw not in reloaded.content.decode()
+    assert "shown only once" in reloaded.content.decode()
+    assert raw not in str(dict(client.session))
+
+
+def test_the_api_key_form_preselects_the_only_merchant_a_manager_manages(
+    login, manager, make_staff, merchant, other_merchant
+):
+    from django.test import Client
+
+    client = login(manager)
+    platform = login(make_staff(superuser=True), the_client=Client())
+
+    own = client.get(reverse("admin:payments_apikey_add"))
+    every = platform.get(reverse("admin:payments_apikey_add"))
+
+    assert own.context["form"]["merchant"].value() == merchant.pk
+    assert every.context["form"]["merchant"].value() is None
