@@ -32,7 +32,7 @@ class AuditLog(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name = "audit log entry"
-        verbose_name_plural = "audit log"
+        verbose_name_plural = "audit log entries"
 
     def __str__(self):
         return f"{self.actor_username} {self.action} {self.object_type} {self.object_id}"
