@@ -58,6 +58,17 @@ def _money(amount, currency):
     return format_amount(amount, currency) if amount is not None and currency else ""
 
 
+def money_display(field: str, description: str, currency_field: str = "currency"):
+    """Return an admin display of a minor-units field, formatted in the object's currency."""
+
+    @admin.display(description=description, ordering=field)
+    def display(self, obj):
+        return _money(getattr(obj, field), getattr(obj, currency_field))
+
+    display.__name__ = f"{field}_display"
+    return display
+
+
 def _merchant_arg(request, obj):
     """Services take the merchant for merchant staff (their scope) and None for platform staff."""
     return None if is_platform_staff(request.user) else obj.merchant
@@ -85,7 +96,21 @@ class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     form = MerchantForm
     list_display = ["name", "public_id", "country", "default_currency", "live_enabled", "created"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "fee_bps", "fee_fixed", "live_enabled", "is_demo", "created"]
+    readonly_fields = [
+        "public_id",
+        "fee_bps",
+        "fee_fixed_display",
+        "live_enabled",
+        "is_demo",
+        "created",
+    ]
+
+    @admin.display(description="fee fixed")
+    def fee_fixed_display(self, obj):
+        # Charged in each payment's currency; shown in the merchant's default one.
+        if obj.pk is None:
+            return ""
+        return f"{_money(obj.fee_fixed, obj.default_currency)} per payment"
 
     def has_add_permission(self, request):
         return is_platform_staff(request.user) and super(
@@ -575,8 +600,9 @@ class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["public_id", "amount", "currency", "status", "reason", "created_by", "created"]
+    fields = ["public_id", "amount_display", "status", "reason", "created_by", "created"]
     readonly_fields = fields
+    amount_display = money_display("amount", "amount")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -616,8 +642,26 @@ class PaymentAdmin(ReadOnlyAdmin):
     def amount_display(self, obj):
         return _money(obj.amount, obj.currency)
 
+    # Minor-units fields are shown formatted in the payment's currency, in their place.
+    MONEY_DISPLAYS = {
+        "amount": "amount_display",
+        "amount_authorized": "amount_authorized_display",
+        "amount_captured": "amount_captured_display",
+        "amount_refunded": "amount_refunded_display",
+    }
+    amount_authorized_display = money_display("amount_authorized", "amount authorized")
+    amount_captured_display = money_display("amount_captured", "amount captured")
+    amount_refunded_display = money_display("amount_refunded", "amount refunded")
+
+    def get_fields(self, request, obj=None):
+        return [
+            self.MONEY_DISPLAYS.get(f.name, f.name)
+            for f in self.model._meta.fields
+            if f.name not in self.exclude and f.name != "id"
+        ]
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        return self.get_fields(request, obj)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -851,10 +895,22 @@ class RefundAdmin(ReadOnlyAdmin):
     platform_list_filter = ["merchant"]
     search_fields = ["=public_id", "=payment__public_id", "payment__order__reference"]
     list_select_related = ["payment", "created_by"]
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, obj):
-        return _money(obj.amount, obj.currency)
+    readonly_fields = [
+        "public_id",
+        "payment",
+        "merchant",
+        "livemode",
+        "amount_display",
+        "reason",
+        "status",
+        "failure_code",
+        "institution_reference",
+        "created_by",
+        "created",
+        "processed_at",
+    ]
+    fields = readonly_fields
+    amount_display = money_display("amount", "amount")
 
 
 @admin.register(Event)

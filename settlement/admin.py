@@ -23,6 +23,17 @@ def _money(amount, currency) -> str:
     return format_amount(amount, currency) if amount is not None and currency else ""
 
 
+def money_display(field: str, description: str):
+    """Return an admin display of a minor-units field of an object with a ``currency``."""
+
+    @admin.display(description=description, ordering=field)
+    def display(self, obj):
+        return _money(getattr(obj, field), obj.currency)
+
+    display.__name__ = f"{field}_display"
+    return display
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, *args, **kwargs):
         return False
@@ -39,15 +50,12 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
     list_display = [
         "public_id",
         "merchant",
-        "currency",
-        "livemode",
         "cutoff",
         "status",
         "payment_count",
-        "refund_count",
-        "gross_display",
-        "fees_display",
-        "payout_display",
+        "gross_amount_display",
+        "fees_amount_display",
+        "payout_amount_display",
         "payout_date",
         "report_link",
     ]
@@ -64,16 +72,16 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
         "cutoff",
         "status",
         "fee_bps",
-        "fee_fixed",
+        "fee_fixed_display",
         "payment_count",
         "refund_count",
-        "gross_amount",
-        "refunds_amount",
-        "fees_amount",
-        "net_amount",
-        "carry_in",
-        "payout_amount",
-        "carry_out",
+        "gross_amount_display",
+        "refunds_amount_display",
+        "fees_amount_display",
+        "net_amount_display",
+        "carry_in_display",
+        "payout_amount_display",
+        "carry_out_display",
         "payout_date",
         "created",
         "closed_at",
@@ -83,17 +91,14 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
     fields = readonly_fields
     change_list_template = "admin/settlement/settlementbatch/change_list.html"
 
-    @admin.display(description="gross", ordering="gross_amount")
-    def gross_display(self, obj):
-        return _money(obj.gross_amount, obj.currency)
-
-    @admin.display(description="fees", ordering="fees_amount")
-    def fees_display(self, obj):
-        return _money(obj.fees_amount, obj.currency)
-
-    @admin.display(description="payout", ordering="payout_amount")
-    def payout_display(self, obj):
-        return _money(obj.payout_amount, obj.currency)
+    fee_fixed_display = money_display("fee_fixed", "fee fixed")
+    gross_amount_display = money_display("gross_amount", "gross")
+    refunds_amount_display = money_display("refunds_amount", "refunds")
+    fees_amount_display = money_display("fees_amount", "fees")
+    net_amount_display = money_display("net_amount", "net")
+    carry_in_display = money_display("carry_in", "carry in")
+    payout_amount_display = money_display("payout_amount", "payout")
+    carry_out_display = money_display("carry_out", "carry out")
 
     @admin.display(description="report")
     def report_link(self, obj):
@@ -181,7 +186,7 @@ class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
         "public_id",
         "merchant",
         "livemode",
-        "amount",
+        "amount_display",
         "currency",
         "payout_date",
         "status",
@@ -191,9 +196,7 @@ class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, obj):
-        return _money(obj.amount, obj.currency)
+    amount_display = money_display("amount", "amount")
 
     @admin.display(description="settlement batch")
     def batch_link(self, obj):

@@ -16,3 +16,27 @@ def test_the_audit_log_counts_its_entries_in_words(login, platform_user, rf):
 
     assert "2 audit log entries" in page
     assert "2 audit log<" not in page
+
+
+def test_payment_and_refund_pages_show_money_not_minor_units(
+    login, manager, captured_payment, django_capture_on_commit_callbacks
+):
+    from payments.services import refund_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_create(merchant=None, payment_id=captured_payment.public_id, amount=250)
+    client = login(manager)
+
+    payment_page = client.get(
+        reverse("admin:payments_payment_change", args=[captured_payment.pk])
+    ).content.decode()
+    refund_page = client.get(reverse("admin:payments_refund_change", args=[refund.pk])).content
+    merchant_page = client.get(
+        reverse("admin:payments_merchant_change", args=[captured_payment.merchant_id])
+    ).content.decode()
+
+    fields = payment_page.split('id="payment_form"')[1].split("</fieldset>")[0]
+    assert "$10.00" in fields and "$2.50" in fields
+    assert ">1000<" not in fields and ">250<" not in fields
+    assert b"$2.50" in refund_page and b">250<" not in refund_page
+    assert "per payment" in merchant_page.split("Fee fixed")[1][:200]

@@ -119,3 +119,22 @@ def test_the_dashboard_shows_the_last_reconciliation(make_staff, login, batches)
 
     assert "Reconciliation" in page
     assert "(ok)" in page
+
+
+def test_batch_and_payout_pages_show_every_amount_formatted(make_staff, login, merchant, batches):
+    from payments.money import format_amount
+
+    mine, _ = mine_and_theirs(batches, merchant)
+    client = login(make_staff(merchant, "viewer"))
+
+    batch_page = client.get(f"/admin/settlement/settlementbatch/{mine.pk}/change/").content
+    payout_page = client.get(f"/admin/settlement/payout/{mine.payout.pk}/change/").content
+    fields = batch_page.decode().split('id="settlementbatch_form"')[1].split("</fieldset>")[0]
+
+    for amount in (mine.gross_amount, mine.fees_amount, mine.net_amount, mine.payout_amount):
+        assert format_amount(amount, "USD") in fields
+    assert format_amount(mine.fee_fixed, "USD") in fields
+    for raw in (mine.gross_amount, mine.fees_amount, mine.net_amount, mine.fee_fixed):
+        assert f'<div class="readonly">{raw}</div>' not in fields
+    assert format_amount(mine.payout.amount, "USD").encode() in payout_page
+    assert f'<div class="readonly">{mine.payout.amount}</div>'.encode() not in payout_page
