@@ -82,6 +82,25 @@ class MerchantScopedAdmin:
         merchant_id = self.merchant_of(obj)
         return merchant_id is not None and can_manage(request.user, merchant_id)
 
+    # --- change list: the merchant column only where there is more than one merchant to tell ---
+    #: Columns naming the merchant; dropped for staff of a single merchant.
+    merchant_columns: tuple[str, ...] = ("merchant", "merchant_short")
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        ids = self.merchant_ids(request)
+        if ids is not None and len(ids) <= 1:
+            columns = [c for c in columns if c not in self.merchant_columns]
+        return columns
+
+    @admin.display(description="merchant", ordering="merchant__name")
+    def merchant_short(self, obj):
+        return short_text(getattr(obj, "merchant", ""), 20)
+
+    @admin.display(description="created", ordering="created")
+    def created_short(self, obj):
+        return short_datetime(obj.created)
+
     # --- permissions: no hand-made rows, no hand-deleted rows ---
     def has_add_permission(self, request, *args, **kwargs):
         return self.allow_add and super().has_add_permission(request, *args, **kwargs)
@@ -183,3 +202,35 @@ def _scope_related(queryset, ids):
     if field.is_relation and field.related_model is Merchant:
         return queryset.filter(merchant__in=ids)
     return queryset
+
+
+# --- change-list cells: short ids and texts that keep a list within a 1280 px screen ---
+
+
+def short_id(public_id: str, keep: int = 6) -> str:
+    """Return ``pay_VIWemgZT…`` for a long public id, the whole id in its tooltip."""
+    from django.utils.html import format_html
+
+    if not public_id:
+        return ""
+    prefix, _, rest = public_id.partition("_")
+    shown = f"{prefix}_{rest[:keep]}…" if rest and len(rest) > keep + 1 else public_id
+    return format_html('<span class="short-id" title="{}">{}</span>', public_id, shown)
+
+
+def short_text(text, length: int = 28) -> str:
+    """Return ``text`` cut to ``length`` characters with an ellipsis, whole in its tooltip."""
+    from django.utils.html import format_html
+    from django.utils.text import Truncator
+
+    text = "" if text is None else str(text)
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(length))
+
+
+def short_datetime(value) -> str:
+    """Return ``2026-11-23 12:00`` (local time) for a change-list cell; "" for None."""
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""

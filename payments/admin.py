@@ -26,7 +26,7 @@ from merchant_portal.access import (
     merchant_ids_for,
     staff_membership_grant,
 )
-from merchant_portal.admin_mixins import MerchantScopedAdmin
+from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id, short_text
 from merchant_portal.audit import audit_record
 
 from .errors import DomainError, RefundAmountInvalid
@@ -94,7 +94,14 @@ class MerchantForm(forms.ModelForm):
 class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     merchant_lookup = "pk"
     form = MerchantForm
-    list_display = ["name", "public_id", "country", "default_currency", "live_enabled", "created"]
+    list_display = [
+        "name",
+        "public_id",
+        "country",
+        "default_currency",
+        "live_enabled",
+        "created_short",
+    ]
     search_fields = ["name", "public_id"]
     readonly_fields = [
         "public_id",
@@ -211,7 +218,15 @@ class ApiKeyCreateForm(forms.Form):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["prefix", "name", "merchant", "livemode", "active", "created", "last_used_at"]
+    list_display = [
+        "prefix",
+        "name",
+        "merchant",
+        "livemode",
+        "active",
+        "created_short",
+        "last_used_at",
+    ]
     list_filter = ["livemode", ("revoked_at", admin.EmptyFieldListFilter)]
     platform_list_filter = ["merchant"]
     search_fields = ["prefix", "name", "public_id"]
@@ -362,13 +377,13 @@ class _Echo:
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = [
-        "reference",
+        "order_id",
+        "reference_short",
         "status",
         "amount_display",
-        "customer_email",
-        "merchant",
-        "public_id",
-        "created",
+        "customer_short",
+        "merchant_short",
+        "created_short",
     ]
     list_filter = ["status", ("created", admin.DateFieldListFilter), MethodFilter]
     platform_list_filter = ["merchant"]
@@ -407,6 +422,18 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj):
         return _money(obj.amount, obj.currency)
+
+    @admin.display(description="order", ordering="public_id")
+    def order_id(self, obj):
+        return short_id(obj.public_id)
+
+    @admin.display(description="reference", ordering="reference")
+    def reference_short(self, obj):
+        return short_text(obj.reference, 20)
+
+    @admin.display(description="customer e-mail", ordering="customer_email")
+    def customer_short(self, obj):
+        return short_text(obj.customer_email, 22)
 
     def get_urls(self):
         return [
@@ -614,15 +641,14 @@ class RefundInline(admin.TabularInline):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
-        "public_id",
-        "order",
+        "payment_id",
+        "order_reference",
         "status",
         "amount_display",
-        "method_type",
-        "masked_card",
-        "decline_code",
-        "merchant",
-        "created",
+        "method",
+        "decline",
+        "merchant_short",
+        "created_short",
     ]
     list_filter = [
         "status",
@@ -662,6 +688,22 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
+
+    @admin.display(description="decline", ordering="decline_code")
+    def decline(self, obj):
+        return short_text(obj.decline_code, 18)
+
+    @admin.display(description="method", ordering="method_type")
+    def method(self, obj):
+        return obj.masked_card or obj.get_method_type_display()
+
+    @admin.display(description="payment", ordering="public_id")
+    def payment_id(self, obj):
+        return short_id(obj.public_id)
+
+    @admin.display(description="order", ordering="order__reference")
+    def order_reference(self, obj):
+        return short_text(obj.order.reference, 20)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -883,13 +925,13 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = [
-        "public_id",
-        "payment",
+        "refund_id",
+        "payment_short",
         "amount_display",
         "status",
-        "reason",
+        "reason_short",
         "created_by",
-        "created",
+        "created_short",
     ]
     list_filter = ["status", ("created", admin.DateFieldListFilter)]
     platform_list_filter = ["merchant"]
@@ -912,10 +954,22 @@ class RefundAdmin(ReadOnlyAdmin):
     fields = readonly_fields
     amount_display = money_display("amount", "amount")
 
+    @admin.display(description="refund", ordering="public_id")
+    def refund_id(self, obj):
+        return short_id(obj.public_id)
+
+    @admin.display(description="payment", ordering="payment__public_id")
+    def payment_short(self, obj):
+        return short_id(obj.payment.public_id)
+
+    @admin.display(description="reason")
+    def reason_short(self, obj):
+        return short_text(obj.reason, 32)
+
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "type", "object_id", "sequence", "merchant", "created"]
+    list_display = ["public_id", "type", "object_id", "sequence", "merchant", "created_short"]
     list_filter = ["type"]
     platform_list_filter = ["merchant"]
     search_fields = ["=public_id", "=object_id", "type"]
@@ -925,7 +979,7 @@ class EventAdmin(ReadOnlyAdmin):
 class OutboxMessageAdmin(ReadOnlyAdmin):
     """The sandbox inbox: codes and notices sent to shoppers in test mode."""
 
-    list_display = ["created", "channel", "to", "sandbox_body", "payment", "merchant"]
+    list_display = ["created_short", "channel", "to", "sandbox_body", "payment", "merchant"]
     list_filter = ["channel"]
     platform_list_filter = ["merchant"]
     search_fields = ["to", "=payment__public_id"]

@@ -13,7 +13,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from merchant_portal.access import is_platform_staff, merchant_ids_for
-from merchant_portal.admin_mixins import MerchantScopedAdmin
+from merchant_portal.admin_mixins import (
+    MerchantScopedAdmin,
+    short_datetime,
+    short_id,
+    short_text,
+)
 from merchant_portal.audit import audit_record
 
 from . import webhooks
@@ -111,13 +116,13 @@ class WebhookAttemptInline(admin.TabularInline):
 class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     form = EndpointForm
     list_display = [
-        "url",
-        "merchant",
+        "url_short",
+        "merchant_short",
         "livemode",
         "enabled",
-        "disabled_reason",
-        "failing_since",
-        "created",
+        "disabled_short",
+        "failing_since_short",
+        "created_short",
     ]
     list_filter = ["enabled", "livemode"]
     platform_list_filter = ["merchant"]
@@ -134,6 +139,18 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     actions = ["rotate_secret", "redeliver_failed"]
     allow_add = True
     allow_delete = True
+
+    @admin.display(description="URL", ordering="url")
+    def url_short(self, obj):
+        return short_text(obj.url, 34)
+
+    @admin.display(description="failing since", ordering="failing_since")
+    def failing_since_short(self, obj):
+        return short_datetime(obj.failing_since)
+
+    @admin.display(description="disabled because")
+    def disabled_short(self, obj):
+        return short_text(obj.disabled_reason, 24)
 
     def _managed_merchants(self, request):
         if is_platform_staff(request.user):
@@ -272,14 +289,13 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     list_display = [
-        "public_id",
+        "delivery_id",
         "event_type",
-        "endpoint",
+        "endpoint_host",
         "status",
-        "attempt_count",
-        "last_status_code",
-        "next_attempt_at",
-        "created",
+        "attempts",
+        "http_status",
+        "created_short",
     ]
     list_filter = ["status", "livemode", "endpoint"]
     platform_list_filter = ["merchant"]
@@ -310,6 +326,22 @@ class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     @admin.display(description="event", ordering="event__type")
     def event_type(self, obj):
         return obj.event.type
+
+    @admin.display(description="delivery", ordering="public_id")
+    def delivery_id(self, obj):
+        return short_id(obj.public_id)
+
+    @admin.display(description="endpoint", ordering="endpoint__url")
+    def endpoint_host(self, obj):
+        return short_text(urlsplit(obj.endpoint.url).hostname or obj.endpoint.url, 26)
+
+    @admin.display(description="HTTP", ordering="last_status_code")
+    def http_status(self, obj):
+        return obj.last_status_code or ""
+
+    @admin.display(description="attempts", ordering="attempt_count")
+    def attempts(self, obj):
+        return obj.attempt_count
 
     @admin.action(description="Redeliver selected (a new attempt now)")
     def redeliver(self, request, queryset):

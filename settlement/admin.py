@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from merchant_portal.admin_mixins import MerchantScopedAdmin
+from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id
 from merchant_portal.audit import audit_record
 from payments.money import format_amount
 
@@ -48,8 +48,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(SettlementBatch)
 class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
     list_display = [
-        "public_id",
-        "merchant",
+        "batch_id",
+        "merchant_short",
         "cutoff",
         "status",
         "payment_count",
@@ -99,6 +99,10 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
     carry_in_display = money_display("carry_in", "carry in")
     payout_amount_display = money_display("payout_amount", "payout")
     carry_out_display = money_display("carry_out", "carry out")
+
+    @admin.display(description="batch", ordering="public_id")
+    def batch_id(self, obj):
+        return short_id(obj.public_id)
 
     @admin.display(description="report")
     def report_link(self, obj):
@@ -170,8 +174,8 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
 @admin.register(Payout)
 class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
     list_display = [
-        "public_id",
-        "merchant",
+        "payout_id",
+        "merchant_short",
         "amount_display",
         "payout_date",
         "status",
@@ -198,10 +202,14 @@ class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
 
     amount_display = money_display("amount", "amount")
 
+    @admin.display(description="payout", ordering="public_id")
+    def payout_id(self, obj):
+        return short_id(obj.public_id)
+
     @admin.display(description="settlement batch")
     def batch_link(self, obj):
         url = reverse("admin:settlement_settlementbatch_change", args=[obj.batch_id])
-        return format_html('<a href="{}">{}</a>', url, obj.batch.public_id)
+        return format_html('<a href="{}">{}</a>', url, short_id(obj.batch.public_id))
 
 
 @admin.register(ReconciliationRun)
