@@ -38,9 +38,18 @@ def attempts_reconcile_task() -> int:
     return services.attempts_reconcile()
 
 
+@shared_task(name="payments.tasks.events_dispatch_task")
+def events_dispatch_task(event_pks: list[int]) -> int:
+    """Fan the events of one commit out to their merchants' webhook endpoints, in order;
+    return deliveries created."""
+    from .webhooks import deliveries_create_for_event
+
+    return sum(len(deliveries_create_for_event(event_pk=pk)) for pk in event_pks)
+
+
 @shared_task(name="payments.tasks.event_dispatch_task")
 def event_dispatch_task(event_pk: int) -> int:
-    """Fan an event out to the merchant's webhook endpoints; return deliveries created."""
+    """One event (messages queued before ``events_dispatch_task``); return deliveries created."""
     from .webhooks import deliveries_create_for_event
 
     return len(deliveries_create_for_event(event_pk=event_pk))

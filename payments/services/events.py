@@ -1,31 +1,104 @@
-"""Events: an append-only record of every state change, written in the same transaction."""
+"""Events: an append-only record of every state change, written in the same transaction.
+
+The events of one transaction reach the broker as ONE message on commit (``events_dispatch_task``
+with all their ids), and none at all when no enabled webhook endpoint of their merchant and mode
+could want them: one query at commit time decides, so an endpoint created before the commit still
+gets the events.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from ..models import Event
 from ..representations import object_data
 
 
-def event_record(*, obj, type: str) -> Event:  # noqa: A002 - "type" is the event vocabulary
-    """Record ``type`` for ``obj`` (locked by the caller) and hand it to webhooks on commit."""
-    last = Event.objects.filter(object_id=obj.public_id).aggregate(m=Max("sequence"))["m"]
+def event_record(*, obj, type: str, sequence: int | None = None) -> Event:  # noqa: A002
+    """Record ``type`` for ``obj`` (locked by the caller) and hand it to webhooks on commit.
+
+    ``sequence`` lets a caller that knows the object's last sequence (it just wrote it, under the
+    object's row lock) skip the ``MAX(sequence)`` query; left out, it is read from the table.
+    """
+    if sequence is None:
+        last = Event.objects.filter(object_id=obj.public_id).aggregate(m=Max("sequence"))["m"]
+        sequence = (last or 0) + 1
     event = Event.objects.create(
         merchant_id=obj.merchant_id,
         livemode=obj.livemode,
         type=type,
         object_type=type.split(".", 1)[0],
         object_id=obj.public_id,
-        sequence=(last or 0) + 1,
+        sequence=sequence,
         data=object_data(obj),
     )
-    transaction.on_commit(lambda: _dispatch(event.pk))
+    if connection.in_atomic_block:
+        _batch_for_commit().add(event)
+    else:  # autocommit: the event is already committed
+        _publish([(event.pk, event.merchant_id, event.livemode, event.type)])
     return event
 
 
-def _dispatch(event_pk: int) -> None:
-    from ..tasks import event_dispatch_task
+class _CommitBatch:
+    """The events recorded in one transaction, published together when it commits."""
 
-    event_dispatch_task.delay(event_pk)
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.events: list[tuple[int, int, bool, str]] = []
+        self.flushed = False
+
+    def add(self, event: Event) -> None:
+        self.events.append((event.pk, event.merchant_id, event.livemode, event.type))
+
+    def flush(self) -> None:
+        if not self.flushed:
+            self.flushed = True
+            _publish(self.events)
+
+
+def _publish(events: list[tuple[int, int, bool, str]]) -> None:
+    pks = _wanted(events)
+    if pks:
+        from ..tasks import events_dispatch_task
+
+        events_dispatch_task.delay(pks)
+
+
+def _batch_for_commit() -> _CommitBatch:
+    """The batch of the current transaction (and savepoint), registered once with ``on_commit``.
+
+    A batch belongs to the savepoints open when it was made, exactly like its ``on_commit``
+    callback: if one of them rolls back, Django drops the callback and the batch's events went
+    with it. A batch that ran, or whose callback is gone, is replaced.
+    """
+    key = tuple(connection.savepoint_ids)
+    pending = {func for _, func, _ in connection.run_on_commit}
+    batches = {
+        k: b
+        for k, b in getattr(connection, "_events_commit_batches", {}).items()
+        if not b.flushed and b.flush in pending
+    }
+    batch = batches.get(key)
+    if batch is None:
+        batch = batches[key] = _CommitBatch(key)
+        transaction.on_commit(batch.flush)
+    connection._events_commit_batches = batches
+    return batch
+
+
+def _wanted(events: list[tuple[int, int, bool, str]]) -> list[int]:
+    """Ids of the events some enabled endpoint of their merchant and mode subscribes to."""
+    from ..models import WebhookEndpoint
+
+    merchant_ids = {merchant_id for _, merchant_id, _, _ in events}
+    endpoints: dict[tuple[int, bool], list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(merchant_id__in=merchant_ids, enabled=True).only(
+        "merchant_id", "livemode", "enabled_events"
+    ):
+        endpoints.setdefault((endpoint.merchant_id, endpoint.livemode), []).append(endpoint)
+    return [
+        pk
+        for pk, merchant_id, livemode, type_ in events
+        if any(e.subscribes_to(type_) for e in endpoints.get((merchant_id, livemode), ()))
+    ]

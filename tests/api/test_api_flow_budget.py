@@ -1,0 +1,62 @@
+"""Guards on the cost of one payment flow over the API: the SQL queries it runs.
+
+Budgets, not timings: a change that adds a publish or a query per event or per payment on the
+same card fails here (without a webhook endpoint a flow sends no Celery message, see
+``tests/webhooks/test_webhooks_event_dispatch.py``), before it shows up as payments/s in ``make bench``.
+"""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+CARD = {
+    "number": "4242424242424242",
+    "exp_month": 12,
+    "exp_year": 2035,
+    "cvc": "123",
+    "holder_name": "Ada Lovelace",
+}
+ORDER_QUERIES = 15
+PAYMENT_QUERIES = 68
+
+
+@pytest.fixture
+def flow(api, django_capture_on_commit_callbacks):
+    """Create an order then pay it with 4242 (automatic capture), as the bench client does."""
+    counter = {"n": 0}
+
+    def create_order():
+        counter["n"] += 1
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(
+                "/api/v1/orders",
+                {"amount": 1000, "currency": "USD", "reference": f"r{counter['n']}"},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"order-{counter['n']}",
+            )
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    def pay(order):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(
+                f"/api/v1/orders/{order['id']}/payments",
+                {"payment_method": {"type": "card", "card": CARD}},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"pay-{order['id']}",
+            )
+        assert response.status_code == 201, response.json()
+        assert response.json()["status"] == "captured"
+        return response.json()
+
+    flow.create_order, flow.pay = create_order, pay
+    return flow
+
+
+def test_a_payment_flow_runs_a_bounded_number_of_queries(flow, django_assert_max_num_queries):
+    flow.pay(flow.create_order())  # the card's first payment creates its balance rows
+
+    with django_assert_max_num_queries(ORDER_QUERIES):
+        order = flow.create_order()
+    with django_assert_max_num_queries(PAYMENT_QUERIES):
+        flow.pay(order)

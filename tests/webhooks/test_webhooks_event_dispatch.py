@@ -1,0 +1,108 @@
+"""Events reach the broker as one message per commit, and none for merchants without endpoints."""
+
+import pytest
+from celery.app.task import Task
+from django.db import transaction
+
+from payments.models import Event, WebhookDelivery
+from payments.services import event_record
+
+pytestmark = pytest.mark.django_db
+
+DISPATCH = "payments.tasks.events_dispatch_task"
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """(task name, args) of every task published; eager tasks still run."""
+    messages = []
+    original = Task.apply_async
+
+    def recording_apply_async(self, args=None, kwargs=None, **options):
+        messages.append((self.name, args))
+        return original(self, args, kwargs, **options)
+
+    monkeypatch.setattr(Task, "apply_async", recording_apply_async)
+    return messages
+
+
+def test_a_merchant_without_webhook_endpoints_gets_no_celery_message_for_a_payment(
+    order, pay, sent
+):
+    payment = pay(order)
+
+    assert payment.status == "captured"
+    assert sent == []
+
+
+def test_the_events_of_one_commit_go_out_in_one_message(make_endpoint, receiver, order, pay, sent):
+    make_endpoint()
+
+    pay(order)
+
+    dispatches = [args[0] for name, args in sent if name == DISPATCH]
+    types = [[Event.objects.get(pk=pk).type for pk in pks] for pks in dispatches]
+    assert types == [
+        ["payment.created"],
+        ["payment.authorized", "payment.captured", "order.paid"],
+    ]
+    assert len(receiver.requests) == 4
+
+
+def test_an_endpoint_created_later_gets_the_events_recorded_after_its_creation(
+    make_endpoint, receiver, make_order, pay
+):
+    pay(make_order())
+    assert WebhookDelivery.objects.count() == 0
+
+    endpoint, _ = make_endpoint(enabled_events=["order.paid"])
+    order = make_order()
+    pay(order)
+
+    (delivery,) = WebhookDelivery.objects.all()
+    assert (delivery.endpoint, delivery.event.type, delivery.event.object_id) == (
+        endpoint,
+        "order.paid",
+        order.public_id,
+    )
+
+
+def test_no_message_when_no_endpoint_subscribes_to_the_events(make_endpoint, order, pay, sent):
+    make_endpoint(enabled_events=["refund.succeeded"])
+    make_endpoint(enabled=False)
+
+    pay(order)
+
+    assert sent == []
+
+
+def test_events_of_a_rolled_back_savepoint_are_not_sent_and_later_ones_are(
+    make_endpoint, receiver, order, sent, django_capture_on_commit_callbacks
+):
+    make_endpoint()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        kept = event_record(obj=order, type="order.paid")
+        try:
+            with transaction.atomic():
+                event_record(obj=order, type="order.paid")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        after = event_record(obj=order, type="order.paid")
+
+    assert [args[0] for name, args in sent if name == DISPATCH] == [[kept.pk, after.pk]]
+    assert set(WebhookDelivery.objects.values_list("event_id", flat=True)) == {kept.pk, after.pk}
+    assert [kept.sequence, after.sequence] == [2, 3]
+
+
+def test_a_message_queued_by_the_previous_version_still_creates_the_deliveries(
+    make_endpoint, receiver, order
+):
+    from payments.tasks import event_dispatch_task
+
+    make_endpoint()
+    event = Event.objects.get(object_id=order.public_id, type="order.created")
+
+    assert event_dispatch_task.delay(event.pk).get() == 1
+    assert WebhookDelivery.objects.filter(event=event).count() == 1
