@@ -40,3 +40,15 @@ def test_payment_and_refund_pages_show_money_not_minor_units(
     assert ">1000<" not in fields and ">250<" not in fields
     assert b"$2.50" in refund_page and b">250<" not in refund_page
     assert "per payment" in merchant_page.split("Fee fixed")[1][:200]
+
+
+def test_admin_and_public_pages_link_the_same_static_favicon(login, platform_user, client, order):
+    from django.conf import settings
+
+    admin_page = login(platform_user).get(reverse("admin:index")).content.decode()
+    checkout_page = client.get(f"/checkout/{order.checkout_token}/").content.decode()
+
+    link = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    assert link in admin_page and link in checkout_page
+    assert 'href="data:,"' not in checkout_page
+    assert (settings.BASE_DIR / "static" / "favicon.svg").read_text().startswith("<svg")
