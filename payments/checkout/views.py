@@ -257,11 +257,14 @@ def payment_page(request: HttpRequest, token: str, payment_id: str) -> HttpRespo
 def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     payment = _payment(token, payment_id)
     form = OtpForm(request.POST)
+    tries_in_error = False
     if form.is_valid():
         try:
             otp_verify(payment_pk=payment.pk, code=form.cleaned_data["code"])
         except OtpError as err:
             form.add_error("code", err.message)
+            # A wrong code's message already says how many tries are left: say it once.
+            tries_in_error = hasattr(err, "attempts_remaining")
         except InvalidTransition:
             pass  # already verified, declined or canceled: the page shows which
         else:
@@ -269,7 +272,11 @@ def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpRes
     payment.refresh_from_db()
     if payment.status != S.REQUIRES_ACTION:
         return redirect(_payment_url(payment))
-    return render(request, "checkout/otp.html", _payment_context(payment, otp_form=form))
+    return render(
+        request,
+        "checkout/otp.html",
+        _payment_context(payment, otp_form=form, tries_in_error=tries_in_error),
+    )
 
 
 @never_cache
@@ -415,6 +422,9 @@ def demo_checkout(request: HttpRequest) -> HttpResponse:
         return_url=request.build_absolute_uri(reverse("demo:thanks")),
         livemode=False,
     )
+    # The cart has become this order: a shopper who pays and never comes back through the
+    # return link must not find it again in the shop.
+    request.session.pop(_CART, None)
     logger.info("demo order %s created", order.public_id)
     return redirect("checkout:pay", token=order.checkout_token)
 

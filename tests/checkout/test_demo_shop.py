@@ -64,3 +64,16 @@ def test_the_thank_you_page_reads_the_orders_real_status(client, demo_merchant):
     pending = client.get(f"/demo/shop/thanks?order_id={order.public_id}&status=paid")
 
     assert "is pending" in pending.content.decode()
+
+
+def test_the_cart_is_emptied_once_it_becomes_an_order(client, demo_merchant):
+    """A shopper who pays and never follows the return link must not find the cart again."""
+    client.post("/demo/shop/", {"product": "dripper"})
+
+    client.post("/demo/shop/checkout")
+    shop = client.get("/demo/shop/").content.decode()
+
+    assert Order.objects.filter(merchant=demo_merchant, amount=2400).count() == 1
+    assert "Your cart is empty." in shop
+    assert client.post("/demo/shop/checkout")["Location"] == "/demo/shop/"
+    assert Order.objects.filter(merchant=demo_merchant).count() == 1
