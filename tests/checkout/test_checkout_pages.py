@@ -278,6 +278,7 @@ def test_a_wrong_code_shows_the_tries_left_and_three_decline(client, order, subm
     last = client.post(location + "verify", {"code": wrong})
 
     assert "That code is not right. 2 tries left." in first
+    assert first.count("tries left") == 1  # said once, in the error, not again in the help
     assert re.search(r'id="code"[^>]*aria-invalid="true"', first)
     assert last["Location"] == location
     page = client.get(location).content.decode()
@@ -292,6 +293,7 @@ def test_a_malformed_code_does_not_use_up_a_try(client, order, submit_card):
     html = client.post(location + "verify", {"code": "12ab"}).content.decode()
 
     assert "Enter the 6-digit code." in html
+    assert html.count("3 tries left.") == 1  # the error does not say it, the help does
     assert _latest_payment(order).otp_challenges.get().attempts_remaining == 3
 
 
