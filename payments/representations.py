@@ -71,7 +71,8 @@ def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
     }
 
 
-def order_data(order: Order, *, with_payments: bool = True) -> dict:
+def order_data(order: Order, *, with_payments: bool = True, payments=None) -> dict:
+    """``payments``: the order's payments when the caller knows them (a new order has none)."""
     data = {
         "id": order.public_id,
         "object": "order",
@@ -94,7 +95,10 @@ def order_data(order: Order, *, with_payments: bool = True) -> dict:
         data["payments"] = [
             payment_data(p, include_order=False) | {"order": order.public_id}
             # Sorted here, not in SQL, so a prefetched ``payments`` serves every order of a list.
-            for p in sorted(order.payments.all(), key=lambda p: (p.created, p.id))
+            for p in sorted(
+                order.payments.all() if payments is None else payments,
+                key=lambda p: (p.created, p.id),
+            )
         ]
     return data
 

@@ -15,11 +15,18 @@ from ..models import Event
 from ..representations import object_data
 
 
-def event_record(*, obj, type: str, sequence: int | None = None) -> Event:  # noqa: A002
+def event_record(
+    *,
+    obj,
+    type: str,  # noqa: A002 - "type" is the event vocabulary
+    sequence: int | None = None,
+    data: dict | None = None,
+) -> Event:
     """Record ``type`` for ``obj`` (locked by the caller) and hand it to webhooks on commit.
 
-    ``sequence`` lets a caller that knows the object's last sequence (it just wrote it, under the
-    object's row lock) skip the ``MAX(sequence)`` query; left out, it is read from the table.
+    A caller that knows the object's next sequence (a new object: 1; or one past the event it
+    just recorded, under the object's row lock) passes ``sequence`` to skip the ``MAX(sequence)``
+    query; ``data`` is the object's representation when the caller already has it.
     """
     if sequence is None:
         last = Event.objects.filter(object_id=obj.public_id).aggregate(m=Max("sequence"))["m"]
@@ -31,7 +38,7 @@ def event_record(*, obj, type: str, sequence: int | None = None) -> Event:  # no
         object_type=type.split(".", 1)[0],
         object_id=obj.public_id,
         sequence=sequence,
-        data=object_data(obj),
+        data=object_data(obj) if data is None else data,
     )
     if connection.in_atomic_block:
         _batch_for_commit().add(event)

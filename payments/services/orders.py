@@ -14,6 +14,7 @@ from django.utils import timezone
 from .. import locks
 from ..errors import ValidationFailed
 from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order
+from ..representations import order_data
 from ..validation import FieldError, validate_amount
 from .events import event_record
 
@@ -122,7 +123,10 @@ def order_create(
                 metadata=metadata,
                 expires_at=timezone.now() + settings.PAYMENTS_ORDER_TTL,
             )
-            event_record(obj=order, type="order.created")
+            # A new order: its first event, and no payments yet.
+            event_record(
+                obj=order, type="order.created", sequence=1, data=order_data(order, payments=[])
+            )
     except IntegrityError:
         if Order.objects.filter(merchant=merchant, reference=reference.strip()).exists():
             raise ValidationFailed(

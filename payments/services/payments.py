@@ -40,7 +40,7 @@ from ..errors import (
     PaymentInProgress,
     ValidationFailed,
 )
-from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order, Payment, PaymentAttempt
+from ..models import Merchant, Order, Payment, PaymentAttempt
 from ..money import exponent
 from ..routing import connector_for, route_payment
 from ..validation import FieldError, mask_pan, validate_amount, validate_card, validate_wallet
@@ -129,8 +129,9 @@ def _payment_open(
         with transaction.atomic():
             order = locks.order_lock(order_pk=order.pk)
             _ensure_payable(order)
-            if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
-                raise PaymentInProgress()
+            # A payment already in flight is refused by the partial unique index
+            # ``one_active_payment_per_order`` at the INSERT below (IntegrityError), under the
+            # order lock just as a check here would, without a query on the happy path.
             payment = Payment(
                 order=order,
                 merchant_id=order.merchant_id,
@@ -163,7 +164,7 @@ def _payment_open(
                 masked_details=masked,
                 institution=route.institution,
             )
-            event_record(obj=payment, type="payment.created")
+            event_record(obj=payment, type="payment.created", sequence=1)
     except IntegrityError:
         # The partial unique index caught a concurrent submit the check above could not see.
         raise PaymentInProgress() from None
@@ -204,14 +205,20 @@ def _authorization_send(
             decision=Decision.DECLINED, decline_code=err.code, message=err.message
         )
         return authorization_apply(
-            payment_pk=payment.pk, attempt_pk=attempt.pk, result=result, error=True
+            payment_pk=payment.pk,
+            attempt_pk=attempt.pk,
+            result=result,
+            error=True,
+            order_pk=payment.order_id,
         )
     except Exception:
         # An unexpected failure may have happened after the institution acted: never guess.
         logger.exception("authorization %s failed unexpectedly; outcome unknown", attempt.public_id)
         _attempt_mark_unknown(attempt_pk=attempt.pk, message="Unexpected error; being reconciled.")
         return Payment.objects.get(pk=payment.pk)
-    return authorization_apply(payment_pk=payment.pk, attempt_pk=attempt.pk, result=result)
+    return authorization_apply(
+        payment_pk=payment.pk, attempt_pk=attempt.pk, result=result, order_pk=payment.order_id
+    )
 
 
 def _attempt_mark_unknown(*, attempt_pk: int, message: str) -> None:
@@ -222,12 +229,25 @@ def _attempt_mark_unknown(*, attempt_pk: int, message: str) -> None:
 
 @transaction.atomic
 def authorization_apply(
-    *, payment_pk: int, attempt_pk: int, result: AuthorizationResult, error: bool = False
+    *,
+    payment_pk: int,
+    attempt_pk: int,
+    result: AuthorizationResult,
+    error: bool = False,
+    order_pk: int | None = None,
 ) -> Payment:
-    """Apply an institution's answer to an attempt exactly once; return the payment."""
+    """Apply an institution's answer to an attempt exactly once; return the payment.
+
+    ``order_pk`` (the payment's order, which never changes) saves looking it up before locking.
+    """
     from .otp import otp_challenge_start
 
-    order, payment = locks.payment_with_order(payment_pk=payment_pk)
+    if order_pk is None:
+        order, payment = locks.payment_with_order(payment_pk=payment_pk)
+    else:
+        order = locks.order_lock(order_pk=order_pk)
+        payment = locks.payment_lock(payment_pk=payment_pk)
+    payment.order = order  # the locked row: the event snapshots read it, not the database
     attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_pk)
     if attempt.outcome not in (Outcome.PENDING, Outcome.UNKNOWN, Outcome.AWAITING_TRANSFER):
         return payment  # already applied: a second delivery of the same answer changes nothing
@@ -258,17 +278,25 @@ def authorization_apply(
         payment.authorized_at = now
         payment.authorization_expires_at = now + settings.PAYMENTS_AUTHORIZATION_TTL
         payment.authorize()
-        payment.save()
-        event_record(obj=payment, type="payment.authorized")
-        # Money already received (bank transfer) is always captured at once.
+        authorized = event_record(obj=payment, type="payment.authorized")
+        # Money already received (bank transfer) is always captured at once; the capture saves
+        # the payment (one UPDATE), or it is saved authorized here.
         if (
             payment.capture_method == Order.CaptureMethod.AUTOMATIC
             or payment.method_type == Payment.Method.BANK_TRANSFER
         ):
             try:
-                _capture_locked(order=order, payment=payment, amount=payment.amount)
+                _capture_locked(
+                    order=order,
+                    payment=payment,
+                    amount=payment.amount,
+                    sequence=authorized.sequence + 1,
+                )
             except InstitutionUnavailable:
+                payment.save()
                 logger.warning("automatic capture of %s failed; left authorized", payment.public_id)
+        else:
+            payment.save()
     elif result.decision == Decision.DECLINED:
         attempt.outcome = Outcome.ERROR if error else Outcome.DECLINED
         attempt.save()
@@ -317,7 +345,11 @@ def method_details_for_retry(*, payment: Payment) -> MethodDetails:
 # --- capture, cancel -------------------------------------------------------------------------
 
 
-def _capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
+def _capture_locked(
+    *, order: Order, payment: Payment, amount: int, sequence: int | None = None
+) -> Payment:
+    """Capture under the order and payment locks; ``sequence`` is the payment's next event
+    sequence when the caller just recorded one."""
     result = connector_for(payment.institution).capture(
         reference=f"{payment.public_id}:capture",
         institution_reference=payment.institution_reference,
@@ -331,7 +363,7 @@ def _capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
     payment.capture()
     payment.save()
     ledger_capture(payment=payment)
-    event_record(obj=payment, type="payment.captured")
+    event_record(obj=payment, type="payment.captured", sequence=sequence)
     order.paid_at = now
     order.pay()
     order.save(update_fields=["status", "paid_at", "updated"])

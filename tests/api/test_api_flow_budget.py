@@ -16,8 +16,8 @@ CARD = {
     "cvc": "123",
     "holder_name": "Ada Lovelace",
 }
-ORDER_QUERIES = 15
-PAYMENT_QUERIES = 68
+ORDER_QUERIES = 11
+PAYMENT_QUERIES = 62
 
 
 @pytest.fixture
