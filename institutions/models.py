@@ -78,6 +78,11 @@ class SandboxBalance(models.Model):
     currency = models.CharField(max_length=3)
     currency_exponent = models.PositiveSmallIntegerField()
     opening_amount = models.BigIntegerField()
+    # Running totals, changed with every hold, capture, void and refund under the account's row
+    # lock (institutions.services): available funds are read from this row, not summed.
+    held = models.BigIntegerField(default=0, help_text="Active holds.")
+    debited = models.BigIntegerField(default=0, help_text="Captured debits.")
+    refunded = models.BigIntegerField(default=0, help_text="Refunds credited back.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,10 +91,21 @@ class SandboxBalance(models.Model):
             models.CheckConstraint(
                 condition=Q(opening_amount__gte=0), name="sbx_balance_opening_gte_0"
             ),
+            models.CheckConstraint(
+                condition=Q(held__gte=0, debited__gte=0, refunded__gte=0)
+                & Q(refunded__lte=F("debited"))
+                & Q(opening_amount__gte=F("held") + F("debited") - F("refunded")),
+                name="sbx_balance_totals_within_funds",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.account} {self.currency}"
+
+    @property
+    def available_amount(self) -> int:
+        """Opening funds − active holds − captured debits + refunds credited."""
+        return self.opening_amount - self.held - self.debited + self.refunded
 
 
 class SandboxHold(FSMModelMixin, models.Model):

@@ -35,12 +35,18 @@ def account_get_for_wallet(*, institution: str, phone: str) -> SandboxAccount | 
     ).first()
 
 
-def _sum(queryset) -> int:
-    return queryset.aggregate(total=Sum("amount"))["total"] or 0
-
-
 def account_available_amount(*, balance: SandboxBalance) -> int:
-    """Return opening funds − active holds − captured debits + refunds credited, in one currency."""
+    """Return opening funds − active holds − captured debits + refunds credited, in one currency.
+
+    Read from the balance row's running totals: fetch ``balance`` under the account's row lock
+    for an answer that holds until the commit.
+    """
+    return balance.available_amount
+
+
+def account_totals_recount(*, balance: SandboxBalance) -> dict[str, int]:
+    """Return ``held``, ``debited`` and ``refunded`` summed from the holds and movements: what the
+    balance row's running totals must equal (for checks; three SUM queries)."""
     account_id, currency = balance.account_id, balance.currency
     held = _sum(
         SandboxHold.objects.filter(
@@ -48,9 +54,15 @@ def account_available_amount(*, balance: SandboxBalance) -> int:
         )
     )
     movements = SandboxMovement.objects.filter(account_id=account_id, currency=currency)
-    debited = _sum(movements.filter(kind=SandboxMovement.Kind.DEBIT))
-    refunded = _sum(movements.filter(kind=SandboxMovement.Kind.REFUND))
-    return balance.opening_amount - held - debited + refunded
+    return {
+        "held": held,
+        "debited": _sum(movements.filter(kind=SandboxMovement.Kind.DEBIT)),
+        "refunded": _sum(movements.filter(kind=SandboxMovement.Kind.REFUND)),
+    }
+
+
+def _sum(queryset) -> int:
+    return queryset.aggregate(total=Sum("amount"))["total"] or 0
 
 
 def authorization_get(*, reference: str) -> SandboxAuthorization | None:

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import selectors
@@ -342,6 +343,7 @@ def _hold(
         amount=request.amount,
         currency=request.currency,
     )
+    _balance_change(hold=hold, held=hold.amount)
     return _record(**context, decision=SandboxAuthorization.Decision.APPROVED, hold=hold)
 
 
@@ -458,6 +460,17 @@ def _locked_hold(*, institution: str, institution_reference: str) -> SandboxHold
     return SandboxHold.objects.select_for_update().get(pk=hold_pk)
 
 
+def _balance_change(*, hold: SandboxHold, held: int = 0, debited: int = 0, refunded: int = 0):
+    """Move the running totals of the hold's balance; the caller holds the account lock."""
+    changed = SandboxBalance.objects.filter(
+        account_id=hold.account_id, currency=hold.currency
+    ).update(
+        held=F("held") + held, debited=F("debited") + debited, refunded=F("refunded") + refunded
+    )
+    if changed != 1:  # every hold is made after its balance row (``_hold``)
+        raise LookupError(f"No balance row for hold {hold.institution_reference}.")
+
+
 def _replayed(
     *, kind: str, reference: str, hold: SandboxHold | None = None, transfer=None
 ) -> OperationResult | None:
@@ -492,6 +505,7 @@ def hold_capture(
         return _failed("invalid_amount", "The capture exceeds the hold.", institution_reference)
     hold.capture(amount)
     hold.save()
+    _balance_change(hold=hold, held=-hold.amount, debited=amount)
     SandboxMovement.objects.create(
         kind=SandboxMovement.Kind.DEBIT,
         account_id=hold.account_id,
@@ -514,6 +528,7 @@ def hold_void(*, institution: str, reference: str, institution_reference: str) -
     if hold.status == SandboxHold.Status.ACTIVE:
         hold.void()
         hold.save()
+        _balance_change(hold=hold, held=-hold.amount)
     elif hold.status != SandboxHold.Status.VOIDED:
         return _failed("hold_not_active", f"The hold is {hold.status}.", institution_reference)
     return OperationResult(
@@ -542,6 +557,7 @@ def hold_refund(
         )
     hold.amount_refunded += amount
     hold.save(update_fields=["amount_refunded", "updated_at"])
+    _balance_change(hold=hold, refunded=amount)
     SandboxMovement.objects.create(
         kind=SandboxMovement.Kind.REFUND,
         account_id=hold.account_id,

@@ -17,7 +17,7 @@ CARD = {
     "holder_name": "Ada Lovelace",
 }
 ORDER_QUERIES = 11
-PAYMENT_QUERIES = 62
+PAYMENT_QUERIES = 61
 
 
 @pytest.fixture
