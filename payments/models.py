@@ -269,26 +269,34 @@ class Payment(FSMModelMixin, models.Model):
 
     public_id = models.CharField(max_length=32, unique=True, default=new_payment_id, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="payments")
+    # Indexed by (merchant, status, -created) below, whose leading column serves every lookup.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="payments", db_index=False
+    )
     livemode = models.BooleanField(default=False)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     capture_method = models.CharField(max_length=16, choices=Order.CaptureMethod.choices)
     method_type = models.CharField(max_length=16, choices=Method.choices)
     institution = models.CharField(max_length=40)
-    institution_reference = models.CharField(max_length=100, blank=True, db_index=True)
-    card = models.ForeignKey(CardVault, null=True, blank=True, on_delete=models.PROTECT)
+    # No index: no query looks a payment up by it (the institutions keep their own books).
+    institution_reference = models.CharField(max_length=100, blank=True)
+    # Vault entries are never deleted and no query goes from a card to its payments.
+    card = models.ForeignKey(
+        CardVault, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     card_brand = models.CharField(max_length=16, blank=True)
-    card_last4 = models.CharField(max_length=4, blank=True, db_index=True)
+    # No index: the admin's "=card_last4" search is case-insensitive (UPPER(...)), within a
+    # merchant's rows, where a plain btree index is not used.
+    card_last4 = models.CharField(max_length=4, blank=True)
     card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     wallet_phone = models.CharField(max_length=20, blank=True)
     transfer = models.JSONField(default=dict, blank=True, help_text="Bank-transfer instructions")
-    status = FSMField(
+    status = FSMField(  # indexed by payment_status_idx (equality only, no LIKE companion)
         default=Status.REQUIRES_PAYMENT_METHOD,
         choices=Status.choices,
         protected=True,
-        db_index=True,
     )
     decline_code = models.CharField(max_length=40, blank=True)
     decline_message = models.CharField(max_length=200, blank=True)
@@ -321,7 +329,11 @@ class Payment(FSMModelMixin, models.Model):
                 name="one_active_payment_per_order",
             ),
         ]
-        indexes = [models.Index(fields=["merchant", "status", "-created"])]
+        indexes = [
+            models.Index(fields=["merchant", "status", "-created"]),
+            # Beat jobs: authorizations_expire, bank_transfers_expire, attempts_reconcile.
+            models.Index(fields=["status"], name="payment_status_idx"),
+        ]
 
     def __str__(self):
         return self.public_id
