@@ -55,7 +55,7 @@ def _t(model) -> str:
 def payments_bulk_insert(
     *,
     payments: int,
-    merchants: int,
+    merchants: int | list[Merchant],
     captured_before: datetime,
     currency: str = "USD",
     livemode: bool = False,
@@ -63,18 +63,26 @@ def payments_bulk_insert(
     ledger: bool = True,
     merchant_fields: dict | None = None,
 ) -> BulkResult:
-    """Insert ``payments`` captured payments (and their paid orders) across ``merchants`` new
-    merchants, captured within ``spread_seconds`` before ``captured_before``; return them.
+    """Insert ``payments`` captured payments (and their paid orders) across ``merchants`` (a
+    number of new merchants, or existing ones), captured within ``spread_seconds`` before
+    ``captured_before``; return the merchants and the count.
 
     Amounts vary (500 to 100,499 minor units). With ``ledger`` one capture entry per merchant
-    books the captured sum, keeping the ledger invariants true.
+    books the captured sum of the payments inserted here, keeping the ledger invariants true.
+    Any number of rows in one call (the series index is widened to bigint before multiplying).
     """
     tag = secrets.token_hex(4)
-    created = Merchant.objects.bulk_create(
-        Merchant(name=f"Bulk {tag} {k}", default_currency=currency, **(merchant_fields or {}))
-        for k in range(merchants)
-    )
+    if isinstance(merchants, int):
+        created = Merchant.objects.bulk_create(
+            Merchant(name=f"Bulk {tag} {k}", default_currency=currency, **(merchant_fields or {}))
+            for k in range(merchants)
+        )
+    else:
+        created = list(merchants)
     ids = [m.pk for m in created]
+    if not ids:
+        raise ValueError("payments_bulk_insert needs at least one merchant.")
+    mine = f"bulk-{tag}-%%"  # the references of this call's orders
     placeholders = ", ".join(["%s"] * len(ids))
     at = connection.ops.adapt_datetimefield_value(captured_before)
     captured_at = _minus_seconds("%s", f"1 + s.i %% {int(spread_seconds)}")
@@ -89,7 +97,7 @@ def payments_bulk_insert(
             " currency, description, customer_email, return_url, capture_method, metadata, status,"
             " checkout_token, expires_at, paid_at, created, updated) "
             f"SELECT 'ord_' || %s || s.i, m.id, %s, 'bulk-' || %s || '-' || s.i,"
-            f" 500 + (s.i * 7919) %% 100000, %s, '', '', '', 'automatic', {empty}, 'paid',"
+            f" 500 + (CAST(s.i AS bigint) * 7919) %% 100000, %s, '', '', '', 'automatic', {empty}, 'paid',"
             f" 'bulk' || %s || s.i, {captured_at}, {captured_at}, {captured_at}, {captured_at} "
             f"FROM {_series(payments)} JOIN {merchant_of} ON m.k = s.i %% {len(ids)}",
             [tag, livemode, tag, currency, tag, at, at, at, at, *ids],
@@ -105,12 +113,12 @@ def payments_bulk_insert(
             f" '4242', '', {empty}, 'captured', '', '', o.amount, o.amount, 0, o.paid_at,"
             " o.paid_at,"
             f" o.created, o.updated FROM {_t(Order)} o"
-            f" WHERE o.merchant_id IN ({placeholders})",
+            f" WHERE o.merchant_id IN ({placeholders}) AND o.reference LIKE '{mine}'",
             ids,
         )
     if ledger:
         sums = (
-            Payment.objects.filter(merchant_id__in=ids)
+            Payment.objects.filter(merchant_id__in=ids, order__reference__startswith=f"bulk-{tag}-")
             .values_list("merchant__public_id")
             .annotate(s=Sum("amount_captured"))
             .order_by()
