@@ -647,7 +647,10 @@ def _attempt_record(
         attempt.succeeded = succeeded
         if delivery is None:
             return AttemptResult("skipped", attempt=attempt)
-        endpoint = _endpoint_lock(delivery.endpoint_id)
+        # The endpoint as read with the delivery, unlocked: deliveries to one endpoint do not
+        # queue behind its row. Its row is written (a conditional UPDATE, which locks it only
+        # if it still needs the change) only when failing_since must change.
+        endpoint = delivery.endpoint
         delivery.last_status_code, delivery.last_error = code, attempt.error
         result = "skipped"
         retry_in = None
@@ -661,12 +664,15 @@ def _attempt_record(
                 delivery.next_attempt_at, delivery.completed_at = None, now
                 result = "succeeded"
             if endpoint.failing_since is not None:
+                WebhookEndpoint.objects.filter(
+                    pk=endpoint.pk, failing_since__isnull=False
+                ).update(failing_since=None, updated=now)
                 endpoint.failing_since = None
-                endpoint.save(update_fields=["failing_since", "updated"])
         else:
-            if endpoint.failing_since is None:
+            if endpoint.failing_since is None and WebhookEndpoint.objects.filter(
+                pk=endpoint.pk, failing_since__isnull=True
+            ).update(failing_since=attempt.started_at, updated=now):
                 endpoint.failing_since = attempt.started_at
-                endpoint.save(update_fields=["failing_since", "updated"])
             disable_reason = _disable_reason(endpoint=endpoint, status_code=code, now=now)
             if disable_reason:
                 webhook_endpoint_disable(endpoint_pk=endpoint.pk, reason=disable_reason)
