@@ -664,9 +664,9 @@ def _attempt_record(
                 delivery.next_attempt_at, delivery.completed_at = None, now
                 result = "succeeded"
             if endpoint.failing_since is not None:
-                WebhookEndpoint.objects.filter(
-                    pk=endpoint.pk, failing_since__isnull=False
-                ).update(failing_since=None, updated=now)
+                WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(
+                    failing_since=None, updated=now
+                )
                 endpoint.failing_since = None
         else:
             if endpoint.failing_since is None and WebhookEndpoint.objects.filter(
