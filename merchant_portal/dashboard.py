@@ -10,7 +10,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from payments.models import Payment, Refund
-from payments.money import format_amount
+from payments.money import active_locale, format_amount
 
 from .access import merchant_ids_for
 
@@ -97,7 +97,7 @@ def _bars(per_day: dict[date, int], days: list[date], currency: str) -> list[Bar
             Bar(
                 day=day,
                 amount=amount,
-                label=format_amount(amount, currency),
+                label=format_amount(amount, currency, active_locale()),
                 x=i * slot + CHART_BAR_GAP // 2,
                 y=CHART_HEIGHT - 20 - height,
                 width=slot - CHART_BAR_GAP,
@@ -135,8 +135,8 @@ def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
                 currency=currency,
                 today=today,
                 week=week,
-                today_display=format_amount(today, currency),
-                week_display=format_amount(week, currency),
+                today_display=format_amount(today, currency, active_locale()),
+                week_display=format_amount(week, currency, active_locale()),
                 bars=_bars(per_day, days, currency),
             )
         )
@@ -154,7 +154,12 @@ def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
     )
 
     refunds = [
-        (row["currency"], row["n"], row["total"], format_amount(row["total"], row["currency"]))
+        (
+            row["currency"],
+            row["n"],
+            row["total"],
+            format_amount(row["total"], row["currency"], active_locale()),
+        )
         for row in _scope(Refund.objects.all(), ids)
         .filter(status=Refund.Status.SUCCEEDED, created__gte=week_start)
         .values("currency")
@@ -191,7 +196,7 @@ def _pending_settlement(payments) -> list[tuple[str, int, str]]:
     result = []
     for row in rows:
         net = (row["captured"] or 0) - (row["refunded"] or 0)
-        result.append((row["currency"], net, format_amount(net, row["currency"])))
+        result.append((row["currency"], net, format_amount(net, row["currency"], active_locale())))
     return result
 
 
@@ -219,7 +224,7 @@ def _next_payouts(ids, now) -> list:
             {
                 "label": str(obj),
                 "date": getattr(obj, date_field) if date_field else None,
-                "amount": format_amount(amount, currency)
+                "amount": format_amount(amount, currency, active_locale())
                 if amount is not None and currency
                 else "",
             }

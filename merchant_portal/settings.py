@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order for LocaleMiddleware).
+    "merchant_portal.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -263,6 +265,18 @@ if PRODUCTION:
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# The languages a visitor's Accept-Language may pick (each has Babel/CLDR data): amounts on the
+# checkout and in the back office follow it; UI strings stay English where no translation exists.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("it", "Italiano"),
+    ("ja", "日本語"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -41,7 +41,7 @@ from .models import (
     PaymentAttempt,
     Refund,
 )
-from .money import format_amount, to_major, to_minor
+from .money import active_locale, format_amount, to_major, to_minor
 from .services import (
     api_key_create,
     api_key_revoke,
@@ -54,8 +54,11 @@ from .services import (
 )
 
 
-def _money(amount, currency):
-    return format_amount(amount, currency) if amount is not None and currency else ""
+def _money(amount, currency, locale=None):
+    """The amount as the staff member's language writes it (Accept-Language, see LANGUAGES)."""
+    if amount is None or not currency:
+        return ""
+    return format_amount(amount, currency, locale or active_locale())
 
 
 def money_display(field: str, description: str, currency_field: str = "currency"):
@@ -476,7 +479,8 @@ class OrderAdmin(ReadOnlyAdmin):
                         order.status,
                         order.amount,
                         order.currency,
-                        _money(order.amount, order.currency),
+                        # Files are read by programs too: one format whatever the language.
+                        _money(order.amount, order.currency, "en_US"),
                         order.customer_email,
                         order.created.isoformat(),
                         order.paid_at.isoformat() if order.paid_at else "",

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id
 from merchant_portal.audit import audit_record
-from payments.money import format_amount
+from payments.money import active_locale, format_amount
 
 from .models import Payout, ReconciliationRun, SettlementBatch
 from .reports import report_response
@@ -20,7 +20,10 @@ from .services import latest_cutoff
 
 
 def _money(amount, currency) -> str:
-    return format_amount(amount, currency) if amount is not None and currency else ""
+    """The amount as the staff member's language writes it (Accept-Language, see LANGUAGES)."""
+    return (
+        format_amount(amount, currency, active_locale()) if amount is not None and currency else ""
+    )
 
 
 def money_display(field: str, description: str):
