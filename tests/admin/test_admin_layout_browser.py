@@ -1,5 +1,6 @@
-"""The back office in headless Chromium: every list fits a 1280 px screen, no console error
-(favicon included), screenshots at 1280 and 360 px in test-output/screenshots/admin-*.png."""
+"""The back office in headless Chromium: every list fits a 1280 px screen, no page scrolls sideways
+on a 360 px phone (a wide results table scrolls inside its own box), no console error (favicon
+included), screenshots at 1280 and 360 px in test-output/screenshots/admin-*.png."""
 
 import os
 from datetime import date
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.contrib import admin
+from django.urls import reverse
 
 from tests.conftest import CHROMIUM
 
@@ -87,7 +90,7 @@ def _visit(context, url, name, problems):
     return page
 
 
-def test_admin_lists_fit_1280_pixels_and_pages_load_without_errors(
+def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
     browser, live_server, client, login, make_staff, busy_merchant
 ):
     from merchant_portal.audit import audit_record
@@ -118,19 +121,33 @@ def test_admin_lists_fit_1280_pixels_and_pages_load_without_errors(
         "apikey": "/admin/payments/apikey/add/",
         "refunds": "/admin/payments/refund/",
     }
+    fitting_1280 = set(pages)
+    # ...and every other change list of the site, so that none scrolls sideways on a phone (their
+    # tables may be wider than 1280 px: they scroll in their own box there too).
+    for model, model_admin in admin.site._registry.items():
+        if model_admin.has_view_permission(request):
+            opts = model._meta
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            if url not in pages.values():
+                pages[f"{opts.app_label}-{opts.model_name}"] = url
     problems, overflowing = [], {}
     for width in WIDTHS:
         context = _signed_in_context(browser, live_server, client, width)
         for name, path in pages.items():
             page = _visit(context, live_server.url + path, name, problems)
-            if width == 1280:
-                sizes = page.evaluate(
-                    "[document.documentElement.scrollWidth, window.innerWidth,"
-                    " (document.querySelector('#result_list')||{}).scrollWidth || 0,"
-                    " (document.querySelector('.results')||{}).clientWidth || 0]"
-                )
-                if sizes[0] > sizes[1] or sizes[2] > sizes[3]:
-                    overflowing[name] = sizes
+            sizes = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth,"
+                " (document.querySelector('#result_list')||{}).scrollWidth || 0,"
+                " (document.querySelector('.results')||{}).clientWidth || 0,"
+                " getComputedStyle(document.querySelector('.results')||document.body).overflowX]"
+            )
+            # At 1280 px the chosen lists' tables fit as well; at 360 px a table may scroll in
+            # its own box, but the page itself never scrolls sideways.
+            table_overflows = width == 1280 and name in fitting_1280 and sizes[2] > sizes[3]
+            # A table wider than its box must scroll there, not be cut off.
+            table_cut = sizes[2] > sizes[3] and sizes[4] not in ("auto", "scroll")
+            if sizes[0] > sizes[1] or table_overflows or table_cut:
+                overflowing[f"{name}-{width}"] = sizes
             page.close()
         context.close()
 
