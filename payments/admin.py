@@ -29,6 +29,7 @@ from merchant_portal.access import (
 from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id, short_text
 from merchant_portal.audit import audit_record
 
+from .admin_amounts import amounts_html, json_html
 from .errors import DomainError, RefundAmountInvalid
 from .models import (
     ApiKey,
@@ -977,6 +978,28 @@ class EventAdmin(ReadOnlyAdmin):
     list_filter = ["type"]
     platform_list_filter = ["merchant"]
     search_fields = ["=public_id", "=object_id", "type"]
+    fields = [
+        "public_id",
+        "merchant",
+        "livemode",
+        "type",
+        "object_type",
+        "object_id",
+        "sequence",
+        "created",
+        "amounts",
+        "data_json",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="amounts")
+    def amounts(self, obj):
+        # Beside the raw JSON (minor units, as webhooks send it): major units and currency.
+        return amounts_html(obj.data)
+
+    @admin.display(description="data (API JSON)")
+    def data_json(self, obj):
+        return json_html(obj.data)
 
 
 @admin.register(OutboxMessage)

@@ -22,8 +22,10 @@ from merchant_portal.admin_mixins import (
 from merchant_portal.audit import audit_record
 
 from . import webhooks
+from .admin_amounts import amounts_html, json_html
 from .errors import DomainError, ValidationFailed
 from .models import Merchant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .representations import event_data
 
 EVENT_CHOICES = [("*", "All events (*)")] + [(t, t) for t in webhooks.EVENT_TYPES]
 
@@ -315,6 +317,8 @@ class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         "last_error",
         "created",
         "completed_at",
+        "amounts",
+        "payload",
     ]
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
@@ -322,6 +326,15 @@ class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="amounts")
+    def amounts(self, obj):
+        # Beside the payload (minor units, as sent): major units and currency.
+        return amounts_html(obj.event.data)
+
+    @admin.display(description="payload (JSON sent)")
+    def payload(self, obj):
+        return json_html(event_data(obj.event))
 
     @admin.display(description="event", ordering="event__type")
     def event_type(self, obj):

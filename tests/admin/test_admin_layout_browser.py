@@ -94,6 +94,7 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
     browser, live_server, client, login, make_staff, busy_merchant
 ):
     from merchant_portal.audit import audit_record
+    from payments.models import WebhookDelivery
 
     platform = make_staff(superuser=True)
     login(platform)
@@ -106,6 +107,8 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
             details={"url_host": "hooks.northwind-coffee-roasters.example.com"},
         )
     batch, pending = busy_merchant["batch"], busy_merchant["pending"]
+    deliveries = WebhookDelivery.objects.order_by("-id")
+    delivery = deliveries.filter(event__type="order.paid").first() or deliveries.first()
     pages = {
         "landing": "/",
         "dashboard": "/admin/",
@@ -120,6 +123,8 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
         "payouts": "/admin/settlement/payout/",
         "apikey": "/admin/payments/apikey/add/",
         "refunds": "/admin/payments/refund/",
+        "event": f"/admin/payments/event/{delivery.event_id}/change/",
+        "delivery": f"/admin/payments/webhookdelivery/{delivery.pk}/change/",
     }
     fitting_1280 = set(pages)
     # ...and every other change list of the site, so that none scrolls sideways on a phone (their
