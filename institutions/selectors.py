@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from .cards import card_fingerprint, normalize_phone
 from .models import (
@@ -14,25 +14,25 @@ from .models import (
 )
 
 
-def account_get_for_card(*, institution: str, card_number: str) -> SandboxAccount | None:
-    """Return the card account of ``institution`` with this PAN's fingerprint, or None."""
+def accounts_for_card(*, institution: str, card_number: str) -> QuerySet[SandboxAccount]:
+    """The card account of ``institution`` with this PAN's fingerprint (none for no PAN)."""
     if not card_number:
-        return None
+        return SandboxAccount.objects.none()
     return SandboxAccount.objects.filter(
         institution=institution,
         kind=SandboxAccount.Kind.CARD,
         fingerprint=card_fingerprint(card_number),
-    ).first()
+    )
 
 
-def account_get_for_wallet(*, institution: str, phone: str) -> SandboxAccount | None:
-    """Return the wallet account of ``institution`` registered to ``phone``, or None."""
+def accounts_for_wallet(*, institution: str, phone: str) -> QuerySet[SandboxAccount]:
+    """The wallet account of ``institution`` registered to ``phone`` (none for no phone)."""
     phone = normalize_phone(phone)
     if not phone:
-        return None
+        return SandboxAccount.objects.none()
     return SandboxAccount.objects.filter(
         institution=institution, kind=SandboxAccount.Kind.WALLET, phone=phone
-    ).first()
+    )
 
 
 def account_available_amount(*, balance: SandboxBalance) -> int:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from . import selectors
@@ -150,49 +150,50 @@ def authorization_card(*, institution: str, request: AuthorizationRequest) -> Sa
 
     Raise ``ConnectorError("processing_error")`` for an issuer that fails; nothing is recorded.
     """
-    account = selectors.account_get_for_card(
+    accounts = selectors.accounts_for_card(
         institution=institution, card_number=request.method.card_number
     )
-    return _authorize(institution=institution, request=request, account=account, decide=_card)
+    return _authorize(institution=institution, request=request, accounts=accounts, decide=_card)
 
 
 def authorization_wallet(
     *, institution: str, request: AuthorizationRequest
 ) -> SandboxAuthorization:
     """Decide a wallet payment: the holder approves every one by OTP (CHALLENGE until then)."""
-    account = selectors.account_get_for_wallet(
+    accounts = selectors.accounts_for_wallet(
         institution=institution, phone=request.method.wallet_phone
     )
-    return _authorize(institution=institution, request=request, account=account, decide=_wallet)
+    return _authorize(institution=institution, request=request, accounts=accounts, decide=_wallet)
 
 
 def authorization_transfer(
     *, institution: str, request: AuthorizationRequest
 ) -> SandboxAuthorization:
     """Open a virtual account for the shopper's bank transfer; the answer is PENDING."""
-    return _authorize(institution=institution, request=request, account=None, decide=_transfer)
+    return _authorize(institution=institution, request=request, accounts=None, decide=_transfer)
 
 
 def _authorize(
     *,
     institution: str,
     request: AuthorizationRequest,
-    account: SandboxAccount | None,
+    accounts: QuerySet[SandboxAccount] | None,
     decide: Decide,
 ) -> SandboxAuthorization:
     try:
         with transaction.atomic():
-            if account is not None:
-                # Serialises every authorization of this account: funds are checked and held
-                # under the same lock, so two concurrent calls cannot both spend them.
-                account = SandboxAccount.objects.select_for_update().get(pk=account.pk)
-            record = _replayable(institution=institution, request=request)
-            if record is not None:
-                return record
-            record = decide(institution=institution, request=request, account=account)
+            # Found and locked in one query. The lock serialises every authorization of this
+            # account: funds are checked and held under it, so two calls cannot both spend them.
+            account = accounts.select_for_update().first() if accounts is not None else None
+            previous = _recorded(institution=institution, request=request)
+            if previous is not None and not _decided_again(previous, request):
+                return previous
+            record = _save_answer(
+                decide(institution=institution, request=request, account=account), previous
+            )
     except IntegrityError:
         # A concurrent call under the same reference recorded first: answer what it recorded.
-        record = _replayable(institution=institution, request=request, lock=False)
+        record = _recorded(institution=institution, request=request, lock=False)
         if record is None:
             raise
         return record
@@ -206,9 +207,10 @@ def _authorize(
     return record
 
 
-def _replayable(
+def _recorded(
     *, institution: str, request: AuthorizationRequest, lock: bool = True
 ) -> SandboxAuthorization | None:
+    """The answer recorded under the request's reference, or None; it must be the same request."""
     records = SandboxAuthorization.objects.select_related("hold", "transfer")
     if lock:
         records = records.select_for_update(of=("self",))
@@ -220,12 +222,33 @@ def _replayable(
         raise ConnectorError(
             "reference_reused", "The reference was already used for another authorization."
         )
-    if record.decision == SandboxAuthorization.Decision.CHALLENGE and request.authenticated:
-        return None  # the holder has passed the OTP since: decide again
     return record
 
 
-def _record(
+def _decided_again(record: SandboxAuthorization, request: AuthorizationRequest) -> bool:
+    """A CHALLENGE is decided again once the holder has passed the OTP; any other answer stands."""
+    return record.decision == SandboxAuthorization.Decision.CHALLENGE and request.authenticated
+
+
+def _save_answer(
+    answer: SandboxAuthorization, previous: SandboxAuthorization | None
+) -> SandboxAuthorization:
+    """Insert the answer, or write it over the CHALLENGE it decides again (one query either way)."""
+    if previous is None:
+        answer.save(force_insert=True)
+        return answer
+    fields = [
+        f.name
+        for f in SandboxAuthorization._meta.concrete_fields
+        if f.name not in ("id", "reference", "created_at")
+    ]
+    for name in fields:
+        setattr(previous, name, getattr(answer, name))
+    previous.save(update_fields=fields)
+    return previous
+
+
+def _answer(
     *,
     institution: str,
     request: AuthorizationRequest,
@@ -236,26 +259,24 @@ def _record(
     transfer: SandboxTransfer | None = None,
     challenge_to: str = "",
 ) -> SandboxAuthorization:
-    record, _ = SandboxAuthorization.objects.update_or_create(
+    """The (unsaved) record of this answer; ``_authorize`` saves it."""
+    return SandboxAuthorization(
         reference=request.reference,
-        defaults={
-            "institution": institution,
-            "account": account,
-            "hold": hold,
-            "transfer": transfer,
-            "method_type": request.method.type,
-            "amount": request.amount,
-            "currency": request.currency,
-            "authenticated": request.authenticated,
-            "decision": decision,
-            "decline_code": decline_code,
-            "message": DECLINE_MESSAGES.get(decline_code, ""),
-            "challenge_channel": "sms" if challenge_to else "",
-            "challenge_destination": challenge_to,
-            "challenge_masked_destination": mask_phone(challenge_to) if challenge_to else "",
-        },
+        institution=institution,
+        account=account,
+        hold=hold,
+        transfer=transfer,
+        method_type=request.method.type,
+        amount=request.amount,
+        currency=request.currency,
+        authenticated=request.authenticated,
+        decision=decision,
+        decline_code=decline_code,
+        message=DECLINE_MESSAGES.get(decline_code, ""),
+        challenge_channel="sms" if challenge_to else "",
+        challenge_destination=challenge_to,
+        challenge_masked_destination=mask_phone(challenge_to) if challenge_to else "",
     )
-    return record
 
 
 def _decline(
@@ -265,7 +286,7 @@ def _decline(
     request: AuthorizationRequest,
     account: SandboxAccount | None,
 ) -> SandboxAuthorization:
-    return _record(
+    return _answer(
         institution=institution,
         request=request,
         account=account,
@@ -326,16 +347,23 @@ def _hold(
     context = {"institution": institution, "request": request, "account": account}
     if request.amount <= 0:
         return _decline("invalid_amount", **context)
-    balance = balance_get_or_create(
-        account=account, currency=request.currency, currency_exponent=request.currency_exponent
-    )
-    # Funds are checked before the OTP so that no code is sent for a payment that cannot pass.
-    if selectors.account_available_amount(balance=balance) < request.amount:
-        return _decline("insufficient_funds", **context)
     if needs_otp and not request.authenticated:
-        return _record(
+        # Funds are checked before the OTP so that no code is sent for a payment that cannot pass.
+        balance = balance_get_or_create(
+            account=account, currency=request.currency, currency_exponent=request.currency_exponent
+        )
+        if selectors.account_available_amount(balance=balance) < request.amount:
+            return _decline("insufficient_funds", **context)
+        return _answer(
             **context, decision=SandboxAuthorization.Decision.CHALLENGE, challenge_to=account.phone
         )
+    if not _funds_hold(account=account, currency=request.currency, amount=request.amount):
+        # Not enough funds, or no balance row yet in this currency: open it and try once more.
+        balance_get_or_create(
+            account=account, currency=request.currency, currency_exponent=request.currency_exponent
+        )
+        if not _funds_hold(account=account, currency=request.currency, amount=request.amount):
+            return _decline("insufficient_funds", **context)
     hold = SandboxHold.objects.create(
         account=account,
         reference=request.reference,
@@ -343,8 +371,21 @@ def _hold(
         amount=request.amount,
         currency=request.currency,
     )
-    _balance_change(hold=hold, held=hold.amount)
-    return _record(**context, decision=SandboxAuthorization.Decision.APPROVED, hold=hold)
+    return _answer(**context, decision=SandboxAuthorization.Decision.APPROVED, hold=hold)
+
+
+def _funds_hold(*, account: SandboxAccount, currency: str, amount: int) -> bool:
+    """Add ``amount`` to the held total if the available funds cover it (one UPDATE).
+
+    False when they don't, or when the account has no balance row in ``currency`` yet.
+    """
+    covered = Q(opening_amount__gte=F("held") + F("debited") - F("refunded") + amount)
+    return (
+        SandboxBalance.objects.filter(covered, account=account, currency=currency).update(
+            held=F("held") + amount
+        )
+        == 1
+    )
 
 
 def _transfer(
@@ -363,7 +404,7 @@ def _transfer(
         currency=request.currency,
         expires_at=_now() + ttl,
     )
-    return _record(
+    return _answer(
         institution=institution,
         request=request,
         decision=SandboxAuthorization.Decision.PENDING,
@@ -446,18 +487,16 @@ def _failed(code: str, message: str, institution_reference: str = "") -> Operati
 
 def _locked_hold(*, institution: str, institution_reference: str) -> SandboxHold | None:
     """Lock the hold's account, then the hold (always in that order); None if unknown here."""
-    found = (
-        SandboxHold.objects.filter(
-            institution_reference=institution_reference, account__institution=institution
-        )
-        .values_list("pk", "account_id")
+    holds = SandboxHold.objects.filter(institution_reference=institution_reference)
+    account_pk = (
+        SandboxAccount.objects.select_for_update()
+        .filter(institution=institution, pk__in=holds.values("account_id"))
+        .values_list("pk", flat=True)
         .first()
     )
-    if found is None:
+    if account_pk is None:
         return None
-    hold_pk, account_pk = found
-    SandboxAccount.objects.select_for_update().get(pk=account_pk)
-    return SandboxHold.objects.select_for_update().get(pk=hold_pk)
+    return holds.select_for_update().get(account_id=account_pk)
 
 
 def _balance_change(*, hold: SandboxHold, held: int = 0, debited: int = 0, refunded: int = 0):
@@ -504,7 +543,7 @@ def hold_capture(
     if not 0 < amount <= hold.amount:
         return _failed("invalid_amount", "The capture exceeds the hold.", institution_reference)
     hold.capture(amount)
-    hold.save()
+    hold.save(update_fields=["status", "amount_captured", "updated_at"])
     _balance_change(hold=hold, held=-hold.amount, debited=amount)
     SandboxMovement.objects.create(
         kind=SandboxMovement.Kind.DEBIT,

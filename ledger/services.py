@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from ledger.errors import IdempotencyMismatch, InvalidEntry, UnbalancedEntry
 from ledger.models import JournalEntry, LedgerAccount, Posting
@@ -59,9 +60,13 @@ def _check_lines(kind: str, lines: Sequence[Line]) -> None:
 
 
 def _accounts(lines: Sequence[Line]) -> dict[tuple[str, str, str], LedgerAccount]:
+    """The lines' accounts: those that exist in one query, the others created."""
     keys = {(line.owner, line.kind, line.currency) for line in lines}
-    accounts = {}
-    for owner, kind, currency in sorted(keys):
+    wanted = Q()
+    for owner, kind, currency in keys:
+        wanted |= Q(owner=owner, kind=kind, currency=currency)
+    accounts = {(a.owner, a.kind, a.currency): a for a in LedgerAccount.objects.filter(wanted)}
+    for owner, kind, currency in sorted(keys - accounts.keys()):
         # get_or_create retries the get when a concurrent transaction created the row first.
         account, _ = LedgerAccount.objects.get_or_create(owner=owner, kind=kind, currency=currency)
         accounts[owner, kind, currency] = account
@@ -101,10 +106,8 @@ def journal_post(
     entry records another movement (kind, reference or lines differ).
     """
     _check_lines(kind, lines)
-    if idempotency_key is not None:
-        existing = _replay(idempotency_key, kind, reference, lines)
-        if existing is not None:
-            return existing
+    # A used idempotency key is found by the unique constraint at the INSERT below (and answered
+    # in the except branch), which spares the happy path a lookup.
     try:
         with transaction.atomic():
             entry = JournalEntry.objects.create(
@@ -124,7 +127,7 @@ def journal_post(
                 for line in lines
             )
     except IntegrityError:
-        # A concurrent call with the same key committed first; answer with its entry.
+        # The key was used (by an earlier or a concurrent call); answer with its entry.
         existing = _replay(idempotency_key, kind, reference, lines) if idempotency_key else None
         if existing is None:
             raise

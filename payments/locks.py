@@ -3,11 +3,12 @@
 from django.db.models import QuerySet
 
 from .errors import NotFound
-from .models import Merchant, Order, Payment, Refund
+from .models import Merchant, Order, Payment, PaymentAttempt, Refund
 
 
-def _one(qs: QuerySet, what: str):
-    obj = qs.select_for_update().first()
+def _one(qs: QuerySet, what: str, of: tuple[str, ...] = ("self",)):
+    # ``of``: rows joined only to be read (a payment's merchant) are not locked.
+    obj = qs.select_for_update(of=of).first()
     if obj is None:
         raise NotFound(f"No such {what}.")
     return obj
@@ -25,14 +26,19 @@ def order_for_merchant(*, merchant: Merchant, order_id: str, livemode: bool | No
 
 
 def payment_lock(*, payment_pk: int) -> Payment:
-    return _one(Payment.objects.filter(pk=payment_pk), "payment")
+    return _one(_payments().filter(pk=payment_pk), "payment")
+
+
+def _payments() -> QuerySet[Payment]:
+    # The merchant comes along: the ledger names its accounts by the merchant's public id.
+    return Payment.objects.select_related("merchant")
 
 
 def payment_for_merchant(
     *, merchant: Merchant, payment_id: str, livemode: bool | None = None
 ) -> Payment:
     """Lock the payment's order, then the payment (the fixed order every service follows)."""
-    qs = Payment.objects.filter(merchant=merchant, public_id=payment_id)
+    qs = _payments().filter(merchant=merchant, public_id=payment_id)
     if livemode is not None:
         qs = qs.filter(livemode=livemode)
     order_pk = qs.values_list("order_id", flat=True).first()
@@ -43,11 +49,28 @@ def payment_for_merchant(
 
 
 def payment_with_order(*, payment_pk: int) -> tuple[Order, Payment]:
+    order = order_lock(order_pk=order_pk_of(payment_pk=payment_pk))
+    return order, payment_lock(payment_pk=payment_pk)
+
+
+def order_pk_of(*, payment_pk: int) -> int:
     order_pk = Payment.objects.filter(pk=payment_pk).values_list("order_id", flat=True).first()
     if order_pk is None:
         raise NotFound("No such payment.")
-    order = order_lock(order_pk=order_pk)
-    return order, payment_lock(payment_pk=payment_pk)
+    return order_pk
+
+
+def attempt_with_payment(*, attempt_pk: int) -> PaymentAttempt:
+    """Lock an attempt and its payment in one query; the caller holds the order's lock.
+
+    Every writer of a payment locks its order first, so locking the payment and attempt rows
+    together cannot deadlock with another writer.
+    """
+    return _one(
+        PaymentAttempt.objects.select_related("payment__merchant").filter(pk=attempt_pk),
+        "payment attempt",
+        of=("self", "payment"),
+    )
 
 
 def refund_lock(*, refund_pk: int) -> Refund:

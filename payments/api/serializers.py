@@ -263,7 +263,8 @@ class OrderOutput(serializers.Serializer):
     payments = PaymentOutput(many=True)
 
     def to_representation(self, instance):
-        return representations.order_data(instance)
+        # context "payments": the order's payments when the caller knows them (a new order: [])
+        return representations.order_data(instance, payments=self.context.get("payments"))
 
 
 class RefundOutput(serializers.Serializer):

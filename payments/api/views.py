@@ -64,7 +64,8 @@ class OrderListCreateView(MerchantListView):
     def post(self, request: Request) -> Response:
         data = _valid(s.OrderCreateInput, request.data)
         order = order_create(**_scope(request), **data)
-        return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
+        output = s.OrderOutput(order, context={"payments": []})  # a new order has none
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 class OrderDetailView(MerchantAPIView):
@@ -104,7 +105,7 @@ class OrderPaymentCreateView(MerchantAPIView):
     )
     def post(self, request: Request, order_id: str) -> Response:
         method = _valid(s.PaymentCreateInput, request.data)["payment_method"]
-        order = selectors.order_get(**_scope(request), order_id=order_id)
+        order = selectors.order_get(**_scope(request), order_id=order_id, with_payments=False)
         details = method.get("card") or method.get("wallet") or {}
         try:
             payment = payment_create(

@@ -243,12 +243,13 @@ def authorization_apply(
     from .otp import otp_challenge_start
 
     if order_pk is None:
-        order, payment = locks.payment_with_order(payment_pk=payment_pk)
-    else:
-        order = locks.order_lock(order_pk=order_pk)
-        payment = locks.payment_lock(payment_pk=payment_pk)
+        order_pk = locks.order_pk_of(payment_pk=payment_pk)
+    order = locks.order_lock(order_pk=order_pk)
+    attempt = locks.attempt_with_payment(attempt_pk=attempt_pk)
+    payment = attempt.payment
+    if payment.pk != payment_pk:
+        raise ValueError(f"Attempt {attempt_pk} is not an attempt of payment {payment_pk}.")
     payment.order = order  # the locked row: the event snapshots read it, not the database
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_pk)
     if attempt.outcome not in (Outcome.PENDING, Outcome.UNKNOWN, Outcome.AWAITING_TRANSFER):
         return payment  # already applied: a second delivery of the same answer changes nothing
     now = timezone.now()

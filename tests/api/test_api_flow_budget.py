@@ -16,8 +16,8 @@ CARD = {
     "cvc": "123",
     "holder_name": "Ada Lovelace",
 }
-ORDER_QUERIES = 11
-PAYMENT_QUERIES = 61
+ORDER_QUERIES = 10
+PAYMENT_QUERIES = 48
 
 
 @pytest.fixture
