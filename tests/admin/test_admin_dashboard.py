@@ -16,7 +16,9 @@ from tests.conftest import NO_FUNDS, VISA, card
 @pytest.fixture
 def activity(make_order, pay, merchant, other_merchant, django_capture_on_commit_callbacks):
     """Three days of payments for the merchant (USD and EUR), one decline, one refund."""
-    start = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    # Noon of yesterday: always in the past, so the staff session signed in now is still fresh
+    # when the test travels there (noon of today would be hours ahead before midday).
+    start = (timezone.now() - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     with time_machine.travel(start - timedelta(days=2), tick=False) as clock:
         for amount in (1500, 2500):
             pay(make_order(amount=amount), card(VISA))
