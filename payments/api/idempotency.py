@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -45,7 +46,9 @@ def _claim(*, request, key: str, fingerprint: str) -> IdempotencyRecord | Respon
     now = timezone.now()
     for _ in range(2):
         try:
-            with transaction.atomic():
+            # Outside a transaction the lone INSERT commits by itself (one round trip, not
+            # BEGIN/INSERT/COMMIT); inside one, a savepoint keeps a duplicate key from breaking it.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 return IdempotencyRecord.objects.create(
                     merchant=merchant,
                     livemode=livemode,

@@ -9,7 +9,8 @@ gets the events.
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 
 from ..models import Event
 from ..representations import object_data
@@ -24,13 +25,14 @@ def event_record(
 ) -> Event:
     """Record ``type`` for ``obj`` (locked by the caller) and hand it to webhooks on commit.
 
-    A caller that knows the object's next sequence (a new object: 1; or one past the event it
-    just recorded, under the object's row lock) passes ``sequence`` to skip the ``MAX(sequence)``
-    query; ``data`` is the object's representation when the caller already has it.
+    The sequence is one past the object's last event, computed by the INSERT itself (the
+    caller's row lock on the object keeps it unique); a new object passes ``sequence=1``.
+    ``data`` is the object's representation when the caller already has it.
     """
-    if sequence is None:
-        last = Event.objects.filter(object_id=obj.public_id).aggregate(m=Max("sequence"))["m"]
-        sequence = (last or 0) + 1
+    computed = sequence is None
+    if computed:
+        last = Event.objects.filter(object_id=obj.public_id).order_by("-sequence")
+        sequence = Coalesce(Subquery(last.values("sequence")[:1]), 0) + 1
     event = Event.objects.create(
         merchant_id=obj.merchant_id,
         livemode=obj.livemode,
@@ -40,6 +42,8 @@ def event_record(
         sequence=sequence,
         data=object_data(obj) if data is None else data,
     )
+    if computed:
+        vars(event).pop("sequence")  # deferred: read back from the row only if someone asks
     if connection.in_atomic_block:
         _batch_for_commit().add(event)
     else:  # autocommit: the event is already committed

@@ -279,7 +279,7 @@ def authorization_apply(
         payment.authorized_at = now
         payment.authorization_expires_at = now + settings.PAYMENTS_AUTHORIZATION_TTL
         payment.authorize()
-        authorized = event_record(obj=payment, type="payment.authorized")
+        event_record(obj=payment, type="payment.authorized")
         # Money already received (bank transfer) is always captured at once; the capture saves
         # the payment (one UPDATE), or it is saved authorized here.
         if (
@@ -287,12 +287,7 @@ def authorization_apply(
             or payment.method_type == Payment.Method.BANK_TRANSFER
         ):
             try:
-                _capture_locked(
-                    order=order,
-                    payment=payment,
-                    amount=payment.amount,
-                    sequence=authorized.sequence + 1,
-                )
+                _capture_locked(order=order, payment=payment, amount=payment.amount)
             except InstitutionUnavailable:
                 payment.save()
                 logger.warning("automatic capture of %s failed; left authorized", payment.public_id)
@@ -346,11 +341,8 @@ def method_details_for_retry(*, payment: Payment) -> MethodDetails:
 # --- capture, cancel -------------------------------------------------------------------------
 
 
-def _capture_locked(
-    *, order: Order, payment: Payment, amount: int, sequence: int | None = None
-) -> Payment:
-    """Capture under the order and payment locks; ``sequence`` is the payment's next event
-    sequence when the caller just recorded one."""
+def _capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
+    """Capture under the order and payment locks."""
     result = connector_for(payment.institution).capture(
         reference=f"{payment.public_id}:capture",
         institution_reference=payment.institution_reference,
@@ -364,7 +356,7 @@ def _capture_locked(
     payment.capture()
     payment.save()
     ledger_capture(payment=payment)
-    event_record(obj=payment, type="payment.captured", sequence=sequence)
+    event_record(obj=payment, type="payment.captured")
     order.paid_at = now
     order.pay()
     order.save(update_fields=["status", "paid_at", "updated"])

@@ -17,7 +17,7 @@ CARD = {
     "holder_name": "Ada Lovelace",
 }
 ORDER_QUERIES = 10
-PAYMENT_QUERIES = 48
+PAYMENT_QUERIES = 46
 
 
 @pytest.fixture
