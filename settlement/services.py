@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from ledger.services import Line, journal_post
@@ -71,48 +71,141 @@ class BatchKey:
     livemode: bool
 
 
-def _unsettled_payments(cutoff: datetime):
-    return Payment.objects.filter(status__in=CAPTURED, captured_at__lt=cutoff).filter(
-        ~Exists(SettlementLine.objects.filter(payment_id=OuterRef("pk")))
-    )
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-def _unsettled_refunds(cutoff: datetime):
-    return Refund.objects.filter(status=Refund.Status.SUCCEEDED, processed_at__lt=cutoff).filter(
-        ~Exists(SettlementLine.objects.filter(refund_id=OuterRef("pk")))
-    )
+# The run's unsettled payments and refunds, copied once (in group order) into a temporary table
+# of the run's connection, so each batch reads its own rows, not every payment of the merchant.
+CANDIDATES = "settlement_candidate"
 
 
-def settlement_pending_keys(*, cutoff: datetime) -> list[BatchKey]:
-    """Return the (merchant, currency, mode) groups with unsettled money before ``cutoff``."""
-    fields = ("merchant_id", "currency", "livemode")
-    keys = set()
-    for qs in (_unsettled_payments(cutoff), _unsettled_refunds(cutoff)):
-        keys.update(qs.order_by().values_list(*fields).distinct())
-    return [BatchKey(*key) for key in sorted(keys)]
+def settled_through() -> datetime | None:
+    """Return an instant before which every captured payment and succeeded refund is settled,
+    or None when none is known (nothing settled yet, or something before it is not settled).
+
+    It is the latest batch cut-off ``W`` if, in one statement, the payments captured before ``W``
+    are as many as all payment lines (and the succeeded refunds processed before ``W`` as many
+    as all refund lines): every line precedes its batch's cut-off, so at most ``W``. Those lines are all of such
+    payments (refunds), each settled once, so equal counts mean none is left out, however late
+    it was captured or written. Otherwise (say, a payment written with an old ``captured_at``
+    after a run) there is no bound and the next run looks at every payment.
+    """
+    batch, payment, refund = _table(SettlementBatch), _table(Payment), _table(Refund)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.at, (SELECT COUNT(*) FROM {payment} p WHERE p.captured_at < w.at),"
+            f" (SELECT COUNT(*) FROM {refund} r WHERE r.status = %s AND r.processed_at < w.at),"
+            " w.payment_lines, w.refund_lines FROM (SELECT MAX(cutoff) AS at,"
+            " COALESCE(SUM(payment_count), 0) AS payment_lines,"
+            f" COALESCE(SUM(refund_count), 0) AS refund_lines FROM {batch}) w",
+            [Refund.Status.SUCCEEDED.value],
+        )
+        at, payments, refunds, payment_lines, refund_lines = cursor.fetchone()
+    if at is None or (payments, refunds) != (payment_lines, refund_lines):
+        return None
+    cutoff = SettlementBatch._meta.get_field("cutoff").get_col(SettlementBatch._meta.db_table)
+    for convert in connection.ops.get_db_converters(cutoff):  # SQLite returns text
+        at = convert(at, cutoff, connection)
+    return at
+
+
+def _candidates_create(*, cutoff: datetime, since: datetime | None) -> None:
+    """Copy what is unsettled before ``cutoff`` into the run's candidate table.
+
+    With ``since`` (see ``settled_through``) only rows at or after it are read, through the
+    ``captured_at`` / ``processed_at`` indexes; none of them can be settled yet, since every
+    line precedes its batch's cut-off. Without it, every captured payment not in a line.
+    """
+    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
+    at = connection.ops.adapt_datetimefield_value(cutoff)
+    statuses = ", ".join(["%s"] * len(CAPTURED))
+    if since is None:
+        payment_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)"
+        refund_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)"
+        bounds = []
+    else:
+        payment_where, refund_where = "p.captured_at >= %s", "r.processed_at >= %s"
+        bounds = [connection.ops.adapt_datetimefield_value(since)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {CANDIDATES} AS "
+            "SELECT * FROM ("
+            "SELECT 'payment' AS kind, p.id, p.merchant_id, p.currency, p.livemode,"
+            " p.amount_captured AS amount, p.captured_at AS occurred_at"
+            f" FROM {payment} p WHERE p.status IN ({statuses}) AND p.captured_at < %s"
+            f" AND {payment_where}"
+            " UNION ALL "
+            "SELECT 'refund', r.id, r.merchant_id, r.currency, r.livemode, r.amount,"
+            f" r.processed_at FROM {refund} r WHERE r.status = %s AND r.processed_at < %s"
+            f" AND {refund_where}"
+            ") c ORDER BY merchant_id, currency, livemode, kind, id",
+            [*CAPTURED, at, *bounds, Refund.Status.SUCCEEDED.value, at, *bounds],
+        )
+        cursor.execute(
+            f"CREATE INDEX {CANDIDATES}_group ON {CANDIDATES} (merchant_id, currency, livemode)"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {CANDIDATES}")  # autovacuum never sees temporary tables
+
+
+def _candidates_drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+
+
+# A run closes its groups' batches in transactions of up to this many groups and (unless one
+# group is larger) lines: fewer commits than one per batch, and no transaction holding many
+# merchant rows or lines for long.
+CHUNK_GROUPS = 100
+CHUNK_LINES = 50_000
+
+
+def _candidate_chunks() -> list[list[BatchKey]]:
+    """The candidate table's groups in (merchant, currency, mode) order, cut into chunks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT merchant_id, currency, livemode, COUNT(*) FROM {CANDIDATES}"
+            " GROUP BY merchant_id, currency, livemode ORDER BY merchant_id, currency, livemode"
+        )
+        rows = cursor.fetchall()
+    chunks, lines = [[]], 0
+    for merchant_id, currency, livemode, count in rows:
+        if chunks[-1] and (len(chunks[-1]) >= CHUNK_GROUPS or lines + count > CHUNK_LINES):
+            chunks.append([])
+            lines = 0
+        chunks[-1].append(BatchKey(merchant_id, currency, bool(livemode)))
+        lines += count
+    return [chunk for chunk in chunks if chunk]
 
 
 def settlement_run(*, cutoff: datetime) -> list[SettlementBatch]:
     """Close one batch per group with unsettled money before ``cutoff``; return the new batches.
 
-    Groups already closed at this cut-off are skipped, so running it again changes nothing.
+    The unsettled payments and refunds are copied by one statement (reading only those from
+    ``settled_through`` on when there is such a bound) into a temporary table; the batches are
+    then closed in group order, a chunk of groups per transaction (see ``CHUNK_LINES``), each
+    under the lock of its merchant row. Groups already closed at this cut-off are skipped, so
+    running it again changes nothing.
     """
     batches = []
-    for key in settlement_pending_keys(cutoff=cutoff):
-        batch = settlement_batch_close(
-            merchant_id=key.merchant_id,
-            currency=key.currency,
-            livemode=key.livemode,
-            cutoff=cutoff,
+    _candidates_create(cutoff=cutoff, since=settled_through())
+    try:
+        for chunk in _candidate_chunks():
+            with transaction.atomic():
+                batches += _batches_close(chunk, cutoff=cutoff, candidates=True)
+    finally:
+        _candidates_drop()
+    for batch in batches:
+        logger.info(
+            "Settlement batch %s closed: %d payments, %d refunds",
+            batch.public_id,
+            batch.payment_count,
+            batch.refund_count,
         )
-        if batch is not None:
-            batches.append(batch)
     logger.info("Settlement at %s closed %d batches", cutoff.isoformat(), len(batches))
     return batches
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _insert_lines(*, batch: SettlementBatch, cutoff: datetime) -> None:
@@ -143,15 +236,46 @@ def _insert_lines(*, batch: SettlementBatch, cutoff: datetime) -> None:
         )
 
 
-def _line_totals(batch: SettlementBatch) -> dict[str, int]:
+def _insert_candidate_lines(*, batch: SettlementBatch) -> None:
+    """Copy the group's rows of the candidate table into lines, in one statement.
+
+    A row another run settled since the table was filled is skipped by the unique keys of
+    ``payment_id`` and ``refund_id`` (``ON CONFLICT DO NOTHING``), so each is settled once.
+    """
+    line = _table(SettlementLine)
+    fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
+    columns = "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {line} ({columns}) "
+            "SELECT %s, s.kind, CASE WHEN s.kind = 'payment' THEN s.id END,"
+            " CASE WHEN s.kind = 'refund' THEN s.id END, s.amount, s.fee,"
+            " CASE WHEN s.kind = 'payment' THEN s.amount - s.fee ELSE -s.amount END,"
+            " s.occurred_at "
+            f"FROM (SELECT c.kind, c.id, c.amount, c.occurred_at,"
+            f" CASE WHEN c.kind = 'payment' THEN {fee} ELSE 0 END AS fee FROM {CANDIDATES} c"
+            " WHERE c.merchant_id = %s AND c.currency = %s AND c.livemode = %s) s"
+            " WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            [batch.pk, *fee_params, batch.merchant_id, batch.currency, batch.livemode],
+        )
+
+
+def _line_totals(batches: list[SettlementBatch]) -> dict[int, dict[str, int]]:
+    """Return the totals of the lines of each batch that has any, by batch pk."""
     is_payment, is_refund = Q(kind=SettlementLine.Kind.PAYMENT), Q(kind=SettlementLine.Kind.REFUND)
-    return SettlementLine.objects.filter(batch=batch).aggregate(
-        payment_count=Count("id", filter=is_payment),
-        refund_count=Count("id", filter=is_refund),
-        gross_amount=Coalesce(Sum("amount", filter=is_payment), 0),
-        refunds_amount=Coalesce(Sum("amount", filter=is_refund), 0),
-        fees_amount=Coalesce(Sum("fee"), 0),
+    rows = (
+        SettlementLine.objects.filter(batch__in=[b.pk for b in batches])
+        .order_by()
+        .values("batch_id")
+        .annotate(
+            payment_count=Count("id", filter=is_payment),
+            refund_count=Count("id", filter=is_refund),
+            gross_amount=Coalesce(Sum("amount", filter=is_payment), 0),
+            refunds_amount=Coalesce(Sum("amount", filter=is_refund), 0),
+            fees_amount=Coalesce(Sum("fee"), 0),
+        )
     )
+    return {row.pop("batch_id"): row for row in rows}
 
 
 def _post_batch(batch: SettlementBatch, owner: str) -> None:
@@ -188,55 +312,130 @@ def settlement_batch_close(
     Holds the merchant row (``FOR NO KEY UPDATE``: new orders and payments of the merchant are
     not blocked) for the whole transaction, so concurrent runs serialize per merchant.
     """
+    key = BatchKey(merchant_id, currency, livemode)
     with transaction.atomic():
-        merchant = Merchant.objects.select_for_update(no_key=True).filter(pk=merchant_id).first()
-        if merchant is None:
-            raise NotFound("No such merchant.")
-        group = {"merchant": merchant, "currency": currency, "livemode": livemode}
-        if SettlementBatch.objects.filter(**group, cutoff=cutoff).exists():
-            return None
-        previous = SettlementBatch.objects.filter(**group).order_by("-id").first()
-        batch = SettlementBatch.objects.create(
-            **group,
-            cutoff=cutoff,
-            fee_bps=merchant.fee_bps,
-            fee_fixed=merchant.fee_fixed,
-            carry_in=previous.carry_out if previous else 0,
-            payout_date=business_days_after(
-                cutoff.date(), merchant.settlement_delay_days, country=merchant.country
+        batch = next(iter(_batches_close([key], cutoff=cutoff, candidates=False)), None)
+    if batch is not None:
+        logger.info(
+            "Settlement batch %s closed: %d payments, %d refunds",
+            batch.public_id,
+            batch.payment_count,
+            batch.refund_count,
+        )
+    return batch
+
+
+TOTALS = (
+    "payment_count",
+    "refund_count",
+    "gross_amount",
+    "refunds_amount",
+    "fees_amount",
+    "net_amount",
+    "payout_amount",
+    "carry_out",
+    "status",
+    "closed_at",
+)
+
+
+def _batches_close(
+    keys: list[BatchKey], *, cutoff: datetime, candidates: bool
+) -> list[SettlementBatch]:
+    """Close the groups' batches in the caller's transaction (``settlement_batch_close``);
+    return those closed. With ``candidates`` the lines come from the run's candidate table,
+    otherwise from the payments and refunds. A group already closed at ``cutoff`` or left with
+    nothing to settle gets no batch.
+
+    The groups' merchant rows are locked first, in id order (``FOR NO KEY UPDATE``: new orders
+    and payments of the merchant are not blocked), so concurrent runs serialize per merchant.
+    Batches, totals and payouts are written a statement for all groups; lines and the journal
+    entry a statement (entry) per batch.
+    """
+    merchant_ids = sorted({key.merchant_id for key in keys})
+    merchants = {
+        m.pk: m
+        for m in Merchant.objects.select_for_update(no_key=True)
+        .filter(pk__in=merchant_ids)
+        .order_by("pk")
+    }
+    if len(merchants) != len(merchant_ids):
+        raise NotFound("No such merchant.")
+    group = ("merchant_id", "currency", "livemode")
+    latest = (
+        SettlementBatch.objects.filter(merchant_id__in=merchant_ids)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F(f) for f in group], order_by=F("id").desc()),
+            closed_here=Exists(
+                SettlementBatch.objects.filter(**{f: OuterRef(f) for f in group}, cutoff=cutoff)
             ),
         )
-        _insert_lines(batch=batch, cutoff=cutoff)
-        totals = _line_totals(batch)
-        if not totals["payment_count"] and not totals["refund_count"]:
-            # Another run settled the group first: leave no empty batch behind.
-            transaction.set_rollback(True)
-            return None
-        for name, value in totals.items():
+        .filter(rank=1)
+        .values_list(*group, "carry_out", "closed_here")
+    )
+    previous = {(m, c, bool(live)): (carry, here) for m, c, live, carry, here in latest}
+    batches = []
+    for key in keys:
+        carry_out, closed_here = previous.get(
+            (key.merchant_id, key.currency, key.livemode), (0, False)
+        )
+        if closed_here:
+            continue
+        merchant = merchants[key.merchant_id]
+        batches.append(
+            SettlementBatch(
+                merchant=merchant,
+                currency=key.currency,
+                livemode=key.livemode,
+                cutoff=cutoff,
+                fee_bps=merchant.fee_bps,
+                fee_fixed=merchant.fee_fixed,
+                carry_in=carry_out,
+                payout_date=business_days_after(
+                    cutoff.date(), merchant.settlement_delay_days, country=merchant.country
+                ),
+            )
+        )
+    if not batches:
+        return []
+    batches = SettlementBatch.objects.bulk_create(batches)
+    for batch in batches:
+        if candidates:
+            _insert_candidate_lines(batch=batch)
+        else:
+            _insert_lines(batch=batch, cutoff=cutoff)
+    totals = _line_totals(batches)
+    # A group another run settled first gets no (empty) batch.
+    empty = [b.pk for b in batches if b.pk not in totals]
+    if empty:
+        SettlementBatch.objects.filter(pk__in=empty).delete()
+    batches = [b for b in batches if b.pk in totals]
+    now = timezone.now()
+    for batch in batches:
+        for name, value in totals[batch.pk].items():
             setattr(batch, name, value)
         batch.net_amount = batch.gross_amount - batch.refunds_amount - batch.fees_amount
         available = batch.net_amount + batch.carry_in
         batch.payout_amount, batch.carry_out = max(available, 0), min(available, 0)
         batch.close()
-        batch.closed_at = timezone.now()
-        batch.save()
-        _post_batch(batch, merchant.public_id)
-        if batch.payout_amount:
-            Payout.objects.create(
-                batch=batch,
-                merchant=merchant,
-                livemode=livemode,
-                amount=batch.payout_amount,
-                currency=currency,
-                payout_date=batch.payout_date,
-            )
-    logger.info(
-        "Settlement batch %s closed: %d payments, %d refunds",
-        batch.public_id,
-        batch.payment_count,
-        batch.refund_count,
+        batch.closed_at = now
+    if batches:
+        SettlementBatch.objects.bulk_update(batches, TOTALS)
+    for batch in batches:
+        _post_batch(batch, batch.merchant.public_id)
+    Payout.objects.bulk_create(
+        Payout(
+            batch=batch,
+            merchant=batch.merchant,
+            livemode=batch.livemode,
+            amount=batch.payout_amount,
+            currency=batch.currency,
+            payout_date=batch.payout_date,
+        )
+        for batch in batches
+        if batch.payout_amount
     )
-    return batch
+    return batches
 
 
 # --- payouts -------------------------------------------------------------------------------

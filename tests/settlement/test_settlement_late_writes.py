@@ -1,0 +1,107 @@
+"""Late writes: payments and refunds that reach the database after a run, dated before its
+cut-off, are settled by the next run, and runs in any order settle each exactly once."""
+
+from datetime import date
+
+import pytest
+
+import settlement.services
+from payments.models import Payment
+from settlement.bench_support import payments_bulk_insert
+from settlement.models import SettlementBatch, SettlementLine
+from settlement.services import cutoff_for
+from tests.settlement.conftest import utc
+
+pytestmark = pytest.mark.django_db
+
+NOV_23 = utc(2026, 11, 23, 15, 0)
+NOV_24, NOV_25, NOV_26 = date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 26)
+
+
+def test_a_payment_written_after_a_run_with_an_older_capture_time_is_settled_next_run(
+    capture_at, settle, assert_invariants
+):
+    capture_at(NOV_23, amount=1000)
+    settle(NOV_24)
+    late = capture_at(utc(2026, 11, 23, 18), amount=2000)  # captured_at before the NOV_24 cut-off
+    today = capture_at(utc(2026, 11, 24, 12), amount=4000)
+
+    (batch,) = settle(NOV_25)
+
+    assert SettlementLine.objects.get(payment=late).batch == batch
+    assert SettlementLine.objects.get(payment=today).batch == batch
+    assert (batch.payment_count, batch.gross_amount) == (2, 6000)
+    assert settle(NOV_26) == []
+    assert SettlementLine.objects.count() == 3
+    assert_invariants()
+
+
+def test_a_refund_written_after_a_run_with_an_older_processing_time_is_settled_next_run(
+    capture_at, refund_at, settle, assert_invariants
+):
+    payment = capture_at(NOV_23, amount=10_000)
+    settle(NOV_24)
+    refund = refund_at(payment, utc(2026, 11, 23, 16), amount=3000)
+
+    (batch,) = settle(NOV_25)
+
+    assert SettlementLine.objects.get(refund=refund).batch == batch
+    assert (batch.refund_count, batch.refunds_amount, batch.payment_count) == (1, 3000, 0)
+    assert settle(NOV_26) == []
+    assert_invariants()
+
+
+def test_bulk_written_payments_dated_before_the_last_cutoff_are_settled_next_run(
+    assert_invariants,
+):
+    first = payments_bulk_insert(payments=40, merchants=2, captured_before=cutoff_for(NOV_24))
+    settlement.services.settlement_run(cutoff=cutoff_for(NOV_24))
+    payments_bulk_insert(payments=30, merchants=first.merchants, captured_before=cutoff_for(NOV_24))
+    payments_bulk_insert(payments=20, merchants=3, captured_before=cutoff_for(NOV_25))
+
+    batches = settlement.services.settlement_run(cutoff=cutoff_for(NOV_25))
+
+    assert len(batches) == 5
+    assert sum(b.payment_count for b in batches) == 50
+    assert not Payment.objects.filter(settlement_line__isnull=True).exists()
+    assert SettlementLine.objects.count() == 90
+    assert_invariants()
+
+
+def test_a_run_of_an_earlier_cutoff_after_a_later_one_settles_nothing_again(
+    capture_at, settle, assert_invariants
+):
+    capture_at(NOV_23)
+    capture_at(utc(2026, 11, 24, 12))
+    (later,) = settle(NOV_25)
+
+    assert settle(NOV_24) == []
+    assert later.payment_count == 2
+    assert SettlementLine.objects.count() == 2
+    assert_invariants()
+
+
+def test_a_crash_in_one_transaction_of_a_run_keeps_the_batches_committed_before_it(
+    monkeypatch, assert_invariants
+):
+    payments_bulk_insert(payments=30, merchants=3, captured_before=cutoff_for(NOV_24))
+    monkeypatch.setattr(settlement.services, "CHUNK_LINES", 10)  # one group per transaction
+    post = settlement.services.journal_post
+    calls = []
+
+    def crash_on_the_second(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return post(**kwargs)
+
+    monkeypatch.setattr(settlement.services, "journal_post", crash_on_the_second)
+    with pytest.raises(RuntimeError):
+        settlement.services.settlement_run(cutoff=cutoff_for(NOV_24))
+
+    assert SettlementBatch.objects.count() == 1
+    assert SettlementLine.objects.count() == 10
+    batches = settlement.services.settlement_run(cutoff=cutoff_for(NOV_24))
+    assert len(batches) == 2
+    assert SettlementLine.objects.values("payment_id").distinct().count() == 30
+    assert_invariants()
