@@ -334,9 +334,24 @@ TOTALS = (
     "net_amount",
     "payout_amount",
     "carry_out",
-    "status",
-    "closed_at",
 )
+
+
+def _totals_save(batches: list[SettlementBatch]) -> None:
+    """Write the closed batches' totals, status and closing time in one ``UPDATE``."""
+    columns, params = [], []
+    for name in TOTALS:
+        column = SettlementBatch._meta.get_field(name).column
+        cases = " ".join(["WHEN %s THEN %s"] * len(batches))
+        columns.append(f"{connection.ops.quote_name(column)} = CASE id {cases} END")
+        params += [value for batch in batches for value in (batch.pk, getattr(batch, name))]
+    closed_at = connection.ops.adapt_datetimefield_value(batches[0].closed_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(SettlementBatch)} SET {', '.join(columns)}, status = %s,"
+            f" closed_at = %s WHERE id IN ({', '.join(['%s'] * len(batches))})",
+            [*params, SettlementBatch.Status.CLOSED.value, closed_at, *(b.pk for b in batches)],
+        )
 
 
 def _batches_close(
@@ -420,7 +435,7 @@ def _batches_close(
         batch.close()
         batch.closed_at = now
     if batches:
-        SettlementBatch.objects.bulk_update(batches, TOTALS)
+        _totals_save(batches)
     for batch in batches:
         _post_batch(batch, batch.merchant.public_id)
     Payout.objects.bulk_create(
