@@ -8,8 +8,11 @@ to fees and payable. A negative net is carried into the merchant's next batch. O
 date (the cut-off date plus the merchant's 1-3 business days, weekends and public holidays of
 its country skipped) ``payout_pay`` moves payable to paid out and sends ``settlement.paid``.
 
-Each batch is one transaction under a lock of the merchant row, and unique constraints settle a
-payment or refund at most once, so re-runs and concurrent runs change nothing twice.
+A run finds what is unsettled once (only what was captured since the last cut-off when the
+counts prove everything before it settled, see ``settled_through``) and closes its batches in
+transactions of a chunk of groups, each batch with its journal entry, under locks of the
+merchant rows taken in id order; unique constraints settle a payment or refund at most once,
+so re-runs and concurrent runs change nothing twice.
 """
 
 from __future__ import annotations
