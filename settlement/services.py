@@ -88,11 +88,13 @@ def settled_through() -> datetime | None:
     or None when none is known (nothing settled yet, or something before it is not settled).
 
     It is the latest batch cut-off ``W`` if, in one statement, the payments captured before ``W``
-    are as many as all payment lines (and the succeeded refunds processed before ``W`` as many
-    as all refund lines): every line precedes its batch's cut-off, so at most ``W``. Those lines are all of such
-    payments (refunds), each settled once, so equal counts mean none is left out, however late
-    it was captured or written. Otherwise (say, a payment written with an old ``captured_at``
-    after a run) there is no bound and the next run looks at every payment.
+    are as many as all payment lines, and the succeeded refunds processed before ``W`` as many
+    as all refund lines. Every line is of a distinct payment (refund) dated before its batch's
+    cut-off, so before ``W``: equal counts mean that none of those is left out, however late it
+    was written. Otherwise (say, a payment written after a run with an older ``captured_at``)
+    there is no bound and the run reads every unsettled payment, as the first run does. This
+    holds as long as ``captured_at`` and ``processed_at`` never change once set and lines are
+    never deleted.
     """
     batch, payment, refund = _table(SettlementBatch), _table(Payment), _table(Refund)
     with connection.cursor() as cursor:
