@@ -241,27 +241,31 @@ def _insert_lines(*, batch: SettlementBatch, cutoff: datetime) -> None:
         )
 
 
-def _insert_candidate_lines(*, batch: SettlementBatch) -> None:
-    """Copy the group's rows of the candidate table into lines, in one statement.
+def _insert_candidate_lines(batches: list[SettlementBatch]) -> None:
+    """Copy the batches' groups' rows of the candidate table into lines, in one statement.
 
     A row another run settled since the table was filled is skipped by the unique keys of
     ``payment_id`` and ``refund_id`` (``ON CONFLICT DO NOTHING``), so each is settled once.
     """
-    line = _table(SettlementLine)
-    fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
+    parts, params = [], []
+    for batch in batches:
+        fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
+        parts.append(
+            "SELECT %s AS batch_id, c.kind, c.id, c.amount, c.occurred_at,"
+            f" CASE WHEN c.kind = 'payment' THEN {fee} ELSE 0 END AS fee FROM {CANDIDATES} c"
+            " WHERE c.merchant_id = %s AND c.currency = %s AND c.livemode = %s"
+        )
+        params += [batch.pk, *fee_params, batch.merchant_id, batch.currency, batch.livemode]
     columns = "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {line} ({columns}) "
-            "SELECT %s, s.kind, CASE WHEN s.kind = 'payment' THEN s.id END,"
+            f"INSERT INTO {_table(SettlementLine)} ({columns}) "
+            "SELECT s.batch_id, s.kind, CASE WHEN s.kind = 'payment' THEN s.id END,"
             " CASE WHEN s.kind = 'refund' THEN s.id END, s.amount, s.fee,"
             " CASE WHEN s.kind = 'payment' THEN s.amount - s.fee ELSE -s.amount END,"
-            " s.occurred_at "
-            f"FROM (SELECT c.kind, c.id, c.amount, c.occurred_at,"
-            f" CASE WHEN c.kind = 'payment' THEN {fee} ELSE 0 END AS fee FROM {CANDIDATES} c"
-            " WHERE c.merchant_id = %s AND c.currency = %s AND c.livemode = %s) s"
+            f" s.occurred_at FROM ({' UNION ALL '.join(parts)}) s"
             " WHERE 1 = 1 ON CONFLICT DO NOTHING",
-            [batch.pk, *fee_params, batch.merchant_id, batch.currency, batch.livemode],
+            params,
         )
 
 
@@ -369,8 +373,8 @@ def _batches_close(
 
     The groups' merchant rows are locked first, in id order (``FOR NO KEY UPDATE``: new orders
     and payments of the merchant are not blocked), so concurrent runs serialize per merchant.
-    Batches, totals and payouts are written a statement for all groups; lines and the journal
-    entry a statement (entry) per batch.
+    Batches, lines (from candidates), totals and payouts are written a statement for all
+    groups; the journal entries one per batch.
     """
     merchant_ids = sorted({key.merchant_id for key in keys})
     merchants = {
@@ -419,10 +423,10 @@ def _batches_close(
     if not batches:
         return []
     batches = SettlementBatch.objects.bulk_create(batches)
-    for batch in batches:
-        if candidates:
-            _insert_candidate_lines(batch=batch)
-        else:
+    if candidates:
+        _insert_candidate_lines(batches)
+    else:
+        for batch in batches:
             _insert_lines(batch=batch, cutoff=cutoff)
     totals = _line_totals(batches)
     # A group another run settled first gets no (empty) batch.
