@@ -1,5 +1,7 @@
 """Errors of the ledger; each carries a stable `code` and a `message` safe to show staff."""
 
+from __future__ import annotations
+
 
 class LedgerError(Exception):
     code = "ledger_error"
@@ -7,6 +9,14 @@ class LedgerError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.entry: int | None = None
+
+    def of_entry(self, index: int, reference: str) -> LedgerError:
+        """Name the entry of a bulk post (its index in the call and reference) in the message."""
+        self.entry = index
+        self.message = f"Entry {index} ({reference!r}): {self.message}"
+        self.args = (self.message,)
+        return self
 
 
 class InvalidEntry(LedgerError):

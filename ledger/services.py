@@ -6,8 +6,9 @@ to zero in every currency, so the ledger as a whole always does too. Balances ar
 postings (see `selectors.py`); nothing stores them. Entries are written once and never changed:
 a correction is another entry (kind `adjustment`).
 
-`journal_post` is the only writer. It joins the caller's transaction, so the postings commit or
-roll back together with the state change they record.
+`journal_post` (one entry) and `journal_post_many` (a list of entries, in a constant number of
+queries) are the only writers. They join the caller's transaction, so the postings commit or roll
+back together with the state change they record.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from ledger.errors import IdempotencyMismatch, InvalidEntry, UnbalancedEntry
 from ledger.models import JournalEntry, LedgerAccount, Posting
 
-__all__ = ["Line", "journal_post"]
+__all__ = ["EntryInput", "Line", "journal_post", "journal_post_many"]
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -36,6 +36,25 @@ class Line:
     kind: str
     currency: str
     amount: int
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """One journal entry to be written by `journal_post_many` (the arguments of `journal_post`)."""
+
+    kind: str
+    reference: str
+    lines: Sequence[Line]
+    description: str = ""
+    idempotency_key: str | None = None
+
+    def movement(self) -> tuple:
+        """What the entry records: equal for two entries that move the same money."""
+        return self.kind, self.reference, _postings(self.lines)
+
+
+def _postings(lines: Sequence[Line]) -> Counter:
+    return Counter((line.owner, line.kind, line.currency, line.amount) for line in lines)
 
 
 def _check_lines(kind: str, lines: Sequence[Line]) -> None:
@@ -59,35 +78,153 @@ def _check_lines(kind: str, lines: Sequence[Line]) -> None:
         raise UnbalancedEntry(unbalanced)
 
 
-def _accounts(lines: Sequence[Line]) -> dict[tuple[str, str, str], LedgerAccount]:
-    """The lines' accounts: those that exist in one query, the others created."""
-    keys = {(line.owner, line.kind, line.currency) for line in lines}
-    wanted = Q()
-    for owner, kind, currency in keys:
-        wanted |= Q(owner=owner, kind=kind, currency=currency)
-    accounts = {(a.owner, a.kind, a.currency): a for a in LedgerAccount.objects.filter(wanted)}
-    for owner, kind, currency in sorted(keys - accounts.keys()):
-        # get_or_create retries the get when a concurrent transaction created the row first.
-        account, _ = LedgerAccount.objects.get_or_create(owner=owner, kind=kind, currency=currency)
-        accounts[owner, kind, currency] = account
+def _accounts(entries: Sequence[EntryInput]) -> dict[tuple[str, str, str], LedgerAccount]:
+    """The lines' accounts: those that exist in one query; the others inserted in one more
+    (a row a concurrent transaction inserted first is left to it) and selected in a third."""
+    keys = {(line.owner, line.kind, line.currency) for entry in entries for line in entry.lines}
+
+    def existing() -> dict[tuple[str, str, str], LedgerAccount]:
+        # Owner, kind and currency sets (the unique index's columns) rather than one OR'ed
+        # condition per account; the few other accounts of those owners are dropped here.
+        owners, kinds, currencies = (sorted({key[i] for key in keys}) for i in range(3))
+        found = LedgerAccount.objects.filter(
+            owner__in=owners, kind__in=kinds, currency__in=currencies
+        )
+        return {
+            key: account
+            for account in found
+            if (key := (account.owner, account.kind, account.currency)) in keys
+        }
+
+    accounts = existing()
+    if missing := sorted(keys - accounts.keys()):
+        LedgerAccount.objects.bulk_create(
+            [LedgerAccount(owner=o, kind=k, currency=c) for o, k, c in missing],
+            ignore_conflicts=True,
+        )
+        accounts = existing()
     return accounts
 
 
-def _same_movement(entry: JournalEntry, kind: str, reference: str, lines: Sequence[Line]) -> bool:
-    written = Counter(
-        entry.postings.values_list("account__owner", "account__kind", "account__currency", "amount")
+def _write(entries: Sequence[EntryInput]) -> list[JournalEntry]:
+    """Insert the entries (one statement), their accounts and postings (one more)."""
+    written = JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                kind=entry.kind,
+                reference=entry.reference,
+                description=entry.description,
+                idempotency_key=entry.idempotency_key,
+            )
+            for entry in entries
+        ]
     )
-    wanted = Counter((line.owner, line.kind, line.currency, line.amount) for line in lines)
-    return entry.kind == kind and entry.reference == reference and written == wanted
+    accounts = _accounts(entries)
+    Posting.objects.bulk_create(
+        [
+            Posting(
+                entry=row,
+                account=accounts[line.owner, line.kind, line.currency],
+                amount=line.amount,
+                currency=line.currency,
+            )
+            for entry, row in zip(entries, written, strict=True)
+            for line in entry.lines
+        ]
+    )
+    return written
 
 
-def _replay(key: str, kind: str, reference: str, lines: Sequence[Line]) -> JournalEntry | None:
-    entry = JournalEntry.objects.filter(idempotency_key=key).first()
-    if entry is not None and not _same_movement(entry, kind, reference, lines):
-        raise IdempotencyMismatch(
-            f"Idempotency key {key!r} was already used for another movement (entry {entry.pk})."
+def _used(entries: Sequence[EntryInput]) -> dict[str, JournalEntry]:
+    """The entries already written under the idempotency keys of ``entries``, by key; raise
+    `IdempotencyMismatch` if one of them records another movement. Two queries."""
+    wanted = {entry.idempotency_key: entry for entry in entries if entry.idempotency_key}
+    found = {e.idempotency_key: e for e in JournalEntry.objects.filter(idempotency_key__in=wanted)}
+    postings: defaultdict[int, Counter] = defaultdict(Counter)
+    if found:
+        rows = Posting.objects.filter(entry__in=found.values()).values_list(
+            "entry_id", "account__owner", "account__kind", "account__currency", "amount"
         )
-    return entry
+        for entry_id, *posting in rows:
+            postings[entry_id][tuple(posting)] += 1
+    for key, entry in found.items():
+        if (entry.kind, entry.reference, postings[entry.pk]) != wanted[key].movement():
+            raise IdempotencyMismatch(
+                f"Idempotency key {key!r} was already used for another movement (entry {entry.pk})."
+            )
+    return found
+
+
+def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
+    """Write journal entries and their postings; return them, in the order given.
+
+    The guarantees of `journal_post` for each entry, in a number of queries that does not
+    depend on how many entries there are: every entry is checked before anything is written
+    (`UnbalancedEntry` / `InvalidEntry` naming the entry by index and reference); an entry whose
+    `idempotency_key` was already used (earlier, concurrently, or by an earlier entry of the same
+    call) is answered by the entry written under it and writes nothing, or raises
+    `IdempotencyMismatch` if that entry records another movement. The call is all or nothing:
+    when it raises, none of its entries is written.
+
+    Happy path: a savepoint around one INSERT of the entries, one SELECT of the accounts (plus
+    one INSERT and one SELECT when some are new) and one INSERT of the postings.
+    """
+    entries = list(entries)
+    first: dict[str, int] = {}  # idempotency key -> index of its first entry in this call
+    for index, entry in enumerate(entries):
+        try:
+            _check_lines(entry.kind, entry.lines)
+        except InvalidEntry as err:
+            raise err.of_entry(index, entry.reference) from None
+        key = entry.idempotency_key
+        if key is None:
+            continue
+        if key not in first:
+            first[key] = index
+        elif entries[first[key]].movement() != entry.movement():
+            raise IdempotencyMismatch(
+                f"Idempotency key {key!r} is given to two different movements"
+                f" (entries {first[key]} and {index})."
+            ).of_entry(index, entry.reference)
+    # Each key's first entry, and the entries without one, are to be written.
+    todo = [
+        i
+        for i, e in enumerate(entries)
+        if e.idempotency_key is None or first[e.idempotency_key] == i
+    ]
+    written: dict[int, JournalEntry] = {}
+    used: dict[str, JournalEntry] = {}
+    # A used key is found by the unique constraint at the INSERT (and looked up in the except
+    # branch), which spares the happy path a lookup. Each retry has at least one key fewer.
+    while fresh := [i for i in todo if entries[i].idempotency_key not in used]:
+        try:
+            # Keys inserted in one order by every caller: two calls waiting on each other's
+            # uncommitted keys cannot deadlock.
+            fresh.sort(
+                key=lambda i: (
+                    entries[i].idempotency_key is None,
+                    entries[i].idempotency_key or "",
+                    i,
+                )
+            )
+            with transaction.atomic():
+                written = dict(zip(fresh, _write([entries[i] for i in fresh]), strict=True))
+            break
+        except IntegrityError:
+            found = _used([entries[i] for i in fresh])
+            if not found:
+                raise
+            used.update(found)
+    result = []
+    for index, entry in enumerate(entries):
+        key = entry.idempotency_key
+        if index in written:
+            result.append(written[index])
+        elif key in used:
+            result.append(used[key])
+        else:  # a repeat of an earlier entry of this call
+            result.append(written[first[key]])
+    return result
 
 
 def journal_post(
@@ -104,32 +241,10 @@ def journal_post(
     any other malformed input, before anything is written. With an `idempotency_key` already
     used, return the entry written then and write nothing; raise `IdempotencyMismatch` if that
     entry records another movement (kind, reference or lines differ).
+
+    The queries of `journal_post_many` for one entry: a savepoint around the entry's INSERT, the
+    accounts' SELECT and the postings' INSERT.
     """
-    _check_lines(kind, lines)
-    # A used idempotency key is found by the unique constraint at the INSERT below (and answered
-    # in the except branch), which spares the happy path a lookup.
-    try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                kind=kind,
-                reference=reference,
-                description=description,
-                idempotency_key=idempotency_key,
-            )
-            accounts = _accounts(lines)
-            Posting.objects.bulk_create(
-                Posting(
-                    entry=entry,
-                    account=accounts[line.owner, line.kind, line.currency],
-                    amount=line.amount,
-                    currency=line.currency,
-                )
-                for line in lines
-            )
-    except IntegrityError:
-        # The key was used (by an earlier or a concurrent call); answer with its entry.
-        existing = _replay(idempotency_key, kind, reference, lines) if idempotency_key else None
-        if existing is None:
-            raise
-        return existing
-    return entry
+    _check_lines(kind, lines)  # raised as is: the message needs no entry number
+    entry = EntryInput(kind, reference, lines, description, idempotency_key)
+    return journal_post_many([entry])[0]

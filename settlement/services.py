@@ -27,7 +27,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from ledger.services import Line, journal_post
+from ledger.services import EntryInput, Line, journal_post, journal_post_many
 from payments.errors import NotFound
 from payments.models import Merchant, Payment, Refund
 from payments.services import event_record
@@ -287,7 +287,7 @@ def _line_totals(batches: list[SettlementBatch]) -> dict[int, dict[str, int]]:
     return {row.pop("batch_id"): row for row in rows}
 
 
-def _post_batch(batch: SettlementBatch, owner: str) -> None:
+def _batch_entry(batch: SettlementBatch, owner: str) -> EntryInput | None:
     """Pending pays the fees and the payout; a carried negative net stays in pending."""
     cur = batch.currency
     lines = [
@@ -303,14 +303,15 @@ def _post_batch(batch: SettlementBatch, owner: str) -> None:
         lines.append(
             Line(owner=owner, kind="merchant_payable", currency=cur, amount=-batch.payout_amount)
         )
-    if lines:
-        journal_post(
-            kind="settlement",
-            reference=batch.public_id,
-            description=f"Settlement {batch.public_id} at {batch.cutoff:%Y-%m-%d %H:%M}",
-            idempotency_key=f"settlement:{batch.public_id}",
-            lines=lines,
-        )
+    if not lines:
+        return None
+    return EntryInput(
+        kind="settlement",
+        reference=batch.public_id,
+        description=f"Settlement {batch.public_id} at {batch.cutoff:%Y-%m-%d %H:%M}",
+        idempotency_key=f"settlement:{batch.public_id}",
+        lines=lines,
+    )
 
 
 def settlement_batch_close(
@@ -373,8 +374,8 @@ def _batches_close(
 
     The groups' merchant rows are locked first, in id order (``FOR NO KEY UPDATE``: new orders
     and payments of the merchant are not blocked), so concurrent runs serialize per merchant.
-    Batches, lines (from candidates), totals and payouts are written a statement for all
-    groups; the journal entries one per batch.
+    Batches, lines (from candidates), totals, journal entries (``journal_post_many``) and
+    payouts are written a statement for all groups.
     """
     merchant_ids = sorted({key.merchant_id for key in keys})
     merchants = {
@@ -445,8 +446,9 @@ def _batches_close(
         batch.closed_at = now
     if batches:
         _totals_save(batches)
-    for batch in batches:
-        _post_batch(batch, batch.merchant.public_id)
+    entries = [_batch_entry(batch, batch.merchant.public_id) for batch in batches]
+    if entries := [entry for entry in entries if entry is not None]:
+        journal_post_many(entries)
     Payout.objects.bulk_create(
         Payout(
             batch=batch,

@@ -218,10 +218,10 @@ def test_a_crash_midway_leaves_nothing_half_settled(capture_at, settle, monkeypa
 
     capture_at(NOV_23)
 
-    def crash(**kwargs):
+    def crash(entries):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(settlement.services, "journal_post", crash)
+    monkeypatch.setattr(settlement.services, "journal_post_many", crash)
     with pytest.raises(RuntimeError):
         settle(NOV_24)
 

@@ -86,16 +86,16 @@ def test_a_crash_in_one_transaction_of_a_run_keeps_the_batches_committed_before_
 ):
     payments_bulk_insert(payments=30, merchants=3, captured_before=cutoff_for(NOV_24))
     monkeypatch.setattr(settlement.services, "CHUNK_LINES", 10)  # one group per transaction
-    post = settlement.services.journal_post
+    post = settlement.services.journal_post_many
     calls = []
 
-    def crash_on_the_second(**kwargs):
-        calls.append(kwargs)
+    def crash_on_the_second(entries):
+        calls.append(entries)
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return post(**kwargs)
+        return post(entries)
 
-    monkeypatch.setattr(settlement.services, "journal_post", crash_on_the_second)
+    monkeypatch.setattr(settlement.services, "journal_post_many", crash_on_the_second)
     with pytest.raises(RuntimeError):
         settlement.services.settlement_run(cutoff=cutoff_for(NOV_24))
 
