@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.procs import PY, ROOT, Processes
 from bench.report import Figure
-from bench.services import Postgres, Redis
+from bench.services import SCRATCH_PREFIX, Postgres, Redis, run_id
 
 # Variables of the developer's shell that must not leak into the production profile.
 _SCRUB = (
@@ -39,10 +39,16 @@ class Bench:
     figures: list[Figure] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
+    run: str = field(default_factory=run_id)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
     encryption_keys: str = field(
         default_factory=lambda: "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )
+
+    def db(self, name: str) -> str:
+        """Return this run's scratch database ``name`` (e.g. ``bench_run_p4242_1a2b3c4d_settle``);
+        another run's databases never share it, and only this run drops it at the end."""
+        return f"{SCRATCH_PREFIX}_{self.run}_{name}"
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

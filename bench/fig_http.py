@@ -33,7 +33,7 @@ CARD = {
 
 def pgbench_tps(b: Bench, *, clients: int, seconds: int) -> dict:
     """Run pgbench's built-in TPC-B-like script on a fresh scratch database; return tps."""
-    db = "bench_run_pgbench"
+    db = b.db("pgbench")
     b.pg.create(db)
     try:
         init = subprocess.run(
@@ -167,7 +167,7 @@ def run(b: Bench, *, template: str) -> None:
     pg = pgbench_tps(b, clients=CLIENTS, seconds=10)
     print(f"  pgbench TPC-B-like, 16 clients: {pg['tps']:.0f} tps", flush=True)
 
-    db = "bench_run_http"
+    db = b.db("http")
     b.pg.create(db, template=template)
     port = p.free_port()
     base = f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ def run(b: Bench, *, template: str) -> None:
     if b.pg is None or b.redis is None:
         raise Skip("needs PostgreSQL and Redis (production profile)")
     b.need(40, "OTP and validation figures")
-    db = "bench_run_micro"
+    db = b.db("micro")
     b.pg.create(db, template=template)
     try:
         r = b.django(b.env(db), "micro", otp_payments=OTP_PAYMENTS, seconds=1.5)

@@ -131,7 +131,7 @@ def run(b: Bench, *, template: str) -> None:
     if not (p.ROOT / "settlement" / "bench_support.py").exists():
         raise Skip("settlement/bench_support.py has not landed")
     b.need(150, "settlement figure")
-    db = "bench_run_settle"
+    db = b.db("settle")
     b.pg.create(db, template=template)
     env = b.env(db, SETTLEMENT_CUTOFF_TIME="00:00")
     today = datetime.now(UTC).date()

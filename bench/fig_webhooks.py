@@ -40,7 +40,7 @@ def run(b: Bench, *, template: str) -> None:
     if b.pg is None or b.redis is None:
         raise Skip("needs PostgreSQL and Redis (a real Celery worker on Redis)")
     b.need(90, "webhook figure")
-    db = "bench_run_hooks"
+    db = b.db("hooks")
     b.pg.create(db, template=template)
     port = p.free_port()
     base = f"http://127.0.0.1:{port}"

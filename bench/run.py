@@ -1,8 +1,9 @@
 """`make bench`: measure the product against its limits, each figure beside a baseline, in one run.
 
 Prints a table and writes ``bench/results.json``. Uses PostgreSQL and Redis from ``DATABASE_URL`` /
-``REDIS_URL`` (else the local ones on 127.0.0.1); scratch databases ``bench_run_*`` are created and
-dropped here, and every process started is stopped, whatever happens. See bench/README.md.
+``REDIS_URL`` (else the local ones on 127.0.0.1); this run's scratch databases
+(``bench_run_p<pid>_<host>_*``) are created and dropped here, with those left by runs that
+died, and every process started is stopped, whatever happens. See bench/README.md.
 
 Options: ``--only api,checkout,micro,webhooks,settlement``, ``--client raw|httpx``, ``--profile``
 (py-spy flame graph of the payment flow into test-output/), ``--budget SECONDS`` (default 600).
@@ -31,7 +32,6 @@ from bench.procs import Processes  # noqa: E402
 from bench.report import table, write_results  # noqa: E402
 from bench.services import locate  # noqa: E402
 
-TEMPLATE_DB = "bench_run_template"
 RESULTS = ROOT / "bench" / "results.json"
 FIGURES = {
     "api": ("1+2. payments API and checkout page (HTTP)", fig_http.run),
@@ -51,11 +51,20 @@ def _interrupt(signum, frame):
 
 def prepare_template(b: Bench) -> str:
     """Create and migrate the schema every figure's scratch database is copied from."""
-    b.pg.create(TEMPLATE_DB)
-    env = b.env(TEMPLATE_DB)
+    template = b.db("template")
+    b.pg.create(template)
+    env = b.env(template)
     b.manage(env, "migrate", "--no-input", "-v", "0")
     b.manage(env, "collectstatic", "--no-input", "-v", "0")
-    return TEMPLATE_DB
+    return template
+
+
+def drop_scratch(pg, names: list[str]) -> None:
+    for name in names:
+        try:
+            pg.drop(name)
+        except (RuntimeError, ValueError) as err:
+            print(f"could not drop {name}: {err}", file=sys.stderr)
 
 
 def environment(b: Bench, client: str) -> dict:
@@ -129,6 +138,9 @@ def main() -> int:
     interrupted = None
     try:
         template = None
+        if pg is not None:
+            # Left by runs killed before their cleanup; another live run's are not touched.
+            drop_scratch(pg, pg.stale_scratch_databases())
         if pg is not None and redis is not None:
             print("preparing the scratch schema (migrate, collectstatic)...", flush=True)
             template = prepare_template(b)
@@ -154,11 +166,7 @@ def main() -> int:
     finally:
         b.procs.stop_all()
         if pg is not None:
-            for name in pg.scratch_databases():
-                try:
-                    pg.drop(name)
-                except (RuntimeError, ValueError) as err:
-                    print(f"could not drop {name}: {err}", file=sys.stderr)
+            drop_scratch(pg, pg.scratch_databases(b.run))
         if redis is not None:
             redis.flush()
 

@@ -2,7 +2,9 @@
 
 ``DATABASE_URL`` / ``REDIS_URL`` name the servers (the bench never touches the database named in
 ``DATABASE_URL``: it creates ``bench_run_*`` scratch databases beside it and drops them at the
-end). Unset, the local services at 127.0.0.1 are used when they answer.
+end). A run's scratch databases carry its id (``run_id``: its pid and a tag of its host), so
+concurrent runs on one server leave each other's alone. Unset, the local services at 127.0.0.1
+are used when they answer.
 """
 
 from __future__ import annotations
@@ -12,12 +14,33 @@ import re
 import socket
 import subprocess
 import time
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/12"
 SCRATCH_PREFIX = "bench_run"
+_RUN_DATABASE = re.compile(rf"{SCRATCH_PREFIX}_p(\d+)_([0-9a-f]{{8}})_[a-z0-9_]+")
+
+
+def _host_tag() -> str:
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def run_id(pid: int | None = None) -> str:
+    """This process's id in its scratch databases' names: ``p<pid>_<host tag>``."""
+    return f"p{os.getpid() if pid is None else pid}_{_host_tag()}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def reachable(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -97,11 +120,30 @@ class Postgres:
                     raise
                 time.sleep(0.5)
 
-    def scratch_databases(self) -> list[str]:
+    def scratch_databases(self, run: str | None = None) -> list[str]:
+        """Return the scratch databases on the server, only run ``run``'s when given."""
         names = self.psql(
             "postgres", f"SELECT datname FROM pg_database WHERE datname LIKE '{SCRATCH_PREFIX}%'"
         )
-        return [n for n in names.splitlines() if n]
+        names = [n for n in names.splitlines() if n]
+        if run is None:
+            return names
+        return [n for n in names if n.startswith(f"{SCRATCH_PREFIX}_{run}_")]
+
+    def stale_scratch_databases(self) -> list[str]:
+        """Return the scratch databases of runs of this host whose process no longer exists."""
+        return stale(self.scratch_databases())
+
+
+def stale(names: list[str]) -> list[str]:
+    """Of scratch database ``names``, those of a run of this host whose pid is not alive; a
+    name of another host or without a run id is nobody's to judge here."""
+    found = []
+    for name in names:
+        match = _RUN_DATABASE.fullmatch(name)
+        if match and match[2] == _host_tag() and not pid_alive(int(match[1])):
+            found.append(name)
+    return found
 
 
 def _check_scratch(dbname: str) -> None:

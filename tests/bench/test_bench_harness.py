@@ -166,3 +166,37 @@ def test_hot_spots_rank_project_functions_by_inclusive_samples():
     assert ranked[0] == " 90.0%  post (payments/api/views.py)"
     assert ranked[1] == " 30.0%  event_record (payments/services/events.py)"
     assert not any("gunicorn" in line or "psycopg" in line for line in ranked)
+
+
+def test_a_runs_scratch_databases_carry_its_id_and_only_dead_runs_of_this_host_are_stale():
+    import subprocess
+    import sys
+
+    from bench.context import Bench
+    from bench.services import run_id, stale
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead = run_id(child.pid)
+    mine = Bench(pg=None, redis=None, procs=None, var_dir=None, deadline=0)
+    elsewhere = "bench_run_p" + str(child.pid) + "_00000000_settle"
+
+    assert mine.db("settle") == f"bench_run_{run_id()}_settle"
+    assert mine.db("settle") != Bench(None, None, None, None, 0, run=dead).db("settle")
+    names = [mine.db("settle"), f"bench_run_{dead}_settle", f"bench_run_{dead}_template",
+             elsewhere, "bench_run_settle"]  # fmt: skip
+    assert stale(names) == [f"bench_run_{dead}_settle", f"bench_run_{dead}_template"]
+
+
+def test_the_end_of_a_run_drops_only_its_own_scratch_databases(monkeypatch):
+    names = (
+        "bench_run_p1_aaaaaaaa_settle\nbench_run_p12_aaaaaaaa_settle\nbench_run_p1_aaaaaaaa_http"
+    )
+    monkeypatch.setattr(Postgres, "psql", lambda self, db, sql, **kw: names)
+    pg = Postgres.from_url("postgres://postgres@127.0.0.1:5432/test")
+
+    assert pg.scratch_databases("p1_aaaaaaaa") == [
+        "bench_run_p1_aaaaaaaa_settle",
+        "bench_run_p1_aaaaaaaa_http",
+    ]
+    assert len(pg.scratch_databases()) == 3
