@@ -46,6 +46,7 @@ from payments.services import (
 from payments.validation import card_brand, normalize_pan
 
 from .forms import CartForm, OtpForm, PaymentForm, methods_for
+from .queries import order_for_checkout
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +73,6 @@ DECLINE_MESSAGES = {
     "amount_too_large": "This amount is above the account's limit. Please use another method.",
 }
 DECLINE_DEFAULT = "The payment was declined. Nothing was charged; please use another method."
-
-# The sandbox institutions' test accounts a shopper may type in (see institutions/catalogue.py).
-SANDBOX_TEST_METHODS = [
-    ("4242 4242 4242 4242", "Card approved"),
-    ("4000 0000 0000 3220", "Card asks for a one-time code"),
-    ("4000 0000 0000 9995", "Card declined: insufficient funds"),
-    ("4000 0000 0000 0002", "Card declined"),
-    ("+1 555 555 0100", "E-wallet approved after a one-time code"),
-]
 
 
 def decline_message(code: str) -> str:
@@ -132,13 +124,11 @@ def _active_payment(order: Order) -> Payment | None:
     return order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).order_by("-id").first()
 
 
-def _base_context(order: Order) -> dict:
-    return {
-        "order": order,
-        "merchant": order.merchant,
-        "sandbox": _sandbox(order),
-        "return_url": return_url_for(order),
-    }
+def _base_context(order: Order, *, return_url: bool = True) -> dict:
+    context = {"order": order, "merchant": order.merchant, "sandbox": _sandbox(order)}
+    if return_url:  # the pages that end a visit link back to the merchant
+        context["return_url"] = return_url_for(order)
+    return context
 
 
 # --- the order: choose a method and pay ---------------------------------------------------------
@@ -153,10 +143,14 @@ class FieldView:
     error: str
 
 
+_FIELD_NAMES = ("number", "exp", "cvc", "holder_name", "phone", "method")
+_EMPTY_FIELDS = {name: FieldView(name, "", "") for name in _FIELD_NAMES}
+
+
 def _fields(form: PaymentForm) -> dict[str, FieldView]:
     out = {}
-    for name in ("number", "exp", "cvc", "holder_name", "phone", "method"):
-        errors = form.errors.get(name) if form.is_bound else None
+    for name in _FIELD_NAMES:
+        errors = form.errors.get(name)
         out[name] = FieldView(name, form.redisplay_value(name), errors[0] if errors else "")
     return out
 
@@ -167,7 +161,9 @@ def _fields(form: PaymentForm) -> dict[str, FieldView]:
 @sensitive_variables("form", "method")
 def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
     """Show the order and the payment form; on POST authorize the payment."""
-    order = _order(token)
+    order = order_for_checkout(token)
+    if order is None:
+        raise Http404("No order has this checkout link.")
     closed = _order_closed(order)
     if closed in PAID_ORDER:
         paid = order.payments.filter(status__in=SUCCEEDED).order_by("-id").first()
@@ -175,12 +171,14 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(_payment_url(paid))
     if closed:
         return render(request, "checkout/closed.html", {**_base_context(order), "reason": closed})
-    active = _active_payment(order)
-    if active:
-        return redirect(_payment_url(active))
+    if order.active_payment_id:
+        return redirect("checkout:payment", token=token, payment_id=order.active_payment_id)
 
-    form = PaymentForm(request.POST or None, currency=order.currency)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _pay_page(request, order, form=None)
+
+    form = PaymentForm(request.POST, currency=order.currency)
+    if form.is_valid():
         method = form.method_input()
         try:
             payment = payment_create(order=order, method=method)
@@ -196,21 +194,25 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, err.message)
         else:
             return redirect(_payment_url(payment))
+    return _pay_page(request, order, form=form)
 
-    selected = form.data.get("method") if form.is_bound else None
+
+@sensitive_variables("form")
+def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -> HttpResponse:
+    """Render the payment form: empty on a visit, else what was typed and the errors."""
     methods = methods_for(order.currency)
+    selected = form.data.get("method") if form is not None else None
     if selected not in dict(methods):
         selected = methods[0][0]
-    typed = normalize_pan(form.redisplay_value("number"))
+    typed = normalize_pan(form.redisplay_value("number")) if form is not None else ""
     context = {
-        **_base_context(order),
+        **_base_context(order, return_url=False),
         "form": form,
-        "f": _fields(form),
+        "f": _fields(form) if form is not None else _EMPTY_FIELDS,
         "methods": methods,
         "available": dict(methods),
         "selected": selected,
         "typed_brand": (card_brand(typed) or "") if typed else "",
-        "test_methods": SANDBOX_TEST_METHODS,
     }
     return render(request, "checkout/pay.html", context)
 
