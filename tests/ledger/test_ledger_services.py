@@ -1,7 +1,6 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from ledger import services
 from ledger.errors import IdempotencyMismatch, InvalidEntry, UnbalancedEntry
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from ledger.selectors import account_balance, ledger_violations
