@@ -57,10 +57,11 @@ def event_dispatch_task(event_pk: int) -> int:
 
 @shared_task(name="payments.tasks.webhook_deliver_task", acks_late=True)
 def webhook_deliver_task(delivery_id: int) -> str:
-    """Make a webhook delivery's due attempt; it schedules its own retry. Return the outcome."""
-    from .webhooks import delivery_attempt
+    """Make a webhook delivery's due attempt, with other due ones of its endpoint in the same
+    batch (each schedules its own retry). Return the outcome of ``delivery_id``."""
+    from .webhooks import deliveries_attempt
 
-    return delivery_attempt(delivery_pk=delivery_id).outcome
+    return deliveries_attempt(delivery_pk=delivery_id).outcome
 
 
 @shared_task(name="payments.tasks.webhooks_sweep_task")

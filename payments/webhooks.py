@@ -2,7 +2,10 @@
 
 A merchant registers endpoints (an HTTPS URL, the event types it wants or ``["*"]``). Every
 recorded event gets one ``WebhookDelivery`` per enabled, subscribed endpoint of its merchant and
-mode, and a ``webhook_deliver_task`` sent on commit. Each attempt POSTs
+mode, and a ``webhook_deliver_task`` sent on commit. The task attempts its delivery together with
+up to ``DELIVERY_BATCH`` other due deliveries of the same endpoint (two transactions per batch,
+requests sent concurrently; each delivery keeps its own attempt, outcome and retries); the tasks
+of those others then find nothing due. Each attempt POSTs
 ``representations.event_data(event)`` as JSON with the Standard Webhooks headers:
 
 - ``webhook-id``: the event id, the same on every attempt and redelivery of the event;
@@ -42,6 +45,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -50,7 +54,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .errors import NotFound, ValidationFailed
@@ -73,6 +78,9 @@ DUE_TOLERANCE = timedelta(seconds=2)
 #: The sweep re-sends a due delivery whose task has not run this long after it was due.
 LOST_TASK_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 500
+#: A delivery task attempts at most this many due deliveries of its endpoint (its own first),
+#: their requests concurrently: the queued tasks of the others then find nothing to do.
+DELIVERY_BATCH = 32
 USER_AGENT = "MerchantPayments-Webhooks/1.0"
 
 EVENT_TYPES: tuple[str, ...] = (
@@ -588,6 +596,24 @@ def _lock_delivery(delivery_pk: int) -> WebhookDelivery | None:
     )
 
 
+_ACTIVE = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING)
+
+
+def _is_due(status: str, next_attempt_at: datetime | None, now: datetime) -> bool:
+    return status in _ACTIVE and not (next_attempt_at and next_attempt_at > now + DUE_TOLERANCE)
+
+
+@dataclass
+class _Claim:
+    """One claimed attempt, ready to send: its rows (as claimed), and the signed request."""
+
+    delivery: WebhookDelivery
+    attempt: WebhookAttempt
+    url: str
+    body: bytes
+    headers: dict
+
+
 def delivery_attempt(*, delivery_pk: int) -> AttemptResult:
     """Make the delivery's next attempt if it is due; record it; schedule a retry or give up.
 
@@ -595,116 +621,290 @@ def delivery_attempt(*, delivery_pk: int) -> AttemptResult:
     run make the attempt; the other (or a run for a finished delivery) returns ``skipped``. The
     HTTP request is made outside the lock.
     """
+    return deliveries_attempt(delivery_pk=delivery_pk, batch=1)
+
+
+def deliveries_attempt(*, delivery_pk: int, batch: int | None = None) -> AttemptResult:
+    """Attempt the delivery if it is due, together with up to ``batch - 1`` (default
+    ``DELIVERY_BATCH``) other due deliveries of the same endpoint, oldest due first; return the
+    result of ``delivery_pk`` itself.
+
+    Each delivery of the batch keeps its own claim, attempt row, signature, outcome and retry
+    schedule, exactly as if ``delivery_attempt`` had been called for it: the batch only shares
+    the two transactions (claim, record) and the endpoint's secrets, and its requests run
+    concurrently, so the batch takes about as long as its slowest attempt. Other deliveries are
+    taken with ``SKIP LOCKED``: two batches never wait for each other, and a delivery a batch
+    took is no longer due, so its own task (still queued) finds nothing to do.
+    """
     now = timezone.now()
+    # Unlocked look first: most tasks of a busy endpoint find their delivery already taken by a
+    # batch, and this answers them without a transaction. A delivery that becomes due again
+    # (restart, retry) gets a task of its own after that commits.
+    if not _looks_due(delivery_pk, now):
+        return AttemptResult("skipped")
+    more = (batch or DELIVERY_BATCH) - 1
+    claims, result = _claim(delivery_pk=delivery_pk, now=now, more=more)
+    if not claims:
+        return result
+    outcomes = _post_all(claims)
+    return _attempts_record(claims, outcomes)[0]
+
+
+def _looks_due(delivery_pk: int, now: datetime) -> bool:
+    """Whether the delivery is due, read without a lock (one indexed lookup, no ORM compile:
+    it runs once per queued task, most of which find their delivery taken by a batch)."""
+    qn = connection.ops.quote_name
+    meta = WebhookDelivery._meta
+    next_attempt_at = qn(meta.get_field("next_attempt_at").column)
+    sql = (
+        f"SELECT 1 FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} = %s"
+        f" AND {qn(meta.get_field('status').column)} IN (%s, %s)"
+        f" AND ({next_attempt_at} IS NULL OR {next_attempt_at} <= %s)"
+    )
+    due_by = connection.ops.adapt_datetimefield_value(now + DUE_TOLERANCE)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [delivery_pk, *_ACTIVE, due_by])
+        return cursor.fetchone() is not None
+
+
+def _claim(*, delivery_pk: int, now: datetime, more: int) -> tuple[list[_Claim], AttemptResult]:
+    """Claim the delivery's attempt and up to ``more`` others of its endpoint; sign them."""
     with transaction.atomic():
         delivery = _lock_delivery(delivery_pk)
-        if delivery is None or delivery.status in (
-            WebhookDelivery.Status.SUCCEEDED,
-            WebhookDelivery.Status.FAILED,
-        ):
-            return AttemptResult("skipped")
-        if delivery.next_attempt_at and delivery.next_attempt_at > now + DUE_TOLERANCE:
-            return AttemptResult("skipped")
+        if delivery is None or not _is_due(delivery.status, delivery.next_attempt_at, now):
+            return [], AttemptResult("skipped")
         endpoint = delivery.endpoint
         if not endpoint.enabled:
             delivery.fail()
             delivery.last_error = f"Endpoint disabled: {endpoint.disabled_reason}"[:500]
             delivery.next_attempt_at, delivery.completed_at = None, now
             delivery.save()
-            return AttemptResult("failed")
-        delivery.attempt_count += 1
-        # Claim the attempt: a duplicate task finds it not due until the request must be over.
-        delivery.next_attempt_at = now + timedelta(seconds=4 * settings.WEBHOOKS_TIMEOUT + 30)
-        delivery.save(update_fields=["attempt_count", "next_attempt_at", "updated"])
-        attempt = WebhookAttempt.objects.create(
-            delivery=delivery, number=delivery.attempt_count, started_at=now, url=endpoint.url
+            return [], AttemptResult("failed")
+        deliveries = [delivery]
+        if more > 0:
+            others = (
+                WebhookDelivery.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("event")
+                .filter(
+                    endpoint_id=endpoint.pk,
+                    status__in=_ACTIVE,
+                    next_attempt_at__lte=now + DUE_TOLERANCE,
+                )
+                .exclude(pk=delivery.pk)
+                .order_by("next_attempt_at", "pk")[:more]
+            )
+            for other in others:
+                other.endpoint = endpoint
+                deliveries.append(other)
+        # Claim the attempts: a duplicate task finds them not due until the requests must be over.
+        claimed_until = now + timedelta(seconds=4 * settings.WEBHOOKS_TIMEOUT + 30)
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+            attempt_count=F("attempt_count") + 1, next_attempt_at=claimed_until, updated=now
         )
+        attempts = []
+        for d in deliveries:
+            d.attempt_count += 1
+            d.next_attempt_at, d.updated = claimed_until, now
+            attempts.append(
+                WebhookAttempt(delivery=d, number=d.attempt_count, started_at=now, url=endpoint.url)
+            )
+        WebhookAttempt.objects.bulk_create(attempts)
         signing_secrets = endpoint_secrets(endpoint, now=now)
-        event = delivery.event
 
-    body = json.dumps(event_data(event), separators=(",", ":"), ensure_ascii=False).encode()
-    headers = headers_sign(
-        secrets_=signing_secrets, msg_id=event.public_id, timestamp=int(now.timestamp()), body=body
-    )
-    outcome = _post(endpoint.url, body=body, headers=headers)
-    return _attempt_record(delivery_pk=delivery_pk, attempt=attempt, outcome=outcome)
+    claims = []
+    for d, attempt in zip(deliveries, attempts, strict=True):
+        body = json.dumps(event_data(d.event), separators=(",", ":"), ensure_ascii=False).encode()
+        headers = headers_sign(
+            secrets_=signing_secrets,
+            msg_id=d.event.public_id,
+            timestamp=int(now.timestamp()),
+            body=body,
+        )
+        claims.append(_Claim(d, attempt, endpoint.url, body, headers))
+    return claims, AttemptResult("skipped")
 
 
-def _attempt_record(
-    *, delivery_pk: int, attempt: WebhookAttempt, outcome: HttpOutcome
-) -> AttemptResult:
+_pool_lock = threading.Lock()
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _post_pool() -> ThreadPoolExecutor:
+    """Return this process's threads for a batch's requests (a forked child makes its own)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=DELIVERY_BATCH, thread_name_prefix="webhook-post"),
+            )
+        return _pool[1]
+
+
+def _post_claim(claim: _Claim) -> HttpOutcome:
+    return _post(claim.url, body=claim.body, headers=claim.headers)
+
+
+def _post_all(claims: list[_Claim]) -> list[HttpOutcome]:
+    """Send the batch's requests, concurrently (one slow answer does not hold up the others)."""
+    if len(claims) == 1:
+        return [_post_claim(claims[0])]
+    return list(_post_pool().map(_post_claim, claims))
+
+
+def _attempts_record(claims: list[_Claim], outcomes: list[HttpOutcome]) -> list[AttemptResult]:
+    """Record each attempt's outcome and move its delivery on; return results in claim order.
+
+    Successes are applied first: a batch with a 2xx among its failures clears the endpoint's
+    ``failing_since`` before any failure could count towards disabling it.
+    """
     now = timezone.now()
-    code = outcome.status_code
-    succeeded = code is not None and 200 <= code < 300
-    error = outcome.error or ("" if succeeded else f"HTTP {code}")
+    results: list[AttemptResult | None] = [None] * len(claims)
+    logged = []
     with transaction.atomic():
-        delivery = _lock_delivery(delivery_pk)
-        attempt.finished_at = now
-        attempt.status_code = code
-        attempt.latency_ms = outcome.latency_ms
-        attempt.response_body = outcome.body
-        attempt.error = error[:500]
-        attempt.succeeded = succeeded
-        if delivery is None:
-            return AttemptResult("skipped", attempt=attempt)
-        # The endpoint as read with the delivery, unlocked: deliveries to one endpoint do not
+        locked = {
+            d.pk: d
+            for d in WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint")
+            .filter(pk__in=[c.delivery.pk for c in claims])
+            .order_by("pk")
+        }
+        # The endpoint as read with the deliveries, unlocked: deliveries to one endpoint do not
         # queue behind its row. Its row is written (a conditional UPDATE, which locks it only
         # if it still needs the change) only when failing_since must change.
-        endpoint = delivery.endpoint
-        delivery.last_status_code, delivery.last_error = code, attempt.error
-        result = "skipped"
-        retry_in = None
-        active = delivery.status in (
-            WebhookDelivery.Status.PENDING,
-            WebhookDelivery.Status.RETRYING,
-        )
-        if succeeded:
-            if active:
-                delivery.succeed()
-                delivery.next_attempt_at, delivery.completed_at = None, now
-                result = "succeeded"
-            if endpoint.failing_since is not None:
-                WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(
-                    failing_since=None, updated=now
-                )
-                endpoint.failing_since = None
-        else:
-            if endpoint.failing_since is None and WebhookEndpoint.objects.filter(
-                pk=endpoint.pk, failing_since__isnull=True
-            ).update(failing_since=attempt.started_at, updated=now):
-                endpoint.failing_since = attempt.started_at
-            disable_reason = _disable_reason(endpoint=endpoint, status_code=code, now=now)
-            if disable_reason:
-                webhook_endpoint_disable(endpoint_pk=endpoint.pk, reason=disable_reason)
-            # A delivery finished meanwhile (a concurrent redelivery) keeps its outcome.
-            if active and (disable_reason or delivery.schedule_step >= len(RETRY_SCHEDULE)):
-                delivery.fail()
-                delivery.next_attempt_at, delivery.completed_at = None, now
-                result = "failed"
-            elif active:
-                honoured = (
-                    retry_after_seconds(outcome.retry_after, now=now)
-                    if code in RETRY_AFTER_STATUSES
-                    else None
-                )
-                retry_in = retry_delay(step=delivery.schedule_step, retry_after=honoured)
-                delivery.schedule_retry()
-                delivery.schedule_step += 1
-                delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-                attempt.retry_in = retry_in
-                _enqueue(delivery.pk, countdown=retry_in)
-                result = "retrying"
-        attempt.save()
-        delivery.save()
-    logger.info(
-        "webhook delivery %s attempt %s: %s (status %s, %s ms)",
-        delivery.public_id,
-        attempt.number,
-        result,
-        code,
-        outcome.latency_ms,
+        endpoint = next(iter(locked.values())).endpoint if locked else None
+        batch_disable_reason = ""
+        attempts, deliveries = [], []
+        order = sorted(range(len(claims)), key=lambda i: not _is_success(outcomes[i].status_code))
+        for i in order:
+            attempt, outcome = claims[i].attempt, outcomes[i]
+            code = outcome.status_code
+            succeeded = _is_success(code)
+            error = outcome.error or ("" if succeeded else f"HTTP {code}")
+            attempt.finished_at = now
+            attempt.status_code = code
+            attempt.latency_ms = outcome.latency_ms
+            attempt.response_body = outcome.body
+            attempt.error = error[:500]
+            attempt.succeeded = succeeded
+            delivery = locked.get(claims[i].delivery.pk)
+            if delivery is None:
+                results[i] = AttemptResult("skipped", attempt=attempt)
+                continue
+            delivery.endpoint = endpoint
+            delivery.last_status_code, delivery.last_error = code, attempt.error
+            result = "skipped"
+            retry_in = None
+            active = delivery.status in _ACTIVE
+            if succeeded:
+                if active:
+                    delivery.succeed()
+                    delivery.next_attempt_at, delivery.completed_at = None, now
+                    result = "succeeded"
+                if endpoint.failing_since is not None:
+                    WebhookEndpoint.objects.filter(
+                        pk=endpoint.pk, failing_since__isnull=False
+                    ).update(failing_since=None, updated=now)
+                    endpoint.failing_since = None
+            else:
+                if endpoint.failing_since is None and WebhookEndpoint.objects.filter(
+                    pk=endpoint.pk, failing_since__isnull=True
+                ).update(failing_since=attempt.started_at, updated=now):
+                    endpoint.failing_since = attempt.started_at
+                disable_reason = _disable_reason(endpoint=endpoint, status_code=code, now=now)
+                if disable_reason:
+                    disabled = webhook_endpoint_disable(
+                        endpoint_pk=endpoint.pk, reason=disable_reason
+                    )
+                    endpoint.enabled = disabled.enabled
+                    batch_disable_reason = disable_reason
+                # The rest of a batch whose failure disabled the endpoint fails with it.
+                disable_reason = disable_reason or batch_disable_reason
+                # A delivery finished meanwhile (a concurrent redelivery) keeps its outcome.
+                if active and (disable_reason or delivery.schedule_step >= len(RETRY_SCHEDULE)):
+                    delivery.fail()
+                    delivery.next_attempt_at, delivery.completed_at = None, now
+                    result = "failed"
+                elif active:
+                    honoured = (
+                        retry_after_seconds(outcome.retry_after, now=now)
+                        if code in RETRY_AFTER_STATUSES
+                        else None
+                    )
+                    retry_in = retry_delay(step=delivery.schedule_step, retry_after=honoured)
+                    delivery.schedule_retry()
+                    delivery.schedule_step += 1
+                    delivery.next_attempt_at = now + timedelta(seconds=retry_in)
+                    attempt.retry_in = retry_in
+                    _enqueue(delivery.pk, countdown=retry_in)
+                    result = "retrying"
+            delivery.updated = now
+            attempts.append(attempt)
+            deliveries.append(delivery)
+            results[i] = AttemptResult(result, retry_in=retry_in, attempt=attempt)
+            logged.append((delivery.public_id, attempt.number, result, code, outcome.latency_ms))
+        _rows_update(WebhookAttempt, attempts, _ATTEMPT_RESULT_FIELDS)
+        _rows_update(WebhookDelivery, deliveries, _DELIVERY_RESULT_FIELDS)
+    for entry in logged:
+        logger.info("webhook delivery %s attempt %s: %s (status %s, %s ms)", *entry)
+    return results
+
+
+_ATTEMPT_RESULT_FIELDS = (
+    "finished_at",
+    "status_code",
+    "latency_ms",
+    "response_body",
+    "error",
+    "succeeded",
+    "retry_in",
+)
+_DELIVERY_RESULT_FIELDS = (
+    "status",
+    "schedule_step",
+    "next_attempt_at",
+    "completed_at",
+    "last_status_code",
+    "last_error",
+    "updated",
+)
+
+
+def _is_success(status_code: int | None) -> bool:
+    return status_code is not None and 200 <= status_code < 300
+
+
+def _rows_update(model, objs: list, fields: Iterable[str]) -> None:
+    """Write each object's own values of ``fields`` to its row, in one UPDATE.
+
+    What ``QuerySet.bulk_update`` does, without building an expression per value (which cost
+    more than the batch's requests): a column whose value is the same in every row is set
+    once, the others with one ``CASE`` on the primary key (cast where the backend needs it).
+    """
+    if not objs:
+        return
+    qn = connection.ops.quote_name
+    pk_column = qn(model._meta.pk.column)
+    sets, params = [], []
+    for name in fields:
+        field = model._meta.get_field(name)
+        values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
+        if all(v == values[0] for v in values):
+            sets.append(f"{qn(field.column)} = %s")
+            params.append(values[0])
+            continue
+        case = f"CASE {pk_column} " + " ".join(["WHEN %s THEN %s"] * len(objs)) + " END"
+        if connection.features.requires_casted_case_in_updates:
+            case = f"CAST({case} AS {field.db_type(connection)})"
+        sets.append(f"{qn(field.column)} = {case}")
+        for obj, value in zip(objs, values, strict=True):
+            params += [obj.pk, value]
+    pks = [obj.pk for obj in objs]
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET {', '.join(sets)} "
+        f"WHERE {pk_column} IN ({', '.join(['%s'] * len(pks))})"
     )
-    return AttemptResult(result, retry_in=retry_in, attempt=attempt)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + pks)
 
 
 def _disable_reason(*, endpoint: WebhookEndpoint, status_code: int | None, now: datetime) -> str:
