@@ -77,13 +77,23 @@ class Receiver:
         self.default = Answer(status, headers or {}, body, delay)
 
 
-@pytest.fixture
-def receiver():
+def _serving():
     receiver = Receiver()
     receiver.thread.start()
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    yield from _serving()
+
+
+@pytest.fixture
+def other_receiver():
+    """A second receiver, for a second endpoint."""
+    yield from _serving()
 
 
 @pytest.fixture

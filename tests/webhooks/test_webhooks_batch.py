@@ -14,8 +14,6 @@ from payments.models import Event, WebhookDelivery
 from payments.tasks import webhook_deliver_task
 from payments.webhooks import deliveries_attempt, deliveries_create_for_event
 
-from .conftest import Receiver
-
 
 def _deliveries(orders) -> list[WebhookDelivery]:
     """Create the deliveries of each order's ``order.created`` event (their tasks not run)."""
@@ -24,15 +22,6 @@ def _deliveries(orders) -> list[WebhookDelivery]:
         event = Event.objects.get(object_id=order.public_id, type="order.created")
         out += deliveries_create_for_event(event_pk=event.pk)
     return out
-
-
-@pytest.fixture
-def other_receiver():
-    receiver = Receiver()
-    receiver.thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 def test_one_task_delivers_each_due_delivery_of_its_endpoint_once_and_records_each_outcome(
