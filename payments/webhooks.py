@@ -81,6 +81,9 @@ SWEEP_BATCH = 500
 #: A delivery task attempts at most this many due deliveries of its endpoint (its own first),
 #: their requests concurrently: the queued tasks of the others then find nothing to do.
 DELIVERY_BATCH = 32
+# Requests of a batch in flight at once: a merchant's endpoint sees at most this many concurrent
+# requests per worker process, however long the batch.
+DELIVERY_CONCURRENCY = 8
 USER_AGENT = "MerchantPayments-Webhooks/1.0"
 
 EVENT_TYPES: tuple[str, ...] = (
@@ -696,8 +699,10 @@ def _claim(*, delivery_pk: int, now: datetime, more: int) -> tuple[list[_Claim],
             for other in others:
                 other.endpoint = endpoint
                 deliveries.append(other)
-        # Claim the attempts: a duplicate task finds them not due until the requests must be over.
-        claimed_until = now + timedelta(seconds=4 * settings.WEBHOOKS_TIMEOUT + 30)
+        # Claim the attempts: a duplicate task finds them not due until the requests must be over
+        # (each round of DELIVERY_CONCURRENCY requests within four timeouts).
+        rounds = -(-len(deliveries) // DELIVERY_CONCURRENCY)
+        claimed_until = now + timedelta(seconds=rounds * 4 * settings.WEBHOOKS_TIMEOUT + 30)
         WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
             attempt_count=F("attempt_count") + 1, next_attempt_at=claimed_until, updated=now
         )
@@ -725,17 +730,19 @@ def _claim(*, delivery_pk: int, now: datetime, more: int) -> tuple[list[_Claim],
 
 
 _pool_lock = threading.Lock()
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None
 
 
 def _post_pool() -> ThreadPoolExecutor:
     """Return this process's threads for a batch's requests (a forked child makes its own)."""
     global _pool
     with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
+        if _pool is None or _pool[0] != (os.getpid(), DELIVERY_CONCURRENCY):
             _pool = (
-                os.getpid(),
-                ThreadPoolExecutor(max_workers=DELIVERY_BATCH, thread_name_prefix="webhook-post"),
+                (os.getpid(), DELIVERY_CONCURRENCY),
+                ThreadPoolExecutor(
+                    max_workers=DELIVERY_CONCURRENCY, thread_name_prefix="webhook-post"
+                ),
             )
         return _pool[1]
 

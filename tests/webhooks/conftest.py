@@ -34,6 +34,7 @@ class Receiver:
         self.answers: deque[Answer] = deque()
         self.default = Answer()
         self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,8 +46,12 @@ class Receiver:
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
                     answer = receiver.answers.popleft() if receiver.answers else receiver.default
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 if answer.delay:
                     time.sleep(answer.delay)  # the slow receiver under test, not a test sleep
+                with receiver.lock:
+                    receiver.in_flight -= 1
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():

@@ -166,3 +166,18 @@ def test_two_batches_of_one_endpoint_at_once_send_each_delivery_once(
         delivery.refresh_from_db()
         assert delivery.status == "succeeded"
         assert [a.status_code for a in delivery.attempts.all()] == [500, 200]
+
+
+def test_a_batch_keeps_at_most_the_concurrency_limit_of_requests_open_at_its_endpoint(
+    make_endpoint, receiver, make_order, monkeypatch
+):
+    monkeypatch.setattr(payments.webhooks, "DELIVERY_CONCURRENCY", 2)
+    make_endpoint()
+    receiver.always(200, delay=0.2)
+    deliveries = _deliveries([make_order() for _ in range(5)])
+
+    assert webhook_deliver_task(deliveries[0].pk) == "succeeded"
+
+    assert len(receiver.requests) == 5
+    assert receiver.most_in_flight == 2
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"succeeded"}
