@@ -26,3 +26,24 @@ class PageLocaleMiddleware(LocaleMiddleware):
         if request.path_info.startswith(_API_PREFIX):
             return response
         return super().process_response(request, response)
+
+
+class SignedInSessionMiddleware:
+    """Slide a signed-in user's session: it ends ``SESSION_COOKIE_AGE`` after their last request.
+
+    Other sessions (a shopper's) are saved only when they change, so a checkout page view costs
+    no session write. Listed after ``AuthenticationMiddleware``: its answer runs before
+    ``SessionMiddleware`` saves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only a session this request already read can hold a signed-in user: a shopper's page
+        # that never touched the session does not load it here either.
+        if session is not None and session.accessed and request.user.is_authenticated:
+            session.modified = True
+        return response

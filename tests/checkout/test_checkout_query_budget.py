@@ -7,6 +7,8 @@ a session read, a lazy merchant) fails here before it shows up as requests/s in
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from payments.checkout.queries import order_for_checkout
 from payments.services import payment_create
@@ -55,3 +57,20 @@ def test_the_order_comes_with_its_merchant_and_active_payment_in_one_query(
         assert got.active_payment_id == active
         assert merchant_name == order.merchant.name
     assert order_for_checkout("no-such-token") is None
+
+
+def test_a_shopper_carrying_a_session_is_not_written_to_on_each_visit(client, make_order):
+    order = make_order()
+    session = client.session
+    session["cart"] = ["coffee"]  # e.g. a shopper coming from the demo shop
+    session.save()
+    client.get(pay_path(order))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(pay_path(order))
+
+    assert response.status_code == 200
+    writes = [
+        q["sql"] for q in queries if "django_session" in q["sql"] and "SELECT" not in q["sql"]
+    ]
+    assert writes == []
