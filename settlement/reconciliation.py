@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ledger.models import Posting
@@ -121,7 +121,9 @@ def batch_total_differences() -> list[dict]:
 def line_differences() -> list[dict]:
     """Lines match the payments and refunds they settle; nothing is settled twice."""
     out = []
-    payment_lines = SettlementLine.objects.filter(kind="payment").filter(
+    # A line whose payment or refund is missing is reported once, by the check below.
+    payment_lines = SettlementLine.objects.filter(kind="payment", payment__public_id__isnull=False)
+    payment_lines = payment_lines.filter(
         ~Q(amount=F("payment__amount_captured"))
         | ~Q(payment__status__in=CAPTURED)
         | ~Q(payment__merchant_id=F("batch__merchant_id"))
@@ -140,7 +142,8 @@ def line_differences() -> list[dict]:
                 payment_status=line.payment.status,
             )
         )
-    refund_lines = SettlementLine.objects.filter(kind="refund").filter(
+    refund_lines = SettlementLine.objects.filter(kind="refund", refund__public_id__isnull=False)
+    refund_lines = refund_lines.filter(
         ~Q(amount=F("refund__amount"))
         | ~Q(refund__status=Refund.Status.SUCCEEDED)
         | ~Q(refund__merchant_id=F("batch__merchant_id"))
@@ -166,6 +169,22 @@ def line_differences() -> list[dict]:
     for line in wrong_net.select_related("batch")[:LIMIT]:
         expected = line.amount - line.fee if line.kind == "payment" else -line.amount
         out.append(_diff("line_net", f"line {line.pk}", expected, line.net))
+    # The database does not check these references (models.SettlementLine says why): this does.
+    for kind, model in (("payment", Payment), ("refund", Refund)):
+        missing = SettlementLine.objects.filter(kind=kind).filter(
+            ~Exists(model.objects.filter(pk=OuterRef(f"{kind}_id")))
+        )
+        for line in missing.select_related("batch")[:LIMIT]:
+            out.append(
+                _diff(
+                    f"line_without_{kind}",
+                    f"line {line.pk}",
+                    line.amount,
+                    0,
+                    batch=line.batch.public_id,
+                    **{f"{kind}_id": getattr(line, f"{kind}_id")},
+                )
+            )
     for field in ("payment_id", "refund_id"):
         twice = (
             SettlementLine.objects.filter(**{f"{field}__isnull": False})

@@ -242,31 +242,37 @@ def _insert_lines(*, batch: SettlementBatch, cutoff: datetime) -> None:
 
 
 def _insert_candidate_lines(batches: list[SettlementBatch]) -> None:
-    """Copy the batches' groups' rows of the candidate table into lines, in one statement.
+    """Copy the batches' groups' rows of the candidate table into lines: one statement for the
+    payments, one for the refunds.
 
-    A row another run settled since the table was filled is skipped by the unique keys of
-    ``payment_id`` and ``refund_id`` (``ON CONFLICT DO NOTHING``), so each is settled once.
+    A row another run settled since the table was filled is skipped by the unique key of
+    ``payment_id`` (``refund_id``), named as the one arbiter of ``ON CONFLICT DO NOTHING``, so
+    each is settled once.
     """
-    parts, params = [], []
-    for batch in batches:
-        fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
-        parts.append(
-            "SELECT %s AS batch_id, c.kind, c.id, c.amount, c.occurred_at,"
-            f" CASE WHEN c.kind = 'payment' THEN {fee} ELSE 0 END AS fee FROM {CANDIDATES} c"
-            " WHERE c.merchant_id = %s AND c.currency = %s AND c.livemode = %s"
-        )
-        params += [batch.pk, *fee_params, batch.merchant_id, batch.currency, batch.livemode]
-    columns = "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at"
+    line = _table(SettlementLine)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_table(SettlementLine)} ({columns}) "
-            "SELECT s.batch_id, s.kind, CASE WHEN s.kind = 'payment' THEN s.id END,"
-            " CASE WHEN s.kind = 'refund' THEN s.id END, s.amount, s.fee,"
-            " CASE WHEN s.kind = 'payment' THEN s.amount - s.fee ELSE -s.amount END,"
-            f" s.occurred_at FROM ({' UNION ALL '.join(parts)}) s"
-            " WHERE 1 = 1 ON CONFLICT DO NOTHING",
-            params,
-        )
+        for kind in (SettlementLine.Kind.PAYMENT, SettlementLine.Kind.REFUND):
+            parts, params = [], []
+            for batch in batches:
+                if kind == SettlementLine.Kind.PAYMENT:
+                    fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
+                else:
+                    fee, fee_params = "0", []
+                parts.append(
+                    f"SELECT %s AS batch_id, c.id, c.amount, c.occurred_at, {fee} AS fee"
+                    f" FROM {CANDIDATES} c WHERE c.merchant_id = %s AND c.currency = %s"
+                    " AND c.livemode = %s AND c.kind = %s"
+                )
+                params += [batch.pk, *fee_params, batch.merchant_id, batch.currency]
+                params += [batch.livemode, kind.value]
+            net = "s.amount - s.fee" if kind == SettlementLine.Kind.PAYMENT else "-s.amount"
+            cursor.execute(
+                f"INSERT INTO {line} (batch_id, kind, {kind}_id, amount, fee, net, occurred_at)"
+                f" SELECT s.batch_id, %s, s.id, s.amount, s.fee, {net}, s.occurred_at"
+                f" FROM ({' UNION ALL '.join(parts)}) s WHERE 1 = 1"
+                f" ON CONFLICT ({kind}_id) DO NOTHING",
+                [kind.value, *params],
+            )
 
 
 def _line_totals(batches: list[SettlementBatch]) -> dict[int, dict[str, int]]:

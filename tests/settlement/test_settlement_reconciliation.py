@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import ProtectedError
 
 from ledger.services import Line, journal_post
 from settlement.invariants import settlement_violations
@@ -92,3 +93,34 @@ def test_a_missing_payout_ledger_entry_is_a_violation(settled):
 def test_the_settled_books_hold_every_invariant(settled, assert_invariants):
     assert settlement_violations() == []
     assert_invariants()
+
+
+def test_a_line_whose_payment_is_missing_is_reported(settled):
+    line = SettlementLine.objects.filter(kind="payment").first()
+    SettlementLine.objects.filter(pk=line.pk).update(payment_id=line.payment_id + 10_000)
+
+    run = reconciliation_run()
+
+    assert not run.ok
+    missing = next(d for d in run.differences if d["check"] == "line_without_payment")
+    assert (missing["object"], missing["payment_id"]) == (
+        f"line {line.pk}",
+        line.payment_id + 10_000,
+    )
+    assert missing["batch"] == line.batch.public_id
+
+
+def test_a_line_whose_refund_is_missing_is_reported(settled):
+    line = SettlementLine.objects.get(kind="refund")
+    SettlementLine.objects.filter(pk=line.pk).update(refund_id=line.refund_id + 10_000)
+
+    assert any("line_without_refund" in v for v in settlement_violations())
+
+
+def test_a_settled_payment_cannot_be_deleted(settled):
+    line = SettlementLine.objects.filter(kind="payment").select_related("payment").first()
+
+    with pytest.raises(ProtectedError):
+        line.payment.delete()
+
+    assert SettlementLine.objects.filter(pk=line.pk, payment_id=line.payment_id).exists()
