@@ -170,6 +170,13 @@ def line_differences() -> list[dict]:
         expected = line.amount - line.fee if line.kind == "payment" else -line.amount
         out.append(_diff("line_net", f"line {line.pk}", expected, line.net))
     # The database does not check these references (models.SettlementLine says why): this does.
+    no_batch = SettlementLine.objects.filter(
+        ~Exists(SettlementBatch.objects.filter(pk=OuterRef("batch_id")))
+    ).order_by("pk")  # the default ordering joins the batch, which would hide the line
+    for line in no_batch[:LIMIT]:
+        out.append(
+            _diff("line_without_batch", f"line {line.pk}", line.amount, 0, batch_id=line.batch_id)
+        )
     for kind, model in (("payment", Payment), ("refund", Refund)):
         missing = SettlementLine.objects.filter(kind=kind).filter(
             ~Exists(model.objects.filter(pk=OuterRef(f"{kind}_id")))

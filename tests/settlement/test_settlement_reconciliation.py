@@ -124,3 +124,13 @@ def test_a_settled_payment_cannot_be_deleted(settled):
         line.payment.delete()
 
     assert SettlementLine.objects.filter(pk=line.pk, payment_id=line.payment_id).exists()
+
+
+def test_a_line_whose_batch_is_missing_is_reported(settled):
+    line = SettlementLine.objects.filter(kind="payment").first()
+    SettlementLine.objects.filter(pk=line.pk).update(batch_id=line.batch_id + 10_000)
+
+    run = reconciliation_run()
+
+    missing = next(d for d in run.differences if d["check"] == "line_without_batch")
+    assert (missing["object"], missing["batch_id"]) == (f"line {line.pk}", line.batch_id + 10_000)
