@@ -1,6 +1,10 @@
 """Read-only admin of the sandbox books: cards shown by last four only."""
 
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
 from django.contrib import admin
+from django.utils.translation import get_language, to_locale
 
 from .models import (
     SandboxAccount,
@@ -9,6 +13,25 @@ from .models import (
     SandboxMovement,
     SandboxTransfer,
 )
+
+
+def money(amount: int, currency: str) -> str:
+    """Minor units as the staff member's language writes the amount: 1000 USD is "$10.00".
+
+    The institutions import nothing of the product's, so they ask Babel (CLDR) for the
+    currency's decimals directly, as a bank's own back office would.
+    """
+    major = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=to_locale(get_language() or "en-us"))
+
+
+def _amount_column(field: str, label: str):
+    @admin.display(description=label, ordering=field)
+    def column(self, obj):
+        return money(getattr(obj, field), obj.currency)
+
+    column.__name__ = f"{field}_display"
+    return column
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,16 +92,18 @@ class SandboxHoldAdmin(ReadOnlyAdmin):
         "institution_reference",
         "reference",
         "account",
-        "amount",
-        "currency",
+        "amount_display",
         "status",
-        "amount_captured",
-        "amount_refunded",
+        "amount_captured_display",
+        "amount_refunded_display",
         "created_at",
     ]
     list_filter = ["status", "currency"]
     search_fields = ["reference", "institution_reference"]
     list_select_related = ["account"]
+    amount_display = _amount_column("amount", "amount")
+    amount_captured_display = _amount_column("amount_captured", "captured")
+    amount_refunded_display = _amount_column("amount_refunded", "refunded")
 
 
 @admin.register(SandboxTransfer)
@@ -87,22 +112,23 @@ class SandboxTransferAdmin(ReadOnlyAdmin):
         "transfer_reference",
         "reference",
         "account_number",
-        "amount",
-        "currency",
+        "amount_display",
         "status",
         "expires_at",
         "received_at",
     ]
     list_filter = ["status", "currency"]
     search_fields = ["reference", "transfer_reference", "institution_reference"]
+    amount_display = _amount_column("amount", "amount")
 
 
 @admin.register(SandboxMovement)
 class SandboxMovementAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "account", "hold", "transfer", "amount", "currency", "created_at"]
+    list_display = ["id", "kind", "account", "hold", "transfer", "amount_display", "created_at"]
     list_filter = ["kind", "currency"]
     search_fields = ["reference"]
     list_select_related = ["account", "hold", "transfer"]
+    amount_display = _amount_column("amount", "amount")
 
 
 @admin.register(SandboxAuthorization)
@@ -111,8 +137,7 @@ class SandboxAuthorizationAdmin(ReadOnlyAdmin):
         "reference",
         "institution",
         "method_type",
-        "amount",
-        "currency",
+        "amount_display",
         "decision",
         "decline_code",
         "authenticated",
@@ -121,3 +146,4 @@ class SandboxAuthorizationAdmin(ReadOnlyAdmin):
     list_filter = ["institution", "decision", "decline_code"]
     search_fields = ["reference"]
     exclude = ["challenge_destination"]
+    amount_display = _amount_column("amount", "amount")

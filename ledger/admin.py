@@ -1,7 +1,21 @@
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
 from django.contrib import admin
 from django.db.models import Sum
+from django.utils.translation import get_language, to_locale
 
 from ledger.models import JournalEntry, LedgerAccount, Posting
+
+
+def money(amount: int, currency: str) -> str:
+    """Minor units as the staff member's language writes the amount: 1000 USD is "$10.00".
+
+    The ledger imports nothing of the product's, so it asks Babel (CLDR) for the currency's
+    decimals directly; payments.money checks its own table agrees with CLDR.
+    """
+    major = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=to_locale(get_language() or "en-us"))
 
 
 class ReadOnlyAdminMixin:
@@ -26,20 +40,28 @@ class LedgerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(balance_total=Sum("postings__amount"))
 
-    @admin.display(description="balance (minor units, debit +)", ordering="balance_total")
+    @admin.display(description="balance (debit +)", ordering="balance_total")
     def balance(self, obj):
-        return obj.balance_total or 0
+        return money(obj.balance_total or 0, obj.currency)
 
 
 class PostingInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Posting
-    fields = ["account", "amount", "currency"]
+    fields = ["account", "debit_credit", "minor_units"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("account")
+
+    @admin.display(description="amount (debit +)")
+    def debit_credit(self, obj):
+        return money(obj.amount, obj.currency)
+
+    @admin.display(description="minor units")
+    def minor_units(self, obj):
+        return obj.amount
 
 
 @admin.register(JournalEntry)

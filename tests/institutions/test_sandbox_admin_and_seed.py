@@ -40,3 +40,24 @@ def test_seed_migration_reverses_and_reapplies(sandbox_accounts):
     seed_migration.seed(apps, None)
     seed_migration.seed(apps, None)
     assert SandboxAccount.objects.count() == len(SEED_ACCOUNTS)
+
+
+def test_the_sandbox_books_show_amounts_in_major_units(sandbox_accounts, card_request):
+    from django.contrib.auth import get_user_model
+
+    from institutions.connector import get_connector
+
+    connector = get_connector("sandbox_issuer_visa")
+    held = connector.authorize(card_request("4242424242424242", amount=123456))
+    connector.capture(
+        reference="cap_1", institution_reference=held.institution_reference, amount=100000
+    )
+    request = RequestFactory().get("/admin/institutions/sandboxhold/")
+    request.user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    request.user.is_verified = lambda: True
+
+    content = admin.site._registry[SandboxHold].changelist_view(request).rendered_content
+
+    assert "$1,234.56" in content  # held
+    assert "$1,000.00" in content  # captured
+    assert "123456" not in content

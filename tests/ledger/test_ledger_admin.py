@@ -48,7 +48,7 @@ def test_account_list_shows_derived_balances(staff_request, entry):
 
     balances = {account.owner: model_admin.balance(account) for account in accounts}
 
-    assert balances == {"bank_sandbox": 1000, "mer_abc123": -1000}
+    assert balances == {"bank_sandbox": "$10.00", "mer_abc123": "-$10.00"}
     response = model_admin.changelist_view(staff_request)
     assert "mer_abc123" in response.rendered_content
 
@@ -60,4 +60,27 @@ def test_entry_page_shows_its_postings_inline(staff_request, entry):
 
     content = response.rendered_content
     assert "mer_abc123 merchant_pending USD" in content
-    assert "-1000" in content
+    assert "-$10.00" in content  # readable, signed: debit +, credit -
+    assert "-1000" in content  # and the minor units the books hold
+
+
+def test_amounts_use_each_currencys_decimals_and_the_staff_language(staff_request):
+    from django.utils import translation
+
+    journal_post(
+        kind="capture",
+        reference="pay_2",
+        lines=[
+            Line("bank_sandbox", LedgerAccount.Kind.INSTITUTION_RECEIVABLE, "KWD", 12500),
+            Line("mer_kw", LedgerAccount.Kind.MERCHANT_PENDING, "KWD", -12500),
+            Line("bank_sandbox", LedgerAccount.Kind.INSTITUTION_RECEIVABLE, "JPY", 1200),
+            Line("mer_jp", LedgerAccount.Kind.MERCHANT_PENDING, "JPY", -1200),
+        ],
+    )
+    model_admin = admin.site._registry[LedgerAccount]
+    accounts = {a.owner: a for a in model_admin.get_queryset(staff_request)}
+
+    assert "12.500" in model_admin.balance(accounts["mer_kw"])
+    assert model_admin.balance(accounts["mer_jp"]) == "-¥1,200"
+    with translation.override("de"):
+        assert model_admin.balance(accounts["mer_jp"]) == "-1.200\xa0¥"
