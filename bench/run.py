@@ -5,8 +5,9 @@ Prints a table and writes ``bench/results.json``. Uses PostgreSQL and Redis from
 (``bench_run_p<pid>_<host>_*``) are created and dropped here, with those left by runs that
 died, and every process started is stopped, whatever happens. See bench/README.md.
 
-Options: ``--only api,checkout,micro,webhooks,settlement``, ``--client raw|httpx``, ``--profile``
-(py-spy flame graph of the payment flow into test-output/), ``--budget SECONDS`` (default 600).
+Options: ``--only api,micro,webhooks,settlement`` (``api``: the payments API and the checkout
+page), ``--client raw|httpx``, ``--profile`` (py-spy flame graph of the payment flow into
+test-output/), ``--budget SECONDS`` (default 600).
 """
 
 from __future__ import annotations
