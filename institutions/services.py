@@ -185,14 +185,21 @@ def _authorize(
             # Found and locked in one query. The lock serialises every authorization of this
             # account: funds are checked and held under it, so two calls cannot both spend them.
             account = accounts.select_for_update().first() if accounts is not None else None
-            previous = _recorded(institution=institution, request=request)
+            # Only a call after the holder's OTP can find an answer to decide again. Any other
+            # call is decided and inserted straight away: if its reference was answered before
+            # (a retry), the INSERT fails, this block rolls back, and the recorded answer stands.
+            previous = (
+                _recorded(institution=institution, request=request)
+                if request.authenticated
+                else None
+            )
             if previous is not None and not _decided_again(previous, request):
                 return previous
             record = _save_answer(
                 decide(institution=institution, request=request, account=account), previous
             )
     except IntegrityError:
-        # A concurrent call under the same reference recorded first: answer what it recorded.
+        # The reference was answered before, by an earlier or a concurrent call: answer that.
         record = _recorded(institution=institution, request=request, lock=False)
         if record is None:
             raise

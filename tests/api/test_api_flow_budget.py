@@ -17,7 +17,7 @@ CARD = {
     "holder_name": "Ada Lovelace",
 }
 ORDER_QUERIES = 10
-PAYMENT_QUERIES = 44
+PAYMENT_QUERIES = 43
 
 
 @pytest.fixture

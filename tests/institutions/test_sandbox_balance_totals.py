@@ -76,3 +76,17 @@ def test_the_database_refuses_totals_beyond_the_opening_funds(visa, card_request
         SandboxBalance.objects.filter(currency="USD").update(held=F("held") + 9_001)
     with pytest.raises(IntegrityError), transaction.atomic():
         SandboxBalance.objects.filter(currency="USD").update(refunded=1)
+
+
+@pytest.mark.parametrize("amount", [3_000, 9_500])  # the second would not fit beside the first
+def test_a_retried_authorization_answers_as_before_and_holds_nothing_more(
+    visa, card_request, amount
+):
+    request = card_request(DEBIT_100, amount=amount, reference="att_retried")
+    first = visa.authorize(request)
+
+    again = visa.authorize(request)
+
+    assert again == first and first.decision == Decision.APPROVED
+    assert _balance().held == amount
+    assert account_totals_recount(balance=_balance())["held"] == amount
