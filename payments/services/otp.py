@@ -111,13 +111,17 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
     """Check a code; on success resume the authorization and return the payment's new state.
 
     A wrong code raises ``OtpError`` (with ``attempts_remaining``) after the failure is saved;
-    the last allowed wrong code declines the payment, which is returned, not raised.
+    the last allowed wrong code declines the payment, which is returned, not raised. Past the
+    order's deadline the payment is expired and returned, as the beat task would have done.
     """
-    from .payments import _authorization_send, method_details_for_retry
+    from .payments import _authorization_send, _expire_locked, method_details_for_retry
 
     code = (code or "").strip().replace(" ", "")
     with transaction.atomic():
         payment, challenge = _locked_challenge(payment_pk=payment_pk)
+        if payment.order.expires_at <= timezone.now():
+            _expire_locked(payment)
+            return payment
         allowed, info = challenge.verify_is_allowed()
         if not allowed:
             wait = _seconds_until(info["locked_until"])

@@ -5,7 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from payments.errors import InvalidTransition, OtpError, OtpResendNotAllowed
-from payments.models import OtpChallenge, OutboxMessage, Payment
+from payments.models import Order, OtpChallenge, OutboxMessage, Payment
 from payments.services import otp_resend, otp_verify
 from tests.conftest import OTP_ALWAYS_CARD, OTP_CARD, WALLET_EMPTY, WALLET_OK, card, wallet
 
@@ -94,6 +94,24 @@ def test_a_code_expires_after_five_minutes(challenged, sandbox_otp_code):
             otp_verify(payment_pk=challenged.pk, code=code)
 
     assert err.value.code == "otp_expired"
+
+
+def test_a_right_code_after_the_orders_deadline_expires_the_payment_and_charges_nothing(
+    challenged, sandbox_otp_code, assert_invariants
+):
+    """The order's deadline holds even before the beat task has expired the order."""
+    code = sandbox_otp_code(challenged)
+    Order.objects.filter(pk=challenged.order_id).update(
+        expires_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+
+    payment = otp_verify(payment_pk=challenged.pk, code=code)
+
+    assert payment.status == Payment.Status.EXPIRED
+    payment.order.refresh_from_db()
+    assert payment.order.status == "pending" and payment.order.paid_at is None
+    assert payment.otp_challenges.get().status == OtpChallenge.Status.EXPIRED
+    assert_invariants()
 
 
 def test_wrong_codes_are_spaced_out_by_django_otp_throttling(challenged, settings):
