@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 _LIMIT = re.compile(r"[0-9]{1,5}")
+
+
+def _utc_position(text: str) -> str | None:
+    """Return a cursor position (an aware time) as ``str`` of its UTC time, or None if invalid.
+
+    ``str`` is how the paginator writes a position, so a valid one comes back unchanged.
+    """
+    try:
+        moment = parse_datetime(text)
+        if moment is None or moment.tzinfo is None:
+            return None
+        return str(moment.astimezone(UTC))
+    except (ValueError, OverflowError):
+        return None
 
 
 class NewestFirstCursorPagination(CursorPagination):
@@ -19,12 +35,19 @@ class NewestFirstCursorPagination(CursorPagination):
     invalid_cursor_message = "The cursor is not valid; use the 'next' or 'previous' link as given."
 
     def decode_cursor(self, request):
+        invalid = ValidationError({"cursor": [self.invalid_cursor_message]}, code="invalid")
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except Exception:
-            raise ValidationError(
-                {"cursor": [self.invalid_cursor_message]}, code="invalid"
-            ) from None
+            raise invalid from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        # The position is a created time a client can forge: checked here, or the database
+        # is the one to find out that it is none (a 500).
+        position = _utc_position(cursor.position)
+        if position is None:
+            raise invalid
+        return cursor._replace(position=position)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
