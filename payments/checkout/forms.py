@@ -26,6 +26,13 @@ SERVICE_FIELDS = {
     "payment_method.type": "method",
 }
 
+# The page asks for the expiry in one field: its errors speak of the date, as checkout.js does,
+# where the API (two fields) speaks of the month or the year.
+EXPIRY_MESSAGES = {
+    "required": "Enter the expiry date.",
+    "invalid_expiry": "Your card's expiry date is invalid.",
+}
+
 _EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\- ]\s*([0-9]{2}|[0-9]{4})\s*$")
 _EXPIRY_DIGITS = re.compile(r"^\s*([0-9]{2})([0-9]{2})\s*$")
 
@@ -88,7 +95,10 @@ class PaymentForm(forms.Form):
             if name is None:
                 self.add_error(None, error.message)
             elif name not in self.errors:
-                self.add_error(name, error.message)
+                message = error.message
+                if name == "exp":
+                    message = EXPIRY_MESSAGES.get(error.code, message)
+                self.add_error(name, message)
 
     def redisplay_value(self, name: str) -> str:
         """Return what the shopper typed in a field, to put back after errors; never the CVC."""

@@ -172,6 +172,27 @@ def test_an_expired_card_is_answered_on_the_expiry_field(order, submit_card):
     assert re.search(r'id="exp-err">Your card has expired\.<', html)
 
 
+@pytest.mark.parametrize(
+    ("exp", "text"),
+    [
+        ("", "Enter the expiry date."),
+        ("13 / 30", "Your card&#x27;s expiry date is invalid."),
+        ("ab", "Your card&#x27;s expiry date is invalid."),
+        ("12 / 99", "Your card&#x27;s expiry date is invalid."),
+    ],
+)
+def test_the_one_expiry_field_is_answered_about_the_date_not_a_month_or_year(
+    order, submit_card, exp, text
+):
+    """The page has one "Expiry (MM / YY)" field: its errors speak of the date, as the
+    browser's own check does, not of the API's separate month and year."""
+    html = submit_card(order, exp=exp).content.decode()
+
+    assert re.search(rf'id="exp-err">{re.escape(text)}<', html), html[html.find('id="exp-err"') :][
+        :120
+    ]
+
+
 def test_a_missing_method_choice_is_an_error_not_a_crash(client, order):
     response = client.post(pay_path(order), {"method": "cheque"})
 
