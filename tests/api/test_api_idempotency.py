@@ -62,6 +62,30 @@ def test_same_key_with_another_body_is_422(api):
     assert Order.objects.get().amount == 1000
 
 
+def test_the_stored_request_hash_gives_away_neither_the_cvc_nor_the_card_number(
+    api, create_order, pay_order
+):
+    """Whoever reads the table cannot test guesses of the card data against the stored hash: a
+    plain SHA-256 of the request (whose format is public) would give the CVC away in 1,000
+    tries. The CVC is not hashed at all, so a retry differing only in it is a replay."""
+    import hashlib
+    import json
+
+    order = create_order()
+    path = f"/api/v1/orders/{order['id']}/payments"
+    body = {"payment_method": card_body(cvc="739")}
+
+    first = pay_order(order["id"], body["payment_method"], HTTP_IDEMPOTENCY_KEY="pay-cvc")
+    retried = pay_order(order["id"], card_body(cvc="740"), HTTP_IDEMPOTENCY_KEY="pay-cvc")
+
+    stored = IdempotencyRecord.objects.get(key="pay-cvc").request_hash
+    plain = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    assert hashlib.sha256(f"POST\n{path}\n{plain}".encode()).hexdigest() != stored
+    assert first.status_code == retried.status_code == 201
+    assert retried["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
+
+
 def test_same_key_on_another_endpoint_is_422(api, create_order):
     order = create_order()
     api.post(f"/api/v1/orders/{order['id']}/cancel", HTTP_IDEMPOTENCY_KEY="k-3")
