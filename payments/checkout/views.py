@@ -11,11 +11,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import wraps
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -220,6 +221,21 @@ def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -
 # --- a payment: verification, transfer instructions, result -------------------------------------
 
 
+def _post_or_back_to_payment(view):
+    """Like ``require_POST``, but a GET (a reload from history, a restored tab, a copied link of
+    a form's address) is sent to the payment's page instead of a blank 405."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            return redirect(_payment_url(_payment(token, payment_id)))
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(request, token, payment_id)
+
+    return wrapper
+
+
 def _payment_context(payment: Payment, **extra) -> dict:
     order = payment.order
     context = {**_base_context(order), "payment": payment, **extra}
@@ -254,7 +270,7 @@ def payment_page(request: HttpRequest, token: str, payment_id: str) -> HttpRespo
 
 
 @never_cache
-@require_POST
+@_post_or_back_to_payment
 @sensitive_post_parameters("code")
 def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     payment = _payment(token, payment_id)
@@ -282,7 +298,7 @@ def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpRes
 
 
 @never_cache
-@require_POST
+@_post_or_back_to_payment
 def payment_resend(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     payment = _payment(token, payment_id)
     try:
@@ -299,7 +315,7 @@ def payment_resend(request: HttpRequest, token: str, payment_id: str) -> HttpRes
 
 
 @never_cache
-@require_POST
+@_post_or_back_to_payment
 def payment_abandon(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     """Give up a code or a transfer still awaited, to choose another method."""
     payment = _payment(token, payment_id)
@@ -327,7 +343,7 @@ def payment_status(request: HttpRequest, token: str, payment_id: str) -> JsonRes
 
 
 @never_cache
-@require_POST
+@_post_or_back_to_payment
 def transfer_simulate(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     """Sandbox: make the shopper's bank transfer arrive."""
     payment = _payment(token, payment_id)

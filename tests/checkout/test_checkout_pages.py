@@ -342,6 +342,21 @@ def test_an_e_wallet_payment_is_confirmed_by_code(client, order):
     assert "Payment successful" in page and "E-wallet •••• 0100" in page
 
 
+@pytest.mark.parametrize("action", ["verify", "resend", "cancel", "simulate-transfer"])
+def test_opening_a_form_action_address_leads_back_to_the_payment_not_a_blank_405(
+    client, order, submit_card, action
+):
+    """After a wrong code the address bar shows .../verify: a reload of it from history, a
+    restored tab or a copied link is a GET, which must not strand the shopper on an empty 405."""
+    location = submit_card(order, number=OTP_CARD)["Location"]
+
+    response = client.get(location + action)
+
+    assert response.status_code == 302
+    assert response["Location"] == location
+    assert _latest_payment(order).status == "requires_action"  # nothing was done
+
+
 def test_using_another_method_abandons_the_code_and_shows_the_form(client, order, submit_card):
     location = submit_card(order, number=OTP_CARD)["Location"]
 
