@@ -240,7 +240,8 @@ def _payment_context(payment: Payment, **extra) -> dict:
     order = payment.order
     context = {**_base_context(order), "payment": payment, **extra}
     if payment.status == S.REQUIRES_ACTION:
-        context["challenge"] = otp_challenge_current(payment=payment)
+        challenge = context["challenge"] = otp_challenge_current(payment=payment)
+        context["code_expired"] = bool(challenge) and challenge.valid_until <= timezone.now()
         context.setdefault("otp_form", OtpForm())
     if payment.status == S.DECLINED:
         context["decline_text"] = decline_message(payment.decline_code)

@@ -331,6 +331,19 @@ def test_resend_is_refused_during_the_cooldown_then_sends_a_new_code(client, ord
     assert OutboxMessage.objects.filter(payment=payment).count() == 2
 
 
+def test_the_code_page_says_the_code_has_expired_before_the_shopper_types_it(
+    client, order, submit_card
+):
+    location = submit_card(order, number=OTP_CARD)["Location"]
+
+    fresh = client.get(location).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1)):
+        late = client.get(location).content.decode()
+
+    assert "has expired" not in fresh
+    assert re.search(r'id="code-err">This code has expired; send a new one\.<', late)
+
+
 def test_an_e_wallet_payment_is_confirmed_by_code(client, order):
     response = client.post(pay_path(order), {"method": "wallet", "phone": "+1 555 555 0100"})
     payment = _latest_payment(order)
