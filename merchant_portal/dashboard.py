@@ -55,6 +55,8 @@ class Dashboard:
     next_payouts: list
     failed_webhooks: int | None
     last_reconciliation: object | None
+    # Reconciliation covers every merchant: shown to platform staff only.
+    platform: bool = False
     chart_width: int = CHART_WIDTH
     chart_height: int = CHART_HEIGHT
 
@@ -177,7 +179,8 @@ def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
         pending_settlement=_pending_settlement(payments),
         next_payouts=_next_payouts(ids, now),
         failed_webhooks=_failed_webhooks(ids),
-        last_reconciliation=_last_reconciliation(),
+        last_reconciliation=_last_reconciliation() if ids is None else None,
+        platform=ids is None,
     )
 
 

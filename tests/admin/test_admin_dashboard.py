@@ -65,3 +65,21 @@ def test_platform_dashboard_includes_every_merchant(login, platform_user, activi
     usd = next(v for v in d.volumes if v.currency == "USD")
     assert usd.today == 1500 + 99900
     assert (d.approved, d.finished) == (6, 7)
+
+
+def test_merchant_staff_dashboard_shows_nothing_of_the_platforms_reconciliation(
+    login, manager, platform_user
+):
+    """A reconciliation run covers every merchant: its differences are platform staff's business
+    (merchant staff hold no permission on the runs)."""
+    from django.test import Client
+
+    from settlement.models import ReconciliationRun
+
+    run = ReconciliationRun.objects.create(ok=False, differences=[{"payment": "pay_x"}] * 3)
+
+    merchant_page = login(manager).get(reverse("admin:index")).content.decode()
+    platform_page = login(platform_user, the_client=Client()).get(reverse("admin:index"))
+
+    assert "3 differences" not in merchant_page and "Last reconciliation" not in merchant_page
+    assert str(run) in platform_page.content.decode()
