@@ -76,6 +76,7 @@ _ERROR_DESCRIPTIONS = {
     "405": "Method not allowed.",
     "406": "Only JSON responses can be produced.",
     "409": "Not allowed in the object's current state, or the Idempotency-Key is in use.",
+    "413": "The request body is too large.",
     "415": "The body must be JSON.",
     "422": "The Idempotency-Key was used with a different request.",
     "429": "Too many requests for this API key.",
@@ -83,7 +84,7 @@ _ERROR_DESCRIPTIONS = {
     "502": "The institution could not process the request; nothing was charged.",
 }
 _READ_ERRORS = ("400", "401", "404", "405", "406", "429", "500")
-_WRITE_ERRORS = (*_READ_ERRORS, "409", "415", "422", "502")
+_WRITE_ERRORS = (*_READ_ERRORS, "409", "413", "415", "422", "502")
 
 
 class MerchantAutoSchema(AutoSchema):

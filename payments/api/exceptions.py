@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -105,6 +107,16 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         if getattr(exc, "retry_after", None):
             headers["Retry-After"] = str(exc.retry_after)
         return problem_response(body, headers=headers)
+    if isinstance(exc, RequestDataTooBig):
+        # Raised by Django while DRF reads the body: the client's doing, not a server error.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem_response(
+            problem(
+                status=413,
+                code="payload_too_large",
+                detail=f"The request body is larger than {limit} bytes.",
+            )
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -79,3 +79,33 @@ def test_the_cursors_a_list_gives_still_page_through_it(api, create_order):
     last = api.get("/api/v1/orders?limit=2").json()["next"]
     backwards = api.get(api.get(last).json()["previous"])
     assert backwards.status_code == 200 and len(backwards.json()["data"]) == 2
+
+
+# --- request bodies ----------------------------------------------------------------------------
+
+
+def _order_body(reference: str, **fields) -> dict:
+    return {"amount": 1000, "currency": "USD", "reference": reference, **fields}
+
+
+def test_a_body_beyond_the_upload_limit_is_413_and_writes_nothing(api, settings):
+    from payments.models import IdempotencyRecord, Order
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    raw = (
+        b'{"amount": 1000, "currency": "USD", "reference": "big", "description": "'
+        + b"a" * 20_000
+        + b'"}'
+    )
+
+    response = api.generic(
+        "POST", "/api/v1/orders", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="big"
+    )
+
+    body = assert_problem(response, 413, "payload_too_large")
+    assert "10000 bytes" in body["detail"]
+    assert not Order.objects.exists() and not IdempotencyRecord.objects.exists()
+    retry = api.post(
+        "/api/v1/orders", _order_body("big"), format="json", HTTP_IDEMPOTENCY_KEY="big"
+    )
+    assert retry.status_code == 201
