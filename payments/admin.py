@@ -53,6 +53,7 @@ from .services import (
     refund_create,
     refunds_reserved,
 )
+from .vault import secret_decrypt, secret_encrypt
 
 
 def _money(amount, currency, locale=None):
@@ -281,8 +282,12 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                 details={"prefix": key.prefix, "livemode": key.livemode},
             )
             # POST/redirect/GET: a reload of the result must not create a second key. The raw
-            # key waits in the (server-side) session for the one page that shows it.
-            request.session[self.CREATED_SESSION_KEY] = {"key": key.pk, "raw": raw}
+            # key waits in the session (a database row) for the one page that shows it,
+            # encrypted as webhook secrets are.
+            request.session[self.CREATED_SESSION_KEY] = {
+                "key": key.pk,
+                "raw": secret_encrypt(raw, context=self._created_context(key)),
+            }
             return HttpResponseRedirect(reverse("admin:payments_apikey_created"))
         context = {
             **self.admin_site.each_context(request),
@@ -296,6 +301,10 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         return response
 
     CREATED_SESSION_KEY = "payments_apikey_created"
+
+    @staticmethod
+    def _created_context(key) -> str:
+        return f"api-key-created:{key.public_id}"
 
     def created_view(self, request):
         """Show a key just created, once: the session forgets it as it is shown."""
@@ -314,7 +323,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "title": "API key created",
             "opts": self.model._meta,
-            "raw_key": created["raw"],
+            "raw_key": secret_decrypt(created["raw"], context=self._created_context(key)),
             "key": key,
         }
         response = TemplateResponse(request, "admin/payments/apikey/create.html", context)

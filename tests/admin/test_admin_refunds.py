@@ -273,6 +273,23 @@ def test_reloading_the_new_api_key_page_creates_no_second_key_and_hides_the_key(
     assert raw not in str(dict(client.session))
 
 
+def test_a_new_api_key_waits_for_its_page_encrypted_never_readable_in_the_session_table(
+    login, manager, merchant
+):
+    """Between the POST and the page showing it, the raw key is in the session, which is a
+    database row: it must be stored there as unreadable as the webhook secrets are."""
+    from django.contrib.sessions.models import Session
+
+    client = login(manager)
+
+    posted = client.post(reverse("admin:payments_apikey_add"), {"merchant": merchant.pk})
+    stored = [str(s.get_decoded()) for s in Session.objects.all()]
+    raw = client.get(posted["Location"]).context["raw_key"]
+
+    assert raw.startswith("sk_test_")
+    assert not any(raw in row or raw[14:] in row for row in stored)
+
+
 def test_the_api_key_form_preselects_the_only_merchant_a_manager_manages(
     login, manager, make_staff, merchant, other_merchant
 ):
