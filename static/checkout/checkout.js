@@ -96,7 +96,8 @@
   }
   function formatExpiry(input, ev) {
     if ((ev.inputType || "").indexOf("delete") === 0 || input.selectionStart !== input.value.length) return;
-    var d = input.value.replace(/[^0-9]/g, "").slice(0, 4);
+    // Up to six digits: a year typed in full ("12/2035") is kept, not cut to "12 / 20".
+    var d = input.value.replace(/[^0-9]/g, "").slice(0, 6);
     if (/^[2-9]$/.test(d)) d = "0" + d;
     input.value = d.length >= 2 ? d.slice(0, 2) + " / " + d.slice(2) : d;
   }

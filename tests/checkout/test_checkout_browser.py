@@ -194,6 +194,25 @@ def test_a_luhn_invalid_number_is_stopped_in_the_browser(open_checkout, order):
     assert Payment.objects.count() == 0 and PaymentAttempt.objects.count() == 0
 
 
+def test_an_expiry_typed_with_a_four_digit_year_is_kept_not_cut_to_an_expired_date(
+    open_checkout, order
+):
+    """ "12/2035" typed key by key used to be cut to "12 / 20" and answered "Your card has
+    expired." for a card valid until 2035."""
+    from playwright.sync_api import expect
+
+    page = open_checkout(order)
+    _fill_card(page, VISA)
+    expiry = page.get_by_label("Expiry (MM / YY)")
+    expiry.fill("")
+    expiry.press_sequentially("12/2035")
+
+    expect(expiry).to_have_value("12 / 2035")
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+
+    expect(_heading(page)).to_have_text("Payment successful")
+
+
 def test_a_bank_transfer_completes_with_the_sandbox_button(open_checkout, order):
     from playwright.sync_api import expect
 
