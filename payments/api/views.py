@@ -7,6 +7,8 @@ Every object is looked up within the API key's merchant and mode, so another mer
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.request import Request
@@ -30,7 +32,7 @@ from payments.validation import FieldError
 
 from . import filters
 from . import serializers as s
-from .base import MerchantAPIView, MerchantListView
+from .base import PROBLEM_CONTENT_TYPE, MerchantAPIView, MerchantListView, problem
 
 
 def _valid(serializer_class, data) -> dict:
@@ -284,3 +286,17 @@ class SandboxBankTransferView(SandboxView):
             merchant=request.auth.merchant,
         )
         return Response(s.PaymentOutput(payment).data)
+
+
+# --- no such endpoint --------------------------------------------------------------------------
+
+
+@csrf_exempt  # like every API view: a client sends no CSRF token, and needs a 404 here
+def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Answer a path under ``/api/`` that no API view serves with a 404 problem, not a page."""
+    body = problem(
+        status=404,
+        code="resource_missing",
+        detail="No API endpoint has this path; the endpoints are listed at /api/v1/docs.",
+    )
+    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)

@@ -109,3 +109,31 @@ def test_a_body_beyond_the_upload_limit_is_413_and_writes_nothing(api, settings)
         "/api/v1/orders", _order_body("big"), format="json", HTTP_IDEMPOTENCY_KEY="big"
     )
     assert retry.status_code == 201
+
+
+# --- paths -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nope",
+        "/api/v1/orders/",  # a trailing slash
+        "/api/v1/orders/ord_x/refunds",
+        "/api/v1/orders/..%2F..%2Fadmin",
+        "/api/v1/",
+        "/api/v2/orders",
+    ],
+)
+def test_an_unknown_api_path_is_a_404_problem(api, method, path):
+    response = getattr(api, method)(path, {}, format="json")
+
+    body = assert_problem(response, 404, "resource_missing")
+    assert "/api/v1/docs" in body["detail"]
+
+
+def test_an_unknown_api_path_is_a_404_problem_without_a_key_too():
+    from rest_framework.test import APIClient
+
+    assert_problem(APIClient().post("/api/v1/nope", {}, format="json"), 404, "resource_missing")
