@@ -352,6 +352,10 @@ WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still s
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
 
 # --- logging: ids and codes only, never card data or secrets ---------------------------------
+# Error pages (DEBUG) and error e-mails list every frame's variables: card data hidden in all.
+DEFAULT_EXCEPTION_REPORTER_FILTER = (
+    "merchant_portal.error_reports.CardDataSafeExceptionReporterFilter"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

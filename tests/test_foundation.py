@@ -154,3 +154,23 @@ def test_demo_setup_replaces_a_revoked_demo_key_even_when_another_key_is_active(
 
     assert again.api_key != first.api_key
     assert api_key_authenticate(raw_key=again.api_key).revoked_at is None
+
+
+def test_a_debug_error_page_shows_no_card_data_from_any_frame(client, order, settings):
+    """With DEBUG on, Django's error page lists every frame's variables; those below the
+    checkout view (validation, the vault) hold the card number and the CVC in variables of their
+    own, which must be hidden as the view's are."""
+    settings.DEBUG = True
+    settings.FIELD_ENCRYPTION_KEYS = "k1:c2hvcnQ"  # too short: the vault fails mid-payment
+    client.raise_request_exception = False
+    pan, cvc = "4242424242424242", "739"
+
+    response = client.post(
+        f"/checkout/{order.checkout_token}/",
+        {"method": "card", "number": pan, "exp": "12/35", "cvc": cvc, "holder_name": "Ada L"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 500 and "must be 16, 24 or 32 bytes" in page
+    assert pan not in page and "4242 4242 4242 4242" not in page
+    assert f"&#x27;{cvc}&#x27;" not in page
