@@ -243,6 +243,27 @@ def test_the_transfer_page_updates_by_itself_when_the_money_arrives(open_checkou
     expect(_heading(page)).to_have_text("Payment successful", timeout=20_000)
 
 
+def test_without_javascript_the_transfer_page_still_updates_when_the_money_arrives(
+    browser, live_server, settings, order
+):
+    """The page promises to update by itself; with scripts off it must keep that promise."""
+    from playwright.sync_api import expect
+
+    settings.SITE_URL = live_server.url
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/checkout/{order.checkout_token}/")
+    page.get_by_role("radio", name="Bank transfer").check()
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(_heading(page)).to_have_text("Transfer $10.00 to pay")
+    transfer = Payment.objects.get(order=order).transfer
+
+    bank_transfer_simulate(transfer_reference=transfer["reference"], amount=transfer["amount"])
+
+    expect(_heading(page)).to_have_text("Payment successful", timeout=20_000)
+    context.close()
+
+
 def test_a_shopper_pays_with_the_keyboard_only(open_checkout, order):
     from playwright.sync_api import expect
 
