@@ -168,15 +168,21 @@ def _url_problems(url: str) -> str | None:
     """Return why ``url`` cannot be registered (shape and scheme only), or None."""
     if len(url) > 2000:
         return "A URL has at most 2000 characters."
+    if any(char.isspace() or not char.isprintable() for char in url):
+        # Would be refused by the HTTP client at every delivery (or, CR LF, inject a header).
+        return "A URL may not contain spaces or control characters."
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
+        # The client that sends must take it too: an IDNA host name it cannot encode or
+        # decode would fail every delivery.
+        host = httpx.URL(url).host
+    except (ValueError, httpx.InvalidURL):  # IDNAError is a ValueError
         return "Enter a valid URL."
     allowed = ("https", "http") if settings.WEBHOOKS_ALLOW_PRIVATE_URLS else ("https",)
     if parts.scheme not in allowed:
         return "The URL must use https." if len(allowed) == 1 else "The URL must use https or http."
-    if not parts.hostname:
+    if not parts.hostname or not host:
         return "Enter a valid URL."
     if parts.username is not None or parts.password is not None:
         return "The URL must not carry a user name or password."

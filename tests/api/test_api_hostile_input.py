@@ -137,3 +137,68 @@ def test_an_unknown_api_path_is_a_404_problem_without_a_key_too():
     from rest_framework.test import APIClient
 
     assert_problem(APIClient().post("/api/v1/nope", {}, format="json"), 404, "resource_missing")
+
+
+# --- webhook endpoint URLs -----------------------------------------------------------------------
+
+UNSENDABLE_URLS = [
+    "https://example.com/hooks\r\nX-Injected: 1",
+    "https://example.com/ho\noks",
+    "https://exa\tmple.com/hooks",
+    "https://example.com/hooks\x7f",
+    "https://ex ample.com/hooks",
+    "https://ex\u200bample.com/hooks",  # a zero-width space in the host name
+    "https://\u2603.net/hooks",  # not a valid IDNA host name
+    "https://xn--zz.com/hooks",  # a malformed punycode label
+]
+
+
+@pytest.mark.parametrize("url", UNSENDABLE_URLS)
+def test_a_webhook_url_that_cannot_be_sent_to_is_refused(api, url):
+    from payments.models import WebhookEndpoint
+
+    response = api.post(
+        "/api/v1/webhook-endpoints", {"url": url, "enabled_events": ["*"]}, format="json"
+    )
+
+    assert_problem(response, 400, "validation_failed", field="url")
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", UNSENDABLE_URLS[:3])
+def test_a_webhook_url_that_cannot_be_sent_to_is_refused_as_an_update(api, url):
+    created = api.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://example.com/hooks", "enabled_events": ["*"]},
+        format="json",
+    ).json()
+
+    response = api.patch(f"/api/v1/webhook-endpoints/{created['id']}", {"url": url}, format="json")
+
+    assert_problem(response, 400, "validation_failed", field="url")
+    assert api.get(f"/api/v1/webhook-endpoints/{created['id']}").json()["url"] == created["url"]
+
+
+@pytest.mark.parametrize("url", UNSENDABLE_URLS[:3] + UNSENDABLE_URLS[-2:])
+def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_without_crashing(
+    api, create_order, url
+):
+    """An endpoint registered before its URL was checked this way: its attempt is refused."""
+    from payments.models import Event, WebhookEndpoint
+    from payments.tasks import webhook_deliver_task
+    from payments.webhooks import deliveries_create_for_event
+
+    created = api.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://example.com/hooks", "enabled_events": ["*"]},
+        format="json",
+    ).json()
+    WebhookEndpoint.objects.filter(public_id=created["id"]).update(url=url)
+    order = create_order()
+    event = Event.objects.get(object_id=order["id"], type="order.created")
+    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+
+    webhook_deliver_task(delivery.pk)
+
+    attempt = delivery.attempts.get()
+    assert attempt.error.startswith("Refused:") and attempt.status_code is None
