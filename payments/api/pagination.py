@@ -51,7 +51,8 @@ class NewestFirstCursorPagination(CursorPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (_LIMIT.fullmatch(raw) and int(raw) > 0):
+        # Out of range is an error, not quietly the nearest limit: the client asked for a size.
+        if raw is not None and not (_LIMIT.fullmatch(raw) and 0 < int(raw) <= self.max_page_size):
             raise ValidationError(
                 {"limit": [f"A whole number from 1 to {self.max_page_size}."]}, code="invalid"
             )

@@ -67,6 +67,20 @@ def test_a_cursor_with_a_forged_position_is_400(api, create_order, url, position
     assert_problem(response, 400, "validation_failed", field="cursor")
 
 
+@pytest.mark.parametrize("url", LIST_URLS)
+@pytest.mark.parametrize("limit", ["101", "99999", "0", "-1", "1.5", "1e2", "%EF%BC%91"])
+def test_a_limit_outside_1_to_100_is_400_not_quietly_changed(api, url, limit):
+    response = api.get(f"{url}?limit={limit}")
+
+    body = assert_problem(response, 400, "validation_failed", field="limit")
+    assert "1 to 100" in body["detail"]
+
+
+@pytest.mark.parametrize("limit", ["1", "100"])
+def test_limits_of_1_and_100_are_accepted(api, limit):
+    assert api.get(f"/api/v1/orders?limit={limit}").status_code == 200
+
+
 def test_the_cursors_a_list_gives_still_page_through_it(api, create_order):
     ids = {create_order()["id"] for _ in range(5)}
     seen, url = [], "/api/v1/orders?limit=2"
