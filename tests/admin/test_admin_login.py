@@ -111,3 +111,60 @@ def test_wrong_codes_count_towards_the_lockout(client, manager, settings):
     response = _sign_in(client, manager, totp_now(manager))
 
     assert response.status_code in (403, 429)
+
+
+def _every_admin_url(object_id) -> list[str]:
+    """Every URL of the admin site (model pages, custom views, autocomplete), ids filled in."""
+    import re
+
+    from django.contrib import admin
+    from django.urls import URLResolver
+
+    found = []
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            else:
+                found.append(route)
+
+    walk(admin.site.urls[0], "/admin/")
+    urls = []
+    for route in found:
+        url = re.sub(r"<(?:\w+:)?object_id>", str(object_id), route)
+        if "<" not in url and "(?P" not in url and "^" not in url:
+            urls.append(url)
+    return urls
+
+
+def test_no_admin_page_opens_to_a_password_only_session(client, make_staff, merchant, make_order):
+    """Every page, custom view and endpoint of the admin (exports, reports, refund, capture,
+    autocomplete...) needs a session verified by TOTP: signed in with the password alone, a
+    user with a device is sent to sign in, and one without a device only reaches enrolment."""
+    from payments.services import payment_create
+    from tests.conftest import card
+
+    order = make_order()
+    payment_create(order=order, method=card())
+    with_device = make_staff(merchant, "manager")
+    without_device = make_staff(merchant, "manager", device=False)
+    public = {reverse("admin:login"), reverse("admin:logout"), reverse("admin:otp_enrol")}
+    urls = [u for u in _every_admin_url(order.pk) if u not in public]
+    assert reverse("admin:payments_order_export") in urls and len(urls) > 80
+
+    opened = []
+    for user in (with_device, without_device):
+        for url in urls:
+            for method in (client.get, client.post):
+                client.force_login(user)  # password only: no device in the session
+                response = method(url)
+                location = response.get("Location", "")
+                if not (
+                    response.status_code in (403, 405)
+                    or (response.status_code == 302 and reverse("admin:login") in location)
+                ):
+                    opened.append((user.username, method.__name__, url, response.status_code))
+
+    assert opened == []
