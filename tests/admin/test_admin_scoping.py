@@ -1,5 +1,7 @@
 """A merchant's staff see and act on their own merchant's records only, by any route."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -144,3 +146,101 @@ def test_merchant_staff_cannot_read_the_audit_log(login, manager):
     response = client.get(reverse("admin:merchant_portal_auditlog_changelist"))
 
     assert response.status_code == 403
+
+
+@pytest.fixture
+def their_records(make_order, pay, other_merchant, django_capture_on_commit_callbacks):
+    """Another merchant's authorized payment, API key and webhook endpoint with a delivery."""
+    from payments import webhooks
+    from payments.models import WebhookDelivery
+    from payments.services import api_key_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        endpoint, _ = webhooks.webhook_endpoint_create(
+            merchant=other_merchant,
+            livemode=False,
+            url="http://127.0.0.1:9/theirs",
+            enabled_events=["*"],
+        )
+        payment = pay(make_order(merchant=other_merchant, capture_method="manual"), card(VISA))
+    key, _ = api_key_create(merchant=other_merchant, name="their key")
+    return {
+        "payment": payment,
+        "key": key,
+        "endpoint": endpoint,
+        "delivery": WebhookDelivery.objects.filter(endpoint=endpoint).first(),
+    }
+
+
+def test_actions_posted_with_another_merchants_ids_change_nothing(login, manager, their_records):
+    from payments.models import ApiKey, Payment, WebhookDelivery, WebhookEndpoint
+
+    payment, key = their_records["payment"], their_records["key"]
+    endpoint, delivery = their_records["endpoint"], their_records["delivery"]
+    secret_before = endpoint.secret_encrypted
+    attempts_before = delivery.attempt_count
+    client = login(manager)
+    posts = [
+        ("payments_payment", "capture_selected", payment.pk),
+        ("payments_payment", "cancel_selected", payment.pk),
+        ("payments_apikey", "revoke_keys", key.pk),
+        ("payments_webhookendpoint", "rotate_secret", endpoint.pk),
+        ("payments_webhookendpoint", "redeliver_failed", endpoint.pk),
+        ("payments_webhookendpoint", "delete_selected", endpoint.pk),
+        ("payments_webhookdelivery", "redeliver", delivery.pk),
+    ]
+
+    pages = [
+        client.post(
+            reverse(f"admin:{name}_changelist"),
+            {"action": action, "_selected_action": [pk], "post": "yes"},
+            follow=True,
+        ).content.decode()
+        for name, action, pk in posts
+    ]
+
+    assert Payment.objects.get(pk=payment.pk).status == "authorized"
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret_encrypted == secret_before
+    assert WebhookDelivery.objects.get(pk=delivery.pk).attempt_count == attempts_before
+    assert not any("whsec_" in page or "127.0.0.1:9/theirs" in page for page in pages)
+
+
+def test_no_change_list_shows_another_merchants_records_even_in_facet_counts(
+    login, manager, two_orders, their_records, other_merchant
+):
+    """Every page merchant staff may list, with facet counts on (?_facets=1), shows none of
+    another merchant's ids, references or URLs; and a facet count never exceeds own rows."""
+    from django.contrib import admin
+
+    _, theirs, their_payment = two_orders
+    marks = [
+        theirs.public_id,
+        theirs.reference,
+        "buyer@theirs.test",
+        their_payment.public_id,
+        their_records["payment"].public_id,
+        their_records["key"].prefix,
+        their_records["endpoint"].public_id,
+        "127.0.0.1:9/theirs",
+        other_merchant.name,
+        other_merchant.public_id,
+    ]
+    client = login(manager)
+    listed = 0
+
+    for model in admin.site._registry:
+        opts = model._meta
+        response = client.get(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), {"_facets": "1"}
+        )
+        if response.status_code == 403:
+            continue
+        listed += 1
+        page = response.content.decode()
+        assert [m for m in marks if m in page] == [], opts.label
+        total = response.context["cl"].full_result_count
+        counts = [int(n) for n in re.findall(r"\((\d+)\)</a>", page)]
+        assert all(n <= total for n in counts), opts.label
+
+    assert listed >= 10
