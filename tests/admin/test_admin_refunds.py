@@ -1,11 +1,15 @@
 """Refunds from the back office: managers and platform staff, with a fresh authenticator code."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from merchant_portal.models import AuditLog
 from payments.models import Payment, Refund
-from tests.admin.conftest import totp_now
+from tests.admin.conftest import PASSWORD, totp_now
 from tests.conftest import card
 
 
@@ -66,13 +70,24 @@ def test_platform_staff_refund_the_whole_refundable_amount(
     assert captured_payment.amount_refunded == 1000
 
 
-@pytest.mark.parametrize("code", ["", "000000", "OTHER"])
+@pytest.mark.parametrize("code", ["", "000000", "OTHER", "SIGN_IN", "STALE"])
 def test_refund_without_a_valid_fresh_code_is_refused(
     login, manager, make_staff, merchant, captured_payment, code
 ):
     client = login(manager)
     if code == "OTHER":  # another staff member's current code is not this user's
         code = totp_now(make_staff(merchant, "manager"))
+    if code == "SIGN_IN":  # the code that opened the session was spent there
+        client.logout()
+        code = totp_now(manager)
+        signed_in = client.post(
+            reverse("admin:login"),
+            {"username": manager.username, "password": PASSWORD, "otp_token": code},
+        )
+        assert signed_in.status_code == 302
+    if code == "STALE":  # a code read off the authenticator minutes ago
+        with time_machine.travel(timezone.now() - timedelta(minutes=3)):
+            code = totp_now(manager)
 
     response = _refund(client, captured_payment, amount="1.00", reason="x", otp_token=code)
 
