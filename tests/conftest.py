@@ -90,6 +90,21 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def stored_text() -> str:
+    """Return every value of every table of the database as text (bytes read as Latin-1), for
+    asserting that something (card data, a secret) is stored nowhere at all."""
+    values = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, memoryview | bytes):
+                        value = bytes(value).decode("latin-1")
+                    values.append(str(value))
+    return "\n".join(values)
+
+
 # --- domain fixtures shared by every app's tests ---------------------------------------------
 
 VISA = "4242424242424242"

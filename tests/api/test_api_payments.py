@@ -310,3 +310,51 @@ def test_live_key_cannot_touch_a_test_payment(api, live_api, create_order, pay_o
     response = live_api.post(f"/api/v1/payments/{payment['id']}/capture", {}, format="json")
     assert response.status_code == 404
     assert live_api.get("/api/v1/payments").json()["data"] == []
+
+
+def test_no_card_data_is_stored_or_logged_anywhere_after_api_payments(
+    api, create_order, pay_order, caplog, django_capture_on_commit_callbacks
+):
+    """Card payments through the API with every side table in play (idempotency records, events,
+    webhook deliveries, the OTP challenge and outbox, the sandbox institution's books, the audit
+    log, sessions): no table and no log line at DEBUG holds a card number or a CVC."""
+    import logging
+    import re
+
+    from tests.conftest import stored_text
+
+    caplog.set_level(logging.DEBUG)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            "/api/v1/webhook-endpoints",
+            {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]},
+            format="json",
+        )
+    challenged = pay_order(
+        create_order()["id"], card_body(OTP_CARD, cvc="739"), HTTP_IDEMPOTENCY_KEY="pay-otp"
+    ).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        verified = api.post(
+            f"/api/v1/payments/{challenged['id']}/otp",
+            {"code": _otp_code(api, challenged["id"])},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="otp-1",
+        )
+    declined = pay_order(
+        create_order()["id"], card_body(NO_FUNDS, cvc="582"), HTTP_IDEMPOTENCY_KEY="pay-declined"
+    )
+    refused = pay_order(
+        create_order()["id"],
+        card_body("4242424242424241", cvc="613"),
+        HTTP_IDEMPOTENCY_KEY="pay-refused",
+    )
+
+    assert verified.json()["status"] == "captured"
+    assert declined.json()["status"] == "declined" and refused.status_code == 400
+    stored = stored_text()
+    for text in (stored, caplog.text):
+        for pan in (OTP_CARD, NO_FUNDS, "4242424242424241"):
+            assert pan not in text
+        # A CVC as a value of its own (random ids may contain the digits by chance).
+        for cvc in ("739", "582", "613"):
+            assert not re.search(rf"(?<![0-9A-Za-z]){cvc}(?![0-9A-Za-z])", text), cvc
