@@ -151,6 +151,17 @@
     window.setTimeout(poll, 3000);
   }
 
-  var back = document.querySelector("[data-auto-redirect]");
-  if (back) window.setTimeout(function () { window.location.assign(back.href); }, 1000 * +back.dataset.autoRedirect);
+  // The automatic return can be stopped (WCAG 2.2.1); its note exists only when it runs.
+  var back = document.querySelector("[data-auto-redirect]"), note = document.getElementById("auto-return");
+  if (back) {
+    var timer = window.setTimeout(function () { window.location.assign(back.href); }, 1000 * +back.dataset.autoRedirect);
+    if (note) {
+      note.hidden = false;
+      document.getElementById("stay-btn").addEventListener("click", function () {
+        window.clearTimeout(timer);
+        note.textContent = "You will stay on this page.";
+        back.focus();
+      });
+    }
+  }
 })();

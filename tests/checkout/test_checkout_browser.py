@@ -116,6 +116,22 @@ def test_a_visa_card_pays_and_reaches_the_success_page(open_checkout, make_order
     assert order.status == Order.Status.PAID
 
 
+def test_the_shopper_can_stop_the_automatic_return_to_the_merchant(open_checkout, make_order):
+    """A timed redirect must be possible to turn off (WCAG 2.2.1): reading the payment id or
+    the reference with a screen reader takes longer than eight seconds."""
+    from playwright.sync_api import expect
+
+    page = open_checkout(make_order(return_url="https://shop.example/back"))
+    _fill_card(page, VISA)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(_heading(page)).to_have_text("Payment successful")
+
+    page.get_by_role("button", name="Stay on this page").click()
+    page.wait_for_timeout(9_000)
+
+    expect(_heading(page)).to_have_text("Payment successful")
+
+
 def test_an_otp_card_is_confirmed_with_the_code_from_the_sandbox_inbox(open_checkout, order):
     from playwright.sync_api import expect
 

@@ -478,6 +478,19 @@ def test_the_success_page_links_back_to_the_merchant_with_the_paid_status(
 # --- card data never leaks ----------------------------------------------------------------------
 
 
+def test_without_javascript_the_success_page_does_not_promise_an_automatic_return(
+    client, make_order, submit_card
+):
+    """The automatic return is done by checkout.js: its note is hidden until the script shows
+    it, so a page without scripts does not say it will move by itself."""
+    order = make_order(return_url="https://shop.example/back")
+
+    html = client.get(submit_card(order)["Location"]).content.decode()
+
+    assert 'id="return-link"' in html
+    assert re.search(r'<p class="help" id="auto-return"[^>]* hidden>', html)
+
+
 def test_no_card_data_reaches_logs_session_or_any_page_after_payment(client, order, caplog):
     caplog.set_level(logging.DEBUG)
     pan, cvc = "4000000000003220", "739"
