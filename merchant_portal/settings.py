@@ -235,6 +235,8 @@ SESSION_COOKIE_AGE = 15 * 60  # idle staff sessions end after 15 minutes
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# A shopper whose cookie is gone gets a checkout page with the way back, not Django's bare 403.
+CSRF_FAILURE_VIEW = "payments.checkout.views.csrf_failure"
 LOGIN_URL = "admin:login"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -338,6 +340,19 @@ def payment_status(request: HttpRequest, token: str, payment_id: str) -> JsonRes
     return JsonResponse(
         {"id": payment.public_id, "status": payment.status, "order_status": payment.order.status}
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: on a checkout address, a checkout page linking back to the order
+    (nothing was done); anywhere else Django's own page."""
+    match = request.resolver_match
+    token = match.kwargs.get("token") if match and match.namespace == "checkout" else None
+    order = order_for_checkout(token) if token else None
+    if order is None:
+        return django_csrf_failure(request, reason=reason)
+    response = render(request, "checkout/csrf_failed.html", _base_context(order), status=403)
+    add_never_cache_headers(response)
+    return response
 
 
 # --- sandbox-only pages ---------------------------------------------------------------------------

@@ -491,6 +491,24 @@ def test_without_javascript_the_success_page_does_not_promise_an_automatic_retur
     assert re.search(r'<p class="help" id="auto-return"[^>]* hidden>', html)
 
 
+def test_a_refused_csrf_check_shows_a_checkout_page_with_the_way_back_not_a_bare_403(order):
+    """A shopper whose cookie went missing (cleared, blocked, another browser profile) gets a
+    page that says nothing was charged and links back to the payment, within the strict CSP."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    data = {"method": "card", "number": VISA, "exp": "12 / 35", "cvc": "123", "holder_name": "A"}
+
+    response = browser.post(pay_path(order), data)
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Nothing was charged" in html and order.merchant.name in html
+    assert f'href="{pay_path(order)}"' in html
+    assert "<style" not in html and " style=" not in html
+    assert not order.payments.exists()
+
+
 def test_no_card_data_reaches_logs_session_or_any_page_after_payment(client, order, caplog):
     caplog.set_level(logging.DEBUG)
     pan, cvc = "4000000000003220", "739"
