@@ -387,6 +387,16 @@ class _Echo:
         return value
 
 
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: str | None) -> str:
+    """Text from merchants or shoppers, defused so a spreadsheet never runs it as a formula
+    (as settlement.reports does; payments does not import settlement)."""
+    value = value or ""
+    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = [
@@ -484,14 +494,14 @@ class OrderAdmin(ReadOnlyAdmin):
                 yield writer.writerow(
                     [
                         order.public_id,
-                        order.reference,
-                        order.merchant.name,
+                        _csv_text(order.reference),
+                        _csv_text(order.merchant.name),
                         order.status,
                         order.amount,
                         order.currency,
                         # Files are read by programs too: one format whatever the language.
                         _money(order.amount, order.currency, "en_US"),
-                        order.customer_email,
+                        _csv_text(order.customer_email),
                         order.created.isoformat(),
                         order.paid_at.isoformat() if order.paid_at else "",
                     ]

@@ -125,6 +125,22 @@ def test_csv_export_action_skips_other_merchants_ids(login, manager, two_orders)
     assert "theirs-001" not in body
 
 
+def test_csv_export_defuses_text_a_spreadsheet_would_run_as_a_formula(login, manager, make_order):
+    """References come from merchants' servers and e-mails from shoppers: a cell starting with
+    = + - @ is written with a leading quote, as the settlement report does."""
+    import csv
+    import io
+
+    make_order(reference='=HYPERLINK("http://evil.example/","open")', customer_email="=2+5@x.test")
+    client = login(manager)
+
+    body = b"".join(client.get(reverse("admin:payments_order_export")).streaming_content)
+
+    (row,) = list(csv.DictReader(io.StringIO(body.decode())))
+    assert row["reference"] == '\'=HYPERLINK("http://evil.example/","open")'
+    assert row["customer_email"] == "'=2+5@x.test"
+
+
 def test_autocomplete_offers_only_own_records(login, manager, two_orders, merchant):
     client = login(manager)
     url = reverse("admin:autocomplete")
