@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -18,6 +19,33 @@ from payments.models import Order, OutboxMessage, Payment, Refund
 from payments.money import CURRENCIES
 
 MAX_AMOUNT = 2**63 - 1
+
+
+class Input(serializers.Serializer):
+    """A request body: a field the operation does not take is an error, not ignored.
+
+    Ignored, a misspelt optional field (``capture_mehtod``) would leave its default in force
+    without a word. Unknown fields are reported beside the other field errors.
+    """
+
+    default_error_messages = {"unknown_field": "This operation does not take this field."}
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            error = serializers.ErrorDetail(
+                self.error_messages["unknown_field"], code="unknown_field"
+            )
+            unknown = {str(name): [error] for name in data if name not in self.fields}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                exc.detail.update(unknown)
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT})
@@ -70,7 +98,7 @@ class CurrencyField(serializers.CharField):
         super().__init__(min_length=3, max_length=3, **kwargs)
 
 
-class OrderCreateInput(serializers.Serializer):
+class OrderCreateInput(Input):
     amount = AmountField()
     currency = CurrencyField(help_text="ISO 4217 code of a supported currency")
     reference = serializers.CharField(max_length=100, help_text="Unique per merchant")
@@ -83,7 +111,7 @@ class OrderCreateInput(serializers.Serializer):
     metadata = MetadataField(required=False)
 
 
-class CardInput(serializers.Serializer):
+class CardInput(Input):
     number = serializers.CharField(max_length=32, trim_whitespace=True)
     exp_month = serializers.IntegerField(min_value=1, max_value=12)
     exp_year = serializers.IntegerField(min_value=0, max_value=9999)
@@ -91,11 +119,11 @@ class CardInput(serializers.Serializer):
     holder_name = serializers.CharField(max_length=200, required=False, default="")
 
 
-class WalletInput(serializers.Serializer):
+class WalletInput(Input):
     phone = serializers.CharField(max_length=32, help_text="E.164, e.g. +15555550100")
 
 
-class PaymentMethodInput(serializers.Serializer):
+class PaymentMethodInput(Input):
     type = serializers.ChoiceField(choices=Payment.Method.choices)
     card = CardInput(required=False, help_text="Required when type is card")
     wallet = WalletInput(required=False, help_text="Required when type is wallet")
@@ -109,24 +137,24 @@ class PaymentMethodInput(serializers.Serializer):
         return attrs
 
 
-class PaymentCreateInput(serializers.Serializer):
+class PaymentCreateInput(Input):
     payment_method = PaymentMethodInput()
 
 
-class OtpVerifyInput(serializers.Serializer):
+class OtpVerifyInput(Input):
     code = serializers.CharField(max_length=12, help_text="The 6-digit code sent to the holder")
 
 
-class CaptureInput(serializers.Serializer):
+class CaptureInput(Input):
     amount = AmountField(required=False, help_text="Defaults to the whole authorized amount")
 
 
-class RefundCreateInput(serializers.Serializer):
+class RefundCreateInput(Input):
     amount = AmountField(required=False, help_text="Defaults to all that is still refundable")
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class BankTransferSimulateInput(serializers.Serializer):
+class BankTransferSimulateInput(Input):
     reference = serializers.CharField(max_length=100, help_text="The transfer's reference")
     amount = AmountField()
 

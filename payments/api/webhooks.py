@@ -17,7 +17,7 @@ from payments import webhooks
 from payments.models import WebhookDelivery, WebhookEndpoint
 
 from .base import MerchantAPIView, MerchantListView
-from .serializers import constant_field
+from .serializers import Input, constant_field
 
 DELIVERY_SEMANTICS = (
     "Events are POSTed as JSON (the event object) with the Standard Webhooks headers "
@@ -54,25 +54,25 @@ class EventTypesField(serializers.ListField):
     child = serializers.CharField(max_length=64)
 
 
-class EndpointCreateInput(serializers.Serializer):
+class EndpointCreateInput(Input):
     url = serializers.CharField(max_length=2000, help_text="https URL receiving the events")
     enabled_events = EventTypesField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     enabled = serializers.BooleanField(required=False, default=True)
 
 
-class EndpointUpdateInput(serializers.Serializer):
+class EndpointUpdateInput(Input):
     url = serializers.CharField(max_length=2000, required=False)
     enabled_events = EventTypesField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     enabled = serializers.BooleanField(required=False)
 
 
-class RedeliverFailedInput(serializers.Serializer):
+class RedeliverFailedInput(Input):
     since = serializers.DateTimeField(help_text="Failed deliveries of events since this time")
 
 
-class EventRedeliverInput(serializers.Serializer):
+class EventRedeliverInput(Input):
     endpoint = serializers.CharField(
         max_length=32, required=False, help_text="Only this endpoint (we_...); default all"
     )

@@ -9,6 +9,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from tests.api.conftest import card_body
+
 pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
@@ -123,6 +125,80 @@ def test_a_body_beyond_the_upload_limit_is_413_and_writes_nothing(api, settings)
         "/api/v1/orders", _order_body("big"), format="json", HTTP_IDEMPOTENCY_KEY="big"
     )
     assert retry.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("fields", "unknown"),
+    [
+        ({"capture_mehtod": "manual"}, "capture_mehtod"),  # a typo that would capture at once
+        ({"status": "paid"}, "status"),
+        ({"livemode": True}, "livemode"),
+        ({"amount_captured": 1}, "amount_captured"),
+        ({"\u202e": 1}, "\u202e"),
+    ],
+)
+def test_a_field_the_operation_does_not_take_is_400_naming_it(api, fields, unknown):
+    from payments.models import Order
+
+    response = api.post("/api/v1/orders", _order_body("unknown", **fields), format="json")
+
+    body = assert_problem(response, 400, "validation_failed", field=unknown)
+    assert {"field": unknown, "code": "unknown_field"}.items() <= body["errors"][0].items()
+    assert not Order.objects.exists()
+
+
+def test_unknown_fields_are_named_beside_the_other_field_errors(api):
+    response = api.post(
+        "/api/v1/orders", {"amount": "10", "currency": "USD", "colour": "red"}, format="json"
+    )
+
+    body = assert_problem(response, 400, "validation_failed")
+    assert {(e["field"], e["code"]) for e in body["errors"]} == {
+        ("amount", "invalid"),
+        ("reference", "required"),
+        ("colour", "unknown_field"),
+    }
+
+
+def test_an_unknown_field_inside_the_card_is_named_by_its_path(api, create_order):
+    from payments.models import Payment
+
+    order = create_order()
+    method = card_body()
+    method["card"]["cvv"] = "123"
+
+    response = api.post(
+        f"/api/v1/orders/{order['id']}/payments", {"payment_method": method}, format="json"
+    )
+
+    assert_problem(response, 400, "validation_failed", field="payment_method.card.cvv")
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "unknown"),
+    [
+        ("/api/v1/payments/{payment}/capture", {"amount": 500, "final": True}, "final"),
+        ("/api/v1/payments/{payment}/refunds", {"amount": 5, "metadata": {}}, "metadata"),
+        ("/api/v1/payments/{payment}/otp", {"code": "123456", "otp": "1"}, "otp"),
+        ("/api/v1/webhook-endpoints", {"url": "https://example.com/h", "events": ["*"]}, "events"),
+        ("/api/v1/sandbox/bank-transfers", {"reference": "R", "amount": 1, "x": 1}, "x"),
+    ],
+)
+def test_every_write_names_the_fields_it_does_not_take(
+    api, create_order, pay_order, url, body, unknown
+):
+    from payments.models import Payment, Refund, WebhookEndpoint
+
+    order = create_order(capture_method="manual")
+    payment = pay_order(order["id"], card_body()).json()
+    before = (Payment.objects.get().status, Refund.objects.count(), WebhookEndpoint.objects.count())
+
+    response = api.post(url.format(payment=payment["id"]), body, format="json")
+
+    assert_problem(response, 400, "validation_failed", field=unknown)
+    after = (Payment.objects.get().status, Refund.objects.count(), WebhookEndpoint.objects.count())
+    assert after == before
 
 
 # --- paths -------------------------------------------------------------------------------------
