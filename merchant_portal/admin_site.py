@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_protect
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 
 def confirmed_devices(user) -> list:
@@ -110,6 +110,8 @@ class PlatformAdminSite(OTPAdminSite):
             return HttpResponseRedirect(reverse("admin:otp_enrol", current_app=self.name))
         return response
 
+    ENROL_SESSION_KEY = "otp_enrol_device"
+
     @method_decorator(never_cache)
     @method_decorator(csrf_protect)
     def enrol_view(self, request):
@@ -133,11 +135,18 @@ class PlatformAdminSite(OTPAdminSite):
             device = TOTPDevice.objects.create(
                 user=request.user, name="Authenticator app", confirmed=False
             )
+        elif request.session.get(self.ENROL_SESSION_KEY) != device.pk:
+            # Its secret was shown to another session, perhaps of someone who had the password
+            # only: a new one, so the secret confirmed is one only this session has seen.
+            device.key = default_key()
+            device.save(update_fields=["key"])
+        request.session[self.ENROL_SESSION_KEY] = device.pk
         form = EnrolForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if device.verify_token(form.cleaned_data["otp_token"].strip()):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                request.session.pop(self.ENROL_SESSION_KEY, None)
                 otp_login(request, device)
                 audit_record(
                     request=request,

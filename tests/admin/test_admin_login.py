@@ -64,6 +64,33 @@ def test_user_without_device_enrols_and_is_then_verified(client, make_staff, mer
     assert AuditLog.objects.filter(actor=user, action="otp_device.enrolled").exists()
 
 
+def test_a_secret_shown_to_another_session_is_not_the_one_the_user_confirms(
+    client, make_staff, merchant
+):
+    """Someone who once had the password of a user not yet enrolled opened the enrolment page
+    and kept its secret: when the user enrols later, in their own session, that secret must
+    not become their authenticator's (it would be a second factor the intruder holds)."""
+    import base64
+
+    from django.test import Client
+
+    user = make_staff(merchant, "viewer", device=False)
+    intruder = Client()
+    _sign_in(intruder, user)
+    kept = intruder.get(reverse("admin:otp_enrol")).context["secret"]
+
+    _sign_in(client, user)
+    shown = client.get(reverse("admin:otp_enrol")).context["secret"]
+    key = base64.b32decode(shown + "=" * (-len(shown) % 8))
+    code = TOTP(key, 30, 0, 6).token()
+    confirmed = client.post(reverse("admin:otp_enrol"), {"otp_token": f"{code:06d}"})
+
+    assert confirmed.status_code == 302
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    assert shown != kept
+    assert base64.b32encode(device.bin_key).decode().rstrip("=") == shown
+
+
 def test_user_with_a_device_cannot_enrol_another_to_skip_the_code(client, manager):
     client.force_login(manager)  # password only, not verified
 
