@@ -116,6 +116,10 @@
     });
   }
 
+  // A page answering a POST (a wrong code, a refused card) becomes a plain GET entry of the
+  // history: Back or reload then asks the server again instead of offering to resubmit.
+  if (window.history.replaceState) window.history.replaceState(window.history.state, "", window.location.href);
+
   document.querySelectorAll("form[data-once]").forEach(once);
   window.addEventListener("pageshow", function (ev) {
     if (!ev.persisted) return;  // back from the next page: the form may be used again

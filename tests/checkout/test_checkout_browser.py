@@ -172,6 +172,30 @@ def test_three_wrong_codes_decline_the_payment(open_checkout, order, sandbox_otp
     expect(page.locator("#decline-reason")).to_contain_text("verification code was not confirmed")
 
 
+def test_back_after_paying_past_a_wrong_code_shows_the_payment_not_a_resubmit_error(
+    open_checkout, order, sandbox_otp_code
+):
+    """The wrong-code answer is a POST response: without care, Back from the success page
+    lands on Chromium's "Confirm Form Resubmission" (ERR_CACHE_MISS) page."""
+    from playwright.sync_api import expect
+
+    page = open_checkout(order)
+    _fill_card(page, OTP_CARD)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(_heading(page)).to_have_text("Confirm it's you")
+    right = sandbox_otp_code(Payment.objects.get(order=order))
+    page.get_by_label("Verification code").fill("000000" if right != "000000" else "111111")
+    page.get_by_role("button", name="Confirm payment").click()
+    expect(page.locator("#code-err")).to_contain_text("2 tries left")
+    page.get_by_label("Verification code").fill(right)
+    page.get_by_role("button", name="Confirm payment").click()
+    expect(_heading(page)).to_have_text("Payment successful")
+
+    page.go_back()
+
+    expect(_heading(page)).to_have_text("Payment successful")
+
+
 def test_insufficient_funds_then_another_card_pays_the_same_order(open_checkout, order):
     from playwright.sync_api import expect
 
