@@ -52,3 +52,46 @@ def test_admin_and_public_pages_link_the_same_static_favicon(login, platform_use
     assert link in admin_page and link in checkout_page
     assert 'href="data:,"' not in checkout_page
     assert (settings.BASE_DIR / "static" / "favicon.svg").read_text().startswith("<svg")
+
+
+def test_no_admin_page_shows_a_card_number_a_cvc_or_a_secret(
+    login, platform_user, manager, merchant, make_order, pay, sandbox_otp_code
+):
+    """Every list and every object page, to platform staff (all models) and merchant staff,
+    after a card payment through an OTP challenge: at most the first 6 and last 4 digits."""
+    import re
+
+    from django.contrib import admin
+    from django.test import Client
+
+    from payments import webhooks
+    from payments.services import api_key_create, otp_verify
+    from tests.conftest import OTP_CARD, card
+
+    _, raw_key = api_key_create(merchant=merchant)
+    _, secret = webhooks.webhook_endpoint_create(
+        merchant=merchant, livemode=False, url="http://127.0.0.1:9/hook", enabled_events=["*"]
+    )
+    payment = pay(make_order(), card(OTP_CARD, cvc="739"))
+    otp_verify(payment_pk=payment.pk, code=sandbox_otp_code(payment))
+    never = [OTP_CARD, "4000 0000 0000 3220", raw_key, raw_key[14:], secret, secret[6:]]
+    checked = 0
+
+    for user in (platform_user, manager):
+        client = login(user, the_client=Client())
+        for model in admin.site._registry:
+            base = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+            listing = client.get(reverse(f"{base}_changelist"))
+            if listing.status_code != 200:
+                continue
+            pages = [listing] + [
+                client.get(reverse(f"{base}_change", args=[pk]))
+                for pk in model._default_manager.values_list("pk", flat=True)[:30]
+            ]
+            for page in pages:
+                text = page.content.decode()
+                checked += 1
+                assert [s for s in never if s in text] == [], model._meta.label
+                assert not re.search(r"(?<![0-9A-Za-z#.:-])739(?![0-9A-Za-z%])", text)
+
+    assert checked > 100
