@@ -100,6 +100,23 @@ def test_secret_is_stored_encrypted_and_bound_to_its_endpoint(make_endpoint):
         secret_decrypt(endpoint.secret_encrypted, context=other.public_id)
 
 
+def test_a_delivery_logs_neither_the_urls_query_nor_the_secret(
+    make_endpoint, receiver, make_order, caplog
+):
+    """A receiver's URL may carry a token in its query (as the audit log assumes): the HTTP
+    client's own request lines, which print the whole URL, stay out of the logs."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    _, secret = make_endpoint(url=receiver.url + "?token=tok_receiver_only")
+
+    _deliver(make_order())
+
+    assert receiver.requests, "the event should have been delivered"
+    assert "tok_receiver_only" not in caplog.text
+    assert secret.removeprefix("whsec_") not in caplog.text
+
+
 def _deliver(order):
     event = Event.objects.get(object_id=order.public_id, type="order.created")
     (delivery,) = deliveries_create_for_event(event_pk=event.pk)
