@@ -240,7 +240,12 @@ def _check_cvc(cvc: object, brand: str | None) -> tuple[str | None, list[FieldEr
     lengths = {"amex": "4", None: "3,4"}.get(brand, "3")
     if isinstance(cvc, str) and re.fullmatch(rf"[0-9]{{{lengths}}}", cvc.strip()):
         return cvc.strip(), []
-    return None, [FieldError("card.cvc", "invalid_cvc", "Your card's security code is invalid.")]
+    # Saying how many digits, and where, is what helps a shopper who typed the wrong code.
+    message = {
+        "amex": "Amex security codes have 4 digits, on the front of the card.",
+        None: "Your card's security code is invalid.",
+    }.get(brand, "This card's security code has 3 digits, on the back of the card.")
+    return None, [FieldError("card.cvc", "invalid_cvc", message)]
 
 
 def _check_holder_name(holder_name: object) -> tuple[str | None, list[FieldError]]:

@@ -56,7 +56,9 @@
     cvc: function (v) {
       var b = brand(digits(field("number").value)), re = b === "amex" ? /^[0-9]{4}$/ : b ? /^[0-9]{3}$/ : /^[0-9]{3,4}$/;
       if (!v.trim()) return "Enter your card's security code.";
-      return re.test(v.trim()) ? "" : "Your card's security code is invalid.";
+      if (re.test(v.trim())) return "";
+      if (b === "amex") return "Amex security codes have 4 digits, on the front of the card.";
+      return b ? "This card's security code has 3 digits, on the back of the card." : "Your card's security code is invalid.";
     },
     holder_name: function (v) {
       if (!v.trim()) return "Enter the name on the card.";

@@ -193,6 +193,28 @@ def test_the_one_expiry_field_is_answered_about_the_date_not_a_month_or_year(
     ]
 
 
+@pytest.mark.parametrize(
+    ("number", "cvc", "text"),
+    [
+        ("3782 822463 10005", "12", "Amex security codes have 4 digits, on the front of the card."),
+        (
+            "3782 822463 10005",
+            "123",
+            "Amex security codes have 4 digits, on the front of the card.",
+        ),
+        (VISA, "1234", "This card&#x27;s security code has 3 digits, on the back of the card."),
+    ],
+)
+def test_a_security_code_of_the_wrong_length_says_how_many_digits_the_brand_uses(
+    order, submit_card, number, cvc, text
+):
+    html = submit_card(order, number=number, cvc=cvc).content.decode()
+
+    assert re.search(rf'id="cvc-err">{re.escape(text)}<', html), html[html.find('id="cvc-err"') :][
+        :120
+    ]
+
+
 def test_a_missing_method_choice_is_an_error_not_a_crash(client, order):
     response = client.post(pay_path(order), {"method": "cheque"})
 
