@@ -111,6 +111,10 @@ class OrderCreateInput(Input):
     metadata = MetadataField(required=False)
 
 
+class NoInput(Input):
+    """The body of an operation that takes no fields: empty, or ``{}``."""
+
+
 class CardInput(Input):
     number = serializers.CharField(max_length=32, trim_whitespace=True)
     exp_month = serializers.IntegerField(min_value=1, max_value=12)

@@ -80,6 +80,7 @@ class OrderDetailView(MerchantAPIView):
 class OrderCancelView(MerchantAPIView):
     @extend_schema(summary="Cancel a pending order", request=None, responses=s.OrderOutput)
     def post(self, request: Request, order_id: str) -> Response:
+        _valid(s.NoInput, request.data)
         order = selectors.order_get(**_scope(request), order_id=order_id)
         return Response(s.OrderOutput(order_cancel(order=order)).data)
 
@@ -157,6 +158,7 @@ class PaymentOtpVerifyView(MerchantAPIView):
 class PaymentOtpResendView(MerchantAPIView):
     @extend_schema(summary="Send a new OTP code", request=None, responses=s.PaymentOutput)
     def post(self, request: Request, payment_id: str) -> Response:
+        _valid(s.NoInput, request.data)
         payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
         otp_resend(payment_pk=payment.pk)
         payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
@@ -181,6 +183,7 @@ class PaymentCancelView(MerchantAPIView):
         responses=s.PaymentOutput,
     )
     def post(self, request: Request, payment_id: str) -> Response:
+        _valid(s.NoInput, request.data)
         payment = payment_cancel(**_scope(request), payment_id=payment_id)
         return Response(s.PaymentOutput(payment).data)
 

@@ -17,7 +17,7 @@ from payments import webhooks
 from payments.models import WebhookDelivery, WebhookEndpoint
 
 from .base import MerchantAPIView, MerchantListView
-from .serializers import Input, constant_field
+from .serializers import Input, NoInput, constant_field
 
 DELIVERY_SEMANTICS = (
     "Events are POSTed as JSON (the event object) with the Standard Webhooks headers "
@@ -203,6 +203,7 @@ class WebhookEndpointDetailView(MerchantAPIView):
 
     @extend_schema(summary="Delete a webhook endpoint", responses={204: None})
     def delete(self, request: Request, endpoint_id: str) -> Response:
+        _valid(NoInput, request.data)
         webhooks.webhook_endpoint_delete(endpoint=self._get(request, endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -215,6 +216,7 @@ class WebhookEndpointRotateSecretView(MerchantAPIView):
         responses=EndpointWithSecretOutput,
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
+        _valid(NoInput, request.data)
         endpoint = webhooks.webhook_endpoint_get(**_scope(request), endpoint_id=endpoint_id)
         endpoint, secret = webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint)
         return Response(webhooks.endpoint_data(endpoint, secret=secret))
@@ -262,7 +264,7 @@ class EventRedeliverView(MerchantAPIView):
         responses={202: RedeliveryOutput},
     )
     def post(self, request: Request, event_id: str) -> Response:
-        endpoint_id = _valid(EventRedeliverInput, request.data or {}).get("endpoint")
+        endpoint_id = _valid(EventRedeliverInput, request.data).get("endpoint")
         deliveries = webhooks.event_redeliver(
             **_scope(request), event_id=event_id, endpoint_id=endpoint_id
         )

@@ -292,3 +292,348 @@ def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_without_crashing
 
     attempt = delivery.attempts.get()
     assert attempt.error.startswith("Refused:") and attempt.status_code is None
+
+
+# --- every operation of the schema -------------------------------------------------------------
+#
+# Each operation with the objects it acts on (a key of ``World``) and a valid body, so that a
+# probe reaches the code behind the parsing: a refusal there must be a 4xx problem too.
+
+OPERATIONS = {
+    ("get", "/api/v1/orders"): ({}, None),
+    ("post", "/api/v1/orders"): ({}, {"amount": 1000, "currency": "USD", "reference": "probe"}),
+    ("get", "/api/v1/orders/{order_id}"): ({"order_id": "order"}, None),
+    ("post", "/api/v1/orders/{order_id}/cancel"): ({"order_id": "order"}, None),
+    ("post", "/api/v1/orders/{order_id}/payments"): (
+        {"order_id": "order"},
+        {"payment_method": card_body()},
+    ),
+    ("get", "/api/v1/payments"): ({}, None),
+    ("get", "/api/v1/payments/{payment_id}"): ({"payment_id": "captured"}, None),
+    ("post", "/api/v1/payments/{payment_id}/otp"): ({"payment_id": "challenged"}, {"code": ""}),
+    ("post", "/api/v1/payments/{payment_id}/otp/resend"): ({"payment_id": "challenged"}, None),
+    ("post", "/api/v1/payments/{payment_id}/capture"): (
+        {"payment_id": "authorized"},
+        {"amount": 500},
+    ),
+    ("post", "/api/v1/payments/{payment_id}/cancel"): ({"payment_id": "authorized"}, None),
+    ("post", "/api/v1/payments/{payment_id}/refunds"): (
+        {"payment_id": "captured"},
+        {"amount": 100, "reason": "probe"},
+    ),
+    ("get", "/api/v1/refunds"): ({}, None),
+    ("get", "/api/v1/refunds/{refund_id}"): ({"refund_id": "refund"}, None),
+    ("get", "/api/v1/events"): ({}, None),
+    ("get", "/api/v1/events/{event_id}"): ({"event_id": "event"}, None),
+    ("post", "/api/v1/events/{event_id}/redeliver"): ({"event_id": "event"}, {}),
+    ("get", "/api/v1/webhook-endpoints"): ({}, None),
+    ("post", "/api/v1/webhook-endpoints"): (
+        {},
+        {"url": "https://example.com/hooks", "enabled_events": ["*"], "description": "probe"},
+    ),
+    ("get", "/api/v1/webhook-endpoints/{endpoint_id}"): ({"endpoint_id": "endpoint"}, None),
+    ("patch", "/api/v1/webhook-endpoints/{endpoint_id}"): (
+        {"endpoint_id": "endpoint"},
+        {"description": "changed", "enabled": False},
+    ),
+    ("delete", "/api/v1/webhook-endpoints/{endpoint_id}"): ({"endpoint_id": "endpoint"}, None),
+    ("post", "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): (
+        {"endpoint_id": "endpoint"},
+        None,
+    ),
+    ("post", "/api/v1/webhook-endpoints/{endpoint_id}/redeliver-failed"): (
+        {"endpoint_id": "endpoint"},
+        {"since": "2020-01-01T00:00:00Z"},
+    ),
+    ("get", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): (
+        {"endpoint_id": "endpoint"},
+        None,
+    ),
+    ("get", "/api/v1/sandbox/otp-messages"): ({}, None),
+    ("post", "/api/v1/sandbox/bank-transfers"): ({}, {"reference": "transfer", "amount": 1000}),
+    ("get", "/api/v1/settlements"): ({}, None),
+    ("get", "/api/v1/settlements/{settlement_id}"): ({"settlement_id": "settlement"}, None),
+    ("get", "/api/v1/settlements/{settlement_id}/report.csv"): (
+        {"settlement_id": "settlement"},
+        None,
+    ),
+}
+WRITES = [op for op in OPERATIONS if op[0] != "get"]
+WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
+
+
+class World:
+    """A merchant's objects, each made the first time a test asks for it (through the API)."""
+
+    def __init__(self, client, create_order, pay_order):
+        self.client, self._create_order, self._pay_order = client, create_order, pay_order
+        self._made: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._made:
+            self._made[name] = getattr(self, f"_make_{name}")()
+        return self._made[name]
+
+    def _pay(self, method, **order_fields) -> dict:
+        order = self._create_order(self.client, **order_fields)
+        response = self._pay_order(order["id"], method, client=self.client)
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    def _make_order(self) -> str:
+        return self._create_order(self.client)["id"]
+
+    def _make_captured(self) -> str:
+        return self._pay(card_body())["id"]
+
+    def _make_authorized(self) -> str:
+        return self._pay(card_body(), capture_method="manual")["id"]
+
+    def _make_challenged(self) -> str:
+        from tests.conftest import OTP_CARD
+
+        return self._pay(card_body(OTP_CARD))["id"]
+
+    def _make_transfer(self) -> str:
+        return self._pay({"type": "bank_transfer"})["next_action"]["reference"]
+
+    def _make_refund(self) -> str:
+        response = self.client.post(
+            f"/api/v1/payments/{self['captured']}/refunds", {"amount": 100}, format="json"
+        )
+        return response.json()["id"]
+
+    def _make_event(self) -> str:
+        self["order"]
+        return self.client.get("/api/v1/events").json()["data"][0]["id"]
+
+    def _make_endpoint(self) -> str:
+        body = {"url": "https://example.com/hooks", "enabled_events": ["*"]}
+        return self.client.post("/api/v1/webhook-endpoints", body, format="json").json()["id"]
+
+    def _make_settlement(self) -> str:
+        from datetime import timedelta
+
+        import time_machine
+        from django.utils import timezone
+
+        from settlement.services import cutoff_for, settlement_run
+
+        self["captured"]
+        cutoff = cutoff_for(timezone.now().date() + timedelta(days=1))
+        with time_machine.travel(cutoff, tick=False):
+            (batch,) = settlement_run(cutoff=cutoff)
+        return batch.public_id
+
+    def url(self, operation, **override) -> str:
+        _, template = operation
+        ids = {param: self[name] for param, name in OPERATIONS[operation][0].items()}
+        if operation == ("get", "/api/v1/sandbox/otp-messages"):
+            template += f"?payment={self['challenged']}"
+        return template.format(**{**ids, **override})
+
+    def body(self, operation):
+        body = OPERATIONS[operation][1]
+        if operation == ("post", "/api/v1/sandbox/bank-transfers"):
+            body = {**body, "reference": self["transfer"]}
+        if operation == ("post", "/api/v1/payments/{payment_id}/otp"):
+            inbox = f"/api/v1/sandbox/otp-messages?payment={self['challenged']}"
+            body = {"code": self.client.get(inbox).json()["data"][0]["code"]}
+        return body
+
+
+@pytest.fixture
+def world(api, create_order, pay_order, settings):
+    settings.PAYMENTS_OTP_RESEND_COOLDOWN = 0
+    return World(api, create_order, pay_order)
+
+
+@pytest.fixture
+def other_world(other_api, create_order, pay_order):
+    return World(other_api, create_order, pay_order)
+
+
+def snapshot() -> dict:
+    """Every row a request could write, with the states it could change."""
+    from ledger.models import JournalEntry
+    from payments.models import (
+        Event,
+        IdempotencyRecord,
+        Order,
+        Payment,
+        PaymentAttempt,
+        Refund,
+        WebhookDelivery,
+        WebhookEndpoint,
+    )
+
+    return {
+        "orders": list(Order.objects.order_by("pk").values_list("pk", "status")),
+        "payments": list(
+            Payment.objects.order_by("pk").values_list("pk", "status", "amount_captured")
+        ),
+        "attempts": PaymentAttempt.objects.count(),
+        "refunds": list(Refund.objects.order_by("pk").values_list("pk", "status")),
+        "events": Event.objects.count(),
+        "journal": JournalEntry.objects.count(),
+        "endpoints": list(
+            WebhookEndpoint.objects.order_by("pk").values_list(
+                "pk", "url", "enabled", "description", "secret_encrypted"
+            )
+        ),
+        "deliveries": list(
+            WebhookDelivery.objects.order_by("pk").values_list("pk", "status", "attempt_count")
+        ),
+        "idempotency": IdempotencyRecord.objects.count(),
+    }
+
+
+def _send(client, method, url, body=None, **extra):
+    if body is None:
+        return getattr(client, method)(url, **extra)
+    return getattr(client, method)(url, body, format="json", **extra)
+
+
+def test_the_probes_cover_every_operation_of_the_schema(api):
+    schema = api.get("/api/v1/schema?format=json").json()
+
+    operations = {
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+    assert operations == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids="{0[0]} {0[1]}".format)
+def test_every_operation_answers_its_valid_request_without_an_error(world, operation):
+    """The probes below start from these requests: each must work, or they prove nothing."""
+    response = _send(world.client, operation[0], world.url(operation), world.body(operation))
+
+    assert response.status_code < 300, response.content
+
+
+def _cases(operations, probes, *, everywhere: int, on):
+    """Every probe against ``on``, the first ``everywhere`` of them against every operation.
+
+    The parsing and lookups are shared code: one operation gets the whole list, the others
+    the probes most likely to find a view that skips them.
+    """
+    return [
+        pytest.param(op, probe, id=f"{op[0]} {op[1]} {probe!r:.40}")
+        for op in operations
+        for probe in (probes if op == on else probes[:everywhere])
+    ]
+
+
+FORGED_IDS = [
+    "other",  # another merchant's object of the same kind
+    "%00",
+    "x" * 3000,
+    "%F0%9F%92%B3",
+    "%ED%A0%80",  # a lone surrogate, UTF-8 encoded
+    "ord_%27%20OR%201%3D1--",
+    "%25",
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "forged"),
+    _cases(WITH_PATH_ID, FORGED_IDS, everywhere=3, on=("get", "/api/v1/orders/{order_id}")),
+)
+def test_a_forged_or_foreign_id_in_the_path_is_a_404_that_writes_nothing(
+    world, other_world, operation, forged
+):
+    params = OPERATIONS[operation][0]
+    param = next(iter(params))
+    value = other_world[params[param]] if forged == "other" else forged
+    url = world.url(operation, **{param: value})
+    body = world.body(operation)
+    before = snapshot()
+
+    response = _send(world.client, operation[0], url, body)
+
+    body = assert_problem(response, 404, "resource_missing")
+    assert value not in body["detail"]
+    assert snapshot() == before
+
+
+NOT_OBJECTS = [b"[]", b"[{}]", b'"text"', b"42", b"true", b"1.5"]
+MALFORMED = [
+    b"{",
+    b'{"amount": NaN}',
+    b'{"amount": 1,}',
+    b'{"amount": Infinity}',
+    b'{"amount": -Infinity}',
+    b"\xff\xfe",
+    b'{"a": 1}{"b": 2}',
+    b'{"a": "\\u0000"}',
+    b'{"a": "\\udc00"}',
+]
+
+
+ORDER_CREATE = ("post", "/api/v1/orders")
+
+
+@pytest.mark.parametrize(
+    ("operation", "raw"), _cases(WRITES, MALFORMED, everywhere=2, on=ORDER_CREATE)
+)
+def test_a_malformed_body_is_400_for_every_write_and_writes_nothing(world, operation, raw):
+    url = world.url(operation)
+    before = snapshot()
+
+    response = world.client.generic(operation[0].upper(), url, raw, content_type="application/json")
+
+    assert_problem(response, 400, "malformed_request")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("operation", "raw"), _cases(WRITES, NOT_OBJECTS, everywhere=2, on=ORDER_CREATE)
+)
+def test_a_body_that_is_not_a_json_object_is_400_for_every_write(world, operation, raw):
+    url = world.url(operation)
+    before = snapshot()
+
+    response = world.client.generic(operation[0].upper(), url, raw, content_type="application/json")
+
+    body = assert_problem(response, 400, "validation_failed")
+    assert body["errors"] and body["errors"][0]["field"] is None
+    assert snapshot() == before
+
+
+NOT_JSON = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "multipart/form-data",
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "content_type"), _cases(WRITES, NOT_JSON, everywhere=2, on=ORDER_CREATE)
+)
+def test_a_body_that_is_not_json_is_415_for_every_write(world, operation, content_type):
+    url = world.url(operation)
+    before = snapshot()
+
+    response = world.client.generic(
+        operation[0].upper(), url, b'{"amount": 1000}', content_type=content_type
+    )
+
+    assert_problem(response, 415, "unsupported_media_type")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("operation", WRITES, ids="{0[0]} {0[1]}".format)
+def test_a_field_no_write_takes_is_400_for_every_write(world, operation):
+    url = world.url(operation)
+    body = {**(world.body(operation) or {}), "no_such_field": 1}
+    before = snapshot()
+
+    response = _send(world.client, operation[0], url, body)
+
+    assert_problem(response, 400, "validation_failed", field="no_such_field")
+    assert snapshot() == before
