@@ -269,6 +269,10 @@ def _payment_template(payment: Payment) -> str:
 def payment_page(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     """Show the payment as it stands: code entry, transfer instructions, or the result."""
     payment = _payment(token, payment_id)
+    if payment.status == S.REQUIRES_ACTION and _order_closed(payment.order) == Order.Status.EXPIRED:
+        # The beat task has not expired the order yet; its deadline holds, as on the order page.
+        context = {**_base_context(payment.order), "reason": Order.Status.EXPIRED}
+        return render(request, "checkout/closed.html", context)
     return render(request, _payment_template(payment), _payment_context(payment))
 
 

@@ -366,6 +366,20 @@ def test_the_code_page_says_the_code_has_expired_before_the_shopper_types_it(
     assert re.search(r'id="code-err">This code has expired; send a new one\.<', late)
 
 
+def test_the_code_page_of_an_order_past_its_deadline_says_expired_not_asks_for_a_code(
+    client, order, submit_card
+):
+    """The order page says "expired" as soon as the deadline passes; the code page must agree
+    rather than ask for a code the service will refuse."""
+    location = submit_card(order, number=OTP_CARD)["Location"]
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    html = client.get(location).content.decode()
+
+    assert "This order has expired" in html
+    assert 'id="otp-form"' not in html
+
+
 def test_an_e_wallet_payment_is_confirmed_by_code(client, order):
     response = client.post(pay_path(order), {"method": "wallet", "phone": "+1 555 555 0100"})
     payment = _latest_payment(order)
