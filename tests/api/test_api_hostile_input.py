@@ -637,3 +637,156 @@ def test_a_field_no_write_takes_is_400_for_every_write(world, operation):
 
     assert_problem(response, 400, "validation_failed", field="no_such_field")
     assert snapshot() == before
+
+
+# --- every field of every write: wrong types, sizes and values ----------------------------------
+
+AMOUNTS = ["1000", 10.5, 1000.0, True, None, -1, 0, 10**30, -(10**30), [], {}]
+TEXT = [True, [], {}, None]
+CHOICE = ["bogus", 1, None, [], True]
+BOOLEAN = ["maybe", 2, None, [], {}]
+CARD = ("post", "/api/v1/orders/{order_id}/payments")
+ENDPOINT_CREATE = ("post", "/api/v1/webhook-endpoints")
+ENDPOINT_UPDATE = ("patch", "/api/v1/webhook-endpoints/{endpoint_id}")
+FIELD_PROBES = {
+    ORDER_CREATE: {
+        "amount": AMOUNTS,
+        "currency": [*TEXT, "", "US", "USDX", "XXX", "$$$", 840],
+        "reference": [*TEXT, "", "   ", "x" * 101],
+        "description": [*TEXT, "x" * 501],
+        "customer_email": [*TEXT, "nope", "a@" + "b" * 300 + ".com"],
+        "return_url": [
+            *TEXT,
+            "javascript:alert(1)",
+            "ftp://example.com",
+            "http://[::1",
+            "x" * 2001,
+        ],
+        "capture_method": CHOICE,
+        "metadata": [
+            [],
+            "x",
+            {"k": [1]},
+            {"k": {"a": 1}},
+            {"k": 1.5},
+            {"k" * 41: 1},
+            {f"k{i}": i for i in range(51)},
+            {"k": "x" * 501},
+        ],
+    },
+    CARD: {
+        "payment_method": [*TEXT, "card"],
+        "payment_method.type": CHOICE,
+        "payment_method.card": [*TEXT, "4242424242424242"],
+        "payment_method.card.number": [
+            *TEXT,
+            "4242",
+            "abcd",
+            "4242424242424241",  # fails the Luhn check
+            "\u0664\u0662\u0664\u0662" * 4,  # Arabic-Indic digits
+            "\uff14\uff12\uff14\uff12" * 4,  # full-width digits
+            "4" * 33,
+        ],
+        "payment_method.card.exp_month": ["12a", 13, 0, -1, True, 1.5, None, "", [], 10**30],
+        "payment_method.card.exp_year": ["20x5", 10**30, -1, 10000, True, 1.5, None, ""],
+        "payment_method.card.cvc": [*TEXT, "", "12", "12345", "abc", "\uff11\uff12\uff13"],
+        "payment_method.card.holder_name": [True, [], {}, "x" * 201, "123", "\u202e", "<b>"],
+    },
+    ("post", "/api/v1/payments/{payment_id}/capture"): {"amount": AMOUNTS},
+    ("post", "/api/v1/payments/{payment_id}/otp"): {"code": [*TEXT, "1" * 13]},
+    ("post", "/api/v1/payments/{payment_id}/refunds"): {
+        "amount": AMOUNTS,
+        "reason": [*TEXT, "x" * 501],
+    },
+    ENDPOINT_CREATE: {
+        "url": [*TEXT, "", "ftp://example.com/h", "https://", "https://example.com/#f", "x" * 2001],
+        "enabled_events": ["*", [], [1], [None], ["bogus.event"], {}, ["x" * 65], None],
+        "description": [True, [], {}, None, "x" * 501],
+        "enabled": BOOLEAN,
+    },
+    ENDPOINT_UPDATE: {
+        "url": [*TEXT, "", "ftp://example.com/h", "x" * 2001],
+        "enabled_events": ["*", [], [1], ["bogus.event"], None],
+        "description": [True, [], {}, None, "x" * 501],
+        "enabled": BOOLEAN,
+    },
+    ("post", "/api/v1/webhook-endpoints/{endpoint_id}/redeliver-failed"): {
+        "since": [
+            *TEXT,
+            "yesterday",
+            1700000000,
+            "2024-13-01T00:00:00Z",
+            "9999-12-31T23:59:59-23:59",
+        ],
+    },
+    ("post", "/api/v1/events/{event_id}/redeliver"): {"endpoint": [True, [], {}, "x" * 33]},
+    ("post", "/api/v1/sandbox/bank-transfers"): {
+        "reference": [*TEXT, "", "x" * 101],
+        "amount": AMOUNTS,
+    },
+}
+
+
+def _set(body: dict, path: str, value) -> dict:
+    """Return a deep copy of ``body`` with the field at the dotted ``path`` set to ``value``."""
+    import copy
+
+    body = copy.deepcopy(body)
+    *parents, name = path.split(".")
+    target = body
+    for parent in parents:
+        target = target[parent]
+    target[name] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "value"),
+    [
+        pytest.param(op, field, value, id=f"{op[0]} {op[1]} {field}={value!r:.30}")
+        for op, fields in FIELD_PROBES.items()
+        for field, values in fields.items()
+        for value in values
+    ],
+)
+def test_a_bad_field_value_is_400_naming_the_field_and_writes_nothing(
+    world, operation, field, value
+):
+    url = world.url(operation)
+    body = _set(world.body(operation) or {}, field, value)
+    before = snapshot()
+
+    response = _send(world.client, operation[0], url, body)
+
+    problem = assert_problem(response, 400, "validation_failed")
+    named = [e["field"] for e in problem["errors"]]
+    # The field, or a field inside it (payment_method={} names payment_method.type).
+    assert any(f == field or f.startswith(f"{field}.") for f in named if f), named
+    assert all(e["code"] and e["message"] for e in problem["errors"])
+    assert problem["detail"] == problem["errors"][0]["message"]
+    assert snapshot() == before
+
+
+def test_the_field_probes_cover_every_field_of_every_write(api):
+    """A field added to a request body without probes here fails this test."""
+    schema = api.get("/api/v1/schema?format=json").json()
+    components = schema["components"]["schemas"]
+
+    def fields(ref_or_schema, prefix=""):
+        node = ref_or_schema
+        if "$ref" in node:
+            node = components[node["$ref"].rsplit("/", 1)[1]]
+        out = set()
+        for name, sub in node.get("properties", {}).items():
+            out.add(prefix + name)
+            target = sub.get("allOf", [sub])[0]
+            if "$ref" in target and "properties" in components[target["$ref"].rsplit("/", 1)[1]]:
+                out |= fields(target, f"{prefix}{name}.")
+        return out
+
+    for (method, path), probes in FIELD_PROBES.items():
+        body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+        documented = fields(body["schema"])
+        if (method, path) == CARD:
+            documented -= {"payment_method.wallet", "payment_method.wallet.phone"}
+        assert documented == set(probes), (method, path)
