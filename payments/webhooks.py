@@ -58,7 +58,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .errors import NotFound, ValidationFailed
+from .errors import InvalidTransition, NotFound, ValidationFailed
 from .models import Event, Merchant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .representations import event_data
 from .validation import FieldError
@@ -980,8 +980,10 @@ def endpoint_redeliver_failed(
 ) -> list[WebhookDelivery]:
     """Restart the endpoint's failed deliveries of events since ``since`` (oldest first)."""
     if not endpoint.enabled:
-        raise ValidationFailed(
-            [FieldError("endpoint", "endpoint_disabled", "Enable the endpoint first.")]
+        # The endpoint's state, not the request, is at fault: no field to name.
+        raise InvalidTransition(
+            "The endpoint is disabled; enable it before redelivering to it.",
+            code="endpoint_disabled",
         )
     pks = list(
         endpoint.deliveries.filter(status=WebhookDelivery.Status.FAILED, event__created__gte=since)

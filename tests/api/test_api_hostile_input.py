@@ -790,3 +790,88 @@ def test_the_field_probes_cover_every_field_of_every_write(api):
         if (method, path) == CARD:
             documented -= {"payment_method.wallet", "payment_method.wallet.phone"}
         assert documented == set(probes), (method, path)
+
+
+# --- state changes that are not allowed (again, or any more) ------------------------------------
+
+
+def _post(client, url, body=None):
+    return client.post(url, body or {}, format="json")
+
+
+def _capture(world):
+    _post(world.client, f"/api/v1/payments/{world['authorized']}/capture")
+    return f"/api/v1/payments/{world['authorized']}"
+
+
+def _cancel(world):
+    _post(world.client, f"/api/v1/payments/{world['authorized']}/cancel")
+    return f"/api/v1/payments/{world['authorized']}"
+
+
+def _refund_all(world):
+    _post(world.client, f"/api/v1/payments/{world['captured']}/refunds")
+    return f"/api/v1/payments/{world['captured']}"
+
+
+def _cancel_order(world):
+    _post(world.client, f"/api/v1/orders/{world['order']}/cancel")
+    return f"/api/v1/orders/{world['order']}"
+
+
+def _disable_endpoint(world):
+    url = f"/api/v1/webhook-endpoints/{world['endpoint']}"
+    world.client.patch(url, {"enabled": False}, format="json")
+    return url
+
+
+STATE_CONFLICTS = {
+    "capture twice": (_capture, "/capture", None, 409, "invalid_state"),
+    "cancel after capture": (_capture, "/cancel", None, 409, "invalid_state"),
+    "refund after cancel": (_cancel, "/refunds", None, 409, "invalid_state"),
+    "capture after cancel": (_cancel, "/capture", None, 409, "invalid_state"),
+    "cancel twice": (_cancel, "/cancel", None, 409, "invalid_state"),
+    "otp after cancel": (_cancel, "/otp", {"code": "123456"}, 409, "invalid_state"),
+    "otp resend after cancel": (_cancel, "/otp/resend", None, 409, "invalid_state"),
+    "refund beyond what is left": (
+        _refund_all,
+        "/refunds",
+        {"amount": 1},
+        400,
+        "refund_amount_invalid",
+    ),
+    "cancel order twice": (_cancel_order, "/cancel", None, 409, "invalid_state"),
+    "pay a canceled order": (
+        _cancel_order,
+        "/payments",
+        {"payment_method": card_body()},
+        409,
+        "order_not_payable",
+    ),
+    "redeliver failed deliveries of a disabled endpoint": (
+        _disable_endpoint,
+        "/redeliver-failed",
+        {"since": "2020-01-01T00:00:00Z"},
+        409,
+        "endpoint_disabled",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("setup", "action", "body", "status", "code"),
+    STATE_CONFLICTS.values(),
+    ids=list(STATE_CONFLICTS),
+)
+def test_a_change_the_state_does_not_allow_is_refused_clearly_and_writes_nothing(
+    world, setup, action, body, status, code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        base = setup(world)
+    before = snapshot()
+
+    response = _post(world.client, base + action, body)
+
+    problem = assert_problem(response, status, code)
+    assert "errors" not in problem or all(e["field"] for e in problem["errors"])
+    assert snapshot() == before
