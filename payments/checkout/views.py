@@ -43,7 +43,7 @@ from payments.services import (
     otp_challenge_current,
     otp_resend,
     otp_verify,
-    payment_cancel,
+    payment_abandon_by_shopper,
     payment_create,
 )
 from payments.validation import card_brand, normalize_pan
@@ -327,9 +327,10 @@ def payment_abandon(request: HttpRequest, token: str, payment_id: str) -> HttpRe
     """Give up a code or a transfer still awaited, to choose another method."""
     payment = _payment(token, payment_id)
     try:
-        payment_cancel(
-            merchant=payment.merchant, payment_id=payment.public_id, livemode=payment.livemode
-        )
+        payment_abandon_by_shopper(payment_pk=payment.pk)
+    except InvalidTransition:
+        # Finished meanwhile (another tab, the bank): its page says how it ended.
+        return redirect(_payment_url(payment))
     except DomainError as err:
         messages.error(request, err.message)
         return redirect(_payment_url(payment))

@@ -400,10 +400,29 @@ def payment_cancel(
 ) -> Payment:
     """Void an authorization (or abandon a pending transfer or challenge), releasing any hold."""
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
-    if payment.status not in (S.AUTHORIZED, S.REQUIRES_ACTION) and not (
-        payment.status == S.PROCESSING and payment.method_type == Payment.Method.BANK_TRANSFER
-    ):
+    if payment.status not in (S.AUTHORIZED, S.REQUIRES_ACTION) and not _awaits_transfer(payment):
         raise InvalidTransition(f"A payment that is {payment.status} cannot be canceled.")
+    return _cancel_locked(payment)
+
+
+@transaction.atomic
+def payment_abandon_by_shopper(*, payment_pk: int) -> Payment:
+    """Cancel a payment still waiting for its shopper (a code, a transfer) and return it.
+
+    Anything further along (an authorization is the merchant's to capture or void) raises
+    ``InvalidTransition``: a checkout tab left open must not undo what another tab finished.
+    """
+    _, payment = locks.payment_with_order(payment_pk=payment_pk)
+    if payment.status != S.REQUIRES_ACTION and not _awaits_transfer(payment):
+        raise InvalidTransition(f"A payment that is {payment.status} cannot be abandoned.")
+    return _cancel_locked(payment)
+
+
+def _awaits_transfer(payment: Payment) -> bool:
+    return payment.status == S.PROCESSING and payment.method_type == Payment.Method.BANK_TRANSFER
+
+
+def _cancel_locked(payment: Payment) -> Payment:
     if payment.institution_reference:
         result = connector_for(payment.institution).void(
             reference=f"{payment.public_id}:void",

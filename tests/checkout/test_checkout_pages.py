@@ -446,6 +446,43 @@ def test_the_sandbox_transfer_button_completes_the_payment(client, order):
     assert "Payment successful" in client.get(location).content.decode()
 
 
+def test_another_method_asked_from_a_stale_tab_after_the_transfer_arrived_shows_the_success(
+    client, order
+):
+    """A second tab still shows the transfer instructions after the money arrived: its "Use
+    another payment method" must lead to the paid payment, not to a 'captured cannot be
+    canceled' error in the API's words."""
+    location = client.post(pay_path(order), {"method": "bank_transfer"})["Location"]
+    client.post(location + "simulate-transfer")
+
+    response = client.post(location + "cancel", follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == location
+    assert "Payment successful" in html
+    assert "cannot be canceled" not in html and 'class="notice error"' not in html
+
+
+def test_another_method_asked_from_a_stale_code_tab_never_voids_an_authorization(
+    client, make_order, submit_card
+):
+    """The shopper confirmed the code in one tab (a manual-capture order: now authorized, the
+    merchant's to capture) and clicks "Use another payment method" in an older tab: the
+    authorization must stay, and the shopper is shown it, not sent to pay again."""
+    order = make_order(capture_method="manual")
+    location = submit_card(order, number=OTP_CARD)["Location"]
+    payment = _latest_payment(order)
+    client.post(location + "verify", {"code": _code(payment)})
+    payment.refresh_from_db()
+    assert payment.status == "authorized"
+
+    response = client.post(location + "cancel")
+
+    assert response["Location"] == location
+    payment.refresh_from_db()
+    assert payment.status == "authorized"
+
+
 def test_transfers_cannot_be_simulated_outside_the_sandbox(client, order, settings):
     location = client.post(pay_path(order), {"method": "bank_transfer"})["Location"]
     settings.PAYMENTS_SANDBOX = False
