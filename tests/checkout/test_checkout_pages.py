@@ -129,6 +129,24 @@ def test_a_paid_order_sends_the_shopper_to_its_success_page(client, captured_pay
     assert response["Location"] == payment_path(captured_payment)
 
 
+@pytest.mark.parametrize(("amount", "shown"), [(450, "$4.50"), (None, "$10.00")])
+def test_the_link_of_a_refunded_payment_says_what_was_refunded(
+    client, captured_payment, django_capture_on_commit_callbacks, amount, shown
+):
+    """A shopper who opens the checkout link again after a refund must not read only
+    'Payment successful' as if all the money were still taken."""
+    from payments.services import refund_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_create(
+            merchant=captured_payment.merchant, payment_id=captured_payment.public_id, amount=amount
+        )
+
+    html = client.get(payment_path(captured_payment)).content.decode()
+
+    assert re.search(rf'<dt>Refunded</dt><dd id="refunded">{re.escape(shown)}</dd>', html), html
+
+
 # --- paying by card ---------------------------------------------------------------------------
 
 
