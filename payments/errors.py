@@ -60,6 +60,7 @@ class AmountInvalid(DomainError):
     code = "amount_invalid"
     http_status = 400
     title = "Invalid amount"
+    field = "amount"  # the input at fault, named in the API's ``errors``
 
 
 class RefundAmountInvalid(AmountInvalid):

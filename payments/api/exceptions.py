@@ -89,6 +89,8 @@ def _domain_problem(exc: DomainError) -> dict:
         extra["errors"] = [
             {"field": e.field or None, "code": e.code, "message": e.message} for e in exc.errors
         ]
+    elif getattr(exc, "field", None):
+        extra["errors"] = [{"field": exc.field, "code": exc.code, "message": exc.message}]
     if getattr(exc, "attempts_remaining", None) is not None:
         extra["attempts_remaining"] = exc.attempts_remaining
     return problem(

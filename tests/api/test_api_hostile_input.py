@@ -875,3 +875,13 @@ def test_a_change_the_state_does_not_allow_is_refused_clearly_and_writes_nothing
     problem = assert_problem(response, status, code)
     assert "errors" not in problem or all(e["field"] for e in problem["errors"])
     assert snapshot() == before
+
+
+def test_a_refund_beyond_what_is_left_names_the_amount_and_what_is_refundable(world):
+    payment = world["captured"]  # 1000 captured
+    _post(world.client, f"/api/v1/payments/{payment}/refunds", {"amount": 600})
+
+    response = _post(world.client, f"/api/v1/payments/{payment}/refunds", {"amount": 500})
+
+    problem = assert_problem(response, 400, "refund_amount_invalid", field="amount")
+    assert "(400)" in problem["detail"]
