@@ -69,7 +69,7 @@
       return /^\+[1-9][0-9]{7,14}$/.test(v.replace(/[\s\-()]/g, "")) ? "" : "Enter your phone number with its country code, e.g. +44 20 7946 0958.";
     },
     code: function (v) {
-      return /^[0-9]{6}$/.test(v.replace(/\s/g, "")) ? "" : "Enter the 6-digit code.";
+      return /^[0-9]{6}$/.test(v.replace(/[\s-]/g, "")) ? "" : "Enter the 6-digit code.";
     }
   };
   var PANES = {card: ["number", "exp", "cvc", "holder_name"], wallet: ["phone"], bank_transfer: []};

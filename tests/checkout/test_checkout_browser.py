@@ -151,6 +151,25 @@ def test_an_otp_card_is_confirmed_with_the_code_from_the_sandbox_inbox(open_chec
     assert order.status == Order.Status.PAID
 
 
+@pytest.mark.parametrize("separator", [" ", "-"])
+def test_a_code_pasted_in_two_groups_is_accepted(open_checkout, order, sandbox_otp_code, separator):
+    """Codes are often copied as "123 456": the server accepts a space or a dash, so the page
+    must neither cut the paste at six characters nor refuse it before sending."""
+    from playwright.sync_api import expect
+
+    page = open_checkout(order)
+    _fill_card(page, OTP_CARD)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(_heading(page)).to_have_text("Confirm it's you")
+    code = sandbox_otp_code(Payment.objects.get(order=order))
+
+    page.get_by_label("Verification code").focus()
+    page.keyboard.insert_text(code[:3] + separator + code[3:])
+    page.get_by_role("button", name="Confirm payment").click()
+
+    expect(_heading(page)).to_have_text("Payment successful")
+
+
 def test_three_wrong_codes_decline_the_payment(open_checkout, order, sandbox_otp_code):
     from playwright.sync_api import expect
 
