@@ -141,7 +141,12 @@ def _deliveries_response(deliveries) -> Response:
 
 
 class EndpointFilter(df.FilterSet):
-    enabled = df.BooleanFilter()
+    # Not BooleanFilter: it reads any other value (enabled=flase) as no filter at all.
+    enabled = df.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text="true or false",
+    )
 
     class Meta:
         model = WebhookEndpoint

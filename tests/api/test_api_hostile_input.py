@@ -83,6 +83,52 @@ def test_limits_of_1_and_100_are_accepted(api, limit):
     assert api.get(f"/api/v1/orders?limit={limit}").status_code == 200
 
 
+LIST_FILTERS = {
+    "/api/v1/orders": {
+        "status": ["bogus", "%00"],
+        "reference": ["x" * 101, "%00"],
+        "created_after": ["yesterday", "2024-02-30T00:00:00Z"],
+        "created_before": ["9999-12-31T23:59:59-23:59"],
+        "created[gte]": ["%00"],
+        "created[lte]": ["1e10"],
+    },
+    "/api/v1/payments": {"status": ["bogus"], "order": ["x" * 33, "%00"]},
+    "/api/v1/refunds": {"payment": ["x" * 33, "%00"], "created[gte]": ["0"]},
+    "/api/v1/events": {"type": ["x" * 65, "%00"]},
+    "/api/v1/settlements": {
+        "status": ["bogus"],
+        "currency": ["usdx", "%00"],
+        "payout_date_after": ["2024-02-30", "99999-01-01"],
+        "payout_date_before": ["yesterday"],
+    },
+    "/api/v1/webhook-endpoints": {"enabled": ["maybe", "%00"]},
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "value"),
+    [
+        pytest.param(url, name, value, id=f"{url} {name}={value:.20}")
+        for url, filters in LIST_FILTERS.items()
+        for name, values in filters.items()
+        for value in values
+    ],
+)
+def test_a_bad_filter_value_is_400_naming_the_filter(api, url, name, value):
+    response = api.get(f"{url}?{name}={value}")
+
+    assert_problem(response, 400, "validation_failed", field=name)
+
+
+def test_a_bad_filter_of_an_endpoints_deliveries_is_400_naming_it(world):
+    url = f"/api/v1/webhook-endpoints/{world['endpoint']}/deliveries"
+
+    assert_problem(
+        world.client.get(f"{url}?status=bogus"), 400, "validation_failed", field="status"
+    )
+    assert_problem(world.client.get(f"{url}?event=%00"), 400, "validation_failed", field="event")
+
+
 def test_the_cursors_a_list_gives_still_page_through_it(api, create_order):
     ids = {create_order()["id"] for _ in range(5)}
     seen, url = [], "/api/v1/orders?limit=2"
@@ -885,3 +931,14 @@ def test_a_refund_beyond_what_is_left_names_the_amount_and_what_is_refundable(wo
 
     problem = assert_problem(response, 400, "refund_amount_invalid", field="amount")
     assert "(400)" in problem["detail"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_webhook_endpoints_are_filtered_by_enabled_true_or_false(api, enabled):
+    for flag in (True, False):
+        body = {"url": "https://example.com/hooks", "enabled_events": ["*"], "enabled": flag}
+        api.post("/api/v1/webhook-endpoints", body, format="json")
+
+    response = api.get(f"/api/v1/webhook-endpoints?enabled={str(enabled).lower()}")
+
+    assert [e["enabled"] for e in response.json()["data"]] == [enabled]
