@@ -942,3 +942,66 @@ def test_webhook_endpoints_are_filtered_by_enabled_true_or_false(api, enabled):
     response = api.get(f"/api/v1/webhook-endpoints?enabled={str(enabled).lower()}")
 
     assert [e["enabled"] for e in response.json()["data"]] == [enabled]
+
+
+# --- the same change sent many times at once (PostgreSQL: real row locks) -----------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_captures_cancels_and_refunds_over_http_are_4xx_for_the_losers(
+    merchant, assert_invariants
+):
+    """Over HTTP, the requests that lose a race get a clear 409 or 400, never a 500."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from payments.services import MethodInput, order_create, payment_create
+    from tests.api.conftest import _client_for
+
+    def paid(reference, **order_fields):
+        order = order_create(
+            merchant=merchant, amount=1000, currency="USD", reference=reference, **order_fields
+        )
+        method = MethodInput(
+            type="card",
+            number="4242424242424242",
+            exp_month=12,
+            exp_year=2035,
+            cvc="123",
+            holder_name="Ada Lovelace",
+        )
+        return payment_create(order=order, method=method).public_id
+
+    def race(requests):
+        clients = [_client_for(merchant) for _ in requests]
+        barrier = threading.Barrier(len(requests))
+
+        def run(i):
+            url, body = requests[i]
+            barrier.wait()
+            try:
+                return clients[i].post(url, body, format="json")
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+            return list(pool.map(run, range(len(requests))))
+
+    authorized = paid("race-auth", capture_method="manual")
+    captured = paid("race-captured")
+    answers = race(
+        [(f"/api/v1/payments/{authorized}/capture", {})] * 3
+        + [(f"/api/v1/payments/{authorized}/cancel", {})] * 3
+        + [(f"/api/v1/payments/{captured}/refunds", {"amount": 300})] * 6
+    )
+
+    state_changes, refunds = answers[:6], answers[6:]
+    assert sorted(r.status_code for r in state_changes) == [200, 409, 409, 409, 409, 409]
+    for loser in (r for r in answers if r.status_code >= 400):
+        assert loser["Content-Type"].startswith(PROBLEM)
+        assert loser.json()["code"] in ("invalid_state", "refund_amount_invalid")
+    assert sorted(r.status_code for r in refunds) == [201, 201, 201, 400, 400, 400]
+    assert_invariants()
