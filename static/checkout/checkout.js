@@ -133,7 +133,12 @@
   Object.keys(RULES).forEach(function (name) {
     var input = field(name);
     if (!input) return;
-    input.addEventListener("blur", function () { if (input.value) check(input); });
+    // Leaving a field only adds a message: clearing one there would move the button below
+    // up under the pointer between press and release, and the click on it would be lost.
+    input.addEventListener("blur", function () {
+      var message = input.value ? RULES[name](input.value) : "";
+      if (message) show(input, message);
+    });
     input.addEventListener("input", function (ev) {
       if (name === "number") formatNumber(input);
       if (name === "exp") formatExpiry(input, ev);

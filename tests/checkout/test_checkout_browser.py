@@ -170,6 +170,32 @@ def test_a_code_pasted_in_two_groups_is_accepted(open_checkout, order, sandbox_o
     expect(_heading(page)).to_have_text("Payment successful")
 
 
+def test_confirm_is_sent_on_the_first_click_under_a_message_about_the_code(
+    open_checkout, order, sandbox_otp_code
+):
+    """Leaving the code field used to clear the server's message under it, so the button moved
+    up under the pointer between press and release and the click was lost."""
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from payments.models import OtpChallenge
+
+    page = open_checkout(order)
+    _fill_card(page, OTP_CARD)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(_heading(page)).to_have_text("Confirm it's you")
+    code = sandbox_otp_code(Payment.objects.get(order=order))
+    OtpChallenge.objects.filter(payment__order=order).update(valid_until=timezone.now())
+    page.reload()
+    expect(page.locator("#code-err")).to_have_text("This code has expired; send a new one.")
+
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Confirm payment").click()
+
+    expect(page).to_have_url(re.compile("/verify$"))
+    expect(page.locator("#code-err")).to_have_text("This code has expired; request a new one.")
+
+
 def test_three_wrong_codes_decline_the_payment(open_checkout, order, sandbox_otp_code):
     from playwright.sync_api import expect
 
