@@ -54,7 +54,8 @@ PROBLEM_SCHEMA = {
         "code": {"type": "string", "description": "Stable machine-readable error code."},
         "errors": {
             "type": "array",
-            "description": "Field errors of invalid input.",
+            "description": "Field errors of invalid input (the first 50).",
+            "maxItems": 50,
             "items": {
                 "type": "object",
                 "required": ["field", "code", "message"],

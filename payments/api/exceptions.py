@@ -23,6 +23,8 @@ from payments.errors import DomainError, ValidationFailed
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Field errors listed at most: a 2 MB body of bad list items would otherwise get a 25 MB answer.
+MAX_ERRORS = 50
 
 # DRF's own exceptions, by class, with the stable code we answer them with.
 _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
@@ -87,7 +89,8 @@ def _domain_problem(exc: DomainError) -> dict:
     extra = {}
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [
-            {"field": e.field or None, "code": e.code, "message": e.message} for e in exc.errors
+            {"field": e.field or None, "code": e.code, "message": e.message}
+            for e in exc.errors[:MAX_ERRORS]
         ]
     elif getattr(exc, "field", None):
         extra["errors"] = [{"field": exc.field, "code": exc.code, "message": exc.message}]
@@ -124,7 +127,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.ValidationError):
-        errors = _flatten(exc.detail)
+        errors = _flatten(exc.detail)[:MAX_ERRORS]
         body = problem(
             status=400,
             code="validation_failed",

@@ -8,6 +8,7 @@ serializers declare the fields for the OpenAPI schema but render through
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Mapping
 
@@ -17,6 +18,8 @@ from rest_framework import serializers
 from payments import representations
 from payments.models import Order, OutboxMessage, Payment, Refund
 from payments.money import CURRENCIES
+
+from .exceptions import MAX_ERRORS
 
 MAX_AMOUNT = 2**63 - 1
 
@@ -36,7 +39,9 @@ class Input(serializers.Serializer):
             error = serializers.ErrorDetail(
                 self.error_messages["unknown_field"], code="unknown_field"
             )
-            unknown = {str(name): [error] for name in data if name not in self.fields}
+            names = (str(name) for name in data if name not in self.fields)
+            # No more than the answer lists (a body can hold 100000 keys).
+            unknown = {name: [error] for name in itertools.islice(names, MAX_ERRORS)}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -247,6 +247,23 @@ def test_every_write_names_the_fields_it_does_not_take(
     assert after == before
 
 
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/orders", {**_order_body("many"), **{f"k{i}": 0 for i in range(150_000)}}),
+        ("/api/v1/webhook-endpoints", {"url": "https://e.com/h", "enabled_events": [True] * 99}),
+    ],
+    ids=["150000 unknown fields", "99 wrong list items"],
+)
+def test_a_body_with_countless_errors_gets_a_short_answer(api, url, body):
+    """Every error listed would make a 2 MB body a 25 MB answer: the list stops at 50."""
+    response = api.post(url, body, format="json")
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert len(problem["errors"]) == 50
+    assert len(response.content) < 20_000
+
+
 # --- paths -------------------------------------------------------------------------------------
 
 
