@@ -264,6 +264,15 @@ def test_a_body_with_countless_errors_gets_a_short_answer(api, url, body):
     assert len(response.content) < 20_000
 
 
+def test_a_list_of_more_event_types_than_exist_is_refused_before_its_items_are_checked(api):
+    body = {"url": "https://example.com/h", "enabled_events": [True] * 300_000}
+
+    response = api.post("/api/v1/webhook-endpoints", body, format="json")
+
+    problem = assert_problem(response, 400, "validation_failed", field="enabled_events")
+    assert [e["code"] for e in problem["errors"]] == ["max_length"]
+
+
 # --- paths -------------------------------------------------------------------------------------
 
 
