@@ -4,6 +4,7 @@ import pytest
 
 from payments.demo import demo_setup
 from payments.models import Order
+from tests.conftest import BLOCKED
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,20 @@ def test_the_cart_is_emptied_once_it_becomes_an_order(client, demo_merchant):
     assert "Your cart is empty." in shop
     assert client.post("/demo/shop/checkout")["Location"] == "/demo/shop/"
     assert Order.objects.filter(merchant=demo_merchant).count() == 1
+
+
+def test_a_shopper_back_from_a_declined_payment_can_go_pay_the_order_again(client, demo_merchant):
+    """The cart became the order, so the thank-you page of an unpaid order is the only way
+    back to paying it: it must link to the order's checkout."""
+    client.post("/demo/shop/", {"product": "dripper"})
+    pay = client.post("/demo/shop/checkout")["Location"]
+    order = Order.objects.get()
+    card = {"method": "card", "number": BLOCKED, "exp": "12 / 35", "cvc": "123", "holder_name": "A"}
+    client.post(pay, card)
+    assert order.payments.get().status == "declined"
+
+    html = client.get(
+        f"/demo/shop/thanks?order_id={order.public_id}&status=pending"
+    ).content.decode()
+
+    assert f'href="{pay}"' in html
