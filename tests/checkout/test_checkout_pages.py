@@ -103,6 +103,18 @@ def test_an_unknown_token_is_not_found(client, db):
     assert client.get("/checkout/not-a-token/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path", ["/checkout/not-a-token/", "/checkout/not-a-token/payments/pay_x/"]
+)
+def test_an_unknown_checkout_link_tells_the_shopper_what_to_do(client, db, path):
+    """Not Django's bare "The requested resource was not found on this server"."""
+    response = client.get(path)
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "This payment link is not valid" in html and "Nothing was charged" in html
+
+
 def test_an_order_past_its_deadline_shows_expired_before_the_beat_task_runs(client, order):
     with time_machine.travel(order.expires_at + timedelta(seconds=1)):
         response = client.get(pay_path(order))
