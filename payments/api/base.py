@@ -14,13 +14,20 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .auth import ApiKeyAuthentication, HasApiKey
-from .exceptions import PROBLEM_CONTENT_TYPE, exception_handler, problem, problem_response
+from .exceptions import (
+    MAX_ERRORS,
+    PROBLEM_CONTENT_TYPE,
+    exception_handler,
+    problem,
+    problem_response,
+)
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
 from .pagination import NewestFirstCursorPagination
@@ -169,6 +176,21 @@ class MerchantListView(MerchantAPIView, ListAPIView):
     filter_backends = [DjangoFilterBackend]
     pagination_class = NewestFirstCursorPagination
     selector = None
+
+    def list(self, request, *args, **kwargs):
+        # A misspelt filter (staus=failed) would otherwise answer with the whole list.
+        paginator = self.paginator
+        known = {
+            *self.filterset_class.base_filters,
+            paginator.cursor_query_param,
+            paginator.page_size_query_param,
+            api_settings.URL_FORMAT_OVERRIDE,
+        }
+        unknown = [name for name in request.query_params if name not in known][:MAX_ERRORS]
+        if unknown:
+            error = ErrorDetail("This list takes no such query parameter.", "unknown_parameter")
+            raise ValidationError({name: [error] for name in unknown})
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no API key

@@ -120,6 +120,24 @@ def test_a_bad_filter_value_is_400_naming_the_filter(api, url, name, value):
     assert_problem(response, 400, "validation_failed", field=name)
 
 
+@pytest.mark.parametrize("url", LIST_URLS)
+@pytest.mark.parametrize("query", ["staus=failed", "page=2", "offset=20", "limit=5&sort=amount"])
+def test_a_query_parameter_the_list_does_not_take_is_400_naming_it(api, url, query):
+    """A misspelt filter would otherwise answer with the whole list, unfiltered."""
+    name = query.rsplit("&", 1)[-1].split("=")[0]
+
+    response = api.get(f"{url}?{query}")
+
+    body = assert_problem(response, 400, "validation_failed", field=name)
+    assert [e["code"] for e in body["errors"]] == ["unknown_parameter"]
+
+
+def test_a_query_parameter_an_endpoints_deliveries_do_not_take_is_400(world):
+    url = f"/api/v1/webhook-endpoints/{world['endpoint']}/deliveries?state=failed"
+
+    assert_problem(world.client.get(url), 400, "validation_failed", field="state")
+
+
 def test_a_bad_filter_of_an_endpoints_deliveries_is_400_naming_it(world):
     url = f"/api/v1/webhook-endpoints/{world['endpoint']}/deliveries"
 
