@@ -24,13 +24,11 @@ from .exceptions import MAX_ERRORS
 MAX_AMOUNT = 2**63 - 1
 
 
+# A request body: a field the operation does not take is an error, not ignored. Ignored, a
+# misspelt optional field (capture_mehtod) would leave its default in force without a word.
+# Unknown fields are reported beside the other field errors. (A comment, not a docstring:
+# drf-spectacular would describe every request body of the schema with it.)
 class Input(serializers.Serializer):
-    """A request body: a field the operation does not take is an error, not ignored.
-
-    Ignored, a misspelt optional field (``capture_mehtod``) would leave its default in force
-    without a word. Unknown fields are reported beside the other field errors.
-    """
-
     default_error_messages = {"unknown_field": "This operation does not take this field."}
 
     def to_internal_value(self, data):
@@ -117,7 +115,7 @@ class OrderCreateInput(Input):
 
 
 class NoInput(Input):
-    """The body of an operation that takes no fields: empty, or ``{}``."""
+    pass  # the body of an operation that takes no fields: empty, or {}
 
 
 class CardInput(Input):

@@ -597,6 +597,14 @@ def test_the_probes_cover_every_operation_of_the_schema(api):
     assert operations == set(OPERATIONS)
 
 
+def test_request_bodies_in_the_schema_carry_no_description_of_our_base_class(api):
+    schema = api.get("/api/v1/schema?format=json").json()
+
+    descriptions = [c.get("description", "") for c in schema["components"]["schemas"].values()]
+
+    assert not [d for d in descriptions if "misspelt" in d or "does not take" in d]
+
+
 @pytest.mark.parametrize("operation", OPERATIONS, ids="{0[0]} {0[1]}".format)
 def test_every_operation_answers_its_valid_request_without_an_error(world, operation):
     """The probes below start from these requests: each must work, or they prove nothing."""
