@@ -123,7 +123,7 @@ class CardInput(Input):
     exp_month = serializers.IntegerField(min_value=1, max_value=12)
     exp_year = serializers.IntegerField(min_value=0, max_value=9999)
     cvc = serializers.CharField(max_length=8, write_only=True)
-    holder_name = serializers.CharField(max_length=200, required=False, default="")
+    holder_name = serializers.CharField(max_length=200, help_text="The name on the card")
 
 
 class WalletInput(Input):
