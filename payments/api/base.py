@@ -10,11 +10,12 @@ documented in the OpenAPI schema. Errors are rendered by
 
 from __future__ import annotations
 
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+from rest_framework.exceptions import ErrorDetail, NotAcceptable, NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
@@ -159,6 +160,13 @@ class MerchantAPIView(APIView):
 
     def get_exception_handler(self):
         return exception_handler
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF's answer to ?format= naming no renderer: the resource exists, the format not.
+            raise NotAcceptable("This format is not served; the API answers in JSON.") from None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -1083,3 +1083,13 @@ def test_simultaneous_captures_cancels_and_refunds_over_http_are_4xx_for_the_los
         assert loser.json()["code"] in ("invalid_state", "refund_amount_invalid")
     assert sorted(r.status_code for r in refunds) == [201, 201, 201, 400, 400, 400]
     assert_invariants()
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/orders", "/api/v1/orders/ord_x", "/api/v1/settlements/stl_x/report.csv"]
+)
+@pytest.mark.parametrize("fmt", ["xml", "api", "pdf", "%00"])
+def test_a_format_the_api_does_not_serve_is_406_not_a_404(api, url, fmt):
+    response = api.get(f"{url}?format={fmt}")
+
+    assert_problem(response, 406, "not_acceptable")
