@@ -148,6 +148,7 @@ class FieldView:
 
 _FIELD_NAMES = ("number", "exp", "cvc", "holder_name", "phone", "method")
 _EMPTY_FIELDS = {name: FieldView(name, "", "") for name in _FIELD_NAMES}
+_PAGE_ORDER = ("number", "exp", "cvc", "holder_name", "phone")
 
 
 def _fields(form: PaymentForm) -> dict[str, FieldView]:
@@ -208,10 +209,13 @@ def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -
     if selected not in dict(methods):
         selected = methods[0][0]
     typed = normalize_pan(form.redisplay_value("number")) if form is not None else ""
+    fields = _fields(form) if form is not None else _EMPTY_FIELDS
     context = {
         **_base_context(order, return_url=False),
         "form": form,
-        "f": _fields(form) if form is not None else _EMPTY_FIELDS,
+        "f": fields,
+        # The first field in error, in page order, gets the focus (works without scripts too).
+        "first_error": next((n for n in _PAGE_ORDER if fields[n].error), ""),
         "methods": methods,
         "available": dict(methods),
         "selected": selected,

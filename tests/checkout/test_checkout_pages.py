@@ -245,6 +245,16 @@ def test_a_security_code_of_the_wrong_length_says_how_many_digits_the_brand_uses
     ]
 
 
+def test_a_refused_form_puts_the_focus_on_the_first_field_in_error_even_without_scripts(
+    order, submit_card
+):
+    """A keyboard or screen-reader user lands on the first problem, not at the top of the page."""
+    html = submit_card(order, exp="01 / 20", name="").content.decode()
+
+    assert re.search(r'<input id="exp"[^>]*\sautofocus[\s>]', html)
+    assert html.count("autofocus") == 1
+
+
 def test_a_missing_method_choice_is_an_error_not_a_crash(client, order):
     response = client.post(pay_path(order), {"method": "cheque"})
 
