@@ -185,6 +185,9 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
 def otp_resend(*, payment_pk: int) -> OtpChallenge:
     """Send a fresh code (the previous one stops working); limited in count and frequency."""
     payment, challenge = _locked_challenge(payment_pk=payment_pk)
+    if payment.order.expires_at <= timezone.now():
+        # The code could no longer pay the order (``otp_verify`` expires the payment instead).
+        raise OtpResendNotAllowed("This order has expired; no new code can be sent.")
     if challenge.resend_count >= settings.PAYMENTS_OTP_MAX_RESENDS:
         raise OtpResendNotAllowed("No more codes can be sent for this payment.")
     allowed, info = challenge.generate_is_allowed()

@@ -154,6 +154,19 @@ def test_at_most_three_resends(challenged):
             otp_resend(payment_pk=challenged.pk)
 
 
+def test_no_code_is_sent_after_the_orders_deadline(challenged):
+    sent = OutboxMessage.objects.count()
+    Order.objects.filter(pk=challenged.order_id).update(
+        expires_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=31)):
+        with pytest.raises(OtpResendNotAllowed, match="expired"):
+            otp_resend(payment_pk=challenged.pk)
+
+    assert OutboxMessage.objects.count() == sent
+
+
 def test_card_that_challenges_every_payment_challenges_again(make_order, pay, sandbox_otp_code):
     for _ in range(2):
         payment = pay(make_order(), card(OTP_ALWAYS_CARD))
