@@ -141,6 +141,14 @@ class PaymentMethodInput(Input):
             raise serializers.ValidationError(
                 {kind: [f"Give the {kind} details for type {kind}."]}, code="required"
             )
+        # Details of another method were either ignored or, read in place of the right ones,
+        # refused with a wrong message (type wallet with a card: "Enter your phone number.").
+        others = [name for name in ("card", "wallet") if name != kind and name in attrs]
+        if others:
+            raise serializers.ValidationError(
+                {name: [f"Leave out the {name} details for type {kind}."] for name in others},
+                code="not_for_this_type",
+            )
         return attrs
 
 

@@ -1093,3 +1093,26 @@ def test_a_format_the_api_does_not_serve_is_406_not_a_404(api, url, fmt):
     response = api.get(f"{url}?format={fmt}")
 
     assert_problem(response, 406, "not_acceptable")
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra"),
+    [
+        ("wallet", "card"),
+        ("bank_transfer", "card"),
+        ("bank_transfer", "wallet"),
+        ("card", "wallet"),
+    ],
+)
+def test_details_of_another_method_than_the_type_are_400_naming_them(world, kind, extra):
+    method = {"type": kind, "card": card_body()["card"], "wallet": {"phone": "+15555550100"}}
+    for name in {"card", "wallet"} - {kind, extra}:
+        del method[name]
+    url = world.url(CARD)
+    before = snapshot()
+
+    response = world.client.post(url, {"payment_method": method}, format="json")
+
+    problem = assert_problem(response, 400, "validation_failed", field=f"payment_method.{extra}")
+    assert [e["field"] for e in problem["errors"]] == [f"payment_method.{extra}"]
+    assert snapshot() == before
