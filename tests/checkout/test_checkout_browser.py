@@ -83,6 +83,17 @@ def _heading(page):
     return page.locator("h1")
 
 
+def _to_the_code_page(open_checkout, order, number=OTP_CARD):
+    """Pay ``order`` with a card that asks for a code; return the code page and the payment."""
+    from playwright.sync_api import expect
+
+    page = open_checkout(order)
+    _fill_card(page, number)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+    expect(_heading(page)).to_have_text("Confirm it's you")
+    return page, Payment.objects.get(order=order)
+
+
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -135,10 +146,7 @@ def test_the_shopper_can_stop_the_automatic_return_to_the_merchant(open_checkout
 def test_an_otp_card_is_confirmed_with_the_code_from_the_sandbox_inbox(open_checkout, order):
     from playwright.sync_api import expect
 
-    page = open_checkout(order)
-    _fill_card(page, "4000 0000 0000 3220")
-    page.get_by_role("button", name=re.compile("^Pay")).click()
-    expect(_heading(page)).to_have_text("Confirm it's you")
+    page, _ = _to_the_code_page(open_checkout, order, number="4000 0000 0000 3220")
     expect(page.locator("#code-help")).to_have_text("3 tries left.")
     _shot(page, "otp")
 
@@ -157,11 +165,8 @@ def test_a_code_pasted_in_two_groups_is_accepted(open_checkout, order, sandbox_o
     must neither cut the paste at six characters nor refuse it before sending."""
     from playwright.sync_api import expect
 
-    page = open_checkout(order)
-    _fill_card(page, OTP_CARD)
-    page.get_by_role("button", name=re.compile("^Pay")).click()
-    expect(_heading(page)).to_have_text("Confirm it's you")
-    code = sandbox_otp_code(Payment.objects.get(order=order))
+    page, payment = _to_the_code_page(open_checkout, order)
+    code = sandbox_otp_code(payment)
 
     page.get_by_label("Verification code").focus()
     page.keyboard.insert_text(code[:3] + separator + code[3:])
@@ -180,11 +185,8 @@ def test_confirm_is_sent_on_the_first_click_under_a_message_about_the_code(
 
     from payments.models import OtpChallenge
 
-    page = open_checkout(order)
-    _fill_card(page, OTP_CARD)
-    page.get_by_role("button", name=re.compile("^Pay")).click()
-    expect(_heading(page)).to_have_text("Confirm it's you")
-    code = sandbox_otp_code(Payment.objects.get(order=order))
+    page, payment = _to_the_code_page(open_checkout, order)
+    code = sandbox_otp_code(payment)
     OtpChallenge.objects.filter(payment__order=order).update(valid_until=timezone.now())
     page.reload()
     expect(page.locator("#code-err")).to_have_text("This code has expired; send a new one.")
@@ -199,11 +201,7 @@ def test_confirm_is_sent_on_the_first_click_under_a_message_about_the_code(
 def test_three_wrong_codes_decline_the_payment(open_checkout, order, sandbox_otp_code):
     from playwright.sync_api import expect
 
-    page = open_checkout(order)
-    _fill_card(page, OTP_CARD)
-    page.get_by_role("button", name=re.compile("^Pay")).click()
-    expect(_heading(page)).to_have_text("Confirm it's you")
-    payment = Payment.objects.get(order=order)
+    page, payment = _to_the_code_page(open_checkout, order)
     wrong = "000000" if sandbox_otp_code(payment) != "000000" else "111111"
 
     for left in ("2 tries left", "1 try left"):
@@ -224,11 +222,8 @@ def test_back_after_paying_past_a_wrong_code_shows_the_payment_not_a_resubmit_er
     lands on Chromium's "Confirm Form Resubmission" (ERR_CACHE_MISS) page."""
     from playwright.sync_api import expect
 
-    page = open_checkout(order)
-    _fill_card(page, OTP_CARD)
-    page.get_by_role("button", name=re.compile("^Pay")).click()
-    expect(_heading(page)).to_have_text("Confirm it's you")
-    right = sandbox_otp_code(Payment.objects.get(order=order))
+    page, payment = _to_the_code_page(open_checkout, order)
+    right = sandbox_otp_code(payment)
     page.get_by_label("Verification code").fill("000000" if right != "000000" else "111111")
     page.get_by_role("button", name="Confirm payment").click()
     expect(page.locator("#code-err")).to_contain_text("2 tries left")
