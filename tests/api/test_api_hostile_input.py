@@ -1036,22 +1036,15 @@ def test_simultaneous_captures_cancels_and_refunds_over_http_are_4xx_for_the_los
 
     from django.db import connection
 
-    from payments.services import MethodInput, order_create, payment_create
+    from payments.services import order_create, payment_create
     from tests.api.conftest import _client_for
+    from tests.conftest import VISA, card
 
     def paid(reference, **order_fields):
         order = order_create(
             merchant=merchant, amount=1000, currency="USD", reference=reference, **order_fields
         )
-        method = MethodInput(
-            type="card",
-            number="4242424242424242",
-            exp_month=12,
-            exp_year=2035,
-            cvc="123",
-            holder_name="Ada Lovelace",
-        )
-        return payment_create(order=order, method=method).public_id
+        return payment_create(order=order, method=card(VISA)).public_id
 
     def race(requests):
         clients = [_client_for(merchant) for _ in requests]
