@@ -95,3 +95,29 @@ def test_a_shopper_back_from_a_declined_payment_can_go_pay_the_order_again(clien
     ).content.decode()
 
     assert f'href="{pay}"' in html
+
+
+@pytest.mark.parametrize(
+    ("refund", "heading", "text"),
+    [
+        (500, "Thank you for your order", "is paid; part of it has been refunded"),
+        (None, "Your order was refunded", "was paid and refunded in full"),
+    ],
+)
+def test_the_thank_you_page_of_a_refunded_order_says_so(
+    client, demo_merchant, django_capture_on_commit_callbacks, refund, heading, text
+):
+    from payments.services import payment_create, refund_create
+    from tests.conftest import card
+
+    client.post("/demo/shop/", {"product": "dripper"})
+    client.post("/demo/shop/checkout")
+    order = Order.objects.get()
+    payment = payment_create(order=order, method=card())
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_create(merchant=None, payment_id=payment.public_id, amount=refund)
+
+    html = client.get(f"/demo/shop/thanks?order_id={order.public_id}").content.decode()
+
+    assert heading in html and text in html
+    assert "not paid" not in html
