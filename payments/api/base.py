@@ -174,6 +174,15 @@ class MerchantAPIView(APIView):
             raise NotFound()  # no id holds NUL, and the database would refuse to compare it
 
 
+def refuse_unknown_parameters(request, *, known: set[str]) -> None:
+    """Raise a 400 naming each query parameter not in ``known`` (``?format=`` is always known)."""
+    known = {*known, api_settings.URL_FORMAT_OVERRIDE}
+    unknown = [name for name in request.query_params if name not in known][:MAX_ERRORS]
+    if unknown:
+        error = ErrorDetail("This operation takes no such query parameter.", "unknown_parameter")
+        raise ValidationError({name: [error] for name in unknown})
+
+
 class MerchantListView(MerchantAPIView, ListAPIView):
     """A ``GET`` list of the key's merchant and mode: filtered, cursor-paginated, newest first.
 
@@ -188,16 +197,14 @@ class MerchantListView(MerchantAPIView, ListAPIView):
     def list(self, request, *args, **kwargs):
         # A misspelt filter (staus=failed) would otherwise answer with the whole list.
         paginator = self.paginator
-        known = {
-            *self.filterset_class.base_filters,
-            paginator.cursor_query_param,
-            paginator.page_size_query_param,
-            api_settings.URL_FORMAT_OVERRIDE,
-        }
-        unknown = [name for name in request.query_params if name not in known][:MAX_ERRORS]
-        if unknown:
-            error = ErrorDetail("This list takes no such query parameter.", "unknown_parameter")
-            raise ValidationError({name: [error] for name in unknown})
+        refuse_unknown_parameters(
+            request,
+            known={
+                *self.filterset_class.base_filters,
+                paginator.cursor_query_param,
+                paginator.page_size_query_param,
+            },
+        )
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):

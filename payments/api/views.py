@@ -32,7 +32,13 @@ from payments.validation import FieldError
 
 from . import filters
 from . import serializers as s
-from .base import PROBLEM_CONTENT_TYPE, MerchantAPIView, MerchantListView, problem
+from .base import (
+    PROBLEM_CONTENT_TYPE,
+    MerchantAPIView,
+    MerchantListView,
+    problem,
+    refuse_unknown_parameters,
+)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -268,6 +274,7 @@ class SandboxOtpMessagesView(SandboxView):
         ),
     )
     def get(self, request: Request) -> Response:
+        refuse_unknown_parameters(request, known={"payment"})
         payment_id = _valid(s.OtpMessagesQuery, request.query_params)["payment"]
         payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
         messages = selectors.outbox_message_list(**_scope(request)).filter(payment=payment)[:50]

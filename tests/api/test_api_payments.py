@@ -114,6 +114,21 @@ def _otp_code(api, payment_id):
     return response.json()["data"][0]["code"]
 
 
+def test_the_sandbox_inbox_refuses_a_misspelt_parameter(api, create_order, pay_order):
+    payment = pay_order(create_order()["id"], card_body(OTP_CARD)).json()
+
+    response = api.get(f"/api/v1/sandbox/otp-messages?payment={payment['id']}&limt=1")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "limt",
+            "code": "unknown_parameter",
+            "message": "This operation takes no such query parameter.",
+        }
+    ]
+
+
 def test_otp_flow_through_the_sandbox_inbox(api, create_order, pay_order, assert_invariants):
     payment = pay_order(create_order()["id"], card_body(OTP_CARD)).json()
     assert payment["status"] == "requires_action"
