@@ -259,7 +259,11 @@ def test_a_missing_method_choice_is_an_error_not_a_crash(client, order):
     response = client.post(pay_path(order), {"method": "cheque"})
 
     assert response.status_code == 200
-    assert "Choose how you want to pay." in response.content.decode()
+    html = response.content.decode()
+    assert "Choose how you want to pay." in html
+    # Screen readers read the message with each choice, not only somewhere below them.
+    radios = re.findall(r'<input type="radio" name="method"[^>]*>', html)
+    assert radios and all('aria-describedby="method-err"' in radio for radio in radios)
 
 
 @pytest.mark.parametrize(
