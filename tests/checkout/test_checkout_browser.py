@@ -309,16 +309,22 @@ def test_a_bank_transfer_completes_with_the_sandbox_button(open_checkout, order)
     expect(page.locator("#paid-with")).to_have_text("Bank transfer")
 
 
-def test_the_transfer_page_updates_by_itself_when_the_money_arrives(open_checkout, order):
+def _pay_by_transfer_and_send_the_money(page, order):
+    """Choose bank transfer, reach the instructions page, then have the money arrive."""
     from playwright.sync_api import expect
 
-    page = open_checkout(order)
     page.get_by_role("radio", name="Bank transfer").check()
     page.get_by_role("button", name=re.compile("^Pay")).click()
     expect(_heading(page)).to_have_text("Transfer $10.00 to pay")
     transfer = Payment.objects.get(order=order).transfer
-
     bank_transfer_simulate(transfer_reference=transfer["reference"], amount=transfer["amount"])
+
+
+def test_the_transfer_page_updates_by_itself_when_the_money_arrives(open_checkout, order):
+    from playwright.sync_api import expect
+
+    page = open_checkout(order)
+    _pay_by_transfer_and_send_the_money(page, order)
 
     expect(_heading(page)).to_have_text("Payment successful", timeout=20_000)
 
@@ -333,12 +339,7 @@ def test_without_javascript_the_transfer_page_still_updates_when_the_money_arriv
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server.url}/checkout/{order.checkout_token}/")
-    page.get_by_role("radio", name="Bank transfer").check()
-    page.get_by_role("button", name=re.compile("^Pay")).click()
-    expect(_heading(page)).to_have_text("Transfer $10.00 to pay")
-    transfer = Payment.objects.get(order=order).transfer
-
-    bank_transfer_simulate(transfer_reference=transfer["reference"], amount=transfer["amount"])
+    _pay_by_transfer_and_send_the_money(page, order)
 
     expect(_heading(page)).to_have_text("Payment successful", timeout=20_000)
     context.close()
