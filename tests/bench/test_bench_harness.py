@@ -134,6 +134,33 @@ def test_load_generator_counts_requests_and_errors_against_a_real_server():
     assert "HTTP 204" in bad["error_samples"][0]["detail"]
 
 
+def test_a_flow_counts_exactly_when_its_last_request_counts_wherever_the_window_closes():
+    """A window closing between a flow's last response and the bookkeeping after it must not
+    count the request but drop the flow. A stepping clock makes every closing instant reachable."""
+
+    class Instant:
+        async def request(self, method, path, body, headers):
+            return 204, {}, b""
+
+    async def counted(end: int) -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        ticks = iter(range(10**6))
+        loop.time = lambda: next(ticks)  # each clock read is one tick later than the last
+        try:
+            rec = loadgen.Recorder(0, end)
+            spec = {"steps": [{"name": "post", "method": "POST", "path": "/h", "expect": [204]}]}
+            await loadgen.client_loop(0, spec, Instant(), rec, end)
+        finally:
+            del loop.time
+        return sum(len(v) for v in rec.latencies.values()), len(rec.flow_latencies)
+
+    results = {end: asyncio.run(counted(end)) for end in range(1, 40)}
+    assert {end: flows for end, (_, flows) in results.items()} == {
+        end: requests for end, (requests, _) in results.items()
+    }
+    assert results[39][0] > 1
+
+
 def test_scratch_databases_are_the_only_ones_the_bench_creates_or_drops():
     pg = Postgres.from_url("postgres://postgres@127.0.0.1:5432/test")
     for name in ("test", "postgres", "bench_run", "bench_run_x; DROP DATABASE test"):
