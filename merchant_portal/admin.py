@@ -1,9 +1,14 @@
-"""The audit log page: platform staff only, read-only."""
+"""The audit log page (platform staff only, read-only) and the staff users' page."""
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from .access import is_platform_staff
 from .admin_mixins import short_datetime, short_id, short_text
+from .audit import audit_record
+from .enrolment import setup_link_issue
 from .models import AuditLog
 
 
@@ -48,3 +53,30 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class StaffUserAdmin(UserAdmin):
+    """Django's user admin, plus issuing the link a staff user sets up an authenticator with."""
+
+    actions = ["issue_setup_link"]
+
+    @admin.action(description="Issue an authenticator set-up link", permissions=["change"])
+    def issue_setup_link(self, request, queryset):
+        for user in queryset:
+            try:
+                url = setup_link_issue(user=user, issued_by=request.user)
+            except ValueError as err:
+                self.message_user(request, str(err), messages.ERROR)
+                continue
+            audit_record(request=request, action="staff_setup_link.issued", obj=user)
+            self.message_user(
+                request,
+                f"Set-up link for {user.get_username()}, valid for "
+                f"{settings.STAFF_SETUP_LINK_TTL_HOURS} hours and once; it replaces any earlier "
+                f"one. Pass it on privately; it is not shown again: {url}",
+                messages.SUCCESS,
+            )
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffUserAdmin)

@@ -28,7 +28,7 @@ class StaffLoginForm(AdminAuthenticationForm):
     """Username, password and the current code of the user's authenticator app.
 
     A staff user with no confirmed device passes with the password alone and is sent to enrol
-    one; the admin stays closed to them until they have.
+    one, which needs a set-up link from platform staff; the admin stays closed until then.
     """
 
     otp_token = forms.CharField(
@@ -87,6 +87,7 @@ class PlatformAdminSite(OTPAdminSite):
     def get_urls(self):
         return [
             path("otp/enrol/", self.enrol_view, name="otp_enrol"),
+            path("otp/setup/<str:token>/", self.setup_view, name="otp_setup"),
             *super().get_urls(),
         ]
 
@@ -111,16 +112,42 @@ class PlatformAdminSite(OTPAdminSite):
         return response
 
     ENROL_SESSION_KEY = "otp_enrol_device"
+    SETUP_LINK_SESSION_KEY = "otp_setup_link"
+
+    @method_decorator(never_cache)
+    def setup_view(self, request, token):
+        """Open a set-up link: remember it in the session, then sign in and enrol."""
+        from .enrolment import setup_link_find
+
+        link = setup_link_find(token)
+        context = {**self.each_context(request), "title": "Set up your authenticator"}
+        request.current_app = self.name
+        if link is None:
+            context["problem"] = "invalid"
+            return render(request, "admin/otp_setup_problem.html", context, status=404)
+        if request.user.is_authenticated and request.user.pk != link.user_id:
+            context["problem"] = "other_user"
+            return render(request, "admin/otp_setup_problem.html", context, status=403)
+        request.session[self.SETUP_LINK_SESSION_KEY] = link.pk
+        enrol_url = reverse("admin:otp_enrol", current_app=self.name)
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(enrol_url)
+        login_url = reverse("admin:login", current_app=self.name)
+        return HttpResponseRedirect(f"{login_url}?{REDIRECT_FIELD_NAME}={enrol_url}")
 
     @method_decorator(never_cache)
     @method_decorator(csrf_protect)
     def enrol_view(self, request):
-        """Enrol a first TOTP device: show its QR code and secret, confirm it with a code."""
+        """Enrol a first TOTP device: show its QR code and secret, confirm it with a code.
+
+        Only a session that opened the user's set-up link (``setup_view``) gets this far.
+        """
         import base64
 
         import segno
 
         from .audit import audit_record
+        from .enrolment import setup_link_use, setup_link_valid_for
 
         login_url = reverse("admin:login", current_app=self.name)
         if not request.user.is_authenticated:
@@ -130,6 +157,13 @@ class PlatformAdminSite(OTPAdminSite):
             if getattr(request.user, "otp_device", None) is not None:
                 return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
             raise PermissionDenied
+        link = setup_link_valid_for(request.session.get(self.SETUP_LINK_SESSION_KEY), request.user)
+        if link is None:
+            # The password alone must not let its holder choose the second factor.
+            context = {**self.each_context(request), "title": "Set up your authenticator"}
+            context["problem"] = "no_link"
+            request.current_app = self.name
+            return render(request, "admin/otp_setup_problem.html", context, status=403)
         device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
         if device is None:
             device = TOTPDevice.objects.create(
@@ -144,9 +178,12 @@ class PlatformAdminSite(OTPAdminSite):
         form = EnrolForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if device.verify_token(form.cleaned_data["otp_token"].strip()):
+                if not setup_link_use(link):
+                    raise PermissionDenied  # used by a concurrent request of the same session
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 request.session.pop(self.ENROL_SESSION_KEY, None)
+                request.session.pop(self.SETUP_LINK_SESSION_KEY, None)
                 otp_login(request, device)
                 audit_record(
                     request=request,

@@ -36,3 +36,26 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.actor_username} {self.action} {self.object_type} {self.object_id}"
+
+
+class StaffSetupLink(models.Model):
+    """A one-time link that lets a staff user set up their first authenticator.
+
+    Without one, a password alone would let whoever holds it enrol the second factor first.
+    Platform staff issue it and pass it on out of band; only a hash of its token is stored.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="setup_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_by_username = models.CharField(max_length=150, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"set-up link for {self.user} ({'used' if self.used_at else 'unused'})"

@@ -244,6 +244,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = _env("AXES_ENABLED", "true").lower() == "true"
 OTP_TOTP_ISSUER = "Merchant Payments"
+# A device's secret is shown once, to its owner at set-up; never again, not even to superusers.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+STAFF_SETUP_LINK_TTL_HOURS = 72  # a staff user's first authenticator is set up from such a link
 
 # --- security headers ---------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -1,6 +1,7 @@
 """Signing in to the back office: password plus TOTP, enrolment, idle timeout, throttling."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import time_machine
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from merchant_portal.enrolment import setup_link_issue
 from merchant_portal.models import AuditLog
 from tests.admin.conftest import PASSWORD, totp_now
 
@@ -41,19 +43,36 @@ def test_password_with_wrong_code_is_refused(client, manager):
     assert client.get(reverse("admin:index")).status_code == 302
 
 
-def test_user_without_device_enrols_and_is_then_verified(client, make_staff, merchant):
-    user = make_staff(merchant, "viewer", device=False)
+def _setup_path(url: str) -> str:
+    return urlsplit(url).path
 
+
+def _code_for(device) -> str:
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
+
+
+def test_user_without_device_enrols_from_a_set_up_link_and_is_then_verified(
+    client, make_staff, merchant
+):
+    user = make_staff(merchant, "viewer", device=False)
+    url = setup_link_issue(user=user)
+
+    opened = client.get(_setup_path(url))
     signed_in = _sign_in(client, user)
     admin_before = client.get(reverse("admin:index"))
     page = client.get(reverse("admin:otp_enrol"))
     device = TOTPDevice.objects.get(user=user)
-    code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
+    code = _code_for(device)
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        wrong = client.post(reverse("admin:otp_enrol"), {"otp_token": f"{(code + 1) % 10**6:06d}"})
+        wrong = client.post(
+            reverse("admin:otp_enrol"), {"otp_token": f"{(int(code) + 1) % 10**6:06d}"}
+        )
         clock.shift(timedelta(seconds=2))  # django-otp's back-off after a wrong code
-        confirmed = client.post(reverse("admin:otp_enrol"), {"otp_token": f"{code:06d}"})
+        confirmed = client.post(reverse("admin:otp_enrol"), {"otp_token": code})
 
+    assert url.startswith("http://") and "/admin/otp/setup/" in url
+    assert opened.status_code == 302
+    assert opened["Location"].startswith(reverse("admin:login"))
     assert signed_in["Location"] == reverse("admin:otp_enrol")
     assert admin_before.status_code == 302
     assert 'src="data:image/png;base64,' in page.content.decode()
@@ -64,21 +83,115 @@ def test_user_without_device_enrols_and_is_then_verified(client, make_staff, mer
     assert AuditLog.objects.filter(actor=user, action="otp_device.enrolled").exists()
 
 
+def test_the_password_alone_cannot_set_up_the_second_factor(client, make_staff, merchant):
+    """Whoever learns the password of a user not yet enrolled must not be able to enrol their
+    own authenticator first: the enrolment page shows no secret without the set-up link."""
+    user = make_staff(merchant, "viewer", device=False)
+
+    signed_in = _sign_in(client, user)
+    page = client.get(reverse("admin:otp_enrol"))
+    posted = client.post(reverse("admin:otp_enrol"), {"otp_token": "123456"})
+
+    assert signed_in["Location"] == reverse("admin:otp_enrol")
+    assert page.status_code == 403
+    assert "Ask platform staff for a set-up link" in page.content.decode()
+    assert "data:image/png" not in page.content.decode()
+    assert posted.status_code == 403
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_set_up_link_works_once_and_a_newer_one_replaces_it(client, make_staff, merchant):
+    from django.test import Client
+
+    user = make_staff(merchant, "viewer", device=False)
+    replaced = setup_link_issue(user=user)
+    url = setup_link_issue(user=user)
+    client.get(_setup_path(url))
+    _sign_in(client, user)
+    client.get(reverse("admin:otp_enrol"))
+    device = TOTPDevice.objects.get(user=user)
+    client.post(reverse("admin:otp_enrol"), {"otp_token": _code_for(device)})
+
+    again = Client().get(_setup_path(url))
+    older = Client().get(_setup_path(replaced))
+
+    assert TOTPDevice.objects.get(user=user).confirmed
+    assert again.status_code == 404
+    assert "not valid" in again.content.decode()
+    assert older.status_code == 404
+
+
+def test_a_set_up_link_expires_after_its_time_to_live(client, make_staff, merchant, settings):
+    user = make_staff(merchant, "viewer", device=False)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        url = setup_link_issue(user=user)
+        clock.shift(timedelta(hours=settings.STAFF_SETUP_LINK_TTL_HOURS, seconds=1))
+        expired = client.get(_setup_path(url))
+
+    assert expired.status_code == 404
+    assert "expired" in expired.content.decode()
+
+
+def test_a_link_opened_before_it_expired_no_longer_enrols_after(
+    client, make_staff, merchant, settings
+):
+    settings.SESSION_COOKIE_AGE = 100 * 3600  # a session that outlives the link
+    user = make_staff(merchant, "viewer", device=False)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.get(_setup_path(setup_link_issue(user=user)))
+        _sign_in(client, user)
+        assert client.get(reverse("admin:otp_enrol")).status_code == 200
+        clock.shift(timedelta(hours=73))
+        late = client.get(reverse("admin:otp_enrol"))
+
+    assert late.status_code == 403
+
+
+def test_a_set_up_link_does_not_enrol_another_signed_in_user(client, make_staff, merchant):
+    owner = make_staff(merchant, "viewer", device=False)
+    other = make_staff(merchant, "viewer", device=False)
+    url = setup_link_issue(user=owner)
+
+    _sign_in(client, other)
+    opened = client.get(_setup_path(url))
+    page = client.get(reverse("admin:otp_enrol"))
+
+    assert opened.status_code == 403
+    assert "belongs to another user" in opened.content.decode()
+    assert page.status_code == 403
+    assert not TOTPDevice.objects.filter(user__in=[owner, other]).exists()
+
+
+def test_only_a_hash_of_the_set_up_token_is_stored(make_staff, merchant):
+    from merchant_portal.models import StaffSetupLink
+
+    user = make_staff(merchant, "viewer", device=False)
+    token = _setup_path(setup_link_issue(user=user)).rstrip("/").rsplit("/", 1)[1]
+
+    stored = StaffSetupLink.objects.get(user=user)
+    assert token not in stored.token_hash
+    assert len(token) >= 40
+
+
 def test_a_secret_shown_to_another_session_is_not_the_one_the_user_confirms(
     client, make_staff, merchant
 ):
-    """Someone who once had the password of a user not yet enrolled opened the enrolment page
-    and kept its secret: when the user enrols later, in their own session, that secret must
-    not become their authenticator's (it would be a second factor the intruder holds)."""
+    """The user opened the set-up link twice, in two browsers, and saw a secret in each: only
+    the secret of the session that confirms becomes the authenticator's, so the other one (on
+    a computer left unattended, say) is worth nothing."""
     import base64
 
     from django.test import Client
 
     user = make_staff(merchant, "viewer", device=False)
-    intruder = Client()
-    _sign_in(intruder, user)
-    kept = intruder.get(reverse("admin:otp_enrol")).context["secret"]
+    url = setup_link_issue(user=user)
+    elsewhere = Client()
+    elsewhere.get(_setup_path(url))
+    _sign_in(elsewhere, user)
+    kept = elsewhere.get(reverse("admin:otp_enrol")).context["secret"]
 
+    client.get(_setup_path(url))
     _sign_in(client, user)
     shown = client.get(reverse("admin:otp_enrol")).context["secret"]
     key = base64.b32decode(shown + "=" * (-len(shown) % 8))
