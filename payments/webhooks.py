@@ -18,7 +18,9 @@ Delivery is at least once: a receiver may get the same event more than once (a r
 timeout it did answer, a redelivery) and must deduplicate by ``webhook-id``. Events of one object
 carry an increasing ``sequence``; deliveries are not ordered.
 
-Any 2xx answer is success. Redirects are not followed (a 3xx is a failure). ``410 Gone``
+Any 2xx answer is success, within ``WEBHOOKS_TIMEOUT`` (10 s) for the whole request, from
+connecting to the answer's last byte kept (its first ``RESPONSE_BODY_LIMIT`` bytes, stored in
+the attempt's log). Redirects are not followed (a 3xx is a failure). ``410 Gone``
 disables the endpoint at once. Other answers and network errors are retried after about 5 s,
 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (with jitter; ``Retry-After`` of a 429/502/503/504 is
 honoured within those bounds), then the delivery fails. An endpoint whose deliveries have all
@@ -486,6 +488,49 @@ class AttemptResult:
     attempt: WebhookAttempt | None = None
 
 
+# The monotonic instant by which the current thread's request must be over (see ``_post``).
+_request_deadline = threading.local()
+
+
+def _time_left(timeout: float | None, timeout_error: type[Exception]) -> float | None:
+    """Return ``timeout`` shortened to what is left of the request's deadline; raise
+    ``timeout_error`` once it has passed."""
+    deadline = getattr(_request_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise timeout_error("The whole request took longer than its deadline.")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the request's deadline.
+
+    httpx's timeouts bound each network operation, not the request: a receiver sending its
+    answer a byte at a time, each within the read timeout, would hold a worker for hours.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        timeout = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
     """Connect only to checked addresses of the URL's host (DNS resolved once, here)."""
 
@@ -493,7 +538,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         last_error: Exception | None = None
         for address in addresses_resolve(host, port)[:3]:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                timeout = _time_left(timeout, httpcore.ConnectTimeout)
+                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return _DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 last_error = exc
         raise last_error or httpcore.ConnectError("no address to connect to")
@@ -532,12 +579,17 @@ def http_client() -> httpx.Client:
 
 
 def _post(url: str, *, body: bytes, headers: dict) -> HttpOutcome:
-    """POST once; return what came back. Never raises for network or safety errors."""
+    """POST once; return what came back. Never raises for network or safety errors.
+
+    ``WEBHOOKS_TIMEOUT`` bounds each network operation and the whole request: connecting,
+    sending, and reading the answer's head and the part of its body that is kept.
+    """
     problem = _url_problems(url)
     if problem:
         return HttpOutcome(None, "", f"Refused: {problem}", 0)
     started = time.monotonic()
     timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT)
+    _request_deadline.at = started + settings.WEBHOOKS_TIMEOUT
     try:
         with http_client().stream(
             "POST", url, content=body, headers=headers, timeout=timeout
@@ -562,6 +614,8 @@ def _post(url: str, *, body: bytes, headers: dict) -> HttpOutcome:
         return HttpOutcome(None, "", f"Timed out ({type(exc).__name__})", _ms_since(started))
     except httpx.HTTPError as exc:
         return HttpOutcome(None, "", f"{type(exc).__name__}: {exc}"[:500], _ms_since(started))
+    finally:
+        _request_deadline.at = None
 
 
 def _ms_since(started: float) -> int:

@@ -24,6 +24,7 @@ class Answer:
     headers: dict = field(default_factory=dict)
     body: bytes = b"ok"
     delay: float = 0.0
+    drip: float = 0.0  # send the whole answer a byte at a time, this many seconds apart
 
 
 class Receiver:
@@ -52,6 +53,9 @@ class Receiver:
                     time.sleep(answer.delay)  # the slow receiver under test, not a test sleep
                 with receiver.lock:
                     receiver.in_flight -= 1
+                if answer.drip:
+                    self._drip(answer)
+                    return
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
@@ -61,6 +65,17 @@ class Receiver:
                     self.wfile.write(answer.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _drip(self, answer: Answer) -> None:
+                head = f"HTTP/1.1 {answer.status} X\r\ncontent-length: {len(answer.body)}\r\n\r\n"
+                try:
+                    for byte in head.encode() + answer.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(answer.drip)  # the slow receiver under test
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
 
             def log_message(self, format, *args):  # noqa: A002
                 pass
@@ -75,8 +90,8 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
-    def answer(self, status: int = 200, *, headers=None, body: bytes = b"ok", delay=0.0):
-        self.answers.append(Answer(status, headers or {}, body, delay))
+    def answer(self, status: int = 200, *, headers=None, body: bytes = b"ok", delay=0.0, drip=0.0):
+        self.answers.append(Answer(status, headers or {}, body, delay, drip))
 
     def always(self, status: int = 200, *, headers=None, body: bytes = b"ok", delay=0.0):
         self.default = Answer(status, headers or {}, body, delay)

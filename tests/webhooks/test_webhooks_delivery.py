@@ -173,6 +173,23 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
     assert attempt.succeeded is False
 
 
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_timeout(
+    make_endpoint, receiver, order, settings
+):
+    """Each byte comes well within the timeout, but the whole answer would take seconds."""
+    settings.WEBHOOKS_TIMEOUT = 0.5
+    make_endpoint()
+    receiver.answer(200, body=b"ok" * 10, drip=0.1)
+
+    delivery = _deliver_first(order)
+
+    (attempt,) = delivery.attempts.all()
+    assert delivery.status == "retrying"
+    assert attempt.status_code is None
+    assert attempt.error.startswith("Timed out")
+    assert attempt.succeeded is False
+
+
 def test_redirects_are_not_followed(make_endpoint, receiver, order):
     make_endpoint()
     receiver.answer(302, headers={"Location": receiver.url + "/elsewhere"})
