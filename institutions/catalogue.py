@@ -100,6 +100,9 @@ SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
     SeedAccount(VISA, "card", "Lost", pan="4000000000009987", brand="visa", status="lost"),
     SeedAccount(VISA, "card", "Stolen", pan="4000000000009979", brand="visa", status="stolen"),
     SeedAccount(
+        VISA, "card", "Account closed", pan="4000000000000010", brand="visa", status="closed"
+    ),
+    SeedAccount(
         WALLET,
         "wallet",
         "Wallet, funded",
@@ -125,6 +128,16 @@ SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
         card_type="",
         funds_major=WALLET_FUNDS,
         status="blocked",
+        verification="every_payment",
+    ),
+    SeedAccount(
+        WALLET,
+        "wallet",
+        "Wallet, closed",
+        phone="+15555550103",
+        card_type="",
+        funds_major=WALLET_FUNDS,
+        status="closed",
         verification="every_payment",
     ),
 )

@@ -17,6 +17,7 @@ class SandboxAccount(models.Model):
         EXPIRED = "expired", "Expired"
         LOST = "lost", "Lost"
         STOLEN = "stolen", "Stolen"
+        CLOSED = "closed", "Closed"
 
     class CardType(models.TextChoices):
         NONE = "", "—"

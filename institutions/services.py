@@ -69,6 +69,7 @@ DECLINE_MESSAGES = {
     "incorrect_number": "The card number is incorrect.",
     "invalid_account": "No wallet is registered to this phone number.",
     "account_blocked": "The wallet account is blocked.",
+    "account_closed": "The account was closed by its holder or the institution.",
     "invalid_amount": "The amount must be positive.",
     "transfer_expired": "The transfer was not received in time.",
     "transfer_closed": "The transfer account was closed unpaid.",
@@ -78,6 +79,7 @@ _CARD_STATUS_DECLINES = {
     SandboxAccount.Status.EXPIRED: "expired_card",
     SandboxAccount.Status.LOST: "lost_card",
     SandboxAccount.Status.STOLEN: "stolen_card",
+    SandboxAccount.Status.CLOSED: "account_closed",
 }
 
 
@@ -330,9 +332,12 @@ def _wallet(
     if account is None:
         return _decline("invalid_account", institution=institution, request=request, account=None)
     if account.status != SandboxAccount.Status.ACTIVE:
-        return _decline(
-            "account_blocked", institution=institution, request=request, account=account
+        code = (
+            "account_closed"
+            if account.status == SandboxAccount.Status.CLOSED
+            else "account_blocked"
         )
+        return _decline(code, institution=institution, request=request, account=account)
     return _hold(institution=institution, request=request, account=account, needs_otp=True)
 
 

@@ -73,6 +73,7 @@ DECLINE_MESSAGES = {
     "card_not_supported": "This card cannot be used for this purchase. Please use another card.",
     "invalid_account": "This account cannot be charged. Please check it or use another method.",
     "account_blocked": "This account cannot be charged. Please use another payment method.",
+    "account_closed": "This account is closed. Please use another card or payment method.",
     "amount_too_large": "This amount is above the account's limit. Please use another method.",
 }
 DECLINE_DEFAULT = "The payment was declined. Nothing was charged; please use another method."
