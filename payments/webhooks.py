@@ -601,6 +601,8 @@ def _post(url: str, *, body: bytes, headers: dict) -> HttpOutcome:
                 if size >= RESPONSE_BODY_LIMIT:
                     break
             text = b"".join(chunks)[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace")
+            # PostgreSQL cannot store NUL in text: the attempt's outcome could not be recorded.
+            text = text.replace("\x00", "\ufffd")
             return HttpOutcome(
                 response.status_code,
                 text,

@@ -210,6 +210,20 @@ def test_response_body_is_kept_up_to_1_kb(make_endpoint, receiver, order):
     assert delivery.attempts.get().response_body == "x" * 1024
 
 
+@pytest.mark.parametrize("database", ["any", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_response_body_with_nul_bytes_is_logged_without_them(
+    make_endpoint, receiver, order, database
+):
+    """PostgreSQL cannot store NUL in text: kept as is, the attempt could never be recorded."""
+    make_endpoint()
+    receiver.answer(500, body=b"bad\x00body")
+
+    delivery = _deliver_first(order)
+
+    assert delivery.status == "retrying"
+    assert delivery.attempts.get().response_body == "bad\ufffdbody"
+
+
 def test_410_gone_disables_the_endpoint_at_once(make_endpoint, receiver, order):
     endpoint, _ = make_endpoint()
     receiver.answer(410)
