@@ -16,13 +16,61 @@ and rows are never added or deleted by hand: only actions that call services cha
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
 from django.core.exceptions import FieldDoesNotExist
 
 from .access import can_manage, is_platform_staff, merchant_ids_for
 
 # Field names that carry money or state: shown, never edited by hand.
 MONEY_FIELD_PREFIXES = ("amount", "fee", "status", "currency", "payout", "gross", "net")
+
+
+class LookupSafeChangeList(ChangeList):
+    """A change list on which a filter value from the address fails as a bad lookup, never a 500.
+
+    Some values pass Django's checks and fail only when the query is compiled (a year past 9999
+    in ``created__year``) or overflow a C integer; both become ``IncorrectLookupParameters``,
+    which the admin answers with the whole list (see ``LookupSafeAdminMixin``).
+    """
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as err:  # the date hierarchy's year, beyond a C int
+            raise IncorrectLookupParameters(err) from err
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except (ValueError, OverflowError) as err:
+            raise IncorrectLookupParameters(err) from err
+
+
+class LookupSafeAdminMixin:
+    """ModelAdmin mixin, given to every admin by the site: bad filter values in the address
+    show the whole list with a message saying so, instead of a 500 or a silent redirect."""
+
+    def get_changelist(self, request, **kwargs):
+        base = super().get_changelist(request, **kwargs)
+        if issubclass(base, LookupSafeChangeList):
+            return base
+        return type(f"LookupSafe{base.__name__}", (LookupSafeChangeList, base), {})
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # Django redirects to "?e=1" (the whole list) when the filters or page were not valid.
+        if (
+            ERROR_FLAG not in request.GET
+            and response.status_code == 302
+            and response.get("Location", "").endswith(f"?{ERROR_FLAG}=1")
+        ):
+            messages.warning(
+                request,
+                "The filters or page in the address were not valid, so the whole list is shown.",
+            )
+        return response
 
 
 class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):

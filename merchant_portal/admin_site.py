@@ -206,6 +206,22 @@ class PlatformAdminSite(OTPAdminSite):
         request.current_app = self.name
         return render(request, "admin/otp_enrol.html", context)
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does, every admin (ours and third-party) with filter values from
+        the address checked (``LookupSafeAdminMixin``)."""
+        from django.contrib.admin import ModelAdmin
+
+        from .admin_mixins import LookupSafeAdminMixin
+
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, LookupSafeAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (LookupSafeAdminMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
     def index(self, request, extra_context=None):
         from .dashboard import dashboard_for
 

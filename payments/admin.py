@@ -12,6 +12,7 @@ import importlib.util
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
@@ -472,7 +473,15 @@ class OrderAdmin(ReadOnlyAdmin):
         """The change list as CSV: same filters, search and scope as the page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            self.message_user(
+                request,
+                "Nothing was exported: the filters in the address were not valid.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:payments_order_changelist"))
         queryset = changelist.get_queryset(request)
         audit_record(
             request=request,

@@ -1,0 +1,67 @@
+"""Odd input typed into the back office's addresses and forms: a clear answer, never a 500."""
+
+import pytest
+from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+
+
+def _messages(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def _date_fields():
+    """Every registered model with a date field, and the name of its first one."""
+    for model in admin.site._registry:
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.DateField):
+                yield model, field.name
+                break
+
+
+def test_a_year_past_9999_in_any_lists_address_shows_the_whole_list_with_a_message(
+    login, platform_user
+):
+    client = login(platform_user)
+    checked = 0
+
+    for model, field in _date_fields():
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        for year in ("10000", "99999999999"):
+            response = client.get(url, {f"{field}__year": year}, follow=True)
+
+            assert response.status_code == 200, (opts.label, year)
+            assert response.redirect_chain == [(f"{url}?e=1", 302)], opts.label
+            assert _messages(response) == [
+                "The filters or page in the address were not valid, so the whole list is shown."
+            ], opts.label
+        checked += 1
+
+    assert checked >= 15
+
+
+def test_a_filter_value_that_is_not_a_date_says_the_whole_list_is_shown(login, manager, order):
+    client = login(manager)
+
+    response = client.get(
+        reverse("admin:payments_order_changelist"), {"created__gte": "last tuesday"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert "the whole list is shown" in response.content.decode()
+
+
+@pytest.mark.parametrize("params", [{"created__gte": "notadate"}, {"created__year": "10000"}])
+def test_order_export_with_bad_filters_exports_nothing_and_says_why(login, manager, order, params):
+    from merchant_portal.models import AuditLog
+
+    client = login(manager)
+
+    response = client.get(reverse("admin:payments_order_export"), params, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:payments_order_changelist"))
+    assert "Nothing was exported: the filters in the address were not valid." in _messages(response)
+    assert not AuditLog.objects.filter(action="orders.exported").exists()
