@@ -198,3 +198,13 @@ def test_schema_documents_deduplication_by_webhook_id(api):
 
     assert response.status_code == 200
     assert "deduplicate by `webhook-id`" in response.content.decode()
+
+
+def test_schema_documents_how_to_verify_a_delivery_against_replay_and_rotation(api):
+    response = api.get("/api/v1/schema", HTTP_ACCEPT="application/json")
+
+    text = response.content.decode()
+    assert "more than 5 minutes from your clock" in text
+    assert "constant time" in text
+    assert "until `secret_rotation_ends_at`" in text
+    assert "within 10 s (the whole request)" in text
