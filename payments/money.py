@@ -81,6 +81,10 @@ CURRENCIES: dict[str, Currency] = _currencies(
 )
 
 
+# Digits before the point beyond which text is no amount: a BigIntegerField holds 9.2e18.
+MAX_DIGITS = 18
+
+
 def currency_get(code: str) -> Currency:
     """Return the currency for an upper-case ISO 4217 code; raise `UnknownCurrency` otherwise."""
     try:
@@ -110,7 +114,8 @@ def to_minor(value: str | Decimal, currency: str) -> int:
     """Return the amount in minor units of a decimal string or `Decimal` ("12.5" USD → 1250).
 
     Raise `TypeError` for floats (and anything else not a str or Decimal) and `ValueError` for
-    text that is not a finite number or has more decimals than the currency allows.
+    text that is not a finite number, is larger than any amount (more than `MAX_DIGITS` digits
+    before the point) or has more decimals than the currency allows.
     """
     if isinstance(value, str):
         try:
@@ -123,6 +128,10 @@ def to_minor(value: str | Decimal, currency: str) -> int:
         raise TypeError(f"amount must be a decimal string or Decimal, not {type(value).__name__}")
     if not number.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
+    if number.adjusted() > MAX_DIGITS:
+        # "1e999999" is short text: scaled, it overflows Decimal; a little less costs a minute
+        # of CPU to turn into an int. No amount is that large.
+        raise ValueError(f"not an amount, too large: {value!r}")
     exp = exponent(currency)
     minor = number.scaleb(exp)
     if minor != minor.to_integral_value():

@@ -65,3 +65,25 @@ def test_order_export_with_bad_filters_exports_nothing_and_says_why(login, manag
     assert response.redirect_chain[-1][0].startswith(reverse("admin:payments_order_changelist"))
     assert "Nothing was exported: the filters in the address were not valid." in _messages(response)
     assert not AuditLog.objects.filter(action="orders.exported").exists()
+
+
+@pytest.mark.parametrize("amount", ["1e999999", "1e400000", "99999999999999999999999"])
+def test_a_refund_amount_too_large_for_any_payment_is_refused_beside_the_field(
+    login, manager, captured_payment, amount
+):
+    from payments.models import Refund
+    from tests.admin.conftest import totp_now
+
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:payments_payment_refund", args=[captured_payment.pk]),
+        {"amount": amount, "reason": "x", "otp_token": totp_now(manager)},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["amount"] in (
+        ["Enter an amount in USD, such as 10.00."],
+        ["At most the refundable amount, $10.00."],
+    )
+    assert not Refund.objects.exists()
