@@ -47,7 +47,10 @@ class AuthorizationRequest:
     method: MethodDetails
     livemode: bool = False
     authenticated: bool = False  # the holder passed the OTP challenge for this payment
-    description: str = ""
+    description: str = ""  # the order: the merchant's reference, as the holder's statement shows it
+    # The card acceptor: who is paid, as the institution records (and the holder sees) it.
+    merchant_id: str = ""
+    merchant_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,9 @@ class SandboxAuthorization(models.Model):
         related_name="authorization",
     )
     method_type = models.CharField(max_length=20)
+    merchant_id = models.CharField(max_length=40, blank=True, help_text="Who asked to be paid.")
+    merchant_name = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=200, blank=True, help_text="The merchant's order.")
     amount = models.BigIntegerField(help_text="Amount asked for.")
     currency = models.CharField(max_length=3)
     authenticated = models.BooleanField(default=False)

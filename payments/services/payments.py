@@ -126,6 +126,7 @@ def _payment_open(
     *, order: Order, method: MethodInput, card, phone, route
 ) -> tuple[Payment, PaymentAttempt]:
     try:
+        merchant = order.merchant  # the caller's order comes with it; the locked row does not
         with transaction.atomic():
             order = locks.order_lock(order_pk=order.pk)
             _ensure_payable(order)
@@ -134,7 +135,7 @@ def _payment_open(
             # order lock just as a check here would, without a query on the happy path.
             payment = Payment(
                 order=order,
-                merchant_id=order.merchant_id,
+                merchant=merchant,
                 livemode=order.livemode,
                 amount=order.amount,
                 currency=order.currency,
@@ -190,6 +191,8 @@ def _authorization_send(
         livemode=payment.livemode,
         authenticated=attempt.authenticated,
         description=payment.order.reference,
+        merchant_id=payment.merchant.public_id,
+        merchant_name=payment.merchant.name,
     )
     try:
         result = connector_for(payment.institution).authorize(request)
