@@ -22,6 +22,12 @@ from tests.settlement.conftest import utc
         # Boxing Day falls on a Saturday in 2026: the UK observes it on Monday the 28th.
         (date(2026, 12, 24), 1, "GB", date(2026, 12, 29)),
         (date(2026, 11, 25), 1, "GB", date(2026, 11, 26)),  # no Thanksgiving in the UK
+        # Kuwait's weekend is Friday and Saturday: Thu 3 December -> Sun 6, Sat 5 -> Sun 6.
+        (date(2026, 12, 3), 1, "KW", date(2026, 12, 6)),
+        (date(2026, 12, 5), 1, "KW", date(2026, 12, 6)),
+        (date(2026, 12, 3), 2, "KW", date(2026, 12, 7)),
+        # China works Saturday 10 October 2026 after its National Day week.
+        (date(2026, 10, 9), 1, "CN", date(2026, 10, 10)),
     ],
 )
 def test_business_days_after_skip_weekends_and_public_holidays(start, days, country, expected):
@@ -48,3 +54,14 @@ def test_the_payout_date_follows_the_merchants_delay_and_country(
     (batch,) = settle(date(2026, 11, 25))  # cut-off Wednesday 25 November, 00:00 UTC
 
     assert batch.payout_date == batch.payout.payout_date == expected
+
+
+@pytest.mark.django_db
+def test_a_kuwaiti_merchant_is_paid_on_a_kuwaiti_business_day(merchant, capture_at, settle):
+    merchant.country, merchant.settlement_delay_days = "KW", 1
+    merchant.save()
+    capture_at(utc(2026, 12, 2, 12), amount=12345, currency="KWD")
+
+    (batch,) = settle(date(2026, 12, 3))  # cut-off Thursday 3 December, 00:00 UTC
+
+    assert batch.payout.payout_date == date(2026, 12, 6)  # Sunday, not Friday
