@@ -30,6 +30,8 @@ print(json.dumps({
     "throttle": s.PAYMENTS_API_THROTTLE_RATE,
     "otp_ttl": s.PAYMENTS_OTP_TTL.total_seconds(),
     "otp_attempts": s.PAYMENTS_OTP_MAX_ATTEMPTS,
+    "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False) and s.CSRF_COOKIE_SECURE,
+    "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
 }))
 """
 
@@ -55,9 +57,9 @@ _CONFIG_VARS = (
 )
 
 
-def _settings_with_nothing_set(var_dir: Path) -> tuple[dict, str]:
+def _settings_with_nothing_set(var_dir: Path, **extra: str) -> tuple[dict, str]:
     env = {k: v for k, v in os.environ.items() if k not in _CONFIG_VARS}
-    env["VAR_DIR"] = str(var_dir)
+    env.update(VAR_DIR=str(var_dir), **extra)
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", _PRINT_SETTINGS],
         cwd=ROOT,
@@ -107,3 +109,23 @@ def test_local_secrets_are_generated_once_into_var_and_reused(tmp_path):
     )
     kid, _, key = first["field_keys"].partition(":")
     assert kid and len(key) >= 43  # kid:base64 of a 256-bit AES-GCM key
+
+
+def test_production_turns_the_local_conveniences_off(tmp_path):
+    values, stderr = _settings_with_nothing_set(
+        tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY="s" * 60,
+        FIELD_ENCRYPTION_KEYS="k1:" + "A" * 43,
+        DATABASE_URL=f"sqlite:///{tmp_path}/prod.sqlite3",
+        REDIS_URL="redis://127.0.0.1:6379/9",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/9",
+        ALLOWED_HOSTS="pay.example.com",
+    )
+
+    assert values["debug"] is False
+    assert values["webhooks_allow_private"] is False
+    assert values["demo_mode"] is False
+    assert values["secure_cookies"] is True and values["hsts"] >= 31536000
+    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert not list(tmp_path.glob("secret_key")) and "WARNING: embedded" not in stderr
