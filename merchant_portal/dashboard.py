@@ -57,6 +57,8 @@ class Dashboard:
     last_reconciliation: object | None
     # Reconciliation covers every merchant: shown to platform staff only.
     platform: bool = False
+    # Endpoints the platform disabled (410 Gone, or failing for days): nothing reaches them.
+    disabled_endpoints: list = field(default_factory=list)
     chart_width: int = CHART_WIDTH
     chart_height: int = CHART_HEIGHT
 
@@ -179,6 +181,7 @@ def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
         pending_settlement=_pending_settlement(payments),
         next_payouts=_next_payouts(ids, now),
         failed_webhooks=_failed_webhooks(ids),
+        disabled_endpoints=_disabled_endpoints(ids),
         last_reconciliation=_last_reconciliation() if ids is None else None,
         platform=ids is None,
     )
@@ -240,6 +243,20 @@ def _failed_webhooks(ids) -> int | None:
     if model is None:
         return None
     return _scope_by_admin(model.objects.filter(status="failed"), ids).count()
+
+
+def _disabled_endpoints(ids, limit: int = 5) -> list:
+    """The webhook endpoints disabled by the platform, not by their merchant, latest first."""
+    model = _model("payments", "WebhookEndpoint")
+    if model is None:
+        return []
+    from payments.webhooks import DISABLED_BY_MERCHANT
+
+    # An endpoint registered disabled has no reason; one its merchant disabled has theirs.
+    disabled = model.objects.filter(enabled=False).exclude(
+        disabled_reason__in=["", DISABLED_BY_MERCHANT]
+    )
+    return list(_scope_by_admin(disabled, ids).order_by("-disabled_at", "-pk")[:limit])
 
 
 def _last_reconciliation():

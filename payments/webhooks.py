@@ -113,6 +113,10 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
+#: ``disabled_reason`` of an endpoint its merchant turned off (every other reason is ours).
+DISABLED_BY_MERCHANT = "Disabled by the merchant."
+
+
 class UnsafeWebhookUrl(Exception):
     """The URL may not be called: wrong scheme, or it resolves to a non-public address."""
 
@@ -355,7 +359,7 @@ def webhook_endpoint_update(
             endpoint.disabled_reason, endpoint.disabled_at, endpoint.failing_since = "", None, None
         elif not enabled and endpoint.enabled:
             endpoint.enabled = False
-            endpoint.disabled_reason = "Disabled by the merchant."
+            endpoint.disabled_reason = DISABLED_BY_MERCHANT
             endpoint.disabled_at = timezone.now()
     if errors:
         raise ValidationFailed(errors)

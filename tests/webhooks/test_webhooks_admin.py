@@ -8,7 +8,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from payments.models import Event, WebhookDelivery, WebhookEndpoint
 from payments.tasks import webhook_deliver_task
-from payments.webhooks import deliveries_create_for_event
+from payments.webhooks import (
+    deliveries_create_for_event,
+    webhook_endpoint_disable,
+    webhook_endpoint_update,
+)
 
 
 @pytest.fixture
@@ -115,3 +119,27 @@ def test_delivery_page_shows_attempts_and_redelivers(
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.SUCCEEDED
     assert [a.status_code for a in delivery.attempts.all()] == [500, 200]
+
+
+def test_the_dashboard_tells_the_manager_which_endpoints_the_platform_disabled_and_why(
+    staff_client, merchant, other_merchant, make_endpoint, receiver, order
+):
+    gone, _ = make_endpoint()
+    turned_off, _ = make_endpoint(url=receiver.url + "/off")
+    webhook_endpoint_update(endpoint=turned_off, enabled=False)  # the merchant's own choice
+    theirs, _ = make_endpoint(merchant=other_merchant, url=receiver.url + "/theirs")
+    webhook_endpoint_disable(endpoint_pk=theirs.pk, reason="The endpoint answered 410 Gone.")
+    receiver.always(410)
+    event = Event.objects.get(object_id=order.public_id, type="order.created")
+    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    webhook_deliver_task(delivery.pk)
+    gone.refresh_from_db()
+
+    page = staff_client.get("/admin/").content.decode()
+
+    listed = page.split('id="disabled-endpoints"')[1].split("</ul>")[0]
+    assert not gone.enabled
+    assert f"/admin/payments/webhookendpoint/{gone.pk}/change/" in listed
+    assert "410 Gone" in listed
+    assert f"/admin/payments/webhookendpoint/{turned_off.pk}/" not in listed
+    assert "/theirs" not in listed
