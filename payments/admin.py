@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import secrets
 
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
@@ -600,17 +602,32 @@ class RefundForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
+    # One value per rendering of the form: a second press of the button sends the same one.
+    submission = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
     def __init__(self, *args, payment: Payment, **kwargs):
         super().__init__(*args, **kwargs)
         self.payment = payment
         # Pending refunds count too, as the service counts them under its lock.
         self.refundable = payment.amount_captured - refunds_reserved(payment=payment)
+        self.fields["submission"].initial = secrets.token_urlsafe(16)
+
+    def submission_renew(self) -> None:
+        """Give the form shown again a new submission value: correcting it is a new send."""
+        self.data = self.data.copy()
+        self.data["submission"] = secrets.token_urlsafe(16)
 
     def clean_amount(self):
         """Return the amount in minor units (None: everything refundable), checked against what
         is refundable now, so a wrong amount never spends the staff member's one-time code."""
         currency = self.payment.currency
         value = self.cleaned_data["amount"].strip()
+        if self.payment.status not in Payment.CAPTURED_STATES:
+            authorized = self.payment.status == Payment.Status.AUTHORIZED
+            hint = " Cancel it instead to release the funds." if authorized else ""
+            raise forms.ValidationError(
+                f"Only a captured payment can be refunded; this one is {self.payment.status}.{hint}"
+            )
         if not value:
             if self.refundable <= 0:
                 raise forms.ValidationError("Nothing is left to refund on this payment.")
@@ -785,6 +802,16 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def refund_view(self, request, object_id):
         payment = self._payment_for_action(request, object_id)
+        if request.method == "POST" and not self._submission_first(request):
+            # A second press of Refund (or a resent form): its code would be refused as spent,
+            # which would read as if nothing had been refunded.
+            self.message_user(
+                request,
+                "This refund form was already sent; it was not sent again. The payment's "
+                "refunds are listed below.",
+                messages.WARNING,
+            )
+            return self._back(payment)
         form = RefundForm(request.POST or None, payment=payment)
         # The form (amount, reason) is checked first: the one-time code is consumed only by a
         # request that can succeed, so a typo in the amount does not cost a TOTP window.
@@ -837,6 +864,8 @@ class PaymentAdmin(ReadOnlyAdmin):
                         messages.SUCCESS,
                     )
                     return self._back(payment)
+        if form.is_bound:
+            form.submission_renew()
         context = {
             **self.admin_site.each_context(request),
             "title": f"Refund {payment.public_id}",
@@ -848,6 +877,17 @@ class PaymentAdmin(ReadOnlyAdmin):
             "refundable": _money(max(form.refundable, 0), payment.currency),
         }
         return TemplateResponse(request, "admin/payments/payment/refund.html", context)
+
+    REFUND_SUBMISSION_TTL = 24 * 3600
+
+    def _submission_first(self, request) -> bool:
+        """Return False if this rendering of the refund form was sent before (shared cache, so
+        two presses on two web processes count too); a form without the value passes."""
+        token = request.POST.get("submission", "")
+        if not token:
+            return True
+        key = f"admin-refund-submission:{request.user.pk}:{token}"
+        return cache.add(key, 1, timeout=self.REFUND_SUBMISSION_TTL)
 
     def _capture(self, request, payment) -> bool:
         try:

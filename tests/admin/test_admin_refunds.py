@@ -318,3 +318,87 @@ def test_the_api_key_form_preselects_the_only_merchant_a_manager_manages(
 
     assert own.context["form"]["merchant"].value() == merchant.pk
     assert every.context["form"]["merchant"].value() is None
+
+
+def _refund_form(client, payment):
+    """The refund page's form as a browser would send it: every field, hidden ones too."""
+    page = client.get(reverse("admin:payments_payment_refund", args=[payment.pk]))
+    form = page.context["form"]
+    return {name: form[name].value() or "" for name in form.fields}
+
+
+def test_pressing_refund_twice_refunds_once_and_the_second_press_says_so(
+    login, manager, captured_payment, django_capture_on_commit_callbacks, assert_invariants
+):
+    client = login(manager)
+    data = {
+        **_refund_form(client, captured_payment),
+        "amount": "4.00",
+        "reason": "Damaged",
+        "otp_token": totp_now(manager),
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _refund(client, captured_payment, **data)
+        second = _refund(client, captured_payment, **data)
+
+    refund = Refund.objects.get(payment=captured_payment)
+    assert refund.amount == 400
+    assert _messages(first) == [f"Refund {refund.public_id} of $4.00 created (pending)."]
+    assert _messages(second) == [
+        "This refund form was already sent; it was not sent again. The payment's refunds are "
+        "listed below."
+    ]
+    assert refund.public_id in second.content.decode()
+    assert AuditLog.objects.filter(action="refund.created").count() == 1
+    assert_invariants()
+
+
+def test_a_refund_form_corrected_after_an_error_is_sent_again(
+    login, manager, captured_payment, django_capture_on_commit_callbacks
+):
+    client = login(manager)
+    data = {**_refund_form(client, captured_payment), "reason": "x"}
+
+    refused = _refund(client, captured_payment, **{**data, "amount": "99.00", "otp_token": "1"})
+    corrected = {name: refused.context["form"][name].value() or "" for name in data}
+    with django_capture_on_commit_callbacks(execute=True):
+        _refund(
+            client,
+            captured_payment,
+            **{**corrected, "amount": "2.00", "otp_token": totp_now(manager)},
+        )
+
+    assert corrected["submission"] != data["submission"]
+    assert Refund.objects.get(payment=captured_payment).amount == 200
+
+
+def test_refunding_a_payment_not_captured_says_why_not_that_nothing_is_left(
+    login, manager, make_order, pay
+):
+    from tests.conftest import NO_FUNDS
+
+    authorized = pay(make_order(capture_method="manual"), card())
+    declined = pay(make_order(), card(NO_FUNDS))
+    client = login(manager)
+
+    errors = [
+        _refund(client, payment, amount=amount, reason="x", otp_token=totp_now(manager))
+        .context["form"]
+        .errors["amount"]
+        for payment in (authorized, declined)
+        for amount in ("", "1.00")
+    ]
+
+    assert (
+        errors
+        == [
+            [
+                "Only a captured payment can be refunded; this one is authorized. Cancel it instead "
+                "to release the funds."
+            ]
+        ]
+        * 2
+        + [["Only a captured payment can be refunded; this one is declined."]] * 2
+    )
+    assert not Refund.objects.exists()
