@@ -125,6 +125,23 @@ def test_csv_export_action_skips_other_merchants_ids(login, manager, two_orders)
     assert "theirs-001" not in body
 
 
+def test_exporting_selected_orders_is_audited_like_exporting_the_list(login, manager, make_order):
+    from merchant_portal.models import AuditLog
+
+    orders = [make_order(), make_order()]
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:payments_order_changelist"),
+        {"action": "export_selected_csv", "_selected_action": [o.pk for o in orders]},
+    )
+    b"".join(response.streaming_content)
+
+    entry = AuditLog.objects.get(action="orders.exported")
+    assert entry.actor == manager
+    assert entry.details == {"selected": True, "count": 2}
+
+
 def test_csv_export_defuses_text_a_spreadsheet_would_run_as_a_formula(login, manager, make_order):
     """References come from merchants' servers and e-mails from shoppers: a cell starting with
     = + - @ is written with a leading quote, as the settlement report does."""
