@@ -59,6 +59,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from .errors import InvalidTransition, NotFound, ValidationFailed
 from .models import Event, Merchant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -423,16 +424,27 @@ def webhook_endpoint_list(*, merchant: Merchant, livemode: bool):
 
 
 def _enqueue(delivery_pk: int, *, countdown: int | None = None) -> None:
-    """Send ``webhook_deliver_task`` once the current transaction commits."""
+    """Send ``webhook_deliver_task`` once the current transaction commits.
+
+    An unreachable broker is logged, not raised: the delivery is committed with its due time,
+    and ``webhooks_sweep`` sends the task once it is overdue.
+    """
     from .tasks import webhook_deliver_task
 
-    transaction.on_commit(
-        lambda: webhook_deliver_task.apply_async((delivery_pk,), countdown=countdown)
-    )
+    def send() -> None:
+        try:
+            webhook_deliver_task.apply_async((delivery_pk,), countdown=countdown)
+        except OperationalError:
+            logger.warning("broker unreachable: webhook delivery %s left to the sweep", delivery_pk)
+
+    transaction.on_commit(send)
 
 
-def _delivery_for(event: Event, endpoint: WebhookEndpoint) -> tuple[WebhookDelivery, bool]:
-    """Return the event's delivery to the endpoint, creating it (and its task) if missing."""
+def _delivery_for(
+    event: Event, endpoint: WebhookEndpoint, *, enqueue: bool = True
+) -> tuple[WebhookDelivery, bool]:
+    """Return the event's delivery to the endpoint, creating it (and, with ``enqueue``, its
+    task) if missing."""
     try:
         with transaction.atomic():
             delivery, created = WebhookDelivery.objects.get_or_create(
@@ -447,16 +459,16 @@ def _delivery_for(event: Event, endpoint: WebhookEndpoint) -> tuple[WebhookDeliv
     except IntegrityError:
         # Another worker created it between our read and insert: theirs sends the task.
         return WebhookDelivery.objects.get(event=event, endpoint=endpoint), False
-    if created:
+    if created and enqueue:
         _enqueue(delivery.pk)
     return delivery, created
 
 
-def deliveries_create_for_event(*, event_pk: int) -> list[WebhookDelivery]:
+def deliveries_create_for_event(*, event_pk: int, enqueue: bool = True) -> list[WebhookDelivery]:
     """Create one delivery per enabled endpoint subscribed to the event; return the new ones.
 
     Idempotent: a delivery exists once per (event, endpoint), so running this twice creates and
-    sends nothing more.
+    sends nothing more. Without ``enqueue`` no task is sent: ``webhooks_sweep`` sends them.
     """
     event = Event.objects.filter(pk=event_pk).first()
     if event is None:
@@ -467,7 +479,7 @@ def deliveries_create_for_event(*, event_pk: int) -> list[WebhookDelivery]:
     created = []
     for endpoint in endpoints:
         if endpoint.subscribes_to(event.type):
-            delivery, new = _delivery_for(event, endpoint)
+            delivery, new = _delivery_for(event, endpoint, enqueue=enqueue)
             if new:
                 created.append(delivery)
     return created

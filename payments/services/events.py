@@ -3,17 +3,22 @@
 The events of one transaction reach the broker as ONE message on commit (``events_dispatch_task``
 with all their ids), and none at all when no enabled webhook endpoint of their merchant and mode
 could want them: one query at commit time decides, so an endpoint created before the commit still
-gets the events.
+gets the events. If the broker cannot take the message, the deliveries are written at once and
+the webhook sweep sends them later: the events' transaction has committed either way.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from django.db import connection, transaction
+from kombu.exceptions import OperationalError
 
 from ..models import Event
 from ..representations import object_data
+
+logger = logging.getLogger(__name__)
 
 # The columns an event INSERT writes, in order (every concrete field but the id).
 _FIELDS = [f for f in Event._meta.concrete_fields if not f.primary_key]
@@ -103,10 +108,21 @@ class _CommitBatch:
 
 def _publish(events: list[tuple[int, int, bool, str]]) -> None:
     pks = _wanted(events)
-    if pks:
-        from ..tasks import events_dispatch_task
+    if not pks:
+        return
+    from ..tasks import events_dispatch_task
 
+    try:
         events_dispatch_task.delay(pks)
+    except OperationalError:
+        # The broker is unreachable and the events are committed: the request that made them
+        # must not fail now, and they must not be lost. Their deliveries are written here (the
+        # database is the outbox); the webhook sweep sends them once the broker is back.
+        from ..webhooks import deliveries_create_for_event
+
+        logger.warning("broker unreachable: deliveries of %s events left to the sweep", len(pks))
+        for pk in pks:
+            deliveries_create_for_event(event_pk=pk, enqueue=False)
 
 
 def _batch_for_commit() -> _CommitBatch:

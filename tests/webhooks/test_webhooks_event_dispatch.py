@@ -1,11 +1,17 @@
 """Events reach the broker as one message per commit, and none for merchants without endpoints."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from celery.app.task import Task
 from django.db import transaction
+from django.utils import timezone
 
+from merchant_portal.celery import app
 from payments.models import Event, WebhookDelivery
 from payments.services import event_record
+from payments.webhooks import LOST_TASK_GRACE, webhooks_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +112,43 @@ def test_a_message_queued_by_the_previous_version_still_creates_the_deliveries(
 
     assert event_dispatch_task.delay(event.pk).get() == 1
     assert WebhookDelivery.objects.filter(event=event).count() == 1
+
+
+@pytest.fixture
+def broker_down():
+    """Tasks are published for real, to a broker nothing listens for (an outage)."""
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
+    reset_pools()
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+    reset_pools()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_created_while_the_broker_is_down_is_answered_and_its_webhook_sent_later(
+    api, make_endpoint, receiver, broker_down
+):
+    make_endpoint(enabled_events=["order.created"])
+
+    response = api.post(
+        "/api/v1/orders", {"amount": 1000, "currency": "USD", "reference": "r-1"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    (delivery,) = WebhookDelivery.objects.all()
+    assert delivery.status == "pending"
+    assert receiver.requests == []
+
+    app.conf.task_always_eager = True  # the broker is back
+    with time_machine.travel(timezone.now() + LOST_TASK_GRACE + timedelta(seconds=1)):
+        assert webhooks_sweep() == 1
+
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery.event.public_id]
