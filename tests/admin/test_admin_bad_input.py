@@ -87,3 +87,33 @@ def test_a_refund_amount_too_large_for_any_payment_is_refused_beside_the_field(
         ["At most the refundable amount, $10.00."],
     )
     assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize("selected", ["abc", "99999999999999999999999"])
+def test_an_action_posted_with_ids_that_are_not_ids_does_nothing_and_says_so(
+    login, platform_user, selected
+):
+    client = login(platform_user)
+    posted = 0
+
+    for model in admin.site._registry:
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        action_form = client.get(url).context["action_form"]
+        offered = (
+            [name for name, _ in action_form.fields["action"].choices if name]
+            if (action_form)
+            else []
+        )
+        for name in offered:
+            response = client.post(
+                url, {"action": name, "_selected_action": [selected], "index": "0"}, follow=True
+            )
+
+            assert response.status_code == 200, (opts.label, name)
+            assert "The items selected were not valid ids; no action was taken." in _messages(
+                response
+            ), (opts.label, name)
+            posted += 1
+
+    assert posted >= 12
