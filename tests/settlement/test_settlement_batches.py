@@ -213,6 +213,35 @@ def test_paying_a_payout_twice_pays_it_once(capture_at, settle, assert_invariant
     assert_invariants()
 
 
+def test_a_payout_that_cannot_be_paid_does_not_hold_up_the_payouts_after_it(
+    capture_at, settle, caplog
+):
+    from ledger.services import Line, journal_post
+
+    capture_at(NOV_23, amount=1000)
+    capture_at(NOV_23, amount=5000, currency="EUR")
+    settle(NOV_24)
+    first, second = Payout.objects.order_by("pk")
+    # Under the first payout's ledger key, an entry recording another movement: paying it
+    # would post a second, different entry, which the ledger refuses.
+    journal_post(
+        kind="adjustment",
+        reference=first.public_id,
+        idempotency_key=f"payout:{first.public_id}",
+        lines=[
+            Line(owner="platform", kind="platform_cash", currency=first.currency, amount=1),
+            Line(owner="platform", kind="platform_fees", currency=first.currency, amount=-1),
+        ],
+    )
+
+    assert payouts_pay_due(today=date(2026, 12, 31)) == 1
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("scheduled", "paid")
+    assert f"Payout {first.pk} could not be paid" in caplog.text
+
+
 def test_a_crash_midway_leaves_nothing_half_settled(capture_at, settle, monkeypatch):
     import settlement.services
 
