@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -236,6 +237,20 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         endpoint, secret = request._webhook_secret
         return _secret_page(request, self, endpoint, secret)
 
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and request.POST.get("action") == "redeliver_failed":
+            since = RedeliverActionForm(request.POST)["since"]
+            if since.errors:
+                # Django would say only "No action selected."
+                self.message_user(
+                    request,
+                    "Nothing was sent again: enter the time as a date (YYYY-MM-DD) and a time "
+                    "(HH:MM), or leave both empty for 3 days ago.",
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
     def _managed(self, request, queryset, verb: str):
         for endpoint in queryset:
             if not self.can_manage_object(request, endpoint):
@@ -264,8 +279,11 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     @admin.action(description="Redeliver failed deliveries since the time given")
     def redeliver_failed(self, request, queryset):
         form = RedeliverActionForm(request.POST)
-        since = form.cleaned_data.get("since") if form.is_valid() else None
-        since = since or timezone.now() - timedelta(days=3)
+        # As the change list sets them: without its choices the action itself is invalid, and
+        # the time typed in was ignored. The change list has checked the form already.
+        form.fields["action"].choices = self.get_action_choices(request)
+        form.is_valid()
+        since = form.cleaned_data.get("since") or timezone.now() - timedelta(days=3)
         for endpoint in self._managed(request, queryset, "redeliver"):
             try:
                 restarted = webhooks.endpoint_redeliver_failed(endpoint=endpoint, since=since)
@@ -283,7 +301,8 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             )
             self.message_user(
                 request,
-                f"Endpoint {endpoint.url}: {len(restarted)} failed deliveries sent again.",
+                f"Endpoint {endpoint.url}: {len(restarted)} failed deliveries since "
+                f"{short_datetime(since)} sent again.",
                 messages.SUCCESS,
             )
 

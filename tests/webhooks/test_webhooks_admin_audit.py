@@ -155,3 +155,78 @@ def test_a_viewer_cannot_delete_an_endpoint(client, merchant, endpoint):
     assert response.status_code == 403
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert not AuditLog.objects.filter(action="webhook_endpoint.deleted").exists()
+
+
+def _failed_delivery(order, days_ago: int) -> WebhookDelivery:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    event = Event.objects.get(object_id=order.public_id, type="order.created")
+    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(created=timezone.now() - timedelta(days=days_ago))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED)
+    return delivery
+
+
+def _messages(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_redelivering_failed_deliveries_since_a_time_typed_in_uses_that_time(
+    staff_client, endpoint, receiver, make_order, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    receiver.default.status = 500
+    recent = _failed_delivery(make_order(), days_ago=1)
+    older = _failed_delivery(make_order(), days_ago=6)
+    since = timezone.localtime(timezone.now() - timedelta(days=8))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            "/admin/payments/webhookendpoint/",
+            {
+                "action": "redeliver_failed",
+                "_selected_action": [endpoint.pk],
+                "since_0": since.strftime("%Y-%m-%d"),
+                "since_1": since.strftime("%H:%M"),
+            },
+            follow=True,
+        )
+
+    assert _entry("webhook_endpoint.redelivered").details["deliveries"] == 2
+    assert {d.pk for d in WebhookDelivery.objects.exclude(status="failed")} == {
+        recent.pk,
+        older.pk,
+    }
+    assert f"2 failed deliveries since {since:%Y-%m-%d %H:%M} sent again." in (
+        " ".join(_messages(response))
+    )
+
+
+def test_a_mistyped_redelivery_time_sends_nothing_and_says_so(
+    staff_client, endpoint, receiver, order
+):
+    receiver.default.status = 500
+    _failed_delivery(order, days_ago=1)
+
+    response = staff_client.post(
+        "/admin/payments/webhookendpoint/",
+        {
+            "action": "redeliver_failed",
+            "_selected_action": [endpoint.pk],
+            "since_0": "yesterday",
+            "since_1": "",
+        },
+        follow=True,
+    )
+
+    assert _messages(response) == [
+        "Nothing was sent again: enter the time as a date (YYYY-MM-DD) and a time (HH:MM), "
+        "or leave both empty for 3 days ago."
+    ]
+    assert not AuditLog.objects.filter(action="webhook_endpoint.redelivered").exists()
+    assert WebhookDelivery.objects.get().status == "failed"
