@@ -335,14 +335,20 @@ def webhook_endpoint_update(
     enabled=_UNSET,
     description=_UNSET,
 ) -> WebhookEndpoint:
-    """Change the given fields; enabling a disabled endpoint clears why it was disabled."""
+    """Change the given fields; enabling a disabled endpoint clears why it was disabled, and a
+    new URL clears ``failing_since``."""
     endpoint = _endpoint_lock(endpoint.pk)
     errors: list[FieldError] = []
     if url is not _UNSET:
         try:
-            endpoint.url = url_validate(url)
+            new_url = url_validate(url)
         except ValidationFailed as exc:
             errors += exc.errors
+        else:
+            if new_url != endpoint.url:
+                # The old address's failures say nothing of the new one: its 5 days start anew.
+                endpoint.failing_since = None
+            endpoint.url = new_url
     if enabled_events is not _UNSET:
         try:
             endpoint.enabled_events = events_validate(enabled_events)

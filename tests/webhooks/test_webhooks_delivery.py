@@ -18,6 +18,7 @@ from payments.webhooks import (
     RETRY_SCHEDULE,
     deliveries_create_for_event,
     delivery_attempt,
+    webhook_endpoint_update,
 )
 
 
@@ -306,6 +307,28 @@ def test_a_success_in_between_resets_the_5_day_count(make_endpoint, receiver, ma
 
     endpoint.refresh_from_db()
     assert endpoint.enabled is True
+    assert endpoint.failing_since == start + timedelta(days=5, minutes=1)
+
+
+def test_a_new_url_starts_the_5_day_count_afresh(
+    make_endpoint, receiver, other_receiver, make_order
+):
+    """Days of failures at the old address say nothing about the new one."""
+    endpoint, _ = make_endpoint()
+    receiver.always(500)
+    other_receiver.always(503)  # the new receiver, still starting up
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        _deliver_first(make_order())
+    with time_machine.travel(start + timedelta(days=4, hours=23), tick=False):
+        webhook_endpoint_update(endpoint=endpoint, url=other_receiver.url)
+
+    with time_machine.travel(start + timedelta(days=5, minutes=1), tick=False):
+        delivery = _deliver_first(make_order())
+
+    endpoint.refresh_from_db()
+    assert endpoint.enabled is True
+    assert delivery.status == "retrying"
     assert endpoint.failing_since == start + timedelta(days=5, minutes=1)
 
 
