@@ -342,15 +342,19 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                     request, f"Only a manager may revoke API key {key.prefix}….", messages.ERROR
                 )
                 continue
-            if key.revoked_at is None:
-                api_key_revoke(key=key)
-                audit_record(
-                    request=request,
-                    action="api_key.revoked",
-                    obj=key,
-                    details={"prefix": key.prefix},
+            if key.revoked_at is not None:
+                self.message_user(
+                    request, f"API key {key.prefix}… was already revoked.", messages.WARNING
                 )
-                done += 1
+                continue
+            api_key_revoke(key=key)
+            audit_record(
+                request=request,
+                action="api_key.revoked",
+                obj=key,
+                details={"prefix": key.prefix},
+            )
+            done += 1
         if done:
             self.message_user(request, f"Revoked {done} API key(s).", messages.SUCCESS)
 

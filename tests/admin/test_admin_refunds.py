@@ -402,3 +402,20 @@ def test_refunding_a_payment_not_captured_says_why_not_that_nothing_is_left(
         + [["Only a captured payment can be refunded; this one is declined."]] * 2
     )
     assert not Refund.objects.exists()
+
+
+def test_revoking_a_key_already_revoked_says_so_and_is_not_audited_twice(login, manager, merchant):
+    from payments.models import ApiKey
+    from payments.services import api_key_create
+
+    key, _ = api_key_create(merchant=merchant, name="old")
+    client = login(manager)
+    revoke = {"action": "revoke_keys", "_selected_action": [key.pk]}
+
+    first = client.post(reverse("admin:payments_apikey_changelist"), revoke, follow=True)
+    second = client.post(reverse("admin:payments_apikey_changelist"), revoke, follow=True)
+
+    assert _messages(first) == ["Revoked 1 API key(s)."]
+    assert _messages(second) == [f"API key {key.prefix}… was already revoked."]
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    assert AuditLog.objects.filter(action="api_key.revoked").count() == 1
