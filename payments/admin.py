@@ -602,7 +602,7 @@ class RefundForm(forms.Form):
     amount = forms.CharField(
         required=False,
         max_length=24,
-        help_text="In major units (12.50). Leave empty to refund everything refundable.",
+        help_text="Leave empty to refund everything refundable.",
     )
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     otp_token = forms.CharField(
@@ -621,6 +621,12 @@ class RefundForm(forms.Form):
         # Pending refunds count too, as the service counts them under its lock.
         self.refundable = payment.amount_captured - refunds_reserved(payment=payment)
         self.fields["submission"].initial = secrets.token_urlsafe(16)
+        # Written with the currency's own decimals: none for JPY, three for KWD.
+        self.example = to_major(min(max(self.refundable, 1), 1050), payment.currency)
+        self.fields["amount"].help_text = (
+            f"In {payment.currency}, such as {self.example}. "
+            "Leave empty to refund everything refundable."
+        )
 
     def submission_renew(self) -> None:
         """Give the form shown again a new submission value: correcting it is a new send."""
@@ -646,8 +652,7 @@ class RefundForm(forms.Form):
             amount = to_minor(value, currency)
         except ValueError:
             raise forms.ValidationError(
-                f"Enter an amount in {currency}, such as "
-                f"{to_major(min(self.refundable or 1, 1050), currency)}."
+                f"Enter an amount in {currency}, such as {self.example}."
             ) from None
         if amount <= 0:
             raise forms.ValidationError("Enter an amount greater than zero.")

@@ -419,3 +419,22 @@ def test_revoking_a_key_already_revoked_says_so_and_is_not_audited_twice(login, 
     assert _messages(second) == [f"API key {key.prefix}… was already revoked."]
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
     assert AuditLog.objects.filter(action="api_key.revoked").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "example"),
+    [(1000, "USD", "10.00"), (1200, "JPY", "1050"), (12345, "KWD", "1.050")],
+)
+def test_the_refund_form_asks_for_the_amount_with_the_currencys_own_decimals(
+    login, manager, make_order, pay, amount, currency, example
+):
+    payment = pay(make_order(amount=amount, currency=currency), card())
+    client = login(manager)
+
+    page = client.get(reverse("admin:payments_payment_refund", args=[payment.pk]))
+
+    help_text = page.context["form"].fields["amount"].help_text
+    assert help_text == (
+        f"In {currency}, such as {example}. Leave empty to refund everything refundable."
+    )
+    assert "12.50" not in page.content.decode()
