@@ -17,7 +17,12 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -941,14 +946,14 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def capture_view(self, request, object_id):
         if request.method != "POST":
-            raise PermissionDenied
+            return HttpResponseNotAllowed(["POST"])
         payment = self._payment_for_action(request, object_id)
         self._capture(request, payment)
         return self._back(payment)
 
     def cancel_view(self, request, object_id):
         if request.method != "POST":
-            raise PermissionDenied
+            return HttpResponseNotAllowed(["POST"])
         payment = self._payment_for_action(request, object_id)
         self._cancel(request, payment)
         return self._back(payment)
@@ -956,7 +961,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     def simulate_view(self, request, object_id):
         """Sandbox: the shopper's bank transfer arrives for the full amount."""
         if request.method != "POST":
-            raise PermissionDenied
+            return HttpResponseNotAllowed(["POST"])
         payment = self._payment_for_action(request, object_id)
         if payment.livemode or not payment.transfer:
             self.message_user(

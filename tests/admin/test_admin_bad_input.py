@@ -117,3 +117,20 @@ def test_an_action_posted_with_ids_that_are_not_ids_does_nothing_and_says_so(
             posted += 1
 
     assert posted >= 12
+
+
+@pytest.mark.parametrize("name", ["capture", "cancel", "simulate"])
+def test_opening_a_payment_actions_address_is_405_not_a_permission_refusal(
+    login, manager, make_order, pay, name
+):
+    from payments.models import Payment
+    from tests.conftest import card
+
+    payment = pay(make_order(capture_method="manual"), card())
+    client = login(manager)
+
+    response = client.get(reverse(f"admin:payments_payment_{name}", args=[payment.pk]))
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.AUTHORIZED
