@@ -594,7 +594,9 @@ def http_client() -> httpx.Client:
                 transport=_GuardedTransport(),
                 follow_redirects=False,
                 trust_env=False,
-                headers={"user-agent": USER_AGENT},
+                # Answers are logged as sent, never decompressed: a small compressed body can
+                # expand to hundreds of megabytes in one read.
+                headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},
             )
             _client = (os.getpid(), client)
         return _client[1]
@@ -617,7 +619,7 @@ def _post(url: str, *, body: bytes, headers: dict) -> HttpOutcome:
             "POST", url, content=body, headers=headers, timeout=timeout
         ) as response:
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= RESPONSE_BODY_LIMIT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import timedelta
 
@@ -209,6 +210,20 @@ def test_response_body_is_kept_up_to_1_kb(make_endpoint, receiver, order):
     delivery = _deliver_first(order)
 
     assert delivery.attempts.get().response_body == "x" * 1024
+
+
+def test_a_compressed_answer_is_logged_as_sent_never_expanded(make_endpoint, receiver, order):
+    """Expanding answers would let a receiver make each attempt allocate ~1000x what it sent."""
+    make_endpoint()
+    compressed = gzip.compress(b"x" * 1_000_000)
+    receiver.answer(500, headers={"content-encoding": "gzip"}, body=compressed)
+
+    delivery = _deliver_first(order)
+
+    assert receiver.requests[0].headers["accept-encoding"] == "identity"
+    logged = delivery.attempts.get().response_body
+    assert "xxxx" not in logged
+    assert 0 < len(logged) <= 1024
 
 
 @pytest.mark.parametrize("database", ["any", pytest.param("postgres", marks=pytest.mark.postgres)])
