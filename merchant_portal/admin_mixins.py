@@ -147,6 +147,17 @@ class MerchantScopedAdmin:
         merchant_id = self.merchant_of(obj)
         return merchant_id is not None and can_manage(request.user, merchant_id)
 
+    # --- actions: those only a manager may take are not offered to staff who manage none ---
+    #: Names of actions that need a manager of the rows' merchant (each still checks per row).
+    manager_actions: tuple[str, ...] = ()
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.manager_actions and merchant_ids_for(request.user, role="manager") == []:
+            for name in self.manager_actions:
+                actions.pop(name, None)
+        return actions
+
     # --- change list: the merchant column only where there is more than one merchant to tell ---
     #: Columns naming the merchant; dropped for staff of a single merchant.
     merchant_columns: tuple[str, ...] = ("merchant", "merchant_short")

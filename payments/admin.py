@@ -246,6 +246,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     readonly_fields = ["public_id", "merchant", "name", "livemode", "prefix", "created"]
     fields = readonly_fields + ["last_used_at", "revoked_at"]
     actions = ["revoke_keys"]
+    manager_actions = ("revoke_keys",)
 
     @admin.display(boolean=True)
     def active(self, obj):
@@ -733,6 +734,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = [PaymentAttemptInline, RefundInline]
     change_form_template = "admin/payments/payment/change_form.html"
     actions = ["capture_selected", "cancel_selected"]
+    manager_actions = ("capture_selected", "cancel_selected")
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj):

@@ -52,6 +52,13 @@ class EndpointForm(forms.ModelForm):
                     check(data[field])
                 except ValidationFailed as exc:
                     self.add_error(field, exc.errors[0].message)
+        if self.instance.pk is None and data.get("merchant") is not None:
+            try:
+                webhooks.endpoint_limit_check(
+                    merchant=data["merchant"], livemode=bool(data.get("livemode"))
+                )
+            except DomainError as exc:
+                self.add_error(None, exc.message)
         return data
 
 
@@ -140,6 +147,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     ]
     action_form = RedeliverActionForm
     actions = ["rotate_secret", "redeliver_failed"]
+    manager_actions = ("rotate_secret", "redeliver_failed")
     allow_add = True
     allow_delete = True
 
@@ -342,6 +350,7 @@ class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
+    manager_actions = ("redeliver",)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -277,3 +277,25 @@ def test_no_change_list_shows_another_merchants_records_even_in_facet_counts(
         assert all(n <= total for n in counts), opts.label
 
     assert listed >= 10
+
+
+def test_a_viewer_is_offered_no_action_only_a_manager_may_take(login, viewer, manager):
+    from django.test import Client
+
+    manager_only = {
+        "payments_payment": {"capture_selected", "cancel_selected"},
+        "payments_apikey": {"revoke_keys"},
+        "payments_webhookendpoint": {"rotate_secret", "redeliver_failed"},
+        "payments_webhookdelivery": {"redeliver"},
+    }
+    viewer_client = login(viewer)
+    manager_client = login(manager, the_client=Client())
+
+    def offered(client, name):
+        form = client.get(reverse(f"admin:{name}_changelist")).context["action_form"]
+        return {value for value, _ in form.fields["action"].choices} if form else set()
+
+    for name, actions in manager_only.items():
+        assert offered(viewer_client, name) & actions == set(), name
+        assert actions <= offered(manager_client, name), name
+    assert "export_selected_csv" in offered(viewer_client, "payments_order")
