@@ -114,6 +114,10 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
+#: Endpoints a merchant may have per mode: each event is sent once per endpoint, so without a
+#: bound one API key could turn every order into thousands of requests at any public address.
+MAX_ENDPOINTS = 16
+
 #: ``disabled_reason`` of an endpoint its merchant turned off (every other reason is ours).
 DISABLED_BY_MERCHANT = "Disabled by the merchant."
 
@@ -301,6 +305,7 @@ def webhook_endpoint_create(
         errors.append(FieldError("description", "too_long", "At most 500 characters."))
     if errors:
         raise ValidationFailed(errors)
+    endpoint_limit_check(merchant=merchant, livemode=livemode)
     secret = secret_generate()
     endpoint = WebhookEndpoint(
         merchant=merchant,
@@ -314,6 +319,18 @@ def webhook_endpoint_create(
     endpoint.save()
     logger.info("webhook endpoint %s created for merchant %s", endpoint.public_id, merchant.pk)
     return endpoint, secret
+
+
+def endpoint_limit_check(*, merchant: Merchant, livemode: bool) -> None:
+    """Raise ``InvalidTransition`` if the merchant has ``MAX_ENDPOINTS`` endpoints in the mode."""
+    if WebhookEndpoint.objects.filter(merchant=merchant, livemode=livemode).count() >= (
+        MAX_ENDPOINTS
+    ):
+        raise InvalidTransition(
+            f"A merchant has at most {MAX_ENDPOINTS} webhook endpoints per mode; delete one "
+            "first (one endpoint may receive every event type).",
+            code="endpoint_limit_reached",
+        )
 
 
 def _endpoint_lock(endpoint_pk: int) -> WebhookEndpoint:

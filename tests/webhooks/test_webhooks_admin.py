@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from payments.models import Event, WebhookDelivery, WebhookEndpoint
 from payments.tasks import webhook_deliver_task
 from payments.webhooks import (
+    MAX_ENDPOINTS,
     deliveries_create_for_event,
     webhook_endpoint_disable,
     webhook_endpoint_update,
@@ -143,3 +144,16 @@ def test_the_dashboard_tells_the_manager_which_endpoints_the_platform_disabled_a
     assert "410 Gone" in listed
     assert f"/admin/payments/webhookendpoint/{turned_off.pk}/" not in listed
     assert "/theirs" not in listed
+
+
+def test_the_admin_refuses_an_endpoint_beyond_the_limit_on_the_form(
+    staff_client, merchant, make_endpoint, receiver
+):
+    for n in range(MAX_ENDPOINTS):
+        make_endpoint(url=f"{receiver.url}/{n}")
+
+    response = _add(staff_client, merchant, receiver.url)
+
+    assert response.status_code == 200
+    assert b"at most 16 webhook endpoints" in response.content
+    assert WebhookEndpoint.objects.count() == MAX_ENDPOINTS

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 
 from payments.models import Event, WebhookDelivery, WebhookEndpoint
 from payments.tasks import webhook_deliver_task
-from payments.webhooks import deliveries_create_for_event
+from payments.webhooks import MAX_ENDPOINTS, deliveries_create_for_event
 
 BASE = "/api/v1/webhook-endpoints"
 
@@ -208,3 +208,15 @@ def test_schema_documents_how_to_verify_a_delivery_against_replay_and_rotation(a
     assert "constant time" in text
     assert "until `secret_rotation_ends_at`" in text
     assert "within 10 s (the whole request)" in text
+
+
+def test_a_merchant_cannot_register_endpoints_beyond_the_limit(api, receiver):
+    for n in range(MAX_ENDPOINTS):
+        body = {"url": f"{receiver.url}/{n}", "enabled_events": ["*"]}
+        assert api.post(BASE, body, format="json").status_code == 201
+
+    response = api.post(BASE, {"url": receiver.url, "enabled_events": ["*"]}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "endpoint_limit_reached"
+    assert WebhookEndpoint.objects.count() == MAX_ENDPOINTS
