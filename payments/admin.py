@@ -565,6 +565,8 @@ def order_detail(request, order: Order) -> dict:
             .order_by("created")
         )
     manager = can_manage(request.user, order.merchant_id)
+    # Pending refunds are reserved: the refund form offers only what is left after them.
+    refundable = {p.pk: p.amount_captured - refunds_reserved(payment=p) for p in payments}
     return {
         "payments": [
             {
@@ -572,10 +574,13 @@ def order_detail(request, order: Order) -> dict:
                 "amount": _money(p.amount, p.currency),
                 "captured": _money(p.amount_captured, p.currency),
                 "refunded": _money(p.amount_refunded, p.currency),
-                "refundable": _money(p.amount_refundable, p.currency),
+                "pending_refunds": _pending_refunds(p),
+                "refundable": _money(max(refundable[p.pk], 0), p.currency),
                 "attempts": list(p.attempts.all()),
                 "otp": list(p.otp_challenges.all()),
-                "can_refund": manager and p.status in Payment.CAPTURED_STATES,
+                "can_refund": manager
+                and p.status in Payment.CAPTURED_STATES
+                and refundable[p.pk] > 0,
                 "can_capture": manager and p.status == Payment.Status.AUTHORIZED,
                 "can_cancel": manager and p.status in (Payment.Status.AUTHORIZED,),
                 "can_simulate": manager
@@ -591,6 +596,12 @@ def order_detail(request, order: Order) -> dict:
         "deliveries": deliveries,
         "webhooks_installed": delivery_model is not None,
     }
+
+
+def _pending_refunds(payment: Payment) -> str:
+    """Return the pending refunds of a payment as money ("" when there are none)."""
+    pending = sum(r.amount for r in payment.refunds.all() if r.status == Refund.Status.PENDING)
+    return _money(pending, payment.currency) if pending else ""
 
 
 def _optional_model(app_label, name):
@@ -896,6 +907,7 @@ class PaymentAdmin(ReadOnlyAdmin):
             "form": form,
             "captured": _money(payment.amount_captured, payment.currency),
             "refunded": _money(payment.amount_refunded, payment.currency),
+            "pending_refunds": _pending_refunds(payment),
             "refundable": _money(max(form.refundable, 0), payment.currency),
         }
         return TemplateResponse(request, "admin/payments/payment/refund.html", context)

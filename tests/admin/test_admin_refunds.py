@@ -438,3 +438,27 @@ def test_the_refund_form_asks_for_the_amount_with_the_currencys_own_decimals(
         f"In {currency}, such as {example}. Leave empty to refund everything refundable."
     )
     assert "12.50" not in page.content.decode()
+
+
+def test_a_pending_refund_is_shown_and_not_offered_as_refundable_again(
+    login, manager, captured_payment
+):
+    """Until the institution answers, a refund is pending: the order page and the refund page
+    show it and count it out of what is refundable, as the refund form and service do."""
+    from payments.services import refund_create
+
+    refund = refund_create(merchant=None, payment_id=captured_payment.public_id, amount=1000)
+    assert refund.status == Refund.Status.PENDING
+    client = login(manager)
+
+    order_page = client.get(
+        reverse("admin:payments_order_change", args=[captured_payment.order_id])
+    )
+    refund_page = client.get(reverse("admin:payments_payment_refund", args=[captured_payment.pk]))
+
+    (block,) = order_page.context["detail"]["payments"]
+    assert (block["refundable"], block["pending_refunds"]) == ("$0.00", "$10.00")
+    assert not block["can_refund"]
+    assert "Refund…" not in order_page.content.decode()
+    assert refund_page.context["refundable"] == "$0.00"
+    assert '<td id="pending-refunds">$10.00</td>' in refund_page.content.decode()
