@@ -50,7 +50,7 @@ from .models import (
     PaymentAttempt,
     Refund,
 )
-from .money import active_locale, format_amount, to_major, to_minor
+from .money import CURRENCIES, active_locale, format_amount, to_major, to_minor
 from .services import (
     api_key_create,
     api_key_revoke,
@@ -97,10 +97,37 @@ class ReadOnlyAdmin(MerchantScopedAdmin, admin.ModelAdmin):
 # --- merchants and memberships ------------------------------------------------------------
 
 
+# CLDR's two-letter regions that are no country (unknown, unions, pseudo-locales).
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
+
+
+def _country_codes() -> frozenset[str]:
+    from babel import Locale
+
+    territories = Locale("en").territories
+    return frozenset(c for c in territories if c.isalpha() and c not in _NOT_COUNTRIES)
+
+
 class MerchantForm(forms.ModelForm):
+    """What merchant_create checks, beside each field: the database's constraints alone would
+    answer with a constraint's name, or not at all (a currency that is not in the table)."""
+
+    default_currency = forms.ChoiceField(choices=[(c, c) for c in sorted(CURRENCIES)])
+    settlement_delay_days = forms.IntegerField(
+        min_value=1,
+        max_value=3,
+        help_text="Payout this many business days after the cut-off (1-3).",
+    )
+
     class Meta:
         model = Merchant
         fields = ["name", "country", "default_currency", "settlement_delay_days"]
+
+    def clean_country(self):
+        code = self.cleaned_data["country"].strip().upper()
+        if code not in _country_codes():
+            raise forms.ValidationError("Enter an ISO 3166 country code, such as US or DE.")
+        return code
 
 
 @admin.register(Merchant)

@@ -134,3 +134,49 @@ def test_opening_a_payment_actions_address_is_405_not_a_permission_refusal(
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.AUTHORIZED
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("default_currency", "usd", "Select a valid choice. usd is not one of the available"),
+        ("default_currency", "XXX", "Select a valid choice. XXX is not one of the available"),
+        ("settlement_delay_days", "9", "Ensure this value is less than or equal to 3."),
+        ("country", "ZZ", "Enter an ISO 3166 country code, such as US or DE."),
+    ],
+)
+def test_a_merchant_form_with_a_bad_value_is_refused_beside_the_field(
+    login, platform_user, merchant, field, value, error
+):
+    from payments.models import Merchant
+
+    client = login(platform_user)
+    data = {"name": "Acme", "country": "US", "default_currency": "EUR"}
+    data |= {"settlement_delay_days": "2", field: value}
+
+    for url in (
+        reverse("admin:payments_merchant_add"),
+        reverse("admin:payments_merchant_change", args=[merchant.pk]),
+    ):
+        response = client.post(url, data)
+
+        assert response.status_code == 200, url
+        (message,) = response.context["adminform"].form.errors[field]
+        assert message.startswith(error), url
+    assert list(Merchant.objects.values_list("name", "default_currency")) == [
+        (merchant.name, "USD")
+    ]
+
+
+def test_a_merchant_changed_from_the_admin_keeps_its_country_in_capitals(
+    login, platform_user, merchant
+):
+    client = login(platform_user)
+
+    client.post(
+        reverse("admin:payments_merchant_change", args=[merchant.pk]),
+        {"name": "Acme", "country": "de", "default_currency": "EUR", "settlement_delay_days": "1"},
+    )
+
+    merchant.refresh_from_db()
+    assert (merchant.country, merchant.default_currency) == ("DE", "EUR")
