@@ -216,6 +216,14 @@ class MerchantMembershipAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return is_platform_staff(request.user)
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # A membership changes its role only: granting another merchant here would keep
+            # the old membership (and its access) while the page said "changed".
+            readonly += ["user", "merchant"]
+        return readonly
+
     def save_model(self, request, obj, form, change):
         membership = staff_membership_grant(user=obj.user, merchant=obj.merchant, role=obj.role)
         obj.pk = membership.pk

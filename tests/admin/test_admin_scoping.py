@@ -299,3 +299,25 @@ def test_a_viewer_is_offered_no_action_only_a_manager_may_take(login, viewer, ma
         assert offered(viewer_client, name) & actions == set(), name
         assert actions <= offered(manager_client, name), name
     assert "export_selected_csv" in offered(viewer_client, "payments_order")
+
+
+def test_changing_a_membership_changes_its_role_and_never_moves_it_to_another_merchant(
+    login, platform_user, manager, merchant, other_merchant
+):
+    from merchant_portal.access import merchant_ids_for
+    from payments.models import MerchantMembership
+
+    membership = MerchantMembership.objects.get(user=manager)
+    client = login(platform_user)
+
+    response = client.post(
+        reverse("admin:payments_merchantmembership_change", args=[membership.pk]),
+        {"user": manager.pk, "merchant": other_merchant.pk, "role": "viewer"},
+    )
+
+    assert response.status_code == 302
+    assert list(
+        MerchantMembership.objects.filter(user=manager).values_list("merchant", "role")
+    ) == [(merchant.pk, "viewer")]
+    assert merchant_ids_for(manager, role="manager") == []
+    assert other_merchant.pk not in merchant_ids_for(manager)
