@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.attempts_reconcile_task",
         "schedule": 60.0,
     },
+    # Re-sends refunds still pending after their task was lost or is between retries.
+    "refunds-sweep": {"task": "payments.tasks.refunds_sweep_task", "schedule": 300.0},
     # Re-sends webhook deliveries whose task was lost (a worker died, a broker restarted).
     "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
     # Closes the batches of the latest cut-off passed; a re-run of the same cut-off is a no-op.

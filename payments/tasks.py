@@ -18,6 +18,12 @@ def refund_process_task(refund_pk: int) -> str:
     return services.refund_process(refund_pk=refund_pk).status
 
 
+@shared_task(name="payments.tasks.refunds_sweep_task")
+def refunds_sweep_task() -> int:
+    """Send again refunds whose task was lost (beat, every 5 minutes)."""
+    return services.refunds_sweep()
+
+
 @shared_task(name="payments.tasks.orders_expire_task")
 def orders_expire_task() -> int:
     return services.orders_expire()

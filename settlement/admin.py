@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from kombu.exceptions import OperationalError
 
 from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id
 from merchant_portal.audit import audit_record
@@ -156,13 +157,29 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
             action="settlement.run_requested",
             details={"cutoff": cutoff.isoformat()},
         )
-        transaction.on_commit(lambda: settlement_run_task.delay(cutoff.isoformat()))
-        self.message_user(
-            request,
-            f"Settlement of the cut-off {cutoff:%Y-%m-%d %H:%M} UTC is running; "
-            "batches appear here as they close.",
-            messages.SUCCESS,
-        )
+        unreachable = []
+
+        def send() -> None:
+            try:
+                settlement_run_task.delay(cutoff.isoformat())
+            except OperationalError:
+                unreachable.append(True)
+
+        transaction.on_commit(send)  # runs at once: an admin request holds no transaction
+        if unreachable:
+            self.message_user(
+                request,
+                "The task queue is unreachable, so the run did not start. The scheduled run "
+                f"settles the cut-off {cutoff:%Y-%m-%d %H:%M} UTC once the queue is back.",
+                messages.ERROR,
+            )
+        else:
+            self.message_user(
+                request,
+                f"Settlement of the cut-off {cutoff:%Y-%m-%d %H:%M} UTC is running; "
+                "batches appear here as they close.",
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse("admin:settlement_settlementbatch_changelist"))
 
     def changelist_view(self, request, extra_context=None):

@@ -61,6 +61,23 @@ def _eager_celery(settings):
     app.conf.task_always_eager = False
 
 
+@pytest.fixture
+def broker_down():
+    """Tasks are published for real, to a broker nothing listens on (an outage)."""
+    from merchant_portal.celery import app
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
+    reset_pools()
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+    reset_pools()
+
+
 @pytest.fixture(autouse=True)
 def _sandbox_seeded(request):
     """Restore the sandbox institutions' seed rows after a transactional test flushed them."""

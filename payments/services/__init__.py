@@ -28,7 +28,7 @@ from .payments import (
     payment_capture,
     payment_create,
 )
-from .refunds import refund_create, refund_process, refunds_reserved
+from .refunds import refund_create, refund_process, refunds_reserved, refunds_sweep
 
 __all__ = [
     "MethodInput",
@@ -56,4 +56,5 @@ __all__ = [
     "refund_create",
     "refund_process",
     "refunds_reserved",
+    "refunds_sweep",
 ]

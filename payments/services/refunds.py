@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from institutions.connector import ConnectorError, ConnectorTimeout
 
@@ -18,6 +20,29 @@ from .events import event_record
 from .ledger_entries import ledger_refund
 
 logger = logging.getLogger(__name__)
+
+# A refund still pending this long after it was reserved has lost its task (a broker outage at
+# commit, a worker gone) or is between retries: ``refunds_sweep`` sends it again.
+REFUND_SWEEP_GRACE = timedelta(minutes=10)
+REFUND_SWEEP_BATCH = 500
+
+
+def _enqueue_refund(refund_pk: int) -> None:
+    """Send ``refund_process_task`` once the current transaction commits.
+
+    An unreachable broker is logged, not raised: the refund is committed as pending (its money
+    reserved), so the staff member or API client gets their answer, and ``refunds_sweep`` sends
+    the task once the broker is back.
+    """
+    from ..tasks import refund_process_task
+
+    def send() -> None:
+        try:
+            refund_process_task.delay(refund_pk)
+        except OperationalError:
+            logger.warning("broker unreachable: refund %s left to the sweep", refund_pk)
+
+    transaction.on_commit(send)
 
 
 def refunds_reserved(*, payment: Payment) -> int:
@@ -42,7 +67,6 @@ def refund_create(
 
     ``merchant=None`` is for platform staff, who may refund any merchant's payment.
     """
-    from ..tasks import refund_process_task
     from .payments import _locked
 
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
@@ -65,8 +89,27 @@ def refund_create(
         created_by=created_by,
     )
     event_record(obj=refund, type="refund.created")
-    transaction.on_commit(lambda: refund_process_task.delay(refund.pk))
+    _enqueue_refund(refund.pk)
     return refund
+
+
+def refunds_sweep() -> int:
+    """Send again the refunds pending for longer than ``REFUND_SWEEP_GRACE``; return how many.
+
+    ``refund_process`` is safe to run twice and the institution treats a refund's reference
+    idempotently, so one sent while its own retry is still queued costs nothing.
+    """
+    cutoff = timezone.now() - REFUND_SWEEP_GRACE
+    pks = list(
+        Refund.objects.filter(status=Refund.Status.PENDING, created__lte=cutoff)
+        .order_by("created")
+        .values_list("pk", flat=True)[:REFUND_SWEEP_BATCH]
+    )
+    for pk in pks:
+        _enqueue_refund(pk)
+    if pks:
+        logger.warning("refund sweep re-sent %s pending refunds", len(pks))
+    return len(pks)
 
 
 @transaction.atomic

@@ -97,6 +97,21 @@ def test_platform_staff_run_settlement_now(
     assert AuditLog.objects.filter(action="settlement.run_requested").exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_run_now_says_so_when_the_task_queue_is_unreachable(
+    make_staff, login, capture_at, broker_down
+):
+    capture_at(utc(2026, 11, 23, 12))
+    client = login(make_staff(superuser=True))
+
+    with time_machine.travel(utc(2026, 11, 24, 8), tick=False):
+        response = client.post("/admin/settlement/settlementbatch/run/", follow=True)
+
+    assert response.status_code == 200
+    assert "The task queue is unreachable, so the run did not start" in response.content.decode()
+    assert not SettlementBatch.objects.exists()
+
+
 def test_merchant_staff_cannot_run_settlement(make_staff, login, merchant, capture_at):
     capture_at(utc(2026, 11, 23, 12))
     client = login(make_staff(merchant, "manager"))

@@ -114,22 +114,6 @@ def test_a_message_queued_by_the_previous_version_still_creates_the_deliveries(
     assert WebhookDelivery.objects.filter(event=event).count() == 1
 
 
-@pytest.fixture
-def broker_down():
-    """Tasks are published for real, to a broker nothing listens for (an outage)."""
-
-    def reset_pools():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
-    reset_pools()
-    yield
-    app.conf.task_always_eager, app.conf.broker_url = saved
-    reset_pools()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_order_created_while_the_broker_is_down_is_answered_and_its_webhook_sent_later(
     api, make_endpoint, receiver, broker_down
