@@ -90,6 +90,41 @@ class LookupSafeAdminMixin:
         return super().response_action(request, queryset)
 
 
+class AuditedChangesMixin:
+    """ModelAdmin mixin, given by the site to admins of models outside the product (staff users,
+    groups, authenticators, sign-in lockouts), whose pages change them by Django's own views:
+    each change Django logs is written to the audit log too, with the fields changed (their
+    names, never their values)."""
+
+    def _audit(self, request, obj, verb: str, details: dict) -> None:
+        import json
+
+        from django.core.serializers.json import DjangoJSONEncoder
+
+        from .audit import audit_record
+
+        audit_record(
+            request=request,
+            action=f"{obj._meta.model_name}.{verb}",
+            obj=obj,
+            # Field labels may be lazy translations.
+            details=json.loads(json.dumps(details, cls=DjangoJSONEncoder)),
+        )
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, "created", {"change": message})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, "changed", {"change": message})
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, "deleted", {"object": str(obj)})
+        return super().log_deletions(request, queryset)
+
+
 class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
     """A related filter that lists only objects referenced by rows the user may see."""
 

@@ -208,19 +208,44 @@ class PlatformAdminSite(OTPAdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Register as Django does, every admin (ours and third-party) with filter values from
-        the address checked (``LookupSafeAdminMixin``)."""
+        the address checked (``LookupSafeAdminMixin``), and the changes made on the pages of
+        other apps' models written to the audit log (``AuditedChangesMixin``)."""
         from django.contrib.admin import ModelAdmin
+        from django.db.models.base import ModelBase
 
-        from .admin_mixins import LookupSafeAdminMixin
+        from .admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 
         admin_class = admin_class or ModelAdmin
-        if not issubclass(admin_class, LookupSafeAdminMixin):
-            admin_class = type(
-                admin_class.__name__,
-                (LookupSafeAdminMixin, admin_class),
-                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
-            )
-        super().register(model_or_iterable, admin_class, **options)
+        models = (
+            [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else model_or_iterable
+        )
+        for model in models:
+            mixins = []
+            if not issubclass(admin_class, LookupSafeAdminMixin):
+                mixins.append(LookupSafeAdminMixin)
+            if model._meta.app_label not in self.AUDITED_BY_THEIR_ADMINS:
+                mixins.append(AuditedChangesMixin)
+            model_admin = admin_class
+            if mixins:
+                model_admin = type(
+                    admin_class.__name__,
+                    (*mixins, admin_class),
+                    {
+                        "__module__": admin_class.__module__,
+                        "__qualname__": admin_class.__qualname__,
+                    },
+                )
+            super().register(model, model_admin, **options)
+
+    #: Apps whose admins write the audit log themselves (through services and audit_record);
+    #: other apps' admins (users, groups, authenticators, lockouts) are audited by the site.
+    AUDITED_BY_THEIR_ADMINS = {
+        "payments",
+        "settlement",
+        "ledger",
+        "institutions",
+        "merchant_portal",
+    }
 
     def index(self, request, extra_context=None):
         from .dashboard import dashboard_for
