@@ -263,6 +263,18 @@ class ApiKeyCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["merchant"].queryset = merchants
 
+    def clean(self):
+        data = super().clean()
+        merchant = data.get("merchant")
+        if data.get("livemode") and merchant is not None and not merchant.live_enabled:
+            # The API refuses a live key of such a merchant: it would be created to fail.
+            self.add_error(
+                "livemode",
+                f"{merchant.name} is not enabled for live payments yet, so a live key would "
+                "be refused. Create a test key, or ask platform staff to enable live mode.",
+            )
+        return data
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):

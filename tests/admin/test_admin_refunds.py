@@ -462,3 +462,22 @@ def test_a_pending_refund_is_shown_and_not_offered_as_refundable_again(
     assert "Refund…" not in order_page.content.decode()
     assert refund_page.context["refundable"] == "$0.00"
     assert '<td id="pending-refunds">$10.00</td>' in refund_page.content.decode()
+
+
+def test_a_live_key_for_a_merchant_not_enabled_for_live_is_refused_beside_the_field(
+    login, manager, merchant
+):
+    from payments.models import ApiKey
+
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:payments_apikey_add"), {"merchant": merchant.pk, "livemode": "on"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["livemode"] == [
+        f"{merchant.name} is not enabled for live payments yet, so a live key would be "
+        "refused. Create a test key, or ask platform staff to enable live mode."
+    ]
+    assert not ApiKey.objects.exists()
