@@ -110,6 +110,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "refund.created",
     "refund.succeeded",
     "refund.failed",
+    "settlement.closed",
     "settlement.paid",
 )
 

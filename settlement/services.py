@@ -3,10 +3,11 @@
 A cut-off (``SETTLEMENT_CUTOFF_TIME``, UTC) closes each settlement day. ``settlement_run``
 closes, per merchant, currency and mode, one batch of every captured payment and succeeded
 refund before the cut-off not settled yet: lines are written by ``INSERT ... SELECT`` (fees
-computed in SQL), totals by ``SUM``, and one balanced journal entry moves the money from pending
-to fees and payable. A negative net is carried into the merchant's next batch. On the payout
-date (the cut-off date plus the merchant's 1-3 business days, weekends and public holidays of
-its country skipped) ``payout_pay`` moves payable to paid out and sends ``settlement.paid``.
+computed in SQL), totals by ``SUM``, one balanced journal entry moves the money from pending to
+fees and payable, and ``settlement.closed`` tells the merchant. A negative net is carried into
+the merchant's next batch. On the payout date (the cut-off date plus the merchant's 1-3 business
+days, weekends and public holidays of its country skipped) ``payout_pay`` moves payable to paid
+out and sends ``settlement.paid``.
 
 A run finds what is unsettled once (only what was captured since the last cut-off when the
 counts prove everything before it settled, see ``settled_through``) and closes its batches in
@@ -457,7 +458,7 @@ def _batches_close(
         journal_post_many(entries)
     Payout.objects.bulk_create(
         Payout(
-            batch=batch,
+            batch=batch,  # also sets batch.payout, which the event below shows
             merchant=batch.merchant,
             livemode=batch.livemode,
             amount=batch.payout_amount,
@@ -467,6 +468,9 @@ def _batches_close(
         for batch in batches
         if batch.payout_amount
     )
+    for batch in batches:
+        # open -> closed, like every transition, tells the merchant (a new batch: sequence 1).
+        event_record(obj=batch, type="settlement.closed", sequence=1)
     return batches
 
 

@@ -152,6 +152,31 @@ def test_the_paid_event_is_listed_by_the_events_api(
     assert paid["data"]["object"]["settlement"] == batch.public_id
 
 
+def test_closing_a_batch_tells_the_merchant_with_its_totals_and_payout(merchant, batch):
+    events = client_for(merchant).get("/api/v1/events").json()["data"]
+
+    closed = [e for e in events if e["type"] == "settlement.closed"]
+    assert len(closed) == 2  # the batch of Nov 23 and this one
+    mine = next(e for e in closed if e["data"]["object"]["id"] == batch.public_id)
+    settlement = mine["data"]["object"]
+    assert settlement["status"] == "closed"
+    assert (settlement["gross_amount"], settlement["refunds_amount"]) == (3550, 1500)
+    assert settlement["payout_amount"] == batch.payout_amount
+    assert settlement["payout"] == batch.payout.public_id
+    assert settlement["payout_date"] == batch.payout_date.isoformat()
+
+
+def test_a_webhook_endpoint_can_subscribe_to_closed_settlements(merchant):
+    response = client_for(merchant).post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://example.com/hooks", "enabled_events": ["settlement.closed"]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["enabled_events"] == ["settlement.closed"]
+
+
 def test_a_reference_that_looks_like_a_formula_is_defused_in_the_report(
     merchant, capture_at, settle
 ):
