@@ -38,6 +38,9 @@ class LookupSafeChangeList(ChangeList):
     """
 
     def get_filters(self, request):
+        if any("\x00" in value for _, values in request.GET.lists() for value in values):
+            # PostgreSQL text cannot hold NUL: the query would fail as a DataError.
+            raise IncorrectLookupParameters("NUL character in the address")
         try:
             return super().get_filters(request)
         except OverflowError as err:  # the date hierarchy's year, beyond a C int

@@ -180,3 +180,25 @@ def test_a_merchant_changed_from_the_admin_keeps_its_country_in_capitals(
 
     merchant.refresh_from_db()
     assert (merchant.country, merchant.default_currency) == ("DE", "EUR")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("payments_order_changelist", {"status__exact": "paid\x00"}),
+        ("payments_payment_changelist", {"q": "pay\x00"}),
+        ("payments_order_export", {"q": "order\x00"}),
+    ],
+)
+def test_a_nul_character_in_the_address_is_a_bad_filter_not_a_database_error(
+    login, manager, order, name, params
+):
+    """PostgreSQL text cannot hold NUL: a filter, a search or the export's audit entry with one
+    would fail in the database."""
+    client = login(manager)
+
+    response = client.get(reverse(f"admin:{name}"), params, follow=True)
+
+    assert response.status_code == 200
+    assert any("not valid" in m for m in _messages(response))
