@@ -1029,6 +1029,15 @@ class PaymentAdmin(ReadOnlyAdmin):
                 request, "Only a sandbox bank transfer can be simulated.", messages.ERROR
             )
             return self._back(payment)
+        if payment.status != Payment.Status.PROCESSING:
+            # A second press: the sandbox ignores a repeat, so nothing arrives to record.
+            self.message_user(
+                request,
+                f"Payment {payment.public_id} is {payment.status}; it is not waiting for a "
+                "transfer, so none was simulated.",
+                messages.WARNING,
+            )
+            return self._back(payment)
         try:
             result = bank_transfer_simulate(
                 transfer_reference=payment.transfer["reference"], amount=payment.amount

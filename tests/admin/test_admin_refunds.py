@@ -481,3 +481,23 @@ def test_a_live_key_for_a_merchant_not_enabled_for_live_is_refused_beside_the_fi
         "refused. Create a test key, or ask platform staff to enable live mode."
     ]
     assert not ApiKey.objects.exists()
+
+
+def test_simulating_a_transfer_twice_records_one_arrival_and_says_so(
+    login, manager, order, pay, django_capture_on_commit_callbacks
+):
+    from tests.conftest import bank_transfer
+
+    payment = pay(order, bank_transfer())
+    client = login(manager)
+    url = reverse("admin:payments_payment_simulate", args=[payment.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, follow=True)
+    again = client.post(url, follow=True)
+
+    assert _messages(again) == [
+        f"Payment {payment.public_id} is captured; it is not waiting for a transfer, so none "
+        "was simulated."
+    ]
+    assert AuditLog.objects.filter(action="bank_transfer.simulated").count() == 1
