@@ -250,6 +250,8 @@ class PlatformAdminSite(OTPAdminSite):
     def index(self, request, extra_context=None):
         from .dashboard import dashboard_for
 
-        context = {"dashboard": dashboard_for(user=request.user)}
+        # ?mode=live or ?mode=test picks the figures' mode; anything else, the default one.
+        livemode = {"live": True, "test": False}.get(request.GET.get("mode"))
+        context = {"dashboard": dashboard_for(user=request.user, livemode=livemode)}
         context.update(extra_context or {})
         return super().index(request, context)

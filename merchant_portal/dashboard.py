@@ -9,7 +9,7 @@ from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from payments.models import Payment, Refund
+from payments.models import Merchant, Payment, Refund
 from payments.money import active_locale, format_amount
 
 from .access import merchant_ids_for
@@ -59,6 +59,8 @@ class Dashboard:
     platform: bool = False
     # Endpoints the platform disabled (410 Gone, or failing for days): nothing reaches them.
     disabled_endpoints: list = field(default_factory=list)
+    # Live and test payments are never added together: the figures are of one mode.
+    livemode: bool = False
     chart_width: int = CHART_WIDTH
     chart_height: int = CHART_HEIGHT
 
@@ -111,19 +113,27 @@ def _bars(per_day: dict[date, int], days: list[date], currency: str) -> list[Bar
     return bars
 
 
-def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
-    """Return the dashboard figures for the merchants ``user`` may see (all for platform staff).
+def default_livemode(ids) -> bool:
+    """Live figures once one of the merchants may take live payments, test figures before."""
+    return _scope(Merchant.objects.filter(live_enabled=True), ids, lookup="pk").exists()
+
+
+def dashboard_for(*, user, now: datetime | None = None, livemode: bool | None = None) -> Dashboard:
+    """Return the dashboard figures for the merchants ``user`` may see (all for platform staff),
+    of live or test mode (``livemode``, else ``default_livemode``).
 
     Volume is the captured amount by capture time; the approval rate is payments ever authorized
     over payments that finished (left processing) in the last 7 days.
     """
     now = now or timezone.now()
     ids = merchant_ids_for(user)
+    if livemode is None:
+        livemode = default_livemode(ids)
     today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week_start = today_start - timedelta(days=6)
     days = [(week_start + timedelta(days=i)).date() for i in range(7)]
 
-    payments = _scope(Payment.objects.all(), ids)
+    payments = _scope(Payment.objects.filter(livemode=livemode), ids)
     captured = payments.filter(captured_at__gte=week_start, captured_at__lte=now)
     per_currency: dict[str, dict[date, int]] = {}
     for row in captured.values("currency", "captured_at", "amount_captured"):
@@ -164,7 +174,7 @@ def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
             row["total"],
             format_amount(row["total"], row["currency"], active_locale()),
         )
-        for row in _scope(Refund.objects.all(), ids)
+        for row in _scope(Refund.objects.filter(livemode=livemode), ids)
         .filter(status=Refund.Status.SUCCEEDED, created__gte=week_start)
         .values("currency")
         .annotate(n=Count("id"), total=Sum("amount"))
@@ -179,11 +189,12 @@ def dashboard_for(*, user, now: datetime | None = None) -> Dashboard:
         declines=[(code or "unknown", n) for code, n in declines],
         refunds=refunds,
         pending_settlement=_pending_settlement(payments),
-        next_payouts=_next_payouts(ids, now),
-        failed_webhooks=_failed_webhooks(ids),
-        disabled_endpoints=_disabled_endpoints(ids),
+        next_payouts=_next_payouts(ids, now, livemode),
+        failed_webhooks=_failed_webhooks(ids, livemode),
+        disabled_endpoints=_disabled_endpoints(ids, livemode),
         last_reconciliation=_last_reconciliation() if ids is None else None,
         platform=ids is None,
+        livemode=livemode,
     )
 
 
@@ -206,12 +217,12 @@ def _pending_settlement(payments) -> list[tuple[str, int, str]]:
     return result
 
 
-def _next_payouts(ids, now) -> list:
+def _next_payouts(ids, now, livemode: bool) -> list:
     model = _model("settlement", "Payout") or _model("settlement", "SettlementBatch")
     if model is None:
         return []
     names = {f.name for f in model._meta.fields}
-    qs = _scope_by_admin(model.objects.all(), ids)
+    qs = _scope_by_admin(model.objects.filter(livemode=livemode), ids)
     date_field = next((n for n in ("payout_date", "pay_on", "scheduled_for") if n in names), None)
     if date_field:
         qs = qs.filter(**{f"{date_field}__gte": timezone.localtime(now).date()}).order_by(
@@ -238,14 +249,15 @@ def _next_payouts(ids, now) -> list:
     return rows
 
 
-def _failed_webhooks(ids) -> int | None:
+def _failed_webhooks(ids, livemode: bool) -> int | None:
     model = _model("payments", "WebhookDelivery")
     if model is None:
         return None
-    return _scope_by_admin(model.objects.filter(status="failed"), ids).count()
+    failed = model.objects.filter(status="failed", livemode=livemode)
+    return _scope_by_admin(failed, ids).count()
 
 
-def _disabled_endpoints(ids, limit: int = 5) -> list:
+def _disabled_endpoints(ids, livemode: bool, limit: int = 5) -> list:
     """The webhook endpoints disabled by the platform, not by their merchant, latest first."""
     model = _model("payments", "WebhookEndpoint")
     if model is None:
@@ -253,7 +265,7 @@ def _disabled_endpoints(ids, limit: int = 5) -> list:
     from payments.webhooks import DISABLED_BY_MERCHANT
 
     # An endpoint registered disabled has no reason; one its merchant disabled has theirs.
-    disabled = model.objects.filter(enabled=False).exclude(
+    disabled = model.objects.filter(enabled=False, livemode=livemode).exclude(
         disabled_reason__in=["", DISABLED_BY_MERCHANT]
     )
     return list(_scope_by_admin(disabled, ids).order_by("-disabled_at", "-pk")[:limit])

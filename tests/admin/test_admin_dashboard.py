@@ -83,3 +83,35 @@ def test_merchant_staff_dashboard_shows_nothing_of_the_platforms_reconciliation(
 
     assert "3 differences" not in merchant_page and "Last reconciliation" not in merchant_page
     assert str(run) in platform_page.content.decode()
+
+
+def test_live_and_test_payments_are_never_added_together(login, manager, merchant, make_order, pay):
+    merchant.live_enabled = True
+    merchant.save(update_fields=["live_enabled"])
+    pay(make_order(amount=1200), card(VISA))
+    live = pay(make_order(amount=3400, livemode=True), card(VISA))
+    assert (live.livemode, live.status) == (True, "captured"), live.decline_code
+    client = login(manager)
+
+    default = client.get(reverse("admin:index"))
+    test = client.get(reverse("admin:index"), {"mode": "test"})
+    nonsense = client.get(reverse("admin:index"), {"mode": "both"})
+
+    def usd_week(response):
+        return next(v.week for v in response.context["dashboard"].volumes if v.currency == "USD")
+
+    assert usd_week(default) == 3400  # a merchant taking live payments sees live figures first
+    assert "Figures of <strong>live mode</strong>" in default.content.decode()
+    assert 'href="?mode=test"' in default.content.decode()
+    assert usd_week(test) == 1200
+    assert "Figures of <strong>test mode</strong>" in test.content.decode()
+    assert usd_week(nonsense) == 3400
+
+
+def test_a_merchant_not_yet_live_sees_its_test_figures(login, manager, make_order, pay):
+    pay(make_order(amount=1200), card(VISA))
+
+    response = login(manager).get(reverse("admin:index"))
+
+    assert [v.week for v in response.context["dashboard"].volumes] == [1200]
+    assert 'href="?mode=live"' in response.content.decode()
