@@ -16,14 +16,18 @@ and rows are never added or deleted by hand: only actions that call services cha
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseRedirect
 
 from .access import can_manage, is_platform_staff, merchant_ids_for
+from .audit import audit_record
 
 # Field names that carry money or state: shown, never edited by hand.
 MONEY_FIELD_PREFIXES = ("amount", "fee", "status", "currency", "payout", "gross", "net")
@@ -100,12 +104,6 @@ class AuditedChangesMixin:
     names, never their values)."""
 
     def _audit(self, request, obj, verb: str, details: dict) -> None:
-        import json
-
-        from django.core.serializers.json import DjangoJSONEncoder
-
-        from .audit import audit_record
-
         audit_record(
             request=request,
             action=f"{obj._meta.model_name}.{verb}",
