@@ -59,7 +59,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from .errors import InvalidTransition, NotFound, ValidationFailed
 from .models import Event, Merchant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -448,20 +447,13 @@ def webhook_endpoint_list(*, merchant: Merchant, livemode: bool):
 
 
 def _enqueue(delivery_pk: int, *, countdown: int | None = None) -> None:
-    """Send ``webhook_deliver_task`` once the current transaction commits.
+    """Send ``webhook_deliver_task`` once the current transaction commits; with the broker
+    unreachable, ``webhooks_sweep`` sends it once the delivery is overdue."""
+    from merchant_portal.celery import send_on_commit
 
-    An unreachable broker is logged, not raised: the delivery is committed with its due time,
-    and ``webhooks_sweep`` sends the task once it is overdue.
-    """
     from .tasks import webhook_deliver_task
 
-    def send() -> None:
-        try:
-            webhook_deliver_task.apply_async((delivery_pk,), countdown=countdown)
-        except OperationalError:
-            logger.warning("broker unreachable: webhook delivery %s left to the sweep", delivery_pk)
-
-    transaction.on_commit(send)
+    send_on_commit(webhook_deliver_task, delivery_pk, countdown=countdown)
 
 
 def _delivery_for(

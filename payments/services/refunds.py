@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from institutions.connector import ConnectorError, ConnectorTimeout
 
@@ -28,21 +27,13 @@ REFUND_SWEEP_BATCH = 500
 
 
 def _enqueue_refund(refund_pk: int) -> None:
-    """Send ``refund_process_task`` once the current transaction commits.
+    """Send ``refund_process_task`` once the current transaction commits; with the broker
+    unreachable, the refund stays pending (its money reserved) and ``refunds_sweep`` sends it."""
+    from merchant_portal.celery import send_on_commit
 
-    An unreachable broker is logged, not raised: the refund is committed as pending (its money
-    reserved), so the staff member or API client gets their answer, and ``refunds_sweep`` sends
-    the task once the broker is back.
-    """
     from ..tasks import refund_process_task
 
-    def send() -> None:
-        try:
-            refund_process_task.delay(refund_pk)
-        except OperationalError:
-            logger.warning("broker unreachable: refund %s left to the sweep", refund_pk)
-
-    transaction.on_commit(send)
+    send_on_commit(refund_process_task, refund_pk)
 
 
 def refunds_reserved(*, payment: Payment) -> int:
