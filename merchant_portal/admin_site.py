@@ -117,7 +117,7 @@ class PlatformAdminSite(OTPAdminSite):
     @method_decorator(never_cache)
     def setup_view(self, request, token):
         """Open a set-up link: remember it in the session, then sign in and enrol."""
-        from .enrolment import setup_link_find
+        from backoffice.enrolment import setup_link_find
 
         link = setup_link_find(token)
         context = {**self.each_context(request), "title": "Set up your authenticator"}
@@ -146,8 +146,8 @@ class PlatformAdminSite(OTPAdminSite):
 
         import segno
 
-        from .audit import audit_record
-        from .enrolment import setup_link_use, setup_link_valid_for
+        from backoffice.audit import audit_record
+        from backoffice.enrolment import setup_link_use, setup_link_valid_for
 
         login_url = reverse("admin:login", current_app=self.name)
         if not request.user.is_authenticated:
@@ -213,7 +213,7 @@ class PlatformAdminSite(OTPAdminSite):
         from django.contrib.admin import ModelAdmin
         from django.db.models.base import ModelBase
 
-        from .admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
+        from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 
         admin_class = admin_class or ModelAdmin
         models = (
@@ -244,7 +244,7 @@ class PlatformAdminSite(OTPAdminSite):
         "settlement",
         "ledger",
         "institutions",
-        "merchant_portal",
+        "backoffice",
     }
 
     def index(self, request, extra_context=None):

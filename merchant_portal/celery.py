@@ -1,9 +1,6 @@
-import logging
 import os
 
 from celery import Celery
-
-logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "merchant_portal.settings")
 
@@ -19,22 +16,3 @@ def ping(token: str) -> str:
 
     cache.set(f"celery-ping:{token}", "pong", 60)
     return token
-
-
-def send_on_commit(task, *args, countdown: int | None = None) -> None:
-    """Send ``task(*args)`` once the current transaction commits (at once outside one).
-
-    An unreachable broker is logged, not raised: the caller's rows are committed and a sweep
-    (refunds, webhook deliveries) sends the work again once the broker is back, so the request
-    that made them still gets its answer.
-    """
-    from django.db import transaction
-    from kombu.exceptions import OperationalError
-
-    def send() -> None:
-        try:
-            task.apply_async(args, countdown=countdown)
-        except OperationalError:
-            logger.warning("broker unreachable: %s%r left to its sweep", task.name, args)
-
-    transaction.on_commit(send)

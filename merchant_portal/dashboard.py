@@ -9,10 +9,9 @@ from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from backoffice.access import merchant_ids_for
 from payments.models import Merchant, Payment, Refund
 from payments.money import active_locale, format_amount
-
-from .access import merchant_ids_for
 
 UNFINISHED = (
     Payment.Status.REQUIRES_PAYMENT_METHOD,
@@ -80,7 +79,7 @@ def _scope_by_admin(queryset, ids):
     """Scope a model owned by another app through its registered scoped admin, else by merchant."""
     from django.contrib import admin
 
-    from .admin_mixins import MerchantScopedAdmin
+    from backoffice.admin_mixins import MerchantScopedAdmin
 
     if ids is None:
         return queryset

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from payments.api.views import api_not_found
 
@@ -15,6 +16,11 @@ def healthz(request):
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", healthz, name="healthz"),
+    # The audit log's pages moved with its app; old bookmarks still arrive.
+    re_path(
+        r"^admin/merchant_portal/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/backoffice/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payments.api.urls")),
     path("api/v1/", include("settlement.api.urls")),

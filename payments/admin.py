@@ -28,14 +28,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_otp import match_token
 
-from merchant_portal.access import (
-    can_manage,
-    is_platform_staff,
-    merchant_ids_for,
-    staff_membership_grant,
-)
-from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id, short_text
-from merchant_portal.audit import audit_record
+from backoffice.access import can_manage, is_platform_staff, merchant_ids_for
+from backoffice.admin_mixins import MerchantScopedAdmin, short_id, short_text
+from backoffice.audit import audit_record
 
 from .admin_amounts import amounts_html, json_html
 from .errors import DomainError, RefundAmountInvalid
@@ -60,6 +55,7 @@ from .services import (
     payment_capture,
     refund_create,
     refunds_reserved,
+    staff_membership_grant,
 )
 from .vault import secret_decrypt, secret_encrypt
 

@@ -13,14 +13,14 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from merchant_portal.access import is_platform_staff, merchant_ids_for
-from merchant_portal.admin_mixins import (
+from backoffice.access import is_platform_staff, merchant_ids_for
+from backoffice.admin_mixins import (
     MerchantScopedAdmin,
     short_datetime,
     short_id,
     short_text,
 )
-from merchant_portal.audit import audit_record
+from backoffice.audit import audit_record
 
 from . import webhooks
 from .admin_amounts import amounts_html, json_html

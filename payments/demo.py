@@ -44,7 +44,9 @@ def _key_is_active(*, merchant: Merchant, raw: str) -> bool:
 @transaction.atomic
 def demo_setup() -> DemoData:
     """Create the demo data once; later calls return what exists."""
-    from merchant_portal.access import staff_groups_ensure, staff_membership_grant
+    from backoffice.access import staff_groups_ensure
+
+    from .services import staff_membership_grant
 
     User = get_user_model()
     merchant = Merchant.objects.filter(is_demo=True).first()

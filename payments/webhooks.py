@@ -449,7 +449,7 @@ def webhook_endpoint_list(*, merchant: Merchant, livemode: bool):
 def _enqueue(delivery_pk: int, *, countdown: int | None = None) -> None:
     """Send ``webhook_deliver_task`` once the current transaction commits; with the broker
     unreachable, ``webhooks_sweep`` sends it once the delivery is overdue."""
-    from merchant_portal.celery import send_on_commit
+    from backoffice.on_commit import send_on_commit
 
     from .tasks import webhook_deliver_task
 

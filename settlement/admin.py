@@ -11,8 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from kombu.exceptions import OperationalError
 
-from merchant_portal.admin_mixins import MerchantScopedAdmin, short_id
-from merchant_portal.audit import audit_record
+from backoffice.admin_mixins import MerchantScopedAdmin, short_id
+from backoffice.audit import audit_record
 from payments.money import active_locale, format_amount
 
 from .models import Payout, ReconciliationRun, SettlementBatch

@@ -11,8 +11,8 @@ from .merchants import (
     api_key_authenticate,
     api_key_create,
     api_key_revoke,
-    membership_grant,
     merchant_create,
+    staff_membership_grant,
 )
 from .orders import order_cancel, order_create, orders_expire
 from .otp import otp_challenge_current, otp_resend, otp_verify
@@ -41,7 +41,6 @@ __all__ = [
     "bank_transfer_simulate",
     "bank_transfers_expire",
     "event_record",
-    "membership_grant",
     "merchant_create",
     "order_cancel",
     "order_create",
@@ -57,4 +56,5 @@ __all__ = [
     "refund_process",
     "refunds_reserved",
     "refunds_sweep",
+    "staff_membership_grant",
 ]

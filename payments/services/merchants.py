@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.access import staff_groups_ensure
+
 from ..errors import AuthenticationFailed, ValidationFailed
 from ..models import ApiKey, Merchant, MerchantMembership
 from ..money import CURRENCIES
@@ -57,10 +59,16 @@ def merchant_create(
     )
 
 
-def membership_grant(*, user, merchant: Merchant, role: str = "viewer") -> MerchantMembership:
+@transaction.atomic
+def staff_membership_grant(*, user, merchant: Merchant, role: str = "viewer") -> MerchantMembership:
+    """Make ``user`` staff of ``merchant`` as ``role``: membership, admin access, staff group."""
     membership, _ = MerchantMembership.objects.update_or_create(
         user=user, merchant=merchant, defaults={"role": role}
     )
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(staff_groups_ensure())
     return membership
 
 

@@ -29,7 +29,7 @@ REFUND_SWEEP_BATCH = 500
 def _enqueue_refund(refund_pk: int) -> None:
     """Send ``refund_process_task`` once the current transaction commits; with the broker
     unreachable, the refund stays pending (its money reserved) and ``refunds_sweep`` sends it."""
-    from merchant_portal.celery import send_on_commit
+    from backoffice.on_commit import send_on_commit
 
     from ..tasks import refund_process_task
 

@@ -10,7 +10,7 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture
 def make_staff(db):
     """Create a staff user with a confirmed TOTP device: of ``merchant`` as ``role``, or platform."""
-    from merchant_portal.access import staff_membership_grant
+    from payments.services import staff_membership_grant
     from tests.factories import UserFactory
 
     def make(merchant=None, role="manager", *, superuser=False, device=True):

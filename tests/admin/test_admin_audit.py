@@ -4,7 +4,7 @@ written to the audit log, with the names of the fields changed and never their v
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchant_portal.models import AuditLog
+from backoffice.models import AuditLog
 
 
 def test_making_a_staff_user_superuser_is_audited(login, platform_user, manager):
@@ -56,3 +56,10 @@ def test_deleting_a_staff_users_authenticator_is_audited(login, platform_user, m
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     entry = AuditLog.objects.get(action="totpdevice.deleted")
     assert (entry.actor, entry.object_id) == (platform_user, str(device.pk))
+
+
+def test_old_audit_log_address_redirects_to_the_back_office_app(client):
+    response = client.get("/admin/merchant_portal/auditlog/?action=x")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/backoffice/auditlog/?action=x"

@@ -55,7 +55,7 @@ def test_a_filter_value_that_is_not_a_date_says_the_whole_list_is_shown(login, m
 
 @pytest.mark.parametrize("params", [{"created__gte": "notadate"}, {"created__year": "10000"}])
 def test_order_export_with_bad_filters_exports_nothing_and_says_why(login, manager, order, params):
-    from merchant_portal.models import AuditLog
+    from backoffice.models import AuditLog
 
     client = login(manager)
 

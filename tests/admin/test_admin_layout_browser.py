@@ -93,7 +93,7 @@ def _visit(context, url, name, problems):
 def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
     browser, live_server, client, login, make_staff, busy_merchant
 ):
-    from merchant_portal.audit import audit_record
+    from backoffice.audit import audit_record
     from payments.models import WebhookDelivery
 
     platform = make_staff(superuser=True)
@@ -117,7 +117,7 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
         "payments": "/admin/payments/payment/",
         "deliveries": "/admin/payments/webhookdelivery/",
         "endpoints": "/admin/payments/webhookendpoint/",
-        "audit": "/admin/merchant_portal/auditlog/",
+        "audit": "/admin/backoffice/auditlog/",
         "batches": "/admin/settlement/settlementbatch/",
         "batch": f"/admin/settlement/settlementbatch/{batch.pk}/change/",
         "payouts": "/admin/settlement/payout/",

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchant_portal.enrolment import setup_link_issue
-from merchant_portal.models import AuditLog
+from backoffice.enrolment import setup_link_issue
+from backoffice.models import AuditLog
 from tests.admin.conftest import PASSWORD, totp_now
 
 
@@ -164,7 +164,7 @@ def test_a_set_up_link_does_not_enrol_another_signed_in_user(client, make_staff,
 
 
 def test_only_a_hash_of_the_set_up_token_is_stored(make_staff, merchant):
-    from merchant_portal.models import StaffSetupLink
+    from backoffice.models import StaffSetupLink
 
     user = make_staff(merchant, "viewer", device=False)
     token = _setup_path(setup_link_issue(user=user)).rstrip("/").rsplit("/", 1)[1]

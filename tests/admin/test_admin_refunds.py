@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from merchant_portal.models import AuditLog
+from backoffice.models import AuditLog
 from payments.models import Payment, Refund
 from tests.admin.conftest import PASSWORD, totp_now
 from tests.conftest import card

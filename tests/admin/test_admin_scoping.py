@@ -126,7 +126,7 @@ def test_csv_export_action_skips_other_merchants_ids(login, manager, two_orders)
 
 
 def test_exporting_selected_orders_is_audited_like_exporting_the_list(login, manager, make_order):
-    from merchant_portal.models import AuditLog
+    from backoffice.models import AuditLog
 
     orders = [make_order(), make_order()]
     client = login(manager)
@@ -176,7 +176,7 @@ def test_autocomplete_offers_only_own_records(login, manager, two_orders, mercha
 def test_merchant_staff_cannot_read_the_audit_log(login, manager):
     client = login(manager)
 
-    response = client.get(reverse("admin:merchant_portal_auditlog_changelist"))
+    response = client.get(reverse("admin:backoffice_auditlog_changelist"))
 
     assert response.status_code == 403
 
@@ -304,7 +304,7 @@ def test_a_viewer_is_offered_no_action_only_a_manager_may_take(login, viewer, ma
 def test_changing_a_membership_changes_its_role_and_never_moves_it_to_another_merchant(
     login, platform_user, manager, merchant, other_merchant
 ):
-    from merchant_portal.access import merchant_ids_for
+    from backoffice.access import merchant_ids_for
     from payments.models import MerchantMembership
 
     membership = MerchantMembership.objects.get(user=manager)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchant_portal.models import AuditLog, StaffSetupLink
+from backoffice.models import AuditLog, StaffSetupLink
 from tests.admin.conftest import PASSWORD
 
 

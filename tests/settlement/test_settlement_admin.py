@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from merchant_portal.audit import AuditLog
+from backoffice.models import AuditLog
 from settlement.models import SettlementBatch
 from tests.settlement.conftest import utc
 

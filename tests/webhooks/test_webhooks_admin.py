@@ -19,7 +19,7 @@ from payments.webhooks import (
 @pytest.fixture
 def staff_client(client, merchant):
     """A manager of ``merchant`` signed in with password and TOTP."""
-    from merchant_portal.access import staff_membership_grant
+    from payments.services import staff_membership_grant
     from tests.factories import UserFactory
 
     user = UserFactory()

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchant_portal.access import staff_membership_grant
-from merchant_portal.models import AuditLog
+from backoffice.models import AuditLog
 from payments.models import Event, WebhookDelivery, WebhookEndpoint
+from payments.services import staff_membership_grant
 from payments.webhooks import deliveries_create_for_event, webhook_endpoint_create
 from tests.factories import UserFactory
 

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from merchant_portal.audit import audit_record
-from merchant_portal.enrolment import setup_link_issue
+from backoffice.audit import audit_record
+from backoffice.enrolment import setup_link_issue
 
 
 class Command(BaseCommand):

@@ -7,7 +7,6 @@ merchant staff see the merchants they are members of, as viewers or managers.
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
 
 MERCHANT_STAFF_GROUP = "Merchant staff"
 PLATFORM_STAFF_GROUP = "Platform staff"
@@ -27,7 +26,7 @@ MERCHANT_STAFF_VIEW = [
     ("settlement", "payout"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
-PLATFORM_STAFF_APPS = ["payments", "settlement", "merchant_portal"]
+PLATFORM_STAFF_APPS = ["payments", "settlement", "backoffice"]
 
 
 def _perms_for(pairs):
@@ -90,16 +89,3 @@ def can_view(user, merchant_id: int) -> bool:
     """Return True if the user may see the merchant's records."""
     ids = merchant_ids_for(user)
     return ids is None or merchant_id in ids
-
-
-@transaction.atomic
-def staff_membership_grant(*, user, merchant, role: str = "viewer"):
-    """Make a user staff of a merchant: membership, admin access and the merchant staff group."""
-    from payments.services import membership_grant
-
-    membership = membership_grant(user=user, merchant=merchant, role=role)
-    if not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-    user.groups.add(staff_groups_ensure())
-    return membership

@@ -282,7 +282,7 @@ class MerchantScopedAdmin:
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         ids = self.merchant_ids(request)
         if ids is not None and formfield is not None and hasattr(formfield, "queryset"):
-            formfield.queryset = _scope_related(formfield.queryset, ids)
+            formfield.queryset = _scope_related(self.admin_site, formfield.queryset, ids)
         return formfield
 
     def get_search_results(self, request, queryset, search_term):
@@ -291,29 +291,26 @@ class MerchantScopedAdmin:
         return self.scope_queryset(request, queryset), may_have_duplicates
 
 
-def _scope_related(queryset, ids):
+def _scope_related(admin_site, queryset, ids):
     """Narrow a related model's queryset to the merchants ``ids`` when it belongs to one.
 
-    The related model's own scoped admin says how it reaches a merchant; a model with a
-    ``merchant`` foreign key is scoped by it; other models are left as they are.
+    The related model's own scoped admin says how it reaches a merchant (the merchant admin
+    itself by ``pk``); a model with a ``merchant`` foreign key is scoped by it; other models are
+    left as they are.
     """
-    from payments.models import Merchant
-
     model = queryset.model
-    if model is Merchant:
-        return queryset.filter(pk__in=ids)
-    related_admin = admin.site._registry.get(model)
-    if isinstance(related_admin, MerchantScopedAdmin):
-        if related_admin.merchant_lookup in ("pk", "id"):
-            return queryset.filter(pk__in=ids)
-        return queryset.filter(**{f"{related_admin.merchant_lookup}__in": ids}).distinct()
+    if admin_site.is_registered(model):
+        related_admin = admin_site.get_model_admin(model)
+        if isinstance(related_admin, MerchantScopedAdmin):
+            if related_admin.merchant_lookup in ("pk", "id"):
+                return queryset.filter(pk__in=ids)
+            lookup = f"{related_admin.merchant_lookup}__in"
+            return queryset.filter(**{lookup: ids}).distinct()
     try:
         field = model._meta.get_field("merchant")
     except FieldDoesNotExist:
         return queryset
-    if field.is_relation and field.related_model is Merchant:
-        return queryset.filter(merchant__in=ids)
-    return queryset
+    return queryset.filter(merchant__in=ids) if field.is_relation else queryset
 
 
 # --- change-list cells: short ids and texts that keep a list within a 1280 px screen ---
