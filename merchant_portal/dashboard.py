@@ -6,18 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.apps import apps
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from backoffice.access import merchant_ids_for
-from payments.models import Merchant, Payment, Refund
+from payments import selectors as payments_selectors
 from payments.money import active_locale, format_amount
+from settlement import selectors as settlement_selectors
 
-UNFINISHED = (
-    Payment.Status.REQUIRES_PAYMENT_METHOD,
-    Payment.Status.PROCESSING,
-    Payment.Status.REQUIRES_ACTION,
-)
 CHART_WIDTH, CHART_HEIGHT, CHART_BAR_GAP = 420, 140, 8
 
 
@@ -62,10 +57,6 @@ class Dashboard:
     livemode: bool = False
     chart_width: int = CHART_WIDTH
     chart_height: int = CHART_HEIGHT
-
-
-def _scope(queryset, ids, lookup="merchant"):
-    return queryset if ids is None else queryset.filter(**{f"{lookup}__in": ids})
 
 
 def _model(app_label: str, name: str):
@@ -114,7 +105,11 @@ def _bars(per_day: dict[date, int], days: list[date], currency: str) -> list[Bar
 
 def default_livemode(ids) -> bool:
     """Live figures once one of the merchants may take live payments, test figures before."""
-    return _scope(Merchant.objects.filter(live_enabled=True), ids, lookup="pk").exists()
+    return payments_selectors.merchants_any_live(merchant_ids=ids)
+
+
+def _money(amount: int, currency: str) -> str:
+    return format_amount(amount, currency, active_locale())
 
 
 def dashboard_for(*, user, now: datetime | None = None, livemode: bool | None = None) -> Dashboard:
@@ -131,11 +126,41 @@ def dashboard_for(*, user, now: datetime | None = None, livemode: bool | None = 
     today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week_start = today_start - timedelta(days=6)
     days = [(week_start + timedelta(days=i)).date() for i in range(7)]
+    scope = {"merchant_ids": ids, "livemode": livemode}
 
-    payments = _scope(Payment.objects.filter(livemode=livemode), ids)
-    captured = payments.filter(captured_at__gte=week_start, captured_at__lte=now)
+    finished, approved, declines = payments_selectors.payment_outcomes_since(
+        **scope, since=week_start
+    )
+    refunds = [
+        (currency, n, total, _money(total, currency))
+        for currency, n, total in payments_selectors.refunds_succeeded_since(
+            **scope, since=week_start
+        )
+    ]
+    return Dashboard(
+        volumes=_volumes(scope, week_start, now, days),
+        approved=approved,
+        finished=finished,
+        approval_rate=(approved / finished) if finished else None,
+        declines=declines,
+        refunds=refunds,
+        pending_settlement=[
+            (currency, net, _money(net, currency))
+            for currency, net in settlement_selectors.unsettled_totals(**scope)
+        ],
+        next_payouts=_next_payouts(scope, now),
+        failed_webhooks=_failed_webhooks(ids, livemode),
+        disabled_endpoints=_disabled_endpoints(ids, livemode),
+        last_reconciliation=settlement_selectors.reconciliation_last() if ids is None else None,
+        platform=ids is None,
+        livemode=livemode,
+    )
+
+
+def _volumes(scope: dict, week_start: datetime, now: datetime, days: list[date]):
+    """Captured amount per currency: today, the last 7 days, and a bar per day."""
     per_currency: dict[str, dict[date, int]] = {}
-    for row in captured.values("currency", "captured_at", "amount_captured"):
+    for row in payments_selectors.captures_between(**scope, since=week_start, until=now):
         day = timezone.localtime(row["captured_at"]).date()
         bucket = per_currency.setdefault(row["currency"], {})
         bucket[day] = bucket.get(day, 0) + row["amount_captured"]
@@ -148,104 +173,25 @@ def dashboard_for(*, user, now: datetime | None = None, livemode: bool | None = 
                 currency=currency,
                 today=today,
                 week=week,
-                today_display=format_amount(today, currency, active_locale()),
-                week_display=format_amount(week, currency, active_locale()),
+                today_display=_money(today, currency),
+                week_display=_money(week, currency),
                 bars=_bars(per_day, days, currency),
             )
         )
+    return volumes
 
-    recent = payments.filter(created__gte=week_start).exclude(status__in=UNFINISHED)
-    counts = recent.aggregate(
-        finished=Count("id"), approved=Count("id", filter=Q(authorized_at__isnull=False))
-    )
-    finished, approved = counts["finished"], counts["approved"]
-    declines = list(
-        recent.filter(status=Payment.Status.DECLINED)
-        .values_list("decline_code")
-        .annotate(n=Count("id"))
-        .order_by("-n", "decline_code")
-    )
 
-    refunds = [
-        (
-            row["currency"],
-            row["n"],
-            row["total"],
-            format_amount(row["total"], row["currency"], active_locale()),
+def _next_payouts(scope: dict, now: datetime) -> list[dict]:
+    return [
+        {
+            "label": str(payout),
+            "date": payout.payout_date,
+            "amount": _money(payout.amount, payout.currency),
+        }
+        for payout in settlement_selectors.payouts_upcoming(
+            **scope, today=timezone.localtime(now).date()
         )
-        for row in _scope(Refund.objects.filter(livemode=livemode), ids)
-        .filter(status=Refund.Status.SUCCEEDED, created__gte=week_start)
-        .values("currency")
-        .annotate(n=Count("id"), total=Sum("amount"))
-        .order_by("currency")
     ]
-
-    return Dashboard(
-        volumes=volumes,
-        approved=approved,
-        finished=finished,
-        approval_rate=(approved / finished) if finished else None,
-        declines=[(code or "unknown", n) for code, n in declines],
-        refunds=refunds,
-        pending_settlement=_pending_settlement(payments),
-        next_payouts=_next_payouts(ids, now, livemode),
-        failed_webhooks=_failed_webhooks(ids, livemode),
-        disabled_endpoints=_disabled_endpoints(ids, livemode),
-        last_reconciliation=_last_reconciliation() if ids is None else None,
-        platform=ids is None,
-        livemode=livemode,
-    )
-
-
-def _pending_settlement(payments) -> list[tuple[str, int, str]]:
-    """Captured money not yet in a settlement batch, net of refunds, per currency."""
-    pending = payments.filter(status__in=Payment.CAPTURED_STATES)
-    for relation in Payment._meta.related_objects:
-        # A settlement row pointing at a payment means it is settled (or being settled).
-        if relation.related_model._meta.app_label == "settlement":
-            pending = pending.filter(**{f"{relation.get_accessor_name()}__isnull": True})
-    rows = (
-        pending.values("currency")
-        .annotate(captured=Sum("amount_captured"), refunded=Sum("amount_refunded"))
-        .order_by("currency")
-    )
-    result = []
-    for row in rows:
-        net = (row["captured"] or 0) - (row["refunded"] or 0)
-        result.append((row["currency"], net, format_amount(net, row["currency"], active_locale())))
-    return result
-
-
-def _next_payouts(ids, now, livemode: bool) -> list:
-    model = _model("settlement", "Payout") or _model("settlement", "SettlementBatch")
-    if model is None:
-        return []
-    names = {f.name for f in model._meta.fields}
-    qs = _scope_by_admin(model.objects.filter(livemode=livemode), ids)
-    date_field = next((n for n in ("payout_date", "pay_on", "scheduled_for") if n in names), None)
-    if date_field:
-        qs = qs.filter(**{f"{date_field}__gte": timezone.localtime(now).date()}).order_by(
-            date_field
-        )
-    if "status" in names:
-        qs = qs.exclude(status="paid")
-    rows = []
-    for obj in qs[:5]:
-        amount = next(
-            (getattr(obj, n) for n in ("amount", "net_amount", "payout_amount") if n in names),
-            None,
-        )
-        currency = getattr(obj, "currency", None)
-        rows.append(
-            {
-                "label": str(obj),
-                "date": getattr(obj, date_field) if date_field else None,
-                "amount": format_amount(amount, currency, active_locale())
-                if amount is not None and currency
-                else "",
-            }
-        )
-    return rows
 
 
 def _failed_webhooks(ids, livemode: bool) -> int | None:
@@ -268,10 +214,3 @@ def _disabled_endpoints(ids, livemode: bool, limit: int = 5) -> list:
         disabled_reason__in=["", DISABLED_BY_MERCHANT]
     )
     return list(_scope_by_admin(disabled, ids).order_by("-disabled_at", "-pk")[:limit])
-
-
-def _last_reconciliation():
-    model = _model("settlement", "ReconciliationRun")
-    if model is None:
-        return None
-    return model.objects.order_by("-pk").first()

@@ -6,7 +6,7 @@ tell it from an id that does not exist.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from .errors import NotFound
 from .models import Event, Merchant, Order, OutboxMessage, Payment, Refund
@@ -99,3 +99,74 @@ def outbox_message_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Outbo
         .select_related("payment")
         .order_by("-created", "-id")
     )
+
+
+# --- figures across merchants, for the back-office dashboard ---
+# ``merchant_ids`` is the list a staff user may see, None for every merchant.
+
+
+def _of_merchants(queryset: QuerySet, merchant_ids: list[int] | None, lookup: str = "merchant"):
+    return queryset if merchant_ids is None else queryset.filter(**{f"{lookup}__in": merchant_ids})
+
+
+def merchants_any_live(*, merchant_ids: list[int] | None) -> bool:
+    """Return True if one of the merchants may take live payments."""
+    return _of_merchants(Merchant.objects.filter(live_enabled=True), merchant_ids, "pk").exists()
+
+
+def payments_of_merchants(*, merchant_ids: list[int] | None, livemode: bool) -> QuerySet[Payment]:
+    """Return the payments of one mode of the merchants, for figures over them."""
+    return _of_merchants(Payment.objects.filter(livemode=livemode), merchant_ids)
+
+
+def captures_between(*, merchant_ids: list[int] | None, livemode: bool, since, until) -> list[dict]:
+    """Return ``currency``, ``captured_at`` and ``amount_captured`` of payments captured then."""
+    payments = payments_of_merchants(merchant_ids=merchant_ids, livemode=livemode)
+    return list(
+        payments.filter(captured_at__gte=since, captured_at__lte=until).values(
+            "currency", "captured_at", "amount_captured"
+        )
+    )
+
+
+def payment_outcomes_since(
+    *, merchant_ids: list[int] | None, livemode: bool, since
+) -> tuple[int, int, list[tuple[str, int]]]:
+    """Return (finished, approved, [(decline code, count)]) of payments created since ``since``.
+
+    Finished payments left processing; approved ones were authorized at some point.
+    """
+    unfinished = (
+        Payment.Status.REQUIRES_PAYMENT_METHOD,
+        Payment.Status.PROCESSING,
+        Payment.Status.REQUIRES_ACTION,
+    )
+    recent = (
+        payments_of_merchants(merchant_ids=merchant_ids, livemode=livemode)
+        .filter(created__gte=since)
+        .exclude(status__in=unfinished)
+    )
+    counts = recent.aggregate(
+        finished=Count("id"), approved=Count("id", filter=Q(authorized_at__isnull=False))
+    )
+    declines = (
+        recent.filter(status=Payment.Status.DECLINED)
+        .values_list("decline_code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "decline_code")
+    )
+    return counts["finished"], counts["approved"], [(code or "unknown", n) for code, n in declines]
+
+
+def refunds_succeeded_since(
+    *, merchant_ids: list[int] | None, livemode: bool, since
+) -> list[tuple[str, int, int]]:
+    """Return (currency, count, amount) of the refunds that succeeded since ``since``."""
+    refunds = _of_merchants(Refund.objects.filter(livemode=livemode), merchant_ids)
+    return [
+        (row["currency"], row["n"], row["total"])
+        for row in refunds.filter(status=Refund.Status.SUCCEEDED, created__gte=since)
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("currency")
+    ]
