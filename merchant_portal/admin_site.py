@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+
+import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -18,6 +21,12 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
+
+from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
+from backoffice.audit import audit_record
+from backoffice.enrolment import setup_link_find, setup_link_use, setup_link_valid_for
+
+from .dashboard import dashboard_for
 
 
 def confirmed_devices(user) -> list:
@@ -117,8 +126,6 @@ class PlatformAdminSite(OTPAdminSite):
     @method_decorator(never_cache)
     def setup_view(self, request, token):
         """Open a set-up link: remember it in the session, then sign in and enrol."""
-        from backoffice.enrolment import setup_link_find
-
         link = setup_link_find(token)
         context = {**self.each_context(request), "title": "Set up your authenticator"}
         request.current_app = self.name
@@ -142,13 +149,6 @@ class PlatformAdminSite(OTPAdminSite):
 
         Only a session that opened the user's set-up link (``setup_view``) gets this far.
         """
-        import base64
-
-        import segno
-
-        from backoffice.audit import audit_record
-        from backoffice.enrolment import setup_link_use, setup_link_valid_for
-
         login_url = reverse("admin:login", current_app=self.name)
         if not request.user.is_authenticated:
             return HttpResponseRedirect(f"{login_url}?{REDIRECT_FIELD_NAME}={request.path}")
@@ -157,13 +157,31 @@ class PlatformAdminSite(OTPAdminSite):
             if getattr(request.user, "otp_device", None) is not None:
                 return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
             raise PermissionDenied
+        request.current_app = self.name
         link = setup_link_valid_for(request.session.get(self.SETUP_LINK_SESSION_KEY), request.user)
         if link is None:
             # The password alone must not let its holder choose the second factor.
             context = {**self.each_context(request), "title": "Set up your authenticator"}
             context["problem"] = "no_link"
-            request.current_app = self.name
             return render(request, "admin/otp_setup_problem.html", context, status=403)
+        device = self._enrolment_device(request)
+        form = EnrolForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if device.verify_token(form.cleaned_data["otp_token"].strip()):
+                return self._enrolment_confirm(request, link, device)
+            form.add_error("otp_token", "That code is not valid. Enter the current one.")
+        qr = segno.make(device.config_url, micro=False)
+        context = {
+            **self.each_context(request),
+            "title": "Set up your authenticator",
+            "form": form,
+            "qr_data_uri": qr.png_data_uri(scale=5, border=2),
+            "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
+        }
+        return render(request, "admin/otp_enrol.html", context)
+
+    def _enrolment_device(self, request) -> TOTPDevice:
+        """Return the user's unconfirmed device, with a secret only this session has seen."""
         device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
         if device is None:
             device = TOTPDevice.objects.create(
@@ -175,36 +193,24 @@ class PlatformAdminSite(OTPAdminSite):
             device.key = default_key()
             device.save(update_fields=["key"])
         request.session[self.ENROL_SESSION_KEY] = device.pk
-        form = EnrolForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            if device.verify_token(form.cleaned_data["otp_token"].strip()):
-                if not setup_link_use(link):
-                    raise PermissionDenied  # used by a concurrent request of the same session
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                request.session.pop(self.ENROL_SESSION_KEY, None)
-                request.session.pop(self.SETUP_LINK_SESSION_KEY, None)
-                otp_login(request, device)
-                audit_record(
-                    request=request,
-                    action="otp_device.enrolled",
-                    obj=device,
-                    details={"device": device.name},
-                )
-                messages.success(request, "Your authenticator is set up. Welcome.")
-                return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
-            form.add_error("otp_token", "That code is not valid. Enter the current one.")
-        qr = segno.make(device.config_url, micro=False)
-        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-        context = {
-            **self.each_context(request),
-            "title": "Set up your authenticator",
-            "form": form,
-            "qr_data_uri": qr.png_data_uri(scale=5, border=2),
-            "secret": secret,
-        }
-        request.current_app = self.name
-        return render(request, "admin/otp_enrol.html", context)
+        return device
+
+    def _enrolment_confirm(self, request, link, device: TOTPDevice):
+        if not setup_link_use(link):
+            raise PermissionDenied  # used by a concurrent request of the same session
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        request.session.pop(self.ENROL_SESSION_KEY, None)
+        request.session.pop(self.SETUP_LINK_SESSION_KEY, None)
+        otp_login(request, device)
+        audit_record(
+            request=request,
+            action="otp_device.enrolled",
+            obj=device,
+            details={"device": device.name},
+        )
+        messages.success(request, "Your authenticator is set up. Welcome.")
+        return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Register as Django does, every admin (ours and third-party) with filter values from
@@ -212,8 +218,6 @@ class PlatformAdminSite(OTPAdminSite):
         other apps' models written to the audit log (``AuditedChangesMixin``)."""
         from django.contrib.admin import ModelAdmin
         from django.db.models.base import ModelBase
-
-        from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 
         admin_class = admin_class or ModelAdmin
         models = (
@@ -248,8 +252,6 @@ class PlatformAdminSite(OTPAdminSite):
     }
 
     def index(self, request, extra_context=None):
-        from .dashboard import dashboard_for
-
         # ?mode=live or ?mode=test picks the figures' mode; anything else, the default one.
         livemode = {"live": True, "test": False}.get(request.GET.get("mode"))
         context = {"dashboard": dashboard_for(user=request.user, livemode=livemode)}
