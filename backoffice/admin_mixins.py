@@ -20,11 +20,13 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from .access import can_manage, is_platform_staff, merchant_ids_for
 from .audit import audit_record
@@ -46,9 +48,19 @@ class LookupSafeChangeList(ChangeList):
             # PostgreSQL text cannot hold NUL: the query would fail as a DataError.
             raise IncorrectLookupParameters("NUL character in the address")
         try:
-            return super().get_filters(request)
+            filters = super().get_filters(request)
         except OverflowError as err:  # the date hierarchy's year, beyond a C int
             raise IncorrectLookupParameters(err) from err
+        # What the declared filters (and the date hierarchy) did not take is a lookup typed into
+        # the address: any field, any lookup (a regex, a prefix of a secret). Only offered ones.
+        remaining = set(filters[2])
+        if self.date_hierarchy:
+            remaining -= {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
+        if remaining:
+            raise DisallowedModelAdminLookup(
+                f"Filtering by {min(remaining)!r} is not offered on this list."
+            )
+        return filters
 
     def get_results(self, request):
         try:
@@ -69,7 +81,16 @@ class LookupSafeAdminMixin:
         return type(f"LookupSafe{base.__name__}", (LookupSafeChangeList, base), {})
 
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
+        try:
+            response = super().changelist_view(request, extra_context)
+        except DisallowedModelAdminLookup as err:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Filter not offered",
+                "problem": str(err),
+            }
+            return TemplateResponse(request, "admin/bad_filter.html", context, status=400)
         # Django redirects to "?e=1" (the whole list) when the filters or page were not valid.
         if (
             ERROR_FLAG not in request.GET

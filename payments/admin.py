@@ -13,6 +13,7 @@ import secrets
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -530,7 +531,7 @@ class OrderAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         try:
             changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
+        except (IncorrectLookupParameters, DisallowedModelAdminLookup):
             self.message_user(
                 request,
                 "Nothing was exported: the filters in the address were not valid.",

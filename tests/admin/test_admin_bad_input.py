@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib import admin
-from django.db import models
 from django.urls import reverse
 
 
@@ -11,15 +10,13 @@ def _messages(response):
 
 
 def _date_fields():
-    """Every registered model with a date field, and the name of its first one."""
-    for model in admin.site._registry:
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.DateField):
-                yield model, field.name
-                break
+    """Every registered model whose list has a date hierarchy, and its field."""
+    for model, model_admin in admin.site._registry.items():
+        if model_admin.date_hierarchy:
+            yield model, model_admin.date_hierarchy
 
 
-def test_a_year_past_9999_in_any_lists_address_shows_the_whole_list_with_a_message(
+def test_a_year_past_9999_in_a_date_hierarchy_shows_the_whole_list_with_a_message(
     login, platform_user
 ):
     client = login(platform_user)
@@ -38,7 +35,7 @@ def test_a_year_past_9999_in_any_lists_address_shows_the_whole_list_with_a_messa
             ], opts.label
         checked += 1
 
-    assert checked >= 15
+    assert checked >= 5
 
 
 def test_a_filter_value_that_is_not_a_date_says_the_whole_list_is_shown(login, manager, order):
@@ -202,3 +199,53 @@ def test_a_nul_character_in_the_address_is_a_bad_filter_not_a_database_error(
 
     assert response.status_code == 200
     assert any("not valid" in m for m in _messages(response))
+
+
+def _changelists():
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        yield model, model_admin, reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+@pytest.mark.parametrize(
+    ("lookup", "value"),
+    [
+        ("reference__regex", "(a"),  # a 500 on SQLite and PostgreSQL
+        ("wallet_phone__startswith", "+1555"),  # rebuilds a number shown as its last 4 digits
+        ("checkout_token__startswith", "a"),
+        ("key_hash__startswith", "a"),
+        ("secret_encrypted__startswith", "a"),
+        ("enabled_events__contains", "x"),
+        ("details__contains", "{"),
+        ("pk__regex", "(a+)+$"),
+    ],
+)
+def test_a_filter_a_list_does_not_offer_is_a_400_page_on_every_list(
+    login, platform_user, lookup, value
+):
+    client = login(platform_user)
+    checked = 0
+
+    for model, _, url in _changelists():
+        field = lookup.split("__")[0]
+        if field != "pk" and field not in {f.name for f in model._meta.fields}:
+            continue
+        response = client.get(url, {lookup: value})
+
+        assert response.status_code == 400, (model._meta.label, lookup)
+        assert "not offered on this list" in response.content.decode()
+        checked += 1
+
+    assert checked >= 1
+
+
+def test_the_filters_a_list_declares_still_filter(login, platform_user, order):
+    client = login(platform_user)
+    url = reverse("admin:payments_order_changelist")
+
+    paid = client.get(url, {"status__exact": "paid"})
+    pending = client.get(url, {"status__exact": "pending"})
+
+    assert paid.status_code == pending.status_code == 200
+    assert paid.context["cl"].result_count == 0
+    assert pending.context["cl"].result_count == 1
