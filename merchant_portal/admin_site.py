@@ -48,8 +48,12 @@ class StaffLoginForm(AdminAuthenticationForm):
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "otp_required": "Enter the 6-digit code from your authenticator app.",
-        "otp_invalid": "That authenticator code is not valid. Try the current one.",
+        # One answer for a wrong password, a missing code and a wrong code: whoever guesses
+        # passwords must not learn which one was right.
+        "invalid_login": (
+            "That username, password and authenticator code do not match. Enter your password "
+            "and the current 6-digit code from your authenticator app."
+        ),
     }
 
     def clean(self):
@@ -58,17 +62,15 @@ class StaffLoginForm(AdminAuthenticationForm):
         if user is None or not confirmed_devices(user):
             return cleaned
         token = (cleaned.get("otp_token") or "").strip()
-        if not token:
-            raise forms.ValidationError(self.error_messages["otp_required"], code="otp_required")
-        device = match_token(user, token)
+        device = match_token(user, token) if token else None
         if device is None:
-            # A wrong code counts as a failed sign-in, so axes throttles code guessing too.
+            # Counted as a failed sign-in, so axes throttles code guessing too.
             user_login_failed.send(
                 sender=__name__,
                 credentials={"username": cleaned.get("username")},
                 request=self.request,
             )
-            raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
+            raise self.get_invalid_login_error()
         # django_otp's user_logged_in handler marks the session verified by this device.
         user.otp_device = device
         return cleaned
@@ -94,10 +96,12 @@ class PlatformAdminSite(OTPAdminSite):
     enable_nav_sidebar = False
 
     def get_urls(self):
+        # No content-type shortcut (/r/<ct>/<pk>/): no model of ours has a page on the site, and
+        # its answers told staff whether another merchant's object existed.
         return [
             path("otp/enrol/", self.enrol_view, name="otp_enrol"),
             path("otp/setup/<str:token>/", self.setup_view, name="otp_setup"),
-            *super().get_urls(),
+            *(url for url in super().get_urls() if getattr(url, "name", "") != "view_on_site"),
         ]
 
     def _needs_enrolment(self, request) -> bool:

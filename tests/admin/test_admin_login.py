@@ -28,19 +28,49 @@ def test_password_and_current_code_open_the_admin(client, manager):
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+INVALID_SIGN_IN = (
+    "That username, password and authenticator code do not match. Enter your password and the "
+    "current 6-digit code from your authenticator app."
+)
+
+
+def _wrong_code(user) -> str:
+    return "123456" if totp_now(user) != "123456" else "654321"
+
+
 def test_password_without_code_is_refused(client, manager):
     response = _sign_in(client, manager, "")
 
     assert response.status_code == 200
-    assert "Enter the 6-digit code" in response.content.decode()
+    assert INVALID_SIGN_IN in response.content.decode()
     assert client.get(reverse("admin:index")).status_code == 302
 
 
 def test_password_with_wrong_code_is_refused(client, manager):
-    response = _sign_in(client, manager, "123456" if totp_now(manager) != "123456" else "654321")
+    response = _sign_in(client, manager, _wrong_code(manager))
 
-    assert "not valid" in response.content.decode()
+    assert INVALID_SIGN_IN in response.content.decode()
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_right_password_without_code_reads_and_counts_as_a_wrong_password(
+    client, manager, settings
+):
+    """No oracle: whoever guesses passwords cannot tell when one was right."""
+    from axes.models import AccessAttempt
+
+    settings.AXES_ENABLED = True
+    wrong_password = client.post(
+        reverse("admin:login"),
+        {"username": manager.username, "password": "wrong", "otp_token": ""},
+    )
+    right_password = _sign_in(client, manager, "")
+
+    def form_errors(response):
+        return response.context["form"].non_field_errors()
+
+    assert form_errors(right_password) == form_errors(wrong_password) == [INVALID_SIGN_IN]
+    assert AccessAttempt.objects.get(username=manager.username).failures_since_start == 2
 
 
 def _setup_path(url: str) -> str:

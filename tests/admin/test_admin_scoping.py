@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from tests.conftest import MASTERCARD, VISA, card
 
@@ -321,3 +321,19 @@ def test_changing_a_membership_changes_its_role_and_never_moves_it_to_another_me
     ) == [(merchant.pk, "viewer")]
     assert merchant_ids_for(manager, role="manager") == []
     assert other_merchant.pk not in merchant_ids_for(manager)
+
+
+def test_the_content_type_shortcut_does_not_exist(login, manager, two_orders):
+    """/admin/r/<ct>/<pk>/ told staff whether another merchant's object existed."""
+    from django.contrib.contenttypes.models import ContentType
+
+    client = login(manager)
+    theirs = two_orders[1]
+    content_type = ContentType.objects.get_for_model(theirs)
+
+    address = f"/admin/r/{content_type.pk}/{theirs.pk}/"
+    response = client.get(address)
+
+    assert response.status_code == 404
+    # Gone, not answering one way for objects that exist and another for those that do not.
+    assert resolve(address).url_name != "view_on_site"
