@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+from .client_ip import client_ip
 from .models import AuditLog
-
-
-def _client_ip(request) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is whatever the client chose to send.
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
@@ -39,5 +33,5 @@ def audit_record(
         object_id=object_id,
         merchant=merchant,
         details=details or {},
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )

@@ -245,6 +245,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Proxies in front of the app that append to X-Forwarded-For (the TLS proxy production implies):
+# lockouts and the audit log key on the address the outermost one saw, not on the proxy's.
+BACKOFFICE_TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+AXES_CLIENT_IP_CALLABLE = "backoffice.client_ip.client_ip"
 AXES_ENABLED = _env("AXES_ENABLED", "true").lower() == "true"
 OTP_TOTP_ISSUER = "Merchant Payments"
 # A device's secret is shown once, to its owner at set-up; never again, not even to superusers.

@@ -338,3 +338,55 @@ def test_no_admin_page_opens_to_a_password_only_session(client, make_staff, merc
                     opened.append((user.username, method.__name__, url, response.status_code))
 
     assert opened == []
+
+
+def _sign_in_from(client, user, address, code, password=PASSWORD):
+    return client.post(
+        reverse("admin:login"),
+        {"username": user.username, "password": password, "otp_token": code, "next": "/admin/"},
+        REMOTE_ADDR="10.0.0.2",  # every request arrives from the TLS proxy
+        HTTP_X_FORWARDED_FOR=address,
+    )
+
+
+def test_behind_a_proxy_a_guesser_locks_out_only_their_own_address(client, manager, settings):
+    from django.test import Client
+
+    settings.AXES_ENABLED = True
+    settings.BACKOFFICE_TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        # The guesser also writes a forwarded address of their own: only the proxy's counts.
+        _sign_in_from(client, manager, "198.51.100.1, 203.0.113.66", "", password="wrong")
+
+    guesser = _sign_in_from(Client(), manager, "203.0.113.66", totp_now(manager))
+    owner = _sign_in_from(Client(), manager, "198.51.100.1", totp_now(manager))
+
+    assert guesser.status_code in (403, 429)
+    assert owner.status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(client, manager, settings):
+    settings.AXES_ENABLED = True
+    settings.BACKOFFICE_TRUSTED_PROXY_COUNT = 0
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in_from(client, manager, f"203.0.113.{n}", "", password="wrong")
+
+    response = _sign_in_from(client, manager, "198.51.100.1", totp_now(manager))
+
+    assert response.status_code in (403, 429)
+
+
+def test_the_audit_log_records_the_address_the_proxy_saw(login, manager, settings):
+    from django.test import RequestFactory
+
+    from backoffice.audit import audit_record
+
+    settings.BACKOFFICE_TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.9"
+    )
+    request.user = manager
+
+    entry = audit_record(request=request, action="test.proxy")
+
+    assert entry.ip_address == "203.0.113.9"
