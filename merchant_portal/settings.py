@@ -1,7 +1,7 @@
 """Settings for the merchant payment platform.
 
 The environment is read here and only here. Unset variables fall back to embedded defaults
-(SQLite, a filesystem Celery broker, local-memory cache, keys generated under ``var/``) with a
+(SQLite, an embedded SQLite Celery broker, local-memory cache, keys generated under ``var/``) with a
 warning; ``DJANGO_ENV=production`` refuses to start without them.
 """
 
@@ -170,20 +170,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery ----------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = _required_in_production("CELERY_BROKER_URL", lambda: "filesystem://")
+# The embedded broker: kombu's SQLAlchemy transport on a SQLite file. A message is a row written
+# and claimed in one transaction each, so none is half-written or half-read, and a full disk fails
+# the send instead of stranding files (the filesystem transport did both).
+BROKER_DB = VAR_DIR / "broker.sqlite3"
+CELERY_BROKER_URL = _required_in_production(
+    "CELERY_BROKER_URL", lambda: f"sqla+sqlite:///{BROKER_DB}"
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "polling_interval": 0.1,  # the filesystem transport polls; 1 s default feels slow locally
-        "store_processed": False,
-    }
+if CELERY_BROKER_URL.startswith("sqla+sqlite"):
+    # Web, worker and beat write the same file: wait for its lock rather than fail at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -389,6 +386,6 @@ if _EMBEDDED_DEFAULTS and not TESTING and not os.environ.get("_EMBEDDED_DEFAULTS
     sys.stderr.write(
         "WARNING: embedded defaults in use for "
         + ", ".join(_EMBEDDED_DEFAULTS)
-        + " (SQLite, filesystem broker, local-memory cache, keys under var/). "
+        + " (SQLite, embedded SQLite broker, local-memory cache, keys under var/). "
         "Fine for local runs; set them for production (DJANGO_ENV=production).\n"
     )

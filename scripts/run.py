@@ -1,6 +1,8 @@
 """`make run`: migrate, create demo data once, then run web, Celery worker and beat together.
 
-Ctrl-C stops all three. Everything lives under var/ (SQLite, filesystem broker, generated keys).
+Ctrl-C stops all three. A worker or beat that crashes is started again (with a log line); the
+web server ending stops everything. Everything lives under var/ (SQLite database and broker,
+generated keys).
 """
 
 import os
@@ -14,21 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
+#: Processes started again when they end; a crash loop waits a little longer each time.
+RESTARTED = ("worker", "beat")
+RESTART_DELAYS = (1, 2, 5, 10, 30)
 
 
 def manage(*args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True)
 
 
-def main() -> int:
-    # Started in the background, a shell hands us SIGINT ignored; Ctrl-C / kill -INT must work.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.environ.setdefault("SITE_URL", f"http://{HOST}:{PORT}")
-    manage("migrate", "--no-input", "-v", "0")
-    os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # the first command said it; children needn't
-    manage("demo_setup")
+def commands() -> dict[str, list[str]]:
     celery = [PY, "-m", "celery", "-A", "merchant_portal"]
-    commands = {
+    return {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
         "worker": [
             *celery,
@@ -43,32 +42,77 @@ def main() -> int:
         ],
         "beat": [*celery, "beat", "-l", "info"],
     }
-    procs = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}
-    print(f"Started web (http://{HOST}:{PORT}/), Celery worker and Celery beat. Ctrl-C stops all.")
 
-    def stop(*_):
-        for proc in procs.values():
+
+class Supervisor:
+    """Run named commands; start the ``restarted`` ones again when they end, others end all."""
+
+    def __init__(self, commands: dict[str, list[str]], *, restarted=RESTARTED, delays=None):
+        self.commands = commands
+        self.restarted = restarted
+        self.delays = RESTART_DELAYS if delays is None else delays
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.restarts: dict[str, int] = {name: 0 for name in commands}
+        self.due: dict[str, float] = {}
+
+    def start(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(self.commands[name], cwd=ROOT)
+
+    def start_all(self) -> None:
+        for name in self.commands:
+            self.start(name)
+
+    def check(self, now: float) -> str | None:
+        """Restart what is due; return the name of a process whose end ends everything."""
+        for name, proc in self.procs.items():
+            code = proc.poll()
+            if code is None or name in self.due:
+                continue
+            if name not in self.restarted:
+                return name
+            delay = self.delays[min(self.restarts[name], len(self.delays) - 1)]
+            print(f"{name} ended (exit {code}); starting it again in {delay} s.", flush=True)
+            self.due[name] = now + delay
+        for name, when in list(self.due.items()):
+            if now >= when:
+                del self.due[name]
+                self.restarts[name] += 1
+                self.start(name)
+        return None
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for proc in procs.values():
+        for proc in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+
+def main() -> int:
+    # Started in the background, a shell hands us SIGINT ignored; Ctrl-C / kill -INT must work.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.environ.setdefault("SITE_URL", f"http://{HOST}:{PORT}")
+    manage("migrate", "--no-input", "-v", "0")
+    os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # the first command said it; children needn't
+    manage("demo_setup")
+    supervisor = Supervisor(commands())
+    supervisor.start_all()
+    print(f"Started web (http://{HOST}:{PORT}/), Celery worker and Celery beat. Ctrl-C stops all.")
+    signal.signal(signal.SIGTERM, lambda *_: (supervisor.stop(), sys.exit(0)))
     try:
-        while all(p.poll() is None for p in procs.values()):
+        while (ended := supervisor.check(time.monotonic())) is None:
             time.sleep(0.5)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
-        print(f"Process ended: {', '.join(dead)}; stopping the others.")
+        print(f"Process ended: {ended}; stopping the others.")
         return 1
     except KeyboardInterrupt:
         print("\nStopping web, worker and beat...")
         return 0
     finally:
-        stop()
+        supervisor.stop()
 
 
 if __name__ == "__main__":

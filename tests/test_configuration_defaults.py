@@ -16,7 +16,6 @@ print(json.dumps({
     "db_engine": s.DATABASES["default"]["ENGINE"],
     "db_name": str(s.DATABASES["default"]["NAME"]),
     "broker": s.CELERY_BROKER_URL,
-    "broker_folder": s.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", ""),
     "cache": s.CACHES["default"]["BACKEND"],
     "redis_url": s.REDIS_URL,
     "secret_key": s.SECRET_KEY,
@@ -77,8 +76,7 @@ def test_with_nothing_set_every_concern_runs_on_its_embedded_default(tmp_path):
 
     assert values["db_engine"] == "django.db.backends.sqlite3"
     assert values["db_name"] == str(tmp_path / "db.sqlite3")
-    assert values["broker"] == "filesystem://"
-    assert values["broker_folder"].startswith(str(tmp_path / "broker"))
+    assert values["broker"] == f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert values["redis_url"] == ""
     assert values["debug"] is True
