@@ -1,21 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from payments.api.views import api_not_found
 
-from . import views
-
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
+from . import health, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # The audit log's pages moved with its app; old bookmarks still arrive.
     re_path(
         r"^admin/merchant_portal/(?P<rest>.*)$",
