@@ -155,6 +155,20 @@ else:
         # PostgreSQL then skips planning it again (about 9% more payments/s in `make bench`).
         # Turn off behind a pooler in transaction mode that cannot keep prepared statements.
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+# PostgreSQL gives up on a statement or a lock wait (answered 503, Retry-After) instead of holding
+# a web worker until gunicorn kills it. Milliseconds, (statement, lock) per kind of process: web
+# processes short, Celery workers long (settlement runs, sweeps), commands unlimited. Applied by
+# ``merchant_portal.database.timeouts_apply`` from wsgi.py and the workers' start.
+DATABASE_TIMEOUTS = {
+    "web": (
+        int(_env("DATABASE_STATEMENT_TIMEOUT_MS", "10000")),
+        int(_env("DATABASE_LOCK_TIMEOUT_MS", "3000")),
+    ),
+    "worker": (
+        int(_env("WORKER_DATABASE_STATEMENT_TIMEOUT_MS", "600000")),
+        int(_env("WORKER_DATABASE_LOCK_TIMEOUT_MS", "30000")),
+    ),
+}
 # Parallel developers and CI jobs can keep their PostgreSQL test databases apart.
 if _env("TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": _env("TEST_DB_NAME")}
