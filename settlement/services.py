@@ -2,12 +2,13 @@
 
 A cut-off (``SETTLEMENT_CUTOFF_TIME``, UTC) closes each settlement day. ``settlement_run``
 closes, per merchant, currency and mode, one batch of every captured payment and succeeded
-refund before the cut-off not settled yet: lines are written by ``INSERT ... SELECT`` (fees
-computed in SQL), totals by ``SUM``, one balanced journal entry moves the money from pending to
-fees and payable, and ``settlement.closed`` tells the merchant. A negative net is carried into
-the merchant's next batch. On the payout date (the cut-off date plus the merchant's 1-3 business
-days, weekends and public holidays of its country skipped) ``payout_pay`` moves payable to paid
-out and sends ``settlement.paid``.
+refund before the cut-off not settled yet: lines are written by ``INSERT ... SELECT`` with the
+fees computed in the database (``sql.py``, the app's only raw SQL), totals by ``SUM``, one
+balanced journal entry moves the money from pending to fees and payable, and
+``settlement.closed`` tells the merchant. A negative net is carried into the merchant's next
+batch. On the payout date (the cut-off date plus the merchant's 1-3 business days, weekends and
+public holidays of its country skipped) ``payout_pay`` moves payable to paid out and sends
+``settlement.paid``.
 
 A run finds what is unsettled once (only what was captured since the last cut-off when the
 counts prove everything before it settled, see ``settled_through``) and closes its batches in
@@ -23,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
+from django.db import transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
@@ -33,13 +34,11 @@ from payments.errors import NotFound
 from payments.models import Merchant, Payment, Refund
 from payments.services import event_record
 
+from . import sql
 from .calendar import business_days_after
-from .fees import fee_sql
 from .models import Payout, ReconciliationRun, SettlementBatch, SettlementLine
 
 logger = logging.getLogger(__name__)
-
-CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
 
 
 # --- cut-offs ------------------------------------------------------------------------------
@@ -75,90 +74,33 @@ class BatchKey:
     livemode: bool
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-# The run's unsettled payments and refunds, copied once (in group order) into a temporary table
-# of the run's connection, so each batch reads its own rows, not every payment of the merchant.
-CANDIDATES = "settlement_candidate"
-
-
 def settled_through() -> datetime | None:
     """Return an instant before which every captured payment and succeeded refund is settled,
     or None when none is known (nothing settled yet, or something before it is not settled).
 
-    It is the latest batch cut-off ``W`` if, in one statement, the payments captured before ``W``
-    are as many as all payment lines, and the succeeded refunds processed before ``W`` as many
-    as all refund lines. Every line is of a distinct payment (refund) dated before its batch's
-    cut-off, so before ``W``: equal counts mean that none of those is left out, however late it
-    was written. Otherwise (say, a payment written after a run with an older ``captured_at``)
-    there is no bound and the run reads every unsettled payment, as the first run does. This
-    holds as long as ``captured_at`` and ``processed_at`` never change once set and lines are
-    never deleted.
+    It is the latest batch cut-off ``W`` if the payments captured before ``W`` are as many as
+    all payment lines, and the succeeded refunds processed before ``W`` as many as all refund
+    lines. Every line is of a distinct payment (refund) dated before its batch's cut-off, so
+    before ``W``: equal counts mean that none of those is left out, however late it was
+    written. Otherwise (say, a payment written after a run with an older ``captured_at``) there
+    is no bound and the run reads every unsettled payment, as the first run does. This holds as
+    long as ``captured_at`` and ``processed_at`` never change once set and lines are never
+    deleted.
+
+    The lines are counted first: they only grow and never outnumber the rows before ``W``, so
+    counts of those rows taken afterwards equal them only if nothing was missing before.
     """
-    batch, payment, refund = _table(SettlementBatch), _table(Payment), _table(Refund)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT w.at, (SELECT COUNT(*) FROM {payment} p WHERE p.captured_at < w.at),"
-            f" (SELECT COUNT(*) FROM {refund} r WHERE r.status = %s AND r.processed_at < w.at),"
-            " w.payment_lines, w.refund_lines FROM (SELECT MAX(cutoff) AS at,"
-            " COALESCE(SUM(payment_count), 0) AS payment_lines,"
-            f" COALESCE(SUM(refund_count), 0) AS refund_lines FROM {batch}) w",
-            [Refund.Status.SUCCEEDED.value],
-        )
-        at, payments, refunds, payment_lines, refund_lines = cursor.fetchone()
-    if at is None or (payments, refunds) != (payment_lines, refund_lines):
+    lines = SettlementBatch.objects.aggregate(
+        at=Max("cutoff"),
+        payments=Coalesce(Sum("payment_count"), 0),
+        refunds=Coalesce(Sum("refund_count"), 0),
+    )
+    at = lines["at"]
+    if at is None:
         return None
-    cutoff = SettlementBatch._meta.get_field("cutoff").get_col(SettlementBatch._meta.db_table)
-    for convert in connection.ops.get_db_converters(cutoff):  # SQLite returns text
-        at = convert(at, cutoff, connection)
-    return at
-
-
-def _candidates_create(*, cutoff: datetime, since: datetime | None) -> None:
-    """Copy what is unsettled before ``cutoff`` into the run's candidate table.
-
-    With ``since`` (see ``settled_through``) only rows at or after it are read, through the
-    ``captured_at`` / ``processed_at`` indexes; none of them can be settled yet, since every
-    line precedes its batch's cut-off. Without it, every captured payment not in a line.
-    """
-    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
-    at = connection.ops.adapt_datetimefield_value(cutoff)
-    statuses = ", ".join(["%s"] * len(CAPTURED))
-    if since is None:
-        payment_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)"
-        refund_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)"
-        bounds = []
-    else:
-        payment_where, refund_where = "p.captured_at >= %s", "r.processed_at >= %s"
-        bounds = [connection.ops.adapt_datetimefield_value(since)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {CANDIDATES} AS "
-            "SELECT * FROM ("
-            "SELECT 'payment' AS kind, p.id, p.merchant_id, p.currency, p.livemode,"
-            " p.amount_captured AS amount, p.captured_at AS occurred_at"
-            f" FROM {payment} p WHERE p.status IN ({statuses}) AND p.captured_at < %s"
-            f" AND {payment_where}"
-            " UNION ALL "
-            "SELECT 'refund', r.id, r.merchant_id, r.currency, r.livemode, r.amount,"
-            f" r.processed_at FROM {refund} r WHERE r.status = %s AND r.processed_at < %s"
-            f" AND {refund_where}"
-            ") c ORDER BY merchant_id, currency, livemode, kind, id",
-            [*CAPTURED, at, *bounds, Refund.Status.SUCCEEDED.value, at, *bounds],
-        )
-        cursor.execute(
-            f"CREATE INDEX {CANDIDATES}_group ON {CANDIDATES} (merchant_id, currency, livemode)"
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {CANDIDATES}")  # autovacuum never sees temporary tables
-
-
-def _candidates_drop() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+    payments = Payment.objects.filter(captured_at__lt=at).count()
+    refunds = Refund.objects.filter(status=Refund.Status.SUCCEEDED, processed_at__lt=at).count()
+    return at if (payments, refunds) == (lines["payments"], lines["refunds"]) else None
 
 
 # A run closes its groups' batches in transactions of up to this many groups and (unless one
@@ -170,20 +112,23 @@ CHUNK_LINES = 50_000
 
 def _candidate_chunks() -> list[list[BatchKey]]:
     """The candidate table's groups in (merchant, currency, mode) order, cut into chunks."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT merchant_id, currency, livemode, COUNT(*) FROM {CANDIDATES}"
-            " GROUP BY merchant_id, currency, livemode ORDER BY merchant_id, currency, livemode"
-        )
-        rows = cursor.fetchall()
     chunks, lines = [[]], 0
-    for merchant_id, currency, livemode, count in rows:
+    for merchant_id, currency, livemode, count in sql.candidate_groups():
         if chunks[-1] and (len(chunks[-1]) >= CHUNK_GROUPS or lines + count > CHUNK_LINES):
             chunks.append([])
             lines = 0
-        chunks[-1].append(BatchKey(merchant_id, currency, bool(livemode)))
+        chunks[-1].append(BatchKey(merchant_id, currency, livemode))
         lines += count
     return [chunk for chunk in chunks if chunk]
+
+
+def _log_closed(batch: SettlementBatch) -> None:
+    logger.info(
+        "Settlement batch %s closed: %d payments, %d refunds",
+        batch.public_id,
+        batch.payment_count,
+        batch.refund_count,
+    )
 
 
 def settlement_run(*, cutoff: datetime) -> list[SettlementBatch]:
@@ -196,129 +141,17 @@ def settlement_run(*, cutoff: datetime) -> list[SettlementBatch]:
     running it again changes nothing.
     """
     batches = []
-    _candidates_create(cutoff=cutoff, since=settled_through())
+    sql.candidates_create(cutoff=cutoff, since=settled_through())
     try:
         for chunk in _candidate_chunks():
             with transaction.atomic():
                 batches += _batches_close(chunk, cutoff=cutoff, candidates=True)
     finally:
-        _candidates_drop()
+        sql.candidates_drop()
     for batch in batches:
-        logger.info(
-            "Settlement batch %s closed: %d payments, %d refunds",
-            batch.public_id,
-            batch.payment_count,
-            batch.refund_count,
-        )
+        _log_closed(batch)
     logger.info("Settlement at %s closed %d batches", cutoff.isoformat(), len(batches))
     return batches
-
-
-def _insert_lines(*, batch: SettlementBatch, cutoff: datetime) -> None:
-    """Copy the group's unsettled payments and refunds into lines, in two statements."""
-    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
-    at = connection.ops.adapt_datetimefield_value(cutoff)
-    group = [batch.merchant_id, batch.currency, batch.livemode]
-    fee, fee_params = fee_sql("p.amount_captured", bps=batch.fee_bps, fixed=batch.fee_fixed)
-    statuses = ", ".join(["%s"] * len(CAPTURED))
-    columns = "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {line} ({columns}) "
-            "SELECT %s, 'payment', s.id, NULL, s.amount, s.fee, s.amount - s.fee, s.captured_at "
-            f"FROM (SELECT p.id, p.amount_captured AS amount, p.captured_at, {fee} AS fee "
-            f"FROM {payment} p WHERE p.merchant_id = %s AND p.currency = %s AND p.livemode = %s"
-            f" AND p.status IN ({statuses}) AND p.captured_at < %s"
-            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)) s",
-            [batch.pk, *fee_params, *group, *CAPTURED, at],
-        )
-        cursor.execute(
-            f"INSERT INTO {line} ({columns}) "
-            "SELECT %s, 'refund', NULL, r.id, r.amount, 0, -r.amount, r.processed_at "
-            f"FROM {refund} r WHERE r.merchant_id = %s AND r.currency = %s AND r.livemode = %s"
-            " AND r.status = %s AND r.processed_at < %s"
-            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)",
-            [batch.pk, *group, Refund.Status.SUCCEEDED.value, at],
-        )
-
-
-def _insert_candidate_lines(batches: list[SettlementBatch]) -> None:
-    """Copy the batches' groups' rows of the candidate table into lines: one statement for the
-    payments, one for the refunds.
-
-    A row another run settled since the table was filled is skipped by the unique key of
-    ``payment_id`` (``refund_id``), named as the one arbiter of ``ON CONFLICT DO NOTHING``, so
-    each is settled once.
-    """
-    line = _table(SettlementLine)
-    with connection.cursor() as cursor:
-        for kind in (SettlementLine.Kind.PAYMENT, SettlementLine.Kind.REFUND):
-            parts, params = [], []
-            for batch in batches:
-                if kind == SettlementLine.Kind.PAYMENT:
-                    fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
-                else:
-                    fee, fee_params = "0", []
-                parts.append(
-                    f"SELECT %s AS batch_id, c.id, c.amount, c.occurred_at, {fee} AS fee"
-                    f" FROM {CANDIDATES} c WHERE c.merchant_id = %s AND c.currency = %s"
-                    " AND c.livemode = %s AND c.kind = %s"
-                )
-                params += [batch.pk, *fee_params, batch.merchant_id, batch.currency]
-                params += [batch.livemode, kind.value]
-            net = "s.amount - s.fee" if kind == SettlementLine.Kind.PAYMENT else "-s.amount"
-            cursor.execute(
-                f"INSERT INTO {line} (batch_id, kind, {kind}_id, amount, fee, net, occurred_at)"
-                f" SELECT s.batch_id, %s, s.id, s.amount, s.fee, {net}, s.occurred_at"
-                f" FROM ({' UNION ALL '.join(parts)}) s WHERE 1 = 1"
-                f" ON CONFLICT ({kind}_id) DO NOTHING",
-                [kind.value, *params],
-            )
-
-
-def _line_totals(batches: list[SettlementBatch]) -> dict[int, dict[str, int]]:
-    """Return the totals of the lines of each batch that has any, by batch pk."""
-    is_payment, is_refund = Q(kind=SettlementLine.Kind.PAYMENT), Q(kind=SettlementLine.Kind.REFUND)
-    rows = (
-        SettlementLine.objects.filter(batch__in=[b.pk for b in batches])
-        .order_by()
-        .values("batch_id")
-        .annotate(
-            payment_count=Count("id", filter=is_payment),
-            refund_count=Count("id", filter=is_refund),
-            gross_amount=Coalesce(Sum("amount", filter=is_payment), 0),
-            refunds_amount=Coalesce(Sum("amount", filter=is_refund), 0),
-            fees_amount=Coalesce(Sum("fee"), 0),
-        )
-    )
-    return {row.pop("batch_id"): row for row in rows}
-
-
-def _batch_entry(batch: SettlementBatch, owner: str) -> EntryInput | None:
-    """Pending pays the fees and the payout; a carried negative net stays in pending."""
-    cur = batch.currency
-    lines = [
-        Line(owner=owner, kind="merchant_pending", currency=cur, amount=amount)
-        for amount in [batch.fees_amount + batch.payout_amount]
-        if amount
-    ]
-    if batch.fees_amount:
-        lines.append(
-            Line(owner=owner, kind="platform_fees", currency=cur, amount=-batch.fees_amount)
-        )
-    if batch.payout_amount:
-        lines.append(
-            Line(owner=owner, kind="merchant_payable", currency=cur, amount=-batch.payout_amount)
-        )
-    if not lines:
-        return None
-    return EntryInput(
-        kind="settlement",
-        reference=batch.public_id,
-        description=f"Settlement {batch.public_id} at {batch.cutoff:%Y-%m-%d %H:%M}",
-        idempotency_key=f"settlement:{batch.public_id}",
-        lines=lines,
-    )
 
 
 def settlement_batch_close(
@@ -333,42 +166,8 @@ def settlement_batch_close(
     with transaction.atomic():
         batch = next(iter(_batches_close([key], cutoff=cutoff, candidates=False)), None)
     if batch is not None:
-        logger.info(
-            "Settlement batch %s closed: %d payments, %d refunds",
-            batch.public_id,
-            batch.payment_count,
-            batch.refund_count,
-        )
+        _log_closed(batch)
     return batch
-
-
-TOTALS = (
-    "payment_count",
-    "refund_count",
-    "gross_amount",
-    "refunds_amount",
-    "fees_amount",
-    "net_amount",
-    "payout_amount",
-    "carry_out",
-)
-
-
-def _totals_save(batches: list[SettlementBatch]) -> None:
-    """Write the closed batches' totals, status and closing time in one ``UPDATE``."""
-    columns, params = [], []
-    for name in TOTALS:
-        column = SettlementBatch._meta.get_field(name).column
-        cases = " ".join(["WHEN %s THEN %s"] * len(batches))
-        columns.append(f"{connection.ops.quote_name(column)} = CASE id {cases} END")
-        params += [value for batch in batches for value in (batch.pk, getattr(batch, name))]
-    closed_at = connection.ops.adapt_datetimefield_value(batches[0].closed_at)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_table(SettlementBatch)} SET {', '.join(columns)}, status = %s,"
-            f" closed_at = %s WHERE id IN ({', '.join(['%s'] * len(batches))})",
-            [*params, SettlementBatch.Status.CLOSED.value, closed_at, *(b.pk for b in batches)],
-        )
 
 
 def _batches_close(
@@ -379,12 +178,43 @@ def _batches_close(
     otherwise from the payments and refunds. A group already closed at ``cutoff`` or left with
     nothing to settle gets no batch.
 
-    The groups' merchant rows are locked first, in id order (``FOR NO KEY UPDATE``: new orders
-    and payments of the merchant are not blocked), so concurrent runs serialize per merchant.
     Batches, lines (from candidates), totals, journal entries (``journal_post_many``) and
     payouts are written a statement for all groups.
     """
-    merchant_ids = sorted({key.merchant_id for key in keys})
+    merchants = _merchants_lock(sorted({key.merchant_id for key in keys}))
+    batches = _batches_open(keys, merchants=merchants, cutoff=cutoff)
+    if not batches:
+        return []
+    if candidates:
+        sql.lines_insert_from_candidates(batches)
+    else:
+        for batch in batches:
+            sql.lines_insert(batch=batch, cutoff=cutoff)
+    batches = _batches_total(batches)
+    entries = [_batch_entry(batch, batch.merchant.public_id) for batch in batches]
+    if entries := [entry for entry in entries if entry is not None]:
+        journal_post_many(entries)
+    Payout.objects.bulk_create(
+        Payout(
+            batch=batch,  # also sets batch.payout, which the event below shows
+            merchant=batch.merchant,
+            livemode=batch.livemode,
+            amount=batch.payout_amount,
+            currency=batch.currency,
+            payout_date=batch.payout_date,
+        )
+        for batch in batches
+        if batch.payout_amount
+    )
+    for batch in batches:
+        # open -> closed, like every transition, tells the merchant (a new batch: sequence 1).
+        event_record(obj=batch, type="settlement.closed", sequence=1)
+    return batches
+
+
+def _merchants_lock(merchant_ids: list[int]) -> dict[int, Merchant]:
+    """Lock the merchant rows in id order (``FOR NO KEY UPDATE``: new orders and payments of the
+    merchant are not blocked), so concurrent runs serialize per merchant; return them by pk."""
     merchants = {
         m.pk: m
         for m in Merchant.objects.select_for_update(no_key=True)
@@ -393,9 +223,17 @@ def _batches_close(
     }
     if len(merchants) != len(merchant_ids):
         raise NotFound("No such merchant.")
+    return merchants
+
+
+def _batches_open(
+    keys: list[BatchKey], *, merchants: dict[int, Merchant], cutoff: datetime
+) -> list[SettlementBatch]:
+    """Insert an open batch for each group not closed at ``cutoff`` yet, carrying in the
+    negative net of the group's latest batch; return them."""
     group = ("merchant_id", "currency", "livemode")
     latest = (
-        SettlementBatch.objects.filter(merchant_id__in=merchant_ids)
+        SettlementBatch.objects.filter(merchant_id__in=list(merchants))
         .annotate(
             rank=Window(RowNumber(), partition_by=[F(f) for f in group], order_by=F("id").desc()),
             closed_here=Exists(
@@ -428,18 +266,44 @@ def _batches_close(
                 ),
             )
         )
-    if not batches:
-        return []
-    batches = SettlementBatch.objects.bulk_create(batches)
-    if candidates:
-        _insert_candidate_lines(batches)
-    else:
-        for batch in batches:
-            _insert_lines(batch=batch, cutoff=cutoff)
+    return SettlementBatch.objects.bulk_create(batches) if batches else []
+
+
+def _line_totals(batches: list[SettlementBatch]) -> dict[int, dict[str, int]]:
+    """Return the totals of the lines of each batch that has any, by batch pk."""
+    is_payment, is_refund = Q(kind=SettlementLine.Kind.PAYMENT), Q(kind=SettlementLine.Kind.REFUND)
+    rows = (
+        SettlementLine.objects.filter(batch__in=[b.pk for b in batches])
+        .order_by()
+        .values("batch_id")
+        .annotate(
+            payment_count=Count("id", filter=is_payment),
+            refund_count=Count("id", filter=is_refund),
+            gross_amount=Coalesce(Sum("amount", filter=is_payment), 0),
+            refunds_amount=Coalesce(Sum("amount", filter=is_refund), 0),
+            fees_amount=Coalesce(Sum("fee"), 0),
+        )
+    )
+    return {row.pop("batch_id"): row for row in rows}
+
+
+TOTALS = (
+    "payment_count",
+    "refund_count",
+    "gross_amount",
+    "refunds_amount",
+    "fees_amount",
+    "net_amount",
+    "payout_amount",
+    "carry_out",
+)
+
+
+def _batches_total(batches: list[SettlementBatch]) -> list[SettlementBatch]:
+    """Close the batches that got lines with the totals of their lines (one ``UPDATE``) and
+    return them; delete the others (their groups were settled by another run first)."""
     totals = _line_totals(batches)
-    # A group another run settled first gets no (empty) batch.
-    empty = [b.pk for b in batches if b.pk not in totals]
-    if empty:
+    if empty := [b.pk for b in batches if b.pk not in totals]:
         SettlementBatch.objects.filter(pk__in=empty).delete()
     batches = [b for b in batches if b.pk in totals]
     now = timezone.now()
@@ -452,26 +316,35 @@ def _batches_close(
         batch.close()
         batch.closed_at = now
     if batches:
-        _totals_save(batches)
-    entries = [_batch_entry(batch, batch.merchant.public_id) for batch in batches]
-    if entries := [entry for entry in entries if entry is not None]:
-        journal_post_many(entries)
-    Payout.objects.bulk_create(
-        Payout(
-            batch=batch,  # also sets batch.payout, which the event below shows
-            merchant=batch.merchant,
-            livemode=batch.livemode,
-            amount=batch.payout_amount,
-            currency=batch.currency,
-            payout_date=batch.payout_date,
-        )
-        for batch in batches
-        if batch.payout_amount
-    )
-    for batch in batches:
-        # open -> closed, like every transition, tells the merchant (a new batch: sequence 1).
-        event_record(obj=batch, type="settlement.closed", sequence=1)
+        SettlementBatch.objects.bulk_update(batches, [*TOTALS, "status", "closed_at"])
     return batches
+
+
+def _batch_entry(batch: SettlementBatch, owner: str) -> EntryInput | None:
+    """Pending pays the fees and the payout; a carried negative net stays in pending."""
+    cur = batch.currency
+    lines = [
+        Line(owner=owner, kind="merchant_pending", currency=cur, amount=amount)
+        for amount in [batch.fees_amount + batch.payout_amount]
+        if amount
+    ]
+    if batch.fees_amount:
+        lines.append(
+            Line(owner=owner, kind="platform_fees", currency=cur, amount=-batch.fees_amount)
+        )
+    if batch.payout_amount:
+        lines.append(
+            Line(owner=owner, kind="merchant_payable", currency=cur, amount=-batch.payout_amount)
+        )
+    if not lines:
+        return None
+    return EntryInput(
+        kind="settlement",
+        reference=batch.public_id,
+        description=f"Settlement {batch.public_id} at {batch.cutoff:%Y-%m-%d %H:%M}",
+        idempotency_key=f"settlement:{batch.public_id}",
+        lines=lines,
+    )
 
 
 # --- payouts -------------------------------------------------------------------------------

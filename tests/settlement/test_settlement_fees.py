@@ -1,17 +1,24 @@
 """Fees: amount x bps / 10000 rounded half-even to the minor unit, plus the fixed fee."""
 
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.fees import fee_for, fee_sql
 from settlement.models import SettlementLine
+from settlement.sql import fee_sql
 from tests.settlement.conftest import utc
 
 pytestmark = pytest.mark.django_db
+
+
+def fee_for(*, amount: int, bps: int, fixed: int) -> int:
+    """The rule in ``Decimal``: the oracle the SQL expression is held equal to."""
+    percentage = (Decimal(amount) * bps / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return int(percentage) + fixed
 
 
 def sql_fee(amount: int, bps: int, fixed: int) -> int:

@@ -1,0 +1,183 @@
+"""The statements of a settlement run that the ORM cannot express, as raw SQL.
+
+- ``INSERT ... SELECT`` of the lines: the ORM inserts only rows built in Python, which for a
+  million payments would read every one of them into the process and write it back. The fee of
+  each payment (``fee_sql``: half-even rounding in integer arithmetic) is computed inside it.
+- ``ON CONFLICT (payment_id) DO NOTHING`` naming that one unique key as the arbiter:
+  ``bulk_create(ignore_conflicts=True)`` would also swallow a violated check constraint.
+- ``CREATE TEMPORARY TABLE ... AS SELECT`` of the run's candidates, its index, ``ANALYZE`` and
+  the group counts read from it: the ORM has no DDL and no model for a table of one connection.
+
+Every statement runs on the caller's connection and in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import connection
+
+from payments.models import Payment, Refund
+
+from .models import SettlementBatch, SettlementLine
+
+BPS_DENOMINATOR = 10_000
+CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
+# The run's unsettled payments and refunds, copied once (in group order) into a temporary table
+# of the run's connection, so each batch reads its own rows, not every payment of the merchant.
+CANDIDATES = "settlement_candidate"
+_LINE_COLUMNS = "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at"
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _instant(value: datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def fee_sql(amount: str, *, bps: int, fixed: int) -> tuple[str, list[int]]:
+    """Return a portable SQL expression of the fee of column ``amount`` and its parameters:
+    ``amount * bps / 10000`` rounded half-even to the minor unit, plus ``fixed``.
+
+    Amounts are positive, so integer division truncates to the floor in both SQLite and
+    PostgreSQL; the remainder decides the rounding: above half rounds up, exactly half rounds
+    to the even quotient.
+    """
+    product = f"({amount} * CAST(%s AS BIGINT))"
+    quotient = f"({product} / {BPS_DENOMINATOR})"
+    remainder = f"({product} %% {BPS_DENOMINATOR})"
+    half = BPS_DENOMINATOR // 2
+    sql = (
+        f"({quotient} + CASE WHEN {remainder} > {half} THEN 1"
+        f" WHEN {remainder} = {half} THEN {quotient} %% 2 ELSE 0 END"
+        " + CAST(%s AS BIGINT))"
+    )
+    return sql, [int(bps)] * 4 + [int(fixed)]
+
+
+# --- the run's candidate table ------------------------------------------------------------
+
+
+def candidates_create(*, cutoff: datetime, since: datetime | None) -> None:
+    """Copy what is unsettled before ``cutoff`` into the run's candidate table.
+
+    With ``since`` only rows at or after it are read, through the ``captured_at`` /
+    ``processed_at`` indexes; the caller knows none of them can be settled yet. Without it,
+    every captured payment and succeeded refund not in a line.
+    """
+    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
+    statuses = ", ".join(["%s"] * len(CAPTURED))
+    if since is None:
+        payment_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)"
+        refund_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)"
+        bounds = []
+    else:
+        payment_where, refund_where = "p.captured_at >= %s", "r.processed_at >= %s"
+        bounds = [_instant(since)]
+    at = _instant(cutoff)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {CANDIDATES} AS "
+            "SELECT * FROM ("
+            "SELECT 'payment' AS kind, p.id, p.merchant_id, p.currency, p.livemode,"
+            " p.amount_captured AS amount, p.captured_at AS occurred_at"
+            f" FROM {payment} p WHERE p.status IN ({statuses}) AND p.captured_at < %s"
+            f" AND {payment_where}"
+            " UNION ALL "
+            "SELECT 'refund', r.id, r.merchant_id, r.currency, r.livemode, r.amount,"
+            f" r.processed_at FROM {refund} r WHERE r.status = %s AND r.processed_at < %s"
+            f" AND {refund_where}"
+            ") c ORDER BY merchant_id, currency, livemode, kind, id",
+            [*CAPTURED, at, *bounds, Refund.Status.SUCCEEDED.value, at, *bounds],
+        )
+        cursor.execute(
+            f"CREATE INDEX {CANDIDATES}_group ON {CANDIDATES} (merchant_id, currency, livemode)"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {CANDIDATES}")  # autovacuum never sees temporary tables
+
+
+def candidates_drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+
+
+def candidate_groups() -> list[tuple[int, str, bool, int]]:
+    """Return the candidate table's ``(merchant_id, currency, livemode, rows)`` in that order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT merchant_id, currency, livemode, COUNT(*) FROM {CANDIDATES}"
+            " GROUP BY merchant_id, currency, livemode ORDER BY merchant_id, currency, livemode"
+        )
+        return [(m, currency, bool(live), n) for m, currency, live, n in cursor.fetchall()]
+
+
+# --- lines ---------------------------------------------------------------------------------
+
+
+def lines_insert_from_candidates(batches: Sequence[SettlementBatch]) -> None:
+    """Copy the batches' groups' rows of the candidate table into lines: one statement for the
+    payments, one for the refunds.
+
+    A row another run settled since the table was filled is skipped by the unique key of
+    ``payment_id`` (``refund_id``), named as the one arbiter of ``ON CONFLICT DO NOTHING``, so
+    each is settled once.
+    """
+    line = _table(SettlementLine)
+    with connection.cursor() as cursor:
+        for kind in (SettlementLine.Kind.PAYMENT, SettlementLine.Kind.REFUND):
+            parts, params = [], []
+            for batch in batches:
+                if kind == SettlementLine.Kind.PAYMENT:
+                    fee, fee_params = fee_sql("c.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
+                else:
+                    fee, fee_params = "0", []
+                parts.append(
+                    f"SELECT %s AS batch_id, c.id, c.amount, c.occurred_at, {fee} AS fee"
+                    f" FROM {CANDIDATES} c WHERE c.merchant_id = %s AND c.currency = %s"
+                    " AND c.livemode = %s AND c.kind = %s"
+                )
+                params += [batch.pk, *fee_params, batch.merchant_id, batch.currency]
+                params += [batch.livemode, kind.value]
+            net = "s.amount - s.fee" if kind == SettlementLine.Kind.PAYMENT else "-s.amount"
+            # "WHERE 1 = 1": SQLite needs a WHERE before ON CONFLICT after INSERT ... SELECT.
+            cursor.execute(
+                f"INSERT INTO {line} (batch_id, kind, {kind}_id, amount, fee, net, occurred_at)"
+                f" SELECT s.batch_id, %s, s.id, s.amount, s.fee, {net}, s.occurred_at"
+                f" FROM ({' UNION ALL '.join(parts)}) s WHERE 1 = 1"
+                f" ON CONFLICT ({kind}_id) DO NOTHING",
+                [kind.value, *params],
+            )
+
+
+def lines_insert(*, batch: SettlementBatch, cutoff: datetime) -> None:
+    """Copy the group's payments and refunds unsettled before ``cutoff`` into the batch's lines,
+    in two statements; the caller holds the merchant row, so no other run adds lines meanwhile.
+    """
+    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
+    at = _instant(cutoff)
+    group = [batch.merchant_id, batch.currency, batch.livemode]
+    fee, fee_params = fee_sql("p.amount_captured", bps=batch.fee_bps, fixed=batch.fee_fixed)
+    statuses = ", ".join(["%s"] * len(CAPTURED))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {line} ({_LINE_COLUMNS}) "
+            "SELECT %s, 'payment', s.id, NULL, s.amount, s.fee, s.amount - s.fee, s.captured_at "
+            f"FROM (SELECT p.id, p.amount_captured AS amount, p.captured_at, {fee} AS fee "
+            f"FROM {payment} p WHERE p.merchant_id = %s AND p.currency = %s AND p.livemode = %s"
+            f" AND p.status IN ({statuses}) AND p.captured_at < %s"
+            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)) s",
+            [batch.pk, *fee_params, *group, *CAPTURED, at],
+        )
+        cursor.execute(
+            f"INSERT INTO {line} ({_LINE_COLUMNS}) "
+            "SELECT %s, 'refund', NULL, r.id, r.amount, 0, -r.amount, r.processed_at "
+            f"FROM {refund} r WHERE r.merchant_id = %s AND r.currency = %s AND r.livemode = %s"
+            " AND r.status = %s AND r.processed_at < %s"
+            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)",
+            [batch.pk, *group, Refund.Status.SUCCEEDED.value, at],
+        )
