@@ -75,7 +75,7 @@ class Bench:
             DATABASE_URL=self.pg.url(dbname),
             REDIS_URL=self.redis.cache_url,
             CELERY_BROKER_URL=self.redis.broker_url,
-            BENCH_BASELINES="1",
+            DJANGO_SETTINGS_MODULE="bench.settings",  # the project plus the baselines
             VAR_DIR=str(self.var_dir),
             WEBHOOKS_ALLOW_PRIVATE_URLS="true",  # the receiver listens on 127.0.0.1
             PYTHONPATH=str(ROOT),

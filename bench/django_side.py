@@ -206,15 +206,14 @@ def webhooks_status() -> dict:
 def settle_seed(
     *, payments: int, merchants: int, captured_before: str, spread_seconds: int
 ) -> dict:
-    """Bulk-insert captured payments with ``settlement.bench_support``; return the time taken.
+    """Bulk-insert captured payments with ``bench.settlement_seed``; return the time taken.
 
     Loaded in chunks of at most 250,000 payments (each chunk with its own share of the new
-    merchants): ``payments_bulk_insert`` computes amounts from an ``integer`` series index times
-    7919, which overflows PostgreSQL's int4 past ~271,000 rows in one call.
+    merchants, in a transaction of its own).
     """
     from datetime import datetime
 
-    from settlement.bench_support import payments_bulk_insert
+    from bench.settlement_seed import payments_bulk_insert
 
     chunks = max(1, -(-payments // 250_000))
     t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """Figure 3: settlement of 1,000,000 captured payments across 100 merchants, then one more day.
 
-``settlement.bench_support.payments_bulk_insert`` loads the payments (captured the day before
+``bench.settlement_seed.payments_bulk_insert`` loads the payments (captured the day before
 cut-off 1), then ``manage.py run_settlement --cutoff <day 1>`` runs as a child process: its wall
 time and peak RSS (``wait4`` rusage of that child alone) are the figure. An incremental day adds
 30,000 payments before cut-off 2 and settles again. Baselines: plain SQL through psql on the
@@ -128,8 +128,6 @@ def _timed_psql(b: Bench, db: str, script: str) -> tuple[float, list[int]]:
 def run(b: Bench, *, template: str) -> None:
     if b.pg is None or b.redis is None:
         raise Skip("needs PostgreSQL (and Redis for the production profile)")
-    if not (p.ROOT / "settlement" / "bench_support.py").exists():
-        raise Skip("settlement/bench_support.py has not landed")
     b.need(150, "settlement figure")
     db = b.db("settle")
     b.pg.create(db, template=template)
@@ -186,7 +184,7 @@ def run(b: Bench, *, template: str) -> None:
     details = {
         "payments": PAYMENTS,
         "merchants": MERCHANTS,
-        "load_s (bench_support.payments_bulk_insert)": seed["seed_s"],
+        "load_s (settlement_seed.payments_bulk_insert)": seed["seed_s"],
         "incremental_load_s": seed2["seed_s"],
         "product_batches": check,
         "plain_sql_seconds": {f"{k} {label}": round(v[0], 3) for (k, label), v in sql.items()},

@@ -93,11 +93,6 @@ INSTALLED_APPS = [
     "payments",
     "settlement",
 ]
-# `make bench` only: baseline endpoints (/bench/constant, /bench/minimal) beside the product.
-BENCH_BASELINES = _env("BENCH_BASELINES", "false").lower() in ("1", "true", "yes")
-if BENCH_BASELINES:
-    INSTALLED_APPS.append("bench.baseline")
-
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

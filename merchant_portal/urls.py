@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -22,6 +21,3 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # after every API route: the rest is a 404 problem
     path("", include("payments.checkout.urls")),  # checkout/<token>/... and demo/shop/
 ]
-
-if settings.BENCH_BASELINES:  # `make bench` only
-    urlpatterns.append(path("bench/", include("bench.baseline.urls")))

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 import settlement.services
+from bench.settlement_seed import payments_bulk_insert
 from payments.models import Payment
-from settlement.bench_support import payments_bulk_insert
 from settlement.models import SettlementBatch, SettlementLine
 from settlement.services import cutoff_for
 from tests.settlement.conftest import utc

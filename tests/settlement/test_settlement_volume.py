@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from bench.settlement_seed import payments_bulk_insert
 from payments.models import Payment
-from settlement.bench_support import payments_bulk_insert
 from settlement.models import SettlementBatch, SettlementLine
 from settlement.services import cutoff_for, settlement_run
 from tests.settlement.conftest import utc
@@ -96,7 +96,7 @@ def test_concurrent_runs_settle_each_payment_exactly_once(assert_invariants):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_benchmark_compares_the_run_with_the_plain_sql_baseline(assert_invariants):
-    from settlement.bench_support import settlement_benchmark
+    from bench.settlement_seed import settlement_benchmark
 
     figures = settlement_benchmark(payments=3000, merchants=3, cutoff=CUTOFF)
 

@@ -1,4 +1,5 @@
-"""Bulk test data for benchmarks: captured payments inserted straight into the tables.
+"""Bulk data for the settlement figure and volume tests: captured payments inserted straight
+into the tables.
 
 ``payments_bulk_insert`` writes N paid orders and their captured card payments across M new
 merchants with two ``INSERT ... SELECT`` statements over a number series (``generate_series`` on
@@ -82,8 +83,33 @@ def payments_bulk_insert(
     ids = [m.pk for m in created]
     if not ids:
         raise ValueError("payments_bulk_insert needs at least one merchant.")
-    mine = f"bulk-{tag}-%%"  # the references of this call's orders
-    placeholders = ", ".join(["%s"] * len(ids))
+    _orders_insert(
+        tag=tag,
+        merchant_ids=ids,
+        payments=payments,
+        captured_before=captured_before,
+        currency=currency,
+        livemode=livemode,
+        spread_seconds=spread_seconds,
+    )
+    _payments_insert(tag=tag, merchant_ids=ids)
+    if ledger:
+        _captures_book(tag=tag, merchant_ids=ids, currency=currency)
+    return BulkResult(merchants=created, payments=payments, tag=tag)
+
+
+def _orders_insert(
+    *,
+    tag: str,
+    merchant_ids: list[int],
+    payments: int,
+    captured_before: datetime,
+    currency: str,
+    livemode: bool,
+    spread_seconds: int,
+) -> None:
+    """Insert the paid orders, spread round-robin over the merchants (referenced ``bulk-<tag>-``)."""
+    placeholders = ", ".join(["%s"] * len(merchant_ids))
     at = connection.ops.adapt_datetimefield_value(captured_before)
     captured_at = _minus_seconds("%s", f"1 + s.i %% {int(spread_seconds)}")
     merchant_of = (
@@ -99,9 +125,17 @@ def payments_bulk_insert(
             f"SELECT 'ord_' || %s || s.i, m.id, %s, 'bulk-' || %s || '-' || s.i,"
             f" 500 + (CAST(s.i AS bigint) * 7919) %% 100000, %s, '', '', '', 'automatic', {empty}, 'paid',"
             f" 'bulk' || %s || s.i, {captured_at}, {captured_at}, {captured_at}, {captured_at} "
-            f"FROM {_series(payments)} JOIN {merchant_of} ON m.k = s.i %% {len(ids)}",
-            [tag, livemode, tag, currency, tag, at, at, at, at, *ids],
+            f"FROM {_series(payments)} JOIN {merchant_of} ON m.k = s.i %% {len(merchant_ids)}",
+            [tag, livemode, tag, currency, tag, at, at, at, at, *merchant_ids],
         )
+
+
+def _payments_insert(*, tag: str, merchant_ids: list[int]) -> None:
+    """Insert one captured card payment for each order of this call."""
+    placeholders = ", ".join(["%s"] * len(merchant_ids))
+    mine = f"bulk-{tag}-%%"  # the references of this call's orders
+    empty = _empty_json()
+    with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_t(Payment)} (public_id, order_id, merchant_id, livemode, amount,"
             " currency, capture_method, method_type, institution, institution_reference,"
@@ -114,31 +148,35 @@ def payments_bulk_insert(
             " o.paid_at,"
             f" o.created, o.updated FROM {_t(Order)} o"
             f" WHERE o.merchant_id IN ({placeholders}) AND o.reference LIKE '{mine}'",
-            ids,
+            merchant_ids,
         )
-    if ledger:
-        sums = (
-            Payment.objects.filter(merchant_id__in=ids, order__reference__startswith=f"bulk-{tag}-")
-            .values_list("merchant__public_id")
-            .annotate(s=Sum("amount_captured"))
-            .order_by()
+
+
+def _captures_book(*, tag: str, merchant_ids: list[int], currency: str) -> None:
+    """Book one capture entry per merchant for the sum of its payments of this call."""
+    sums = (
+        Payment.objects.filter(
+            merchant_id__in=merchant_ids, order__reference__startswith=f"bulk-{tag}-"
         )
-        for owner, total in sums:
-            journal_post(
-                kind="capture",
-                reference=f"bulk-{tag}",
-                description=f"Bulk captures {tag}",
-                lines=[
-                    Line(
-                        owner="sandbox_issuer_visa",
-                        kind="institution_receivable",
-                        currency=currency,
-                        amount=total,
-                    ),
-                    Line(owner=owner, kind="merchant_pending", currency=currency, amount=-total),
-                ],
-            )
-    return BulkResult(merchants=created, payments=payments, tag=tag)
+        .values_list("merchant__public_id")
+        .annotate(s=Sum("amount_captured"))
+        .order_by()
+    )
+    for owner, total in sums:
+        journal_post(
+            kind="capture",
+            reference=f"bulk-{tag}",
+            description=f"Bulk captures {tag}",
+            lines=[
+                Line(
+                    owner="sandbox_issuer_visa",
+                    kind="institution_receivable",
+                    currency=currency,
+                    amount=total,
+                ),
+                Line(owner=owner, kind="merchant_pending", currency=currency, amount=-total),
+            ],
+        )
 
 
 def _plain_sql_settlement(cutoff: datetime) -> None:
@@ -182,7 +220,7 @@ def settlement_benchmark(*, payments: int, merchants: int, cutoff: datetime) -> 
     import time
     import tracemalloc
 
-    from .services import settlement_run
+    from settlement.services import settlement_run
 
     if connection.vendor != "postgresql":
         raise RuntimeError("The settlement benchmark needs PostgreSQL.")

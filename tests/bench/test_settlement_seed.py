@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.db.models import Max
 
+from bench.settlement_seed import payments_bulk_insert
 from payments.models import Payment
-from settlement.bench_support import payments_bulk_insert
 from settlement.services import cutoff_for
 
 CUTOFF = cutoff_for(date(2026, 11, 24))
