@@ -120,63 +120,69 @@ def batch_total_differences() -> list[dict]:
 
 def line_differences() -> list[dict]:
     """Lines match the payments and refunds they settle; nothing is settled twice."""
+    return (
+        _line_vs_source_differences("payment", amount="amount_captured", statuses=CAPTURED)
+        + _line_vs_source_differences("refund", amount="amount", statuses=[Refund.Status.SUCCEEDED])
+        + _line_net_differences()
+        + _orphan_line_differences()
+        + _settled_twice_differences()
+    )
+
+
+def _line_vs_source_differences(kind: str, *, amount: str, statuses: list) -> list[dict]:
+    """Lines of ``kind`` whose payment (refund) has another amount, a status that is not settled,
+    another merchant, currency or mode than the batch, or a date not before its cut-off."""
+    at = "captured_at" if kind == "payment" else "processed_at"
+    # A line whose payment or refund is missing is reported once, by _orphan_line_differences.
+    lines = SettlementLine.objects.filter(kind=kind, **{f"{kind}__public_id__isnull": False})
+    lines = lines.filter(
+        ~Q(amount=F(f"{kind}__{amount}"))
+        | ~Q(**{f"{kind}__status__in": statuses})
+        | ~Q(**{f"{kind}__merchant_id": F("batch__merchant_id")})
+        | ~Q(**{f"{kind}__currency": F("batch__currency")})
+        | ~Q(**{f"{kind}__livemode": F("batch__livemode")})
+        | Q(**{f"{kind}__{at}__gte": F("batch__cutoff")})
+    )
     out = []
-    # A line whose payment or refund is missing is reported once, by the check below.
-    payment_lines = SettlementLine.objects.filter(kind="payment", payment__public_id__isnull=False)
-    payment_lines = payment_lines.filter(
-        ~Q(amount=F("payment__amount_captured"))
-        | ~Q(payment__status__in=CAPTURED)
-        | ~Q(payment__merchant_id=F("batch__merchant_id"))
-        | ~Q(payment__currency=F("batch__currency"))
-        | ~Q(payment__livemode=F("batch__livemode"))
-        | Q(payment__captured_at__gte=F("batch__cutoff"))
-    )
-    for line in payment_lines.select_related("payment", "batch")[:LIMIT]:
+    for line in lines.select_related(kind, "batch")[:LIMIT]:
+        source = getattr(line, kind)
         out.append(
             _diff(
-                "line_vs_payment",
-                line.payment.public_id,
-                line.payment.amount_captured,
+                f"line_vs_{kind}",
+                source.public_id,
+                getattr(source, amount),
                 line.amount,
                 batch=line.batch.public_id,
-                payment_status=line.payment.status,
+                **{f"{kind}_status": source.status},
             )
         )
-    refund_lines = SettlementLine.objects.filter(kind="refund", refund__public_id__isnull=False)
-    refund_lines = refund_lines.filter(
-        ~Q(amount=F("refund__amount"))
-        | ~Q(refund__status=Refund.Status.SUCCEEDED)
-        | ~Q(refund__merchant_id=F("batch__merchant_id"))
-        | ~Q(refund__currency=F("batch__currency"))
-        | ~Q(refund__livemode=F("batch__livemode"))
-        | Q(refund__processed_at__gte=F("batch__cutoff"))
-    )
-    for line in refund_lines.select_related("refund", "batch")[:LIMIT]:
-        out.append(
-            _diff(
-                "line_vs_refund",
-                line.refund.public_id,
-                line.refund.amount,
-                line.amount,
-                batch=line.batch.public_id,
-                refund_status=line.refund.status,
-            )
-        )
+    return out
+
+
+def _line_net_differences() -> list[dict]:
     wrong_net = SettlementLine.objects.filter(
         (Q(kind="payment") & ~Q(net=F("amount") - F("fee")))
         | (Q(kind="refund") & (~Q(net=-F("amount")) | ~Q(fee=0)))
     )
+    out = []
     for line in wrong_net.select_related("batch")[:LIMIT]:
         expected = line.amount - line.fee if line.kind == "payment" else -line.amount
         out.append(_diff("line_net", f"line {line.pk}", expected, line.net))
-    # The database does not check these references (models.SettlementLine says why): this does.
+    return out
+
+
+def _orphan_line_differences() -> list[dict]:
+    """Lines whose batch, payment or refund is missing.
+
+    The database does not check these references (models.SettlementLine says why): this does.
+    """
     no_batch = SettlementLine.objects.filter(
         ~Exists(SettlementBatch.objects.filter(pk=OuterRef("batch_id")))
     ).order_by("pk")  # the default ordering joins the batch, which would hide the line
-    for line in no_batch[:LIMIT]:
-        out.append(
-            _diff("line_without_batch", f"line {line.pk}", line.amount, 0, batch_id=line.batch_id)
-        )
+    out = [
+        _diff("line_without_batch", f"line {line.pk}", line.amount, 0, batch_id=line.batch_id)
+        for line in no_batch[:LIMIT]
+    ]
     for kind, model in (("payment", Payment), ("refund", Refund)):
         missing = SettlementLine.objects.filter(kind=kind).filter(
             ~Exists(model.objects.filter(pk=OuterRef(f"{kind}_id")))
@@ -192,6 +198,11 @@ def line_differences() -> list[dict]:
                     **{f"{kind}_id": getattr(line, f"{kind}_id")},
                 )
             )
+    return out
+
+
+def _settled_twice_differences() -> list[dict]:
+    out = []
     for field in ("payment_id", "refund_id"):
         twice = (
             SettlementLine.objects.filter(**{f"{field}__isnull": False})
@@ -278,72 +289,7 @@ def ledger_entry_differences() -> list[dict]:
 
 def ledger_balance_differences() -> list[dict]:
     """Each merchant account's balance equals what payments, batches and payouts call for."""
-    expected: dict[tuple[str, str, str], int] = defaultdict(int)
-    owners = dict(Merchant.objects.values_list("pk", "public_id"))
-
-    def add(kind, rows, sign):
-        for merchant_id, currency, amount in rows:
-            expected[owners[merchant_id], currency, kind] += sign * (amount or 0)
-
-    captured = (
-        Payment.objects.filter(status__in=CAPTURED)
-        .values("merchant_id", "currency")
-        .annotate(s=Sum("amount_captured"))
-        .values_list("merchant_id", "currency", "s")
-        .order_by()
-    )
-    refunded = (
-        Refund.objects.filter(status=Refund.Status.SUCCEEDED)
-        .values("merchant_id", "currency")
-        .annotate(s=Sum("amount"))
-        .values_list("merchant_id", "currency", "s")
-        .order_by()
-    )
-    closed = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN)
-    settled = (
-        closed.values("merchant_id", "currency")
-        .annotate(s=Sum(F("fees_amount") + F("payout_amount")))
-        .values_list("merchant_id", "currency", "s")
-        .order_by()
-    )
-    fees = (
-        closed.values("merchant_id", "currency")
-        .annotate(s=Sum("fees_amount"))
-        .values_list("merchant_id", "currency", "s")
-        .order_by()
-    )
-    payouts = Payout.objects.values("merchant_id", "currency").order_by()
-    all_payouts = payouts.annotate(s=Sum("amount")).values_list("merchant_id", "currency", "s")
-    paid = (
-        payouts.filter(status=Payout.Status.PAID)
-        .annotate(s=Sum("amount"))
-        .values_list("merchant_id", "currency", "s")
-    )
-    add("merchant_pending", captured, -1)
-    add("merchant_pending", refunded, +1)
-    add("merchant_pending", settled, +1)
-    add("platform_fees", fees, -1)
-    add("merchant_payable", all_payouts, -1)
-    add("merchant_payable", paid, +1)
-    add("merchant_paid_out", paid, -1)
-
-    actual: dict[tuple[str, str, str], int] = defaultdict(int)
-    balances = (
-        Posting.objects.filter(
-            account__owner__startswith="mer_",
-            account__kind__in=[
-                "merchant_pending",
-                "merchant_payable",
-                "merchant_paid_out",
-                "platform_fees",
-            ],
-        )
-        .values_list("account__owner", "account__currency", "account__kind")
-        .annotate(s=Sum("amount"))
-        .order_by()
-    )
-    for owner, currency, kind, total in balances:
-        actual[owner, currency, kind] = total or 0
+    expected, actual = _balances_expected(), _balances_posted()
     out = []
     for key in sorted(set(expected) | set(actual)):
         if expected.get(key, 0) != actual.get(key, 0):
@@ -358,6 +304,59 @@ def ledger_balance_differences() -> list[dict]:
                 )
             )
     return out[:LIMIT]
+
+
+def _per_merchant_and_currency(queryset, total):
+    """``(merchant_id, currency, sum)`` rows of ``total`` over ``queryset``."""
+    return (
+        queryset.values("merchant_id", "currency")
+        .annotate(s=total)
+        .values_list("merchant_id", "currency", "s")
+        .order_by()
+    )
+
+
+def _balances_expected() -> dict[tuple[str, str, str], int]:
+    """The balance each merchant account should have, by (owner, currency, account kind)."""
+    expected: dict[tuple[str, str, str], int] = defaultdict(int)
+    owners = dict(Merchant.objects.values_list("pk", "public_id"))
+
+    def add(kind, rows, sign):
+        for merchant_id, currency, amount in rows:
+            expected[owners[merchant_id], currency, kind] += sign * (amount or 0)
+
+    captured = Payment.objects.filter(status__in=CAPTURED)
+    refunded = Refund.objects.filter(status=Refund.Status.SUCCEEDED)
+    closed = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN)
+    paid = Payout.objects.filter(status=Payout.Status.PAID)
+    add("merchant_pending", _per_merchant_and_currency(captured, Sum("amount_captured")), -1)
+    add("merchant_pending", _per_merchant_and_currency(refunded, Sum("amount")), +1)
+    settled = Sum(F("fees_amount") + F("payout_amount"))
+    add("merchant_pending", _per_merchant_and_currency(closed, settled), +1)
+    add("platform_fees", _per_merchant_and_currency(closed, Sum("fees_amount")), -1)
+    add("merchant_payable", _per_merchant_and_currency(Payout.objects, Sum("amount")), -1)
+    add("merchant_payable", _per_merchant_and_currency(paid, Sum("amount")), +1)
+    add("merchant_paid_out", _per_merchant_and_currency(paid, Sum("amount")), -1)
+    return expected
+
+
+def _balances_posted() -> dict[tuple[str, str, str], int]:
+    """The balance of each merchant account in the ledger, by (owner, currency, account kind)."""
+    balances = (
+        Posting.objects.filter(
+            account__owner__startswith="mer_",
+            account__kind__in=[
+                "merchant_pending",
+                "merchant_payable",
+                "merchant_paid_out",
+                "platform_fees",
+            ],
+        )
+        .values_list("account__owner", "account__currency", "account__kind")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    return {(owner, currency, kind): total or 0 for owner, currency, kind, total in balances}
 
 
 def reconciliation_differences() -> list[dict]:

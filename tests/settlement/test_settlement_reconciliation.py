@@ -90,6 +90,17 @@ def test_a_missing_payout_ledger_entry_is_a_violation(settled):
     assert any("payout_entry_merchant_payable" in v for v in settlement_violations())
 
 
+def test_a_line_that_disagrees_with_its_refund_is_a_violation(settled):
+    line = SettlementLine.objects.get(kind="refund")
+    SettlementLine.objects.filter(pk=line.pk).update(amount=line.amount + 1, net=line.net - 1)
+
+    diffs = [d for d in reconciliation_run().differences if d["check"] == "line_vs_refund"]
+
+    assert [(d["expected"], d["actual"], d["refund_status"]) for d in diffs] == [
+        (line.amount, line.amount + 1, "succeeded")
+    ]
+
+
 def test_the_settled_books_hold_every_invariant(settled, assert_invariants):
     assert settlement_violations() == []
     assert_invariants()
