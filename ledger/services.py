@@ -155,22 +155,13 @@ def _used(entries: Sequence[EntryInput]) -> dict[str, JournalEntry]:
     return found
 
 
-def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
-    """Write journal entries and their postings; return them, in the order given.
+def _checked(entries: list[EntryInput]) -> dict[str, int]:
+    """Check every entry; return the index of the first entry of each idempotency key.
 
-    The guarantees of `journal_post` for each entry, in a number of queries that does not
-    depend on how many entries there are: every entry is checked before anything is written
-    (`UnbalancedEntry` / `InvalidEntry` naming the entry by index and reference); an entry whose
-    `idempotency_key` was already used (earlier, concurrently, or by an earlier entry of the same
-    call) is answered by the entry written under it and writes nothing, or raises
-    `IdempotencyMismatch` if that entry records another movement. The call is all or nothing:
-    when it raises, none of its entries is written.
-
-    Happy path: a savepoint around one INSERT of the entries, one SELECT of the accounts (plus
-    one INSERT and one SELECT when some are new) and one INSERT of the postings.
+    Raise `InvalidEntry` (or `UnbalancedEntry`) naming the entry, or `IdempotencyMismatch` when
+    two entries of the call give one key to different movements.
     """
-    entries = list(entries)
-    first: dict[str, int] = {}  # idempotency key -> index of its first entry in this call
+    first: dict[str, int] = {}
     for index, entry in enumerate(entries):
         try:
             _check_lines(entry.kind, entry.lines)
@@ -186,6 +177,25 @@ def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
                 f"Idempotency key {key!r} is given to two different movements"
                 f" (entries {first[key]} and {index})."
             ).of_entry(index, entry.reference)
+    return first
+
+
+def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
+    """Write journal entries and their postings; return them, in the order given.
+
+    The guarantees of `journal_post` for each entry, in a number of queries that does not
+    depend on how many entries there are: every entry is checked before anything is written
+    (`UnbalancedEntry` / `InvalidEntry` naming the entry by index and reference); an entry whose
+    `idempotency_key` was already used (earlier, concurrently, or by an earlier entry of the same
+    call) is answered by the entry written under it and writes nothing, or raises
+    `IdempotencyMismatch` if that entry records another movement. The call is all or nothing:
+    when it raises, none of its entries is written.
+
+    Happy path: a savepoint around one INSERT of the entries, one SELECT of the accounts (plus
+    one INSERT and one SELECT when some are new) and one INSERT of the postings.
+    """
+    entries = list(entries)
+    first = _checked(entries)
     # Each key's first entry, and the entries without one, are to be written.
     todo = [
         i
