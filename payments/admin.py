@@ -27,6 +27,7 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_fsm import can_proceed
 from django_otp import match_token
 
 from backoffice.access import can_manage, is_platform_staff, merchant_ids_for
@@ -54,6 +55,7 @@ from .services import (
     merchant_create,
     payment_cancel,
     payment_capture,
+    refund_check,
     refund_create,
     refunds_reserved,
     staff_membership_grant,
@@ -622,11 +624,9 @@ def order_detail(request, order: Order) -> dict:
                 "refundable": _money(max(refundable[p.pk], 0), p.currency),
                 "attempts": list(p.attempts.all()),
                 "otp": list(p.otp_challenges.all()),
-                "can_refund": manager
-                and p.status in Payment.CAPTURED_STATES
-                and refundable[p.pk] > 0,
-                "can_capture": manager and p.status == Payment.Status.AUTHORIZED,
-                "can_cancel": manager and p.status in (Payment.Status.AUTHORIZED,),
+                "can_refund": manager and can_proceed(p.refund_partially) and refundable[p.pk] > 0,
+                "can_capture": manager and can_proceed(p.capture),
+                "can_cancel": manager and can_proceed(p.void),
                 "can_simulate": manager
                 and p.status == Payment.Status.PROCESSING
                 and p.method_type == Payment.Method.BANK_TRANSFER
@@ -695,33 +695,35 @@ class RefundForm(forms.Form):
         self.data["submission"] = secrets.token_urlsafe(16)
 
     def clean_amount(self):
-        """Return the amount in minor units (None: everything refundable), checked against what
-        is refundable now, so a wrong amount never spends the staff member's one-time code."""
-        currency = self.payment.currency
+        """Return the amount in minor units (None: everything refundable) if the refund service
+        would take it now, so a wrong amount never spends the staff member's one-time code."""
         value = self.cleaned_data["amount"].strip()
-        if self.payment.status not in Payment.CAPTURED_STATES:
-            authorized = self.payment.status == Payment.Status.AUTHORIZED
-            hint = " Cancel it instead to release the funds." if authorized else ""
-            raise forms.ValidationError(
-                f"Only a captured payment can be refunded; this one is {self.payment.status}.{hint}"
-            )
-        if not value:
-            if self.refundable <= 0:
-                raise forms.ValidationError("Nothing is left to refund on this payment.")
-            return None
+        amount = None
+        if value:
+            try:
+                amount = to_minor(value, self.payment.currency)
+            except ValueError:
+                raise forms.ValidationError(
+                    f"Enter an amount in {self.payment.currency}, such as {self.example}."
+                ) from None
         try:
-            amount = to_minor(value, currency)
-        except ValueError:
-            raise forms.ValidationError(
-                f"Enter an amount in {currency}, such as {self.example}."
-            ) from None
-        if amount <= 0:
-            raise forms.ValidationError("Enter an amount greater than zero.")
-        if amount > self.refundable:
-            raise forms.ValidationError(
-                f"At most the refundable amount, {_money(max(self.refundable, 0), currency)}."
-            )
+            refund_check(payment=self.payment, amount=amount)
+        except DomainError as err:
+            raise forms.ValidationError(self.refusal_text(err, amount)) from None
         return amount
+
+    def refusal_text(self, err: DomainError, amount: int | None) -> str:
+        """Return the refund service's refusal as the staff member reads it: in money."""
+        if isinstance(err, RefundAmountInvalid):
+            if amount is None:
+                return "Nothing is left to refund on this payment."
+            if err.amount <= 0:
+                return "Enter an amount greater than zero."
+            refundable = _money(max(err.refundable, 0), self.payment.currency)
+            return f"At most the refundable amount, {refundable}."
+        if can_proceed(self.payment.capture):  # an authorization holds the shopper's funds
+            return f"{err.message} Cancel it instead to release the funds."
+        return err.message
 
 
 class PaymentAttemptInline(admin.TabularInline):
@@ -913,6 +915,7 @@ class PaymentAdmin(ReadOnlyAdmin):
                     )
                 except RefundAmountInvalid as err:
                     # Another refund got in between the form's check and the service's lock.
+                    form.add_error("amount", form.refusal_text(err, data["amount"]))
                     refundable = _money(max(err.refundable, 0), payment.currency)
                     self.message_user(
                         request,

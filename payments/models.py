@@ -246,6 +246,15 @@ ACTIVE_PAYMENT_STATUSES = (
 )
 
 
+def _waits_for_someone(payment: "Payment") -> bool:
+    # In ``processing`` a bank transfer waits for the shopper's money; a card or wallet payment
+    # there is being authorized, and only the institution's answer ends it.
+    return (
+        payment.status != Payment.Status.PROCESSING
+        or payment.method_type == Payment.Method.BANK_TRANSFER
+    )
+
+
 class Payment(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
         REQUIRES_PAYMENT_METHOD = "requires_payment_method"
@@ -264,8 +273,8 @@ class Payment(FSMModelMixin, models.Model):
         WALLET = "wallet"
         BANK_TRANSFER = "bank_transfer"
 
-    S = Status
-    CAPTURED_STATES = (S.CAPTURED, S.PARTIALLY_REFUNDED, S.REFUNDED)
+    # Payments whose money was taken: captured, then perhaps refunded in part or in full.
+    CAPTURED_STATES = (Status.CAPTURED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     public_id = models.CharField(max_length=32, unique=True, default=new_payment_id, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
@@ -347,49 +356,70 @@ class Payment(FSMModelMixin, models.Model):
         return f"{self.card_brand.title()} •••• {self.card_last4}" if self.card_last4 else ""
 
     # --- transitions (DESIGN section 3) ---
-    @transition(field=status, source=S.REQUIRES_PAYMENT_METHOD, target=S.PROCESSING)
+    @transition(field=status, source=Status.REQUIRES_PAYMENT_METHOD, target=Status.PROCESSING)
     def start(self):
         pass
 
-    @transition(field=status, source=S.PROCESSING, target=S.REQUIRES_ACTION)
+    @transition(field=status, source=Status.PROCESSING, target=Status.REQUIRES_ACTION)
     def require_action(self):
         pass
 
-    @transition(field=status, source=S.REQUIRES_ACTION, target=S.PROCESSING)
+    @transition(field=status, source=Status.REQUIRES_ACTION, target=Status.PROCESSING)
     def resume(self):
         pass
 
-    @transition(field=status, source=S.PROCESSING, target=S.AUTHORIZED)
+    @transition(field=status, source=Status.PROCESSING, target=Status.AUTHORIZED)
     def authorize(self):
         pass
 
-    @transition(field=status, source=[S.PROCESSING, S.REQUIRES_ACTION], target=S.DECLINED)
+    @transition(
+        field=status, source=[Status.PROCESSING, Status.REQUIRES_ACTION], target=Status.DECLINED
+    )
     def decline(self):
         pass
 
-    @transition(field=status, source=S.AUTHORIZED, target=S.CAPTURED)
+    @transition(field=status, source=Status.AUTHORIZED, target=Status.CAPTURED)
     def capture(self):
         pass
 
     @transition(
-        field=status, source=[S.CAPTURED, S.PARTIALLY_REFUNDED], target=S.PARTIALLY_REFUNDED
+        field=status,
+        source=[Status.CAPTURED, Status.PARTIALLY_REFUNDED],
+        target=Status.PARTIALLY_REFUNDED,
     )
     def refund_partially(self):
         pass
 
-    @transition(field=status, source=[S.CAPTURED, S.PARTIALLY_REFUNDED], target=S.REFUNDED)
+    @transition(
+        field=status, source=[Status.CAPTURED, Status.PARTIALLY_REFUNDED], target=Status.REFUNDED
+    )
     def refund_fully(self):
         pass
 
-    # Void of an authorization; also abandons a transfer or challenge the shopper walked away from.
+    # The merchant voids an authorization, or ends a challenge or a bank transfer still open.
     @transition(
-        field=status, source=[S.AUTHORIZED, S.PROCESSING, S.REQUIRES_ACTION], target=S.CANCELED
+        field=status,
+        source=[Status.AUTHORIZED, Status.PROCESSING, Status.REQUIRES_ACTION],
+        target=Status.CANCELED,
+        conditions=[_waits_for_someone],
     )
     def void(self):
         pass
 
+    # The shopper gives up a challenge or a bank transfer; an authorization is the merchant's.
     @transition(
-        field=status, source=[S.AUTHORIZED, S.PROCESSING, S.REQUIRES_ACTION], target=S.EXPIRED
+        field=status,
+        source=[Status.PROCESSING, Status.REQUIRES_ACTION],
+        target=Status.CANCELED,
+        conditions=[_waits_for_someone],
+    )
+    def abandon(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.AUTHORIZED, Status.PROCESSING, Status.REQUIRES_ACTION],
+        target=Status.EXPIRED,
     )
     def expire(self):
         pass

@@ -25,6 +25,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_fsm import can_proceed
 
 from payments.errors import (
     DomainError,
@@ -53,8 +54,8 @@ from .queries import order_for_checkout
 
 logger = logging.getLogger(__name__)
 
-S = Payment.Status
-SUCCEEDED = (S.AUTHORIZED, S.CAPTURED, S.PARTIALLY_REFUNDED, S.REFUNDED)
+# The shopper's part is done: the money is held or taken.
+SUCCEEDED = (Payment.Status.AUTHORIZED, *Payment.CAPTURED_STATES)
 PAID_ORDER = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 # What the shopper is told about a decline. Lost and stolen cards get the generic answer on
@@ -100,7 +101,7 @@ def _sandbox(order: Order) -> bool:
 
 def _order_closed(order: Order) -> str:
     """Return why the order cannot be paid ("expired", "canceled", "paid"...) or ""."""
-    if order.status != Order.Status.PENDING:
+    if not can_proceed(order.pay):
         return order.status
     if order.expires_at <= timezone.now():
         return Order.Status.EXPIRED  # the beat task has not run yet; the deadline still holds
@@ -246,11 +247,11 @@ def _post_or_back_to_payment(view):
 def _payment_context(payment: Payment, **extra) -> dict:
     order = payment.order
     context = {**_base_context(order), "payment": payment, **extra}
-    if payment.status == S.REQUIRES_ACTION:
+    if payment.status == Payment.Status.REQUIRES_ACTION:
         challenge = context["challenge"] = otp_challenge_current(payment=payment)
         context["code_expired"] = bool(challenge) and challenge.valid_until <= timezone.now()
         context.setdefault("otp_form", OtpForm())
-    if payment.status == S.DECLINED:
+    if payment.status == Payment.Status.DECLINED:
         context["decline_text"] = decline_message(payment.decline_code)
     if payment.transfer.get("expires_at"):
         context["deadline"] = datetime.fromisoformat(
@@ -262,9 +263,9 @@ def _payment_context(payment: Payment, **extra) -> dict:
 
 
 def _payment_template(payment: Payment) -> str:
-    if payment.status == S.REQUIRES_ACTION:
+    if payment.status == Payment.Status.REQUIRES_ACTION:
         return "checkout/otp.html"
-    if payment.status == S.PROCESSING:
+    if payment.status == Payment.Status.PROCESSING:
         return "checkout/transfer.html" if payment.transfer else "checkout/processing.html"
     return "checkout/result.html"
 
@@ -274,7 +275,10 @@ def _payment_template(payment: Payment) -> str:
 def payment_page(request: HttpRequest, token: str, payment_id: str) -> HttpResponse:
     """Show the payment as it stands: code entry, transfer instructions, or the result."""
     payment = _payment(token, payment_id)
-    if payment.status == S.REQUIRES_ACTION and _order_closed(payment.order) == Order.Status.EXPIRED:
+    if (
+        payment.status == Payment.Status.REQUIRES_ACTION
+        and _order_closed(payment.order) == Order.Status.EXPIRED
+    ):
         # The beat task has not expired the order yet; its deadline holds, as on the order page.
         context = {**_base_context(payment.order), "reason": Order.Status.EXPIRED}
         return render(request, "checkout/closed.html", context)
@@ -300,7 +304,7 @@ def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpRes
         else:
             return redirect(_payment_url(payment))
     payment.refresh_from_db()
-    if payment.status != S.REQUIRES_ACTION:
+    if not can_proceed(payment.resume):  # no longer waiting for a code
         return redirect(_payment_url(payment))
     return render(
         request,
@@ -317,7 +321,7 @@ def payment_resend(request: HttpRequest, token: str, payment_id: str) -> HttpRes
         challenge = otp_resend(payment_pk=payment.pk)
     except (OtpResendNotAllowed, InvalidTransition) as err:
         payment.refresh_from_db()
-        if payment.status != S.REQUIRES_ACTION:
+        if not can_proceed(payment.resume):  # no longer waiting for a code
             return redirect(_payment_url(payment))
         return render(
             request, "checkout/otp.html", _payment_context(payment, resend_error=err.message)

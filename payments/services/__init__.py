@@ -28,7 +28,13 @@ from .payments import (
     payment_capture,
     payment_create,
 )
-from .refunds import refund_create, refund_process, refunds_reserved, refunds_sweep
+from .refunds import (
+    refund_check,
+    refund_create,
+    refund_process,
+    refunds_reserved,
+    refunds_sweep,
+)
 
 __all__ = [
     "MethodInput",
@@ -52,6 +58,7 @@ __all__ = [
     "payment_cancel",
     "payment_capture",
     "payment_create",
+    "refund_check",
     "refund_create",
     "refund_process",
     "refunds_reserved",

@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from .. import locks
-from ..errors import ValidationFailed
+from ..errors import InvalidTransition, ValidationFailed
 from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order
 from ..representations import order_data
+from ..transitions import transition_check, transition_run
 from ..validation import FieldError, validate_amount
 from .events import event_record
 
@@ -139,13 +141,10 @@ def order_create(
 @transaction.atomic
 def order_cancel(*, order: Order) -> Order:
     order = locks.order_lock(order_pk=order.pk)
-    from ..errors import InvalidTransition
-
-    if order.status != Order.Status.PENDING:
-        raise InvalidTransition(f"An order that is {order.status} cannot be canceled.")
+    transition_check(order.cancel, f"An order that is {order.status} cannot be canceled.")
     if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
         raise InvalidTransition("Cancel the order's payment in progress first.")
-    order.cancel()
+    transition_run(order.cancel)
     order.save(update_fields=["status", "updated"])
     event_record(obj=order, type="order.canceled")
     return order
@@ -161,7 +160,7 @@ def orders_expire(*, now=None) -> int:
     for pk in list(candidates[:1000]):
         with transaction.atomic():
             order = locks.order_lock(order_pk=pk)
-            if order.status != Order.Status.PENDING or order.expires_at >= now:
+            if not can_proceed(order.expire) or order.expires_at >= now:
                 continue  # paid or handled meanwhile: running twice changes nothing
             # A challenge the shopper walked away from ends with its order.
             from .payments import _expire_locked
@@ -170,7 +169,7 @@ def orders_expire(*, now=None) -> int:
                 _expire_locked(payment)
             if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
                 continue
-            order.expire()
+            transition_run(order.expire)
             order.save(update_fields=["status", "updated"])
             event_record(obj=order, type="order.expired")
             count += 1

@@ -26,6 +26,7 @@ from .. import locks
 from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed, OtpThrottled
 from ..models import OtpChallenge, OutboxMessage, Payment, PaymentAttempt
 from ..money import format_amount
+from ..transitions import transition_check, transition_run
 from .events import event_record
 
 logger = logging.getLogger(__name__)
@@ -88,8 +89,7 @@ def _seconds_text(seconds: int) -> str:
 def _locked_challenge(*, payment_pk: int) -> tuple[Payment, OtpChallenge]:
     """Lock a payment waiting for a code and its open challenge (caller holds a transaction)."""
     _, payment = locks.payment_with_order(payment_pk=payment_pk)
-    if payment.status != Payment.Status.REQUIRES_ACTION:
-        raise InvalidTransition("This payment is not waiting for a verification code.")
+    transition_check(payment.resume, "This payment is not waiting for a verification code.")
     challenge = (
         payment.otp_challenges.select_for_update()
         .filter(status=OtpChallenge.Status.PENDING)
@@ -141,7 +141,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             challenge.verified_at = timezone.now()
             challenge.throttle_reset(commit=False)
             challenge.save()
-            payment.resume()
+            transition_run(payment.resume)
             payment.save()
             attempt = PaymentAttempt.objects.create(
                 payment=payment,
@@ -162,7 +162,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
                 challenge.save()
                 payment.decline_code = "authentication_failed"
                 payment.decline_message = "The verification code was entered wrong too many times."
-                payment.decline()
+                transition_run(payment.decline)
                 payment.save()
                 event_record(obj=payment, type="payment.declined")
                 return payment

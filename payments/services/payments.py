@@ -21,6 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from institutions.connector import (
     AuthorizationRequest,
@@ -34,7 +35,6 @@ from institutions.connector import (
 from .. import locks
 from ..errors import (
     InstitutionUnavailable,
-    InvalidTransition,
     NotFound,
     OrderNotPayable,
     PaymentInProgress,
@@ -43,6 +43,7 @@ from ..errors import (
 from ..models import Merchant, Order, Payment, PaymentAttempt
 from ..money import exponent
 from ..routing import connector_for, route_payment
+from ..transitions import transition_check, transition_run
 from ..validation import FieldError, mask_pan, validate_amount, validate_card, validate_wallet
 from ..vault import card_reveal, card_store
 from .events import event_record
@@ -50,7 +51,6 @@ from .ledger_entries import ledger_capture
 
 logger = logging.getLogger(__name__)
 
-S = Payment.Status
 Outcome = PaymentAttempt.Outcome
 
 
@@ -157,7 +157,7 @@ def _payment_open(
             elif phone:
                 payment.wallet_phone = phone
                 masked = "•" * (len(phone) - 4) + phone[-4:]
-            payment.start()
+            transition_run(payment.start)
             payment.save()
             attempt = PaymentAttempt.objects.create(
                 payment=payment,
@@ -173,7 +173,7 @@ def _payment_open(
 
 
 def _ensure_payable(order: Order) -> None:
-    if order.status != Order.Status.PENDING:
+    if not can_proceed(order.pay):
         raise OrderNotPayable(f"This order is {order.status.replace('_', ' ')}.")
     if order.expires_at <= timezone.now():
         raise OrderNotPayable("This order has expired.")
@@ -260,8 +260,9 @@ def authorization_apply(
     attempt.institution_reference = result.institution_reference or attempt.institution_reference
     attempt.decline_code, attempt.message = result.decline_code, result.message[:200]
 
-    if payment.status != S.PROCESSING:
-        # The payment moved on (canceled, expired) while the answer was out: release any hold.
+    if not can_proceed(payment.authorize):
+        # Every answer applies to a payment in ``processing``, the source of ``authorize``. This
+        # one moved on (canceled, expired) while the answer was out: release any hold.
         if result.decision == Decision.APPROVED and result.institution_reference:
             connector_for(payment.institution).void(
                 reference=f"{attempt.public_id}:release",
@@ -281,7 +282,7 @@ def authorization_apply(
         payment.amount_authorized = payment.amount
         payment.authorized_at = now
         payment.authorization_expires_at = now + settings.PAYMENTS_AUTHORIZATION_TTL
-        payment.authorize()
+        transition_run(payment.authorize)
         event_record(obj=payment, type="payment.authorized")
         # Money already received (bank transfer) is always captured at once; the capture saves
         # the payment (one UPDATE), or it is saved authorized here.
@@ -301,13 +302,13 @@ def authorization_apply(
         attempt.save()
         payment.decline_code = result.decline_code or "card_declined"
         payment.decline_message = result.message[:200]
-        payment.decline()
+        transition_run(payment.decline)
         payment.save()
         event_record(obj=payment, type="payment.declined")
     elif result.decision == Decision.CHALLENGE:
         attempt.outcome = Outcome.CHALLENGE
         attempt.save()
-        payment.require_action()
+        transition_run(payment.require_action)
         payment.save()
         otp_challenge_start(payment=payment, challenge=result.challenge)
         event_record(obj=payment, type="payment.requires_action")
@@ -356,12 +357,12 @@ def _capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
     now = timezone.now()
     payment.amount_captured = amount
     payment.captured_at = now
-    payment.capture()
+    transition_run(payment.capture)
     payment.save()
     ledger_capture(payment=payment)
     event_record(obj=payment, type="payment.captured")
     order.paid_at = now
-    order.pay()
+    transition_run(order.pay)
     order.save(update_fields=["status", "paid_at", "updated"])
     event_record(obj=order, type="order.paid")
     return payment
@@ -377,10 +378,10 @@ def payment_capture(
 ) -> Payment:
     """Capture all or part of an authorization; the institution releases the rest."""
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
-    if payment.status != S.AUTHORIZED:
-        raise InvalidTransition(
-            f"Only an authorized payment can be captured; this one is {payment.status}."
-        )
+    transition_check(
+        payment.capture,
+        f"Only an authorized payment can be captured; this one is {payment.status}.",
+    )
     amount = payment.amount_authorized if amount is None else amount
     errors = validate_amount(amount=amount, currency=payment.currency)
     if not errors and amount > payment.amount_authorized:
@@ -403,9 +404,9 @@ def payment_cancel(
 ) -> Payment:
     """Void an authorization (or abandon a pending transfer or challenge), releasing any hold."""
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
-    if payment.status not in (S.AUTHORIZED, S.REQUIRES_ACTION) and not _awaits_transfer(payment):
-        raise InvalidTransition(f"A payment that is {payment.status} cannot be canceled.")
-    return _cancel_locked(payment)
+    return _cancel_locked(
+        payment, payment.void, f"A payment that is {payment.status} cannot be canceled."
+    )
 
 
 @transaction.atomic
@@ -416,16 +417,14 @@ def payment_abandon_by_shopper(*, payment_pk: int) -> Payment:
     ``InvalidTransition``: a checkout tab left open must not undo what another tab finished.
     """
     _, payment = locks.payment_with_order(payment_pk=payment_pk)
-    if payment.status != S.REQUIRES_ACTION and not _awaits_transfer(payment):
-        raise InvalidTransition(f"A payment that is {payment.status} cannot be abandoned.")
-    return _cancel_locked(payment)
+    return _cancel_locked(
+        payment, payment.abandon, f"A payment that is {payment.status} cannot be abandoned."
+    )
 
 
-def _awaits_transfer(payment: Payment) -> bool:
-    return payment.status == S.PROCESSING and payment.method_type == Payment.Method.BANK_TRANSFER
-
-
-def _cancel_locked(payment: Payment) -> Payment:
+def _cancel_locked(payment: Payment, transition, refusal: str) -> Payment:
+    """Release the institution's hold and end the payment by ``transition`` (void or abandon)."""
+    transition_check(transition, refusal)
     if payment.institution_reference:
         result = connector_for(payment.institution).void(
             reference=f"{payment.public_id}:void",
@@ -434,7 +433,7 @@ def _cancel_locked(payment: Payment) -> Payment:
         if not result.succeeded:
             raise InstitutionUnavailable(result.message or "The institution refused the void.")
     payment.canceled_at = timezone.now()
-    payment.void()
+    transition_run(transition, refusal)
     payment.save()
     payment.otp_challenges.filter(status="pending").update(status="expired")
     event_record(obj=payment, type="payment.canceled")
@@ -460,7 +459,7 @@ def _expire_locked(payment: Payment) -> None:
             reference=f"{payment.public_id}:expire",
             institution_reference=payment.institution_reference,
         )
-    payment.expire()
+    transition_run(payment.expire)
     payment.save()
     payment.otp_challenges.filter(status="pending").update(status="expired")
     event_record(obj=payment, type="payment.expired")
@@ -470,15 +469,16 @@ def authorizations_expire(*, now: datetime | None = None) -> int:
     """Void authorizations not captured in time; idempotent. Return how many expired."""
     now = now or timezone.now()
     pks = list(
-        Payment.objects.filter(status=S.AUTHORIZED, authorization_expires_at__lt=now).values_list(
-            "pk", flat=True
-        )[:1000]
+        Payment.objects.filter(
+            status=Payment.Status.AUTHORIZED, authorization_expires_at__lt=now
+        ).values_list("pk", flat=True)[:1000]
     )
     count = 0
     for pk in pks:
         with transaction.atomic():
             _, payment = locks.payment_with_order(payment_pk=pk)
-            if payment.status != S.AUTHORIZED or payment.authorization_expires_at >= now:
+            # Captured or canceled meanwhile, or given more time: running twice changes nothing.
+            if not can_proceed(payment.expire) or payment.authorization_expires_at >= now:
                 continue
             _expire_locked(payment)
             count += 1
@@ -489,7 +489,7 @@ def bank_transfers_expire(*, now: datetime | None = None) -> int:
     """Close bank transfers whose deadline passed without the money; return how many."""
     now = now or timezone.now()
     candidates = Payment.objects.filter(
-        status=S.PROCESSING, method_type=Payment.Method.BANK_TRANSFER
+        status=Payment.Status.PROCESSING, method_type=Payment.Method.BANK_TRANSFER
     ).exclude(transfer={})
     count = 0
     for pk, transfer in list(candidates.values_list("pk", "transfer")[:1000]):
@@ -497,8 +497,8 @@ def bank_transfers_expire(*, now: datetime | None = None) -> int:
             continue
         with transaction.atomic():
             _, payment = locks.payment_with_order(payment_pk=pk)
-            if payment.status != S.PROCESSING:
-                continue
+            if not can_proceed(payment.authorize):
+                continue  # no longer awaiting the money: it arrived, or the shopper gave up
             _expire_locked(payment)
             count += 1
     return count
@@ -515,7 +515,7 @@ def attempts_reconcile(*, now: datetime | None = None) -> int:
     attempts = PaymentAttempt.objects.filter(
         outcome__in=[Outcome.PENDING, Outcome.UNKNOWN], started_at__lt=stale
     ) | PaymentAttempt.objects.filter(
-        outcome=Outcome.AWAITING_TRANSFER, payment__status=S.PROCESSING
+        outcome=Outcome.AWAITING_TRANSFER, payment__status=Payment.Status.PROCESSING
     )
     count = 0
     for attempt in list(attempts.select_related("payment")[:1000]):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from institutions.connector import ConnectorError, ConnectorTimeout
 
@@ -15,6 +16,7 @@ from .. import locks
 from ..errors import InvalidTransition, NotFound, RefundAmountInvalid
 from ..models import Merchant, Payment, Refund
 from ..routing import connector_for
+from ..transitions import transition_run
 from .events import event_record
 from .ledger_entries import ledger_refund
 
@@ -44,6 +46,28 @@ def refunds_reserved(*, payment: Payment) -> int:
     return total or 0
 
 
+def refund_check(*, payment: Payment, amount: int | None) -> int:
+    """Return the amount a refund of ``payment`` would have: ``amount``, or all that is still
+    refundable when it is None.
+
+    Raise ``InvalidTransition`` for a payment whose money was never captured, and
+    ``RefundAmountInvalid`` unless the amount is more than 0 and at most what is refundable (the
+    amount captured less the refunds pending or made). ``refund_create`` applies it under the
+    payment's lock; the back office asks first, so that a wrong amount costs no one-time code.
+    """
+    # A payment refunded in full takes no further refund transition; it is answered as a refund
+    # beyond what is left (nothing), not as a payment in the wrong state.
+    if not can_proceed(payment.refund_partially) and payment.status != Payment.Status.REFUNDED:
+        raise InvalidTransition(
+            f"Only a captured payment can be refunded; this one is {payment.status}."
+        )
+    refundable = payment.amount_captured - refunds_reserved(payment=payment)
+    amount = refundable if amount is None else amount
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
+        raise RefundAmountInvalid(amount=amount, refundable=refundable)
+    return amount
+
+
 @transaction.atomic
 def refund_create(
     *,
@@ -61,15 +85,8 @@ def refund_create(
     from .payments import _locked
 
     payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
-    if payment.status not in Payment.CAPTURED_STATES:
-        raise InvalidTransition(
-            f"Only a captured payment can be refunded; this one is {payment.status}."
-        )
-    refundable = payment.amount_captured - refunds_reserved(payment=payment)
-    amount = refundable if amount is None else amount
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
-        # Checked under the row lock: two concurrent refunds cannot both pass.
-        raise RefundAmountInvalid(amount=amount, refundable=refundable)
+    # Checked again under the row lock: two concurrent refunds cannot both pass.
+    amount = refund_check(payment=payment, amount=amount)
     refund = Refund.objects.create(
         payment=payment,
         merchant_id=payment.merchant_id,
@@ -111,8 +128,8 @@ def refund_process(*, refund_pk: int) -> Refund:
         raise NotFound("No such refund.")
     order, payment = locks.payment_with_order(payment_pk=payment_pk)
     refund = locks.refund_lock(refund_pk=refund_pk)
-    if refund.status != Refund.Status.PENDING:
-        return refund
+    if not can_proceed(refund.succeed):
+        return refund  # already answered: running twice changes nothing
     try:
         result = connector_for(payment.institution).refund(
             reference=refund.public_id,
@@ -130,18 +147,18 @@ def refund_process(*, refund_pk: int) -> Refund:
     refund.processed_at = timezone.now()
     if not succeeded:
         refund.failure_code = failure
-        refund.fail()
+        transition_run(refund.fail)
         refund.save()
         event_record(obj=refund, type="refund.failed")
         return refund
-    refund.succeed()
+    transition_run(refund.succeed)
     refund.save()
     payment.amount_refunded += refund.amount
     full = payment.amount_refunded == payment.amount_captured
-    payment.refund_fully() if full else payment.refund_partially()
+    transition_run(payment.refund_fully if full else payment.refund_partially)
     payment.save()
     full_order = full and order.amount == payment.amount_captured
-    order.refund_fully() if full_order else order.refund_partially()
+    transition_run(order.refund_fully if full_order else order.refund_partially)
     order.save(update_fields=["status", "updated"])
     ledger_refund(refund=refund)
     event_record(obj=refund, type="refund.succeeded")
