@@ -147,6 +147,20 @@ class AuditedChangesMixin:
         return super().log_deletions(request, queryset)
 
 
+class ReadOnlyAdminMixin:
+    """ModelAdmin mixin for rows that services alone write: shown, never added, changed or
+    deleted by hand."""
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
     """A related filter that lists only objects referenced by rows the user may see."""
 

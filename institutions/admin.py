@@ -1,10 +1,9 @@
 """Read-only admin of the sandbox books: cards shown by last four only."""
 
-from decimal import Decimal
-
-from babel.numbers import format_currency, get_currency_precision
 from django.contrib import admin
-from django.utils.translation import get_language, to_locale
+
+from backoffice.admin_mixins import ReadOnlyAdminMixin
+from backoffice.display import money_display
 
 from .models import (
     SandboxAccount,
@@ -15,40 +14,8 @@ from .models import (
 )
 
 
-def money(amount: int, currency: str) -> str:
-    """Minor units as the staff member's language writes the amount: 1000 USD is "$10.00".
-
-    The institutions import nothing of the product's, so they ask Babel (CLDR) for the
-    currency's decimals directly, as a bank's own back office would.
-    """
-    major = Decimal(amount).scaleb(-get_currency_precision(currency))
-    return format_currency(major, currency, locale=to_locale(get_language() or "en-us"))
-
-
-def _amount_column(field: str, label: str):
-    @admin.display(description=label, ordering=field)
-    def column(self, obj):
-        return money(getattr(obj, field), obj.currency)
-
-    column.__name__ = f"{field}_display"
-    return column
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The sandbox institutions decide for themselves: staff look, never edit."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SandboxAccount)
-class SandboxAccountAdmin(ReadOnlyAdmin):
+class SandboxAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "institution",
@@ -87,7 +54,7 @@ class SandboxAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SandboxHold)
-class SandboxHoldAdmin(ReadOnlyAdmin):
+class SandboxHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "institution_reference",
         "reference",
@@ -101,13 +68,13 @@ class SandboxHoldAdmin(ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["reference", "institution_reference"]
     list_select_related = ["account"]
-    amount_display = _amount_column("amount", "amount")
-    amount_captured_display = _amount_column("amount_captured", "captured")
-    amount_refunded_display = _amount_column("amount_refunded", "refunded")
+    amount_display = money_display("amount", "amount")
+    amount_captured_display = money_display("amount_captured", "captured")
+    amount_refunded_display = money_display("amount_refunded", "refunded")
 
 
 @admin.register(SandboxTransfer)
-class SandboxTransferAdmin(ReadOnlyAdmin):
+class SandboxTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "transfer_reference",
         "reference",
@@ -119,20 +86,20 @@ class SandboxTransferAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "currency"]
     search_fields = ["reference", "transfer_reference", "institution_reference"]
-    amount_display = _amount_column("amount", "amount")
+    amount_display = money_display("amount", "amount")
 
 
 @admin.register(SandboxMovement)
-class SandboxMovementAdmin(ReadOnlyAdmin):
+class SandboxMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "kind", "account", "hold", "transfer", "amount_display", "created_at"]
     list_filter = ["kind", "currency"]
     search_fields = ["reference"]
     list_select_related = ["account", "hold", "transfer"]
-    amount_display = _amount_column("amount", "amount")
+    amount_display = money_display("amount", "amount")
 
 
 @admin.register(SandboxAuthorization)
-class SandboxAuthorizationAdmin(ReadOnlyAdmin):
+class SandboxAuthorizationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "institution",
@@ -146,4 +113,4 @@ class SandboxAuthorizationAdmin(ReadOnlyAdmin):
     list_filter = ["institution", "decision", "decline_code"]
     search_fields = ["reference"]
     exclude = ["challenge_destination"]
-    amount_display = _amount_column("amount", "amount")
+    amount_display = money_display("amount", "amount")

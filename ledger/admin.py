@@ -1,34 +1,11 @@
-from decimal import Decimal
+"""The ledger in the back office: written by services only, shown read-only."""
 
-from babel.numbers import format_currency, get_currency_precision
 from django.contrib import admin
 from django.db.models import Sum
-from django.utils.translation import get_language, to_locale
 
+from backoffice.admin_mixins import ReadOnlyAdminMixin
+from backoffice.display import money_text
 from ledger.models import JournalEntry, LedgerAccount, Posting
-
-
-def money(amount: int, currency: str) -> str:
-    """Minor units as the staff member's language writes the amount: 1000 USD is "$10.00".
-
-    The ledger imports nothing of the product's, so it asks Babel (CLDR) for the currency's
-    decimals directly; payments.money checks its own table agrees with CLDR.
-    """
-    major = Decimal(amount).scaleb(-get_currency_precision(currency))
-    return format_currency(major, currency, locale=to_locale(get_language() or "en-us"))
-
-
-class ReadOnlyAdminMixin:
-    """The ledger is written by services only; the admin shows it."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LedgerAccount)
@@ -42,7 +19,7 @@ class LedgerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="balance (debit +)", ordering="balance_total")
     def balance(self, obj):
-        return money(obj.balance_total or 0, obj.currency)
+        return money_text(obj.balance_total or 0, obj.currency)
 
 
 class PostingInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -57,7 +34,7 @@ class PostingInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="amount (debit +)")
     def debit_credit(self, obj):
-        return money(obj.amount, obj.currency)
+        return money_text(obj.amount, obj.currency)
 
     @admin.display(description="minor units")
     def minor_units(self, obj):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
-from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
-from django.utils.translation import get_language, to_locale
+
+from backoffice.display import active_locale
 
 __all__ = [
     "CURRENCIES",
@@ -145,22 +144,3 @@ def format_amount(amount: int, currency: str, locale: str = "en_US") -> str:
     `format_amount(1200, "JPY")` is "¥1,200"; `format_amount(12500, "KWD")` is "KWD12.500".
     """
     return format_currency(to_major(amount, currency), currency, locale=locale)
-
-
-@lru_cache(maxsize=64)
-def _babel_locale(language: str) -> str:
-    name = to_locale(language)
-    try:
-        Locale.parse(name)
-    except (UnknownLocaleError, ValueError):
-        return "en_US"
-    return name
-
-
-def active_locale() -> str:
-    """Return the Babel locale of the active Django language ("de" → "de", "en-us" → "en_US").
-
-    Pages pass it to `format_amount`, so amounts follow the visitor's language (LocaleMiddleware
-    activates it from Accept-Language); a language Babel has no data for falls back to en_US.
-    """
-    return _babel_locale(get_language() or "en-us")

@@ -11,46 +11,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from kombu.exceptions import OperationalError
 
-from backoffice.admin_mixins import MerchantScopedAdmin, short_id
+from backoffice.admin_mixins import MerchantScopedAdmin, ReadOnlyAdminMixin, short_id
 from backoffice.audit import audit_record
-from payments.money import active_locale, format_amount
+from backoffice.display import money_display
 
 from .models import Payout, ReconciliationRun, SettlementBatch
 from .reports import report_response
 from .services import latest_cutoff
 
 
-def _money(amount, currency) -> str:
-    """The amount as the staff member's language writes it (Accept-Language, see LANGUAGES)."""
-    return (
-        format_amount(amount, currency, active_locale()) if amount is not None and currency else ""
-    )
-
-
-def money_display(field: str, description: str):
-    """Return an admin display of a minor-units field of an object with a ``currency``."""
-
-    @admin.display(description=description, ordering=field)
-    def display(self, obj):
-        return _money(getattr(obj, field), obj.currency)
-
-    display.__name__ = f"{field}_display"
-    return display
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, *args, **kwargs):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SettlementBatch)
-class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
+class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "batch_id",
         "merchant_short",
@@ -192,7 +163,7 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
+class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "payout_id",
         "merchant_short",
@@ -233,7 +204,7 @@ class PayoutAdmin(MerchantScopedAdmin, ReadOnlyAdmin):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdmin):
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Platform staff only (merchant staff hold no permission on it): the last results."""
 
     list_display = ["started_at", "finished_at", "ok", "difference_count"]
