@@ -352,6 +352,15 @@ class Payment(FSMModelMixin, models.Model):
         return self.amount_captured - self.amount_refunded
 
     @property
+    def awaiting_transfer(self) -> bool:
+        """Return whether bank-transfer instructions are out and the money has not arrived."""
+        return (
+            self.status == self.Status.PROCESSING
+            and self.method_type == self.Method.BANK_TRANSFER
+            and bool(self.transfer)
+        )
+
+    @property
     def masked_card(self) -> str:
         return f"{self.card_brand.title()} •••• {self.card_last4}" if self.card_last4 else ""
 

@@ -1,0 +1,9 @@
+"""The back office's payment pages: scoped to the user's merchants, changed only by services.
+
+Merchant staff see their own merchants' records; platform staff see all. Refunds ask for a fresh
+code from the staff member's authenticator; every change is written to the audit log. One module
+per concern registers its admins; importing this package registers them all.
+"""
+
+from .. import admin_webhooks  # noqa: F401 (registers the webhook pages)
+from . import deliveries, events, merchants, orders, payments, refunds  # noqa: F401
