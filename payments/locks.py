@@ -75,3 +75,15 @@ def attempt_with_payment(*, attempt_pk: int) -> PaymentAttempt:
 
 def refund_lock(*, refund_pk: int) -> Refund:
     return _one(Refund.objects.filter(pk=refund_pk), "refund")
+
+
+def payment_in_scope(
+    *, merchant: Merchant | None, payment_id: str, livemode: bool | None = None
+) -> Payment:
+    """Lock a payment of ``merchant`` (of any merchant when None: platform staff) and its order."""
+    if merchant is None:
+        pk = Payment.objects.filter(public_id=payment_id).values_list("pk", flat=True).first()
+        if pk is None:
+            raise NotFound("No such payment.")
+        return payment_with_order(payment_pk=pk)[1]
+    return payment_for_merchant(merchant=merchant, payment_id=payment_id, livemode=livemode)

@@ -6,6 +6,12 @@ authorized and captured (automatically or by the merchant), refunded and expired
 change writes an event, and every money movement a balanced ledger entry, in one transaction.
 """
 
+from .captures import (
+    authorizations_expire,
+    payment_abandon_by_shopper,
+    payment_cancel,
+    payment_capture,
+)
 from .events import event_record
 from .merchants import (
     api_key_authenticate,
@@ -16,18 +22,7 @@ from .merchants import (
 )
 from .orders import order_cancel, order_create, orders_expire
 from .otp import otp_challenge_current, otp_resend, otp_verify
-from .payments import (
-    MethodInput,
-    attempts_reconcile,
-    authorization_apply,
-    authorizations_expire,
-    bank_transfer_simulate,
-    bank_transfers_expire,
-    payment_abandon_by_shopper,
-    payment_cancel,
-    payment_capture,
-    payment_create,
-)
+from .payments import MethodInput, attempts_reconcile, authorization_apply, payment_create
 from .refunds import (
     refund_check,
     refund_create,
@@ -35,6 +30,7 @@ from .refunds import (
     refunds_reserved,
     refunds_sweep,
 )
+from .transfers import bank_transfer_simulate, bank_transfers_expire
 
 __all__ = [
     "MethodInput",

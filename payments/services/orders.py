@@ -18,6 +18,7 @@ from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order
 from ..representations import order_data
 from ..transitions import transition_check, transition_run
 from ..validation import FieldError, validate_amount
+from .captures import payment_expire_locked
 from .events import event_record
 
 logger = logging.getLogger(__name__)
@@ -163,10 +164,8 @@ def orders_expire(*, now=None) -> int:
             if not can_proceed(order.expire) or order.expires_at >= now:
                 continue  # paid or handled meanwhile: running twice changes nothing
             # A challenge the shopper walked away from ends with its order.
-            from .payments import _expire_locked
-
             for payment in order.payments.select_for_update().filter(status="requires_action"):
-                _expire_locked(payment)
+                payment_expire_locked(payment)
             if order.payments.filter(status__in=ACTIVE_PAYMENT_STATUSES).exists():
                 continue
             transition_run(order.expire)

@@ -8,8 +8,6 @@ the payment is declined ``authentication_failed``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 from dataclasses import dataclass
@@ -18,64 +16,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django_otp.util import random_number_token
-
-from institutions.connector import Challenge
 
 from .. import locks
 from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed, OtpThrottled
-from ..models import OtpChallenge, OutboxMessage, Payment, PaymentAttempt
-from ..money import format_amount
+from ..models import OtpChallenge, Payment, PaymentAttempt
 from ..transitions import transition_check, transition_run
+from .captures import payment_expire_locked
+from .challenges import code_hash, code_send
 from .events import event_record
+from .payments import authorization_send, method_details_for_retry
 
 logger = logging.getLogger(__name__)
-
-
-def _hash(challenge: OtpChallenge, code: str) -> str:
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"otp:{challenge.payment_id}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def _send_code(*, challenge: OtpChallenge, payment: Payment) -> None:
-    code = random_number_token(length=6)
-    challenge.token_hash = _hash(challenge, code)
-    challenge.valid_until = timezone.now() + settings.PAYMENTS_OTP_TTL
-    challenge.cooldown_set(commit=False)
-    challenge.save()
-    minutes = int(settings.PAYMENTS_OTP_TTL.total_seconds() // 60)
-    body = (
-        f"{code} is your code to approve {format_amount(payment.amount, payment.currency)} "
-        f"to {payment.merchant.name}. It expires in {minutes} minutes. Never share it."
-    )
-    OutboxMessage.objects.create(
-        payment=payment,
-        merchant_id=payment.merchant_id,
-        livemode=payment.livemode,
-        channel=challenge.channel,
-        to=challenge.destination,
-        # Live codes go to the SMS gateway only; the sandbox inbox keeps them to be read.
-        body=body if not payment.livemode else body.replace(code, "******"),
-    )
-
-
-def otp_challenge_start(*, payment: Payment, challenge: Challenge | None) -> OtpChallenge:
-    """Open a challenge for a payment entering ``requires_action`` (caller holds the lock)."""
-    payment.otp_challenges.filter(status=OtpChallenge.Status.PENDING).update(
-        status=OtpChallenge.Status.EXPIRED
-    )
-    destination = challenge.destination if challenge else ""
-    masked = challenge.masked_destination if challenge else "your phone"
-    otp = OtpChallenge(
-        payment=payment,
-        channel=challenge.channel if challenge else "sms",
-        destination=destination,
-        masked_destination=masked,
-        valid_until=timezone.now() + settings.PAYMENTS_OTP_TTL,
-    )
-    otp.save()
-    _send_code(challenge=otp, payment=payment)
-    return otp
 
 
 def _seconds_until(moment) -> int:
@@ -114,13 +65,11 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
     the last allowed wrong code declines the payment, which is returned, not raised. Past the
     order's deadline the payment is expired and returned, as the beat task would have done.
     """
-    from .payments import _authorization_send, _expire_locked, method_details_for_retry
-
     code = (code or "").strip().replace(" ", "")
     with transaction.atomic():
         payment, challenge = _locked_challenge(payment_pk=payment_pk)
         if payment.order.expires_at <= timezone.now():
-            _expire_locked(payment)
+            payment_expire_locked(payment)
             return payment
         allowed, info = challenge.verify_is_allowed()
         if not allowed:
@@ -133,7 +82,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             not expired
             and code.isdigit()
             and len(code) == 6
-            and constant_time_compare(_hash(challenge, code), challenge.token_hash)
+            and constant_time_compare(code_hash(challenge, code), challenge.token_hash)
         )
         if good:
             challenge.status = OtpChallenge.Status.VERIFIED
@@ -170,7 +119,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             outcome = OtpOutcome(payment, False, challenge.attempts_remaining)
     if good:
         details = method_details_for_retry(payment=payment)
-        return _authorization_send(payment=payment, attempt=attempt, details=details)
+        return authorization_send(payment=payment, attempt=attempt, details=details)
     if expired:
         raise OtpError("This code has expired; request a new one.", code="otp_expired")
     err = OtpError(
@@ -197,7 +146,7 @@ def otp_resend(*, payment_pk: int) -> OtpChallenge:
             f"Wait {_seconds_text(wait)} before asking for a new code.", retry_after=wait
         )
     challenge.resend_count += 1
-    _send_code(challenge=challenge, payment=payment)
+    code_send(challenge=challenge, payment=payment)
     return challenge
 
 

@@ -1,4 +1,4 @@
-"""Payments: validate, route, authorize (with OTP when asked), capture, cancel, expire, reconcile.
+"""Payments: validate, route and authorize (with OTP when asked); reconcile unknown outcomes.
 
 Authorization runs in three steps so that nothing is half-written and no shopper is charged
 without a paid order:
@@ -8,8 +8,6 @@ without a paid order:
 3. one transaction applies the answer under the order and payment row locks.
 If step 2 times out, the attempt stays ``unknown`` and ``attempts_reconcile`` asks the institution
 by that reference later, then completes the payment or releases the hold.
-Capture, void and refund call the (in-process) institution under the payment lock, which makes
-competing operations on one payment strictly serial.
 """
 
 from __future__ import annotations
@@ -35,19 +33,19 @@ from institutions.connector import (
 from .. import locks
 from ..errors import (
     InstitutionUnavailable,
-    NotFound,
     OrderNotPayable,
     PaymentInProgress,
     ValidationFailed,
 )
-from ..models import Merchant, Order, Payment, PaymentAttempt
+from ..models import Order, Payment, PaymentAttempt
 from ..money import exponent
 from ..routing import connector_for, route_payment
-from ..transitions import transition_check, transition_run
+from ..transitions import transition_run
 from ..validation import FieldError, mask_pan, validate_amount, validate_card, validate_wallet
 from ..vault import card_reveal, card_store
+from .captures import payment_capture_locked
+from .challenges import otp_challenge_start
 from .events import event_record
-from .ledger_entries import ledger_capture
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +66,6 @@ class MethodInput:
 
     def __repr__(self) -> str:
         return f"MethodInput(type={self.type!r})"
-
-
-# --- creating and authorizing ------------------------------------------------------------------
 
 
 def payment_create(*, order: Order, method: MethodInput) -> Payment:
@@ -119,7 +114,7 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
         holder_name=card.holder_name if card else "",
         wallet_phone=phone or "",
     )
-    return _authorization_send(payment=payment, attempt=attempt, details=details)
+    return authorization_send(payment=payment, attempt=attempt, details=details)
 
 
 def _payment_open(
@@ -179,7 +174,7 @@ def _ensure_payable(order: Order) -> None:
         raise OrderNotPayable("This order has expired.")
 
 
-def _authorization_send(
+def authorization_send(
     *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails
 ) -> Payment:
     request = AuthorizationRequest(
@@ -243,8 +238,6 @@ def authorization_apply(
 
     ``order_pk`` (the payment's order, which never changes) saves looking it up before locking.
     """
-    from .otp import otp_challenge_start
-
     if order_pk is None:
         order_pk = locks.order_pk_of(payment_pk=payment_pk)
     order = locks.order_lock(order_pk=order_pk)
@@ -255,48 +248,14 @@ def authorization_apply(
     payment.order = order  # the locked row: the event snapshots read it, not the database
     if attempt.outcome not in (Outcome.PENDING, Outcome.UNKNOWN, Outcome.AWAITING_TRANSFER):
         return payment  # already applied: a second delivery of the same answer changes nothing
-    now = timezone.now()
-    attempt.finished_at = now
+    attempt.finished_at = timezone.now()
     attempt.institution_reference = result.institution_reference or attempt.institution_reference
     attempt.decline_code, attempt.message = result.decline_code, result.message[:200]
-
+    # Every answer applies to a payment in ``processing``, the source of ``authorize``.
     if not can_proceed(payment.authorize):
-        # Every answer applies to a payment in ``processing``, the source of ``authorize``. This
-        # one moved on (canceled, expired) while the answer was out: release any hold.
-        if result.decision == Decision.APPROVED and result.institution_reference:
-            connector_for(payment.institution).void(
-                reference=f"{attempt.public_id}:release",
-                institution_reference=result.institution_reference,
-            )
-        attempt.outcome = (
-            Outcome.DECLINED if result.decision == Decision.DECLINED else Outcome.ERROR
-        )
-        attempt.message = f"Arrived after the payment was {payment.status}; released."
-        attempt.save()
-        return payment
-
-    if result.decision == Decision.APPROVED:
-        attempt.outcome = Outcome.APPROVED
-        attempt.save()
-        payment.institution_reference = result.institution_reference
-        payment.amount_authorized = payment.amount
-        payment.authorized_at = now
-        payment.authorization_expires_at = now + settings.PAYMENTS_AUTHORIZATION_TTL
-        transition_run(payment.authorize)
-        event_record(obj=payment, type="payment.authorized")
-        # Money already received (bank transfer) is always captured at once; the capture saves
-        # the payment (one UPDATE), or it is saved authorized here.
-        if (
-            payment.capture_method == Order.CaptureMethod.AUTOMATIC
-            or payment.method_type == Payment.Method.BANK_TRANSFER
-        ):
-            try:
-                _capture_locked(order=order, payment=payment, amount=payment.amount)
-            except InstitutionUnavailable:
-                payment.save()
-                logger.warning("automatic capture of %s failed; left authorized", payment.public_id)
-        else:
-            payment.save()
+        _answer_too_late(payment=payment, attempt=attempt, result=result)
+    elif result.decision == Decision.APPROVED:
+        _approved(order=order, payment=payment, attempt=attempt, result=result)
     elif result.decision == Decision.DECLINED:
         attempt.outcome = Outcome.ERROR if error else Outcome.DECLINED
         attempt.save()
@@ -313,21 +272,66 @@ def authorization_apply(
         otp_challenge_start(payment=payment, challenge=result.challenge)
         event_record(obj=payment, type="payment.requires_action")
     elif result.decision == Decision.PENDING:
-        attempt.outcome = Outcome.AWAITING_TRANSFER
-        attempt.save()
-        transfer = result.transfer
-        payment.institution_reference = result.institution_reference
-        payment.transfer = {
-            "bank_name": transfer.bank_name,
-            "account_number": transfer.account_number,
-            "reference": transfer.reference,
-            "amount": transfer.amount,
-            "currency": transfer.currency,
-            "expires_at": transfer.expires_at.isoformat().replace("+00:00", "Z"),
-        }
-        payment.save()
-        event_record(obj=payment, type="payment.awaiting_transfer")
+        _awaiting_transfer(payment=payment, attempt=attempt, result=result)
     return payment
+
+
+def _answer_too_late(
+    *, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
+) -> None:
+    """The payment moved on (canceled, expired) while the answer was out: release any hold."""
+    if result.decision == Decision.APPROVED and result.institution_reference:
+        connector_for(payment.institution).void(
+            reference=f"{attempt.public_id}:release",
+            institution_reference=result.institution_reference,
+        )
+    attempt.outcome = Outcome.DECLINED if result.decision == Decision.DECLINED else Outcome.ERROR
+    attempt.message = f"Arrived after the payment was {payment.status}; released."
+    attempt.save()
+
+
+def _approved(
+    *, order: Order, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
+) -> None:
+    attempt.outcome = Outcome.APPROVED
+    attempt.save()
+    payment.institution_reference = result.institution_reference
+    payment.amount_authorized = payment.amount
+    payment.authorized_at = attempt.finished_at
+    payment.authorization_expires_at = attempt.finished_at + settings.PAYMENTS_AUTHORIZATION_TTL
+    transition_run(payment.authorize)
+    event_record(obj=payment, type="payment.authorized")
+    # Money already received (bank transfer) is always captured at once; the capture saves the
+    # payment (one UPDATE), or it is saved authorized here.
+    if (
+        payment.capture_method == Order.CaptureMethod.AUTOMATIC
+        or payment.method_type == Payment.Method.BANK_TRANSFER
+    ):
+        try:
+            payment_capture_locked(order=order, payment=payment, amount=payment.amount)
+            return
+        except InstitutionUnavailable:
+            logger.warning("automatic capture of %s failed; left authorized", payment.public_id)
+    payment.save()
+
+
+def _awaiting_transfer(
+    *, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
+) -> None:
+    attempt.outcome = Outcome.AWAITING_TRANSFER
+    attempt.save()
+    transfer = result.transfer
+    payment.institution_reference = result.institution_reference
+    payment.transfer = {
+        "bank_name": transfer.bank_name,
+        "account_number": transfer.account_number,
+        "reference": transfer.reference,
+        "amount": transfer.amount,
+        "currency": transfer.currency,
+        "expires_at": transfer.expires_at.isoformat().replace("+00:00", "Z"),
+    }
+    payment.save()
+    event_record(obj=payment, type="payment.awaiting_transfer")
 
 
 def method_details_for_retry(*, payment: Payment) -> MethodDetails:
@@ -340,168 +344,6 @@ def method_details_for_retry(*, payment: Payment) -> MethodDetails:
             exp_year=payment.card_exp_year,
         )
     return MethodDetails(type=payment.method_type, wallet_phone=payment.wallet_phone)
-
-
-# --- capture, cancel -------------------------------------------------------------------------
-
-
-def _capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
-    """Capture under the order and payment locks."""
-    result = connector_for(payment.institution).capture(
-        reference=f"{payment.public_id}:capture",
-        institution_reference=payment.institution_reference,
-        amount=amount,
-    )
-    if not result.succeeded:
-        raise InstitutionUnavailable(result.message or "The institution refused the capture.")
-    now = timezone.now()
-    payment.amount_captured = amount
-    payment.captured_at = now
-    transition_run(payment.capture)
-    payment.save()
-    ledger_capture(payment=payment)
-    event_record(obj=payment, type="payment.captured")
-    order.paid_at = now
-    transition_run(order.pay)
-    order.save(update_fields=["status", "paid_at", "updated"])
-    event_record(obj=order, type="order.paid")
-    return payment
-
-
-@transaction.atomic
-def payment_capture(
-    *,
-    merchant: Merchant | None,
-    payment_id: str,
-    amount: int | None = None,
-    livemode: bool | None = None,
-) -> Payment:
-    """Capture all or part of an authorization; the institution releases the rest."""
-    payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
-    transition_check(
-        payment.capture,
-        f"Only an authorized payment can be captured; this one is {payment.status}.",
-    )
-    amount = payment.amount_authorized if amount is None else amount
-    errors = validate_amount(amount=amount, currency=payment.currency)
-    if not errors and amount > payment.amount_authorized:
-        errors = [
-            FieldError(
-                "amount",
-                "amount_too_large",
-                f"At most the authorized amount ({payment.amount_authorized}) can be captured.",
-            )
-        ]
-    if errors:
-        raise ValidationFailed(errors)
-    order = payment.order
-    return _capture_locked(order=order, payment=payment, amount=amount)
-
-
-@transaction.atomic
-def payment_cancel(
-    *, merchant: Merchant | None, payment_id: str, livemode: bool | None = None
-) -> Payment:
-    """Void an authorization (or abandon a pending transfer or challenge), releasing any hold."""
-    payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
-    return _cancel_locked(
-        payment, payment.void, f"A payment that is {payment.status} cannot be canceled."
-    )
-
-
-@transaction.atomic
-def payment_abandon_by_shopper(*, payment_pk: int) -> Payment:
-    """Cancel a payment still waiting for its shopper (a code, a transfer) and return it.
-
-    Anything further along (an authorization is the merchant's to capture or void) raises
-    ``InvalidTransition``: a checkout tab left open must not undo what another tab finished.
-    """
-    _, payment = locks.payment_with_order(payment_pk=payment_pk)
-    return _cancel_locked(
-        payment, payment.abandon, f"A payment that is {payment.status} cannot be abandoned."
-    )
-
-
-def _cancel_locked(payment: Payment, transition, refusal: str) -> Payment:
-    """Release the institution's hold and end the payment by ``transition`` (void or abandon)."""
-    transition_check(transition, refusal)
-    if payment.institution_reference:
-        result = connector_for(payment.institution).void(
-            reference=f"{payment.public_id}:void",
-            institution_reference=payment.institution_reference,
-        )
-        if not result.succeeded:
-            raise InstitutionUnavailable(result.message or "The institution refused the void.")
-    payment.canceled_at = timezone.now()
-    transition_run(transition, refusal)
-    payment.save()
-    payment.otp_challenges.filter(status="pending").update(status="expired")
-    event_record(obj=payment, type="payment.canceled")
-    return payment
-
-
-def _locked(*, merchant: Merchant | None, payment_id: str, livemode: bool | None) -> Payment:
-    if merchant is None:  # platform staff act on any merchant's payment
-        pk = Payment.objects.filter(public_id=payment_id).values_list("pk", flat=True).first()
-        if pk is None:
-            raise NotFound("No such payment.")
-        return locks.payment_with_order(payment_pk=pk)[1]
-    return locks.payment_for_merchant(merchant=merchant, payment_id=payment_id, livemode=livemode)
-
-
-# --- expiry and reconciliation (Celery beat) -------------------------------------------------
-
-
-def _expire_locked(payment: Payment) -> None:
-    """Release what the institution still holds for a payment and mark it expired."""
-    if payment.institution_reference:
-        connector_for(payment.institution).void(
-            reference=f"{payment.public_id}:expire",
-            institution_reference=payment.institution_reference,
-        )
-    transition_run(payment.expire)
-    payment.save()
-    payment.otp_challenges.filter(status="pending").update(status="expired")
-    event_record(obj=payment, type="payment.expired")
-
-
-def authorizations_expire(*, now: datetime | None = None) -> int:
-    """Void authorizations not captured in time; idempotent. Return how many expired."""
-    now = now or timezone.now()
-    pks = list(
-        Payment.objects.filter(
-            status=Payment.Status.AUTHORIZED, authorization_expires_at__lt=now
-        ).values_list("pk", flat=True)[:1000]
-    )
-    count = 0
-    for pk in pks:
-        with transaction.atomic():
-            _, payment = locks.payment_with_order(payment_pk=pk)
-            # Captured or canceled meanwhile, or given more time: running twice changes nothing.
-            if not can_proceed(payment.expire) or payment.authorization_expires_at >= now:
-                continue
-            _expire_locked(payment)
-            count += 1
-    return count
-
-
-def bank_transfers_expire(*, now: datetime | None = None) -> int:
-    """Close bank transfers whose deadline passed without the money; return how many."""
-    now = now or timezone.now()
-    candidates = Payment.objects.filter(
-        status=Payment.Status.PROCESSING, method_type=Payment.Method.BANK_TRANSFER
-    ).exclude(transfer={})
-    count = 0
-    for pk, transfer in list(candidates.values_list("pk", "transfer")[:1000]):
-        if datetime.fromisoformat(transfer["expires_at"].replace("Z", "+00:00")) > now:
-            continue
-        with transaction.atomic():
-            _, payment = locks.payment_with_order(payment_pk=pk)
-            if not can_proceed(payment.authorize):
-                continue  # no longer awaiting the money: it arrived, or the shopper gave up
-            _expire_locked(payment)
-            count += 1
-    return count
 
 
 def attempts_reconcile(*, now: datetime | None = None) -> int:
@@ -536,35 +378,3 @@ def attempts_reconcile(*, now: datetime | None = None) -> int:
         authorization_apply(payment_pk=attempt.payment_id, attempt_pk=attempt.pk, result=result)
         count += 1
     return count
-
-
-def bank_transfer_simulate(
-    *, transfer_reference: str, amount: int, merchant: Merchant | None = None
-) -> Payment:
-    """Sandbox: the shopper's transfer arrives at the bank; the payment completes on match.
-
-    With ``merchant``, only that merchant's test-mode transfers can be simulated.
-    """
-    if (
-        merchant is not None
-        and not Payment.objects.filter(
-            merchant=merchant, livemode=False, transfer__reference=transfer_reference
-        ).exists()
-    ):
-        raise NotFound("No open bank transfer has this reference.")
-    connector = connector_for("sandbox_transfer")
-    try:
-        reference = connector.simulate_incoming_transfer(
-            transfer_reference=transfer_reference, amount=amount
-        )
-    except LookupError:
-        raise NotFound("No open bank transfer has this reference.") from None
-    except ConnectorError as err:
-        raise ValidationFailed([FieldError("amount", err.code, err.message)]) from None
-    attempt = PaymentAttempt.objects.filter(public_id=reference).first()
-    if attempt is None:
-        raise NotFound("No payment is waiting for this transfer.")
-    result = connector.lookup(reference=reference)
-    if result is None or result.decision != Decision.APPROVED:
-        return Payment.objects.get(pk=attempt.payment_id)
-    return authorization_apply(payment_pk=attempt.payment_id, attempt_pk=attempt.pk, result=result)

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from backoffice.on_commit import send_on_commit
 from institutions.connector import ConnectorError, ConnectorTimeout
 
 from .. import locks
@@ -31,8 +32,6 @@ REFUND_SWEEP_BATCH = 500
 def _enqueue_refund(refund_pk: int) -> None:
     """Send ``refund_process_task`` once the current transaction commits; with the broker
     unreachable, the refund stays pending (its money reserved) and ``refunds_sweep`` sends it."""
-    from backoffice.on_commit import send_on_commit
-
     from ..tasks import refund_process_task
 
     send_on_commit(refund_process_task, refund_pk)
@@ -82,9 +81,7 @@ def refund_create(
 
     ``merchant=None`` is for platform staff, who may refund any merchant's payment.
     """
-    from .payments import _locked
-
-    payment = _locked(merchant=merchant, payment_id=payment_id, livemode=livemode)
+    payment = locks.payment_in_scope(merchant=merchant, payment_id=payment_id, livemode=livemode)
     # Checked again under the row lock: two concurrent refunds cannot both pass.
     amount = refund_check(payment=payment, amount=amount)
     refund = Refund.objects.create(
