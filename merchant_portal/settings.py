@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "ledger",
     "payments",
     "settlement",
+    "demo",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

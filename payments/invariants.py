@@ -14,7 +14,7 @@ from ledger.selectors import ledger_violations
 from .models import Order, Payment, Refund
 
 CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
-ORDER_PAID = [Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED]
+ORDER_PAID = list(Order.PAID_STATES)
 
 
 def payment_violations() -> list[str]:

@@ -154,6 +154,9 @@ class Order(FSMModelMixin, models.Model):
         AUTOMATIC = "automatic"
         MANUAL = "manual"
 
+    # Orders whose payment was captured: paid, then perhaps refunded in part or in full.
+    PAID_STATES = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+
     public_id = models.CharField(max_length=32, unique=True, default=new_order_id, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
     livemode = models.BooleanField(default=False)

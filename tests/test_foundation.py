@@ -142,7 +142,7 @@ def test_a_task_sent_on_the_broker_is_executed_by_a_real_worker(celery_worker_pr
 
 @pytest.mark.django_db
 def test_demo_setup_replaces_a_revoked_demo_key_even_when_another_key_is_active(settings, tmp_path):
-    from payments.demo import demo_setup
+    from demo.services import demo_setup
     from payments.services import api_key_authenticate, api_key_create, api_key_revoke
 
     settings.VAR_DIR = tmp_path

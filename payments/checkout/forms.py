@@ -116,8 +116,3 @@ class OtpForm(forms.Form):
         if not re.fullmatch(r"[0-9]{6}", code):
             raise forms.ValidationError("Enter the 6-digit code.")
         return code
-
-
-class CartForm(forms.Form):
-    product = forms.CharField(max_length=40)
-    quantity = forms.IntegerField(min_value=0, max_value=20, required=False)

@@ -1,4 +1,4 @@
-"""URLs of the hosted checkout (``checkout/<token>/...``) and of the demo shop (``demo/shop/``)."""
+"""URLs of the hosted checkout (``checkout/<token>/...``)."""
 
 from django.urls import include, path
 
@@ -22,16 +22,6 @@ checkout_patterns = (
     "checkout",
 )
 
-demo_patterns = (
-    [
-        path("", views.demo_shop, name="shop"),
-        path("checkout", views.demo_checkout, name="checkout"),
-        path("thanks", views.demo_thanks, name="thanks"),
-    ],
-    "demo",
-)
-
 urlpatterns = [
     path("checkout/", include(checkout_patterns)),
-    path("demo/shop/", include(demo_patterns)),
 ]

@@ -1,4 +1,4 @@
-"""Pages of the hosted checkout and of the demo shop.
+"""Pages of the hosted checkout.
 
 Every checkout response is ``Cache-Control: no-store``. Card details are read from the POST body
 only, handed to ``payment_create`` and dropped: the page is re-rendered with what was typed (never
@@ -8,7 +8,6 @@ the CVC) only when the submission was refused; anything accepted ends in a redir
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -24,7 +23,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_fsm import can_proceed
 
 from payments.errors import (
@@ -37,10 +36,9 @@ from payments.errors import (
     PaymentInProgress,
     ValidationFailed,
 )
-from payments.models import ACTIVE_PAYMENT_STATUSES, Merchant, Order, OutboxMessage, Payment
+from payments.models import ACTIVE_PAYMENT_STATUSES, Order, OutboxMessage, Payment
 from payments.services import (
     bank_transfer_simulate,
-    order_create,
     otp_challenge_current,
     otp_resend,
     otp_verify,
@@ -49,14 +47,13 @@ from payments.services import (
 )
 from payments.validation import card_brand, normalize_pan
 
-from .forms import CartForm, OtpForm, PaymentForm, methods_for
+from .forms import OtpForm, PaymentForm, methods_for
 from .queries import order_for_checkout
 
 logger = logging.getLogger(__name__)
 
 # The shopper's part is done: the money is held or taken.
 SUCCEEDED = (Payment.Status.AUTHORIZED, *Payment.CAPTURED_STATES)
-PAID_ORDER = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 
 # What the shopper is told about a decline. Lost and stolen cards get the generic answer on
 # purpose: the shopper holding one must not learn it was flagged.
@@ -171,7 +168,7 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
     if order is None:
         raise Http404("No order has this checkout link.")
     closed = _order_closed(order)
-    if closed in PAID_ORDER:
+    if closed in Order.PAID_STATES:
         paid = order.payments.filter(status__in=SUCCEEDED).order_by("-id").first()
         if paid:
             return redirect(_payment_url(paid))
@@ -403,86 +400,3 @@ def sandbox_inbox(request: HttpRequest, token: str) -> HttpResponse:
         "back_url": _payment_url(active) if active else reverse("checkout:pay", args=[token]),
     }
     return render(request, "checkout/inbox.html", context)
-
-
-# --- the demo shop ----------------------------------------------------------------------------------
-
-PRODUCTS = {
-    "beans-ethiopia": ("Ethiopia Yirgacheffe beans, 250 g", 1450),
-    "beans-colombia": ("Colombia Huila beans, 250 g", 1290),
-    "espresso-blend": ("House espresso blend, 1 kg", 3800),
-    "dripper": ("Ceramic pour-over dripper", 2400),
-    "filters": ("Paper filters, 100 pack", 650),
-}
-_CART = "demo_cart"
-
-
-def _demo_merchant() -> Merchant:
-    if not settings.DEMO_MODE:
-        raise Http404("The demo shop is off.")
-    merchant = Merchant.objects.filter(is_demo=True).first()
-    if merchant is None:
-        raise Http404("The demo merchant does not exist yet (manage.py demo_setup).")
-    return merchant
-
-
-def _cart_lines(request: HttpRequest) -> tuple[list[dict], int]:
-    cart = request.session.get(_CART, {})
-    lines = [
-        {"sku": sku, "name": PRODUCTS[sku][0], "quantity": qty, "amount": PRODUCTS[sku][1] * qty}
-        for sku, qty in cart.items()
-        if sku in PRODUCTS and qty > 0
-    ]
-    return lines, sum(line["amount"] for line in lines)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def demo_shop(request: HttpRequest) -> HttpResponse:
-    merchant = _demo_merchant()
-    if request.method == "POST":
-        form = CartForm(request.POST)
-        if form.is_valid() and form.cleaned_data["product"] in PRODUCTS:
-            cart = dict(request.session.get(_CART, {}))
-            sku = form.cleaned_data["product"]
-            quantity = form.cleaned_data["quantity"]
-            cart[sku] = cart.get(sku, 0) + 1 if quantity is None else quantity
-            request.session[_CART] = {k: v for k, v in cart.items() if v > 0}
-        return redirect("demo:shop")
-    lines, total = _cart_lines(request)
-    products = [{"sku": sku, "name": n, "amount": a} for sku, (n, a) in PRODUCTS.items()]
-    context = {"merchant": merchant, "products": products, "lines": lines, "total": total}
-    return render(request, "demo/shop.html", context)
-
-
-@require_POST
-def demo_checkout(request: HttpRequest) -> HttpResponse:
-    """Create a test-mode order for the cart, as a merchant's server would, and go pay it."""
-    merchant = _demo_merchant()
-    lines, total = _cart_lines(request)
-    if not lines:
-        return redirect("demo:shop")
-    order = order_create(
-        merchant=merchant,
-        amount=total,
-        currency="USD",
-        reference=f"demo-{timezone.now():%Y%m%d}-{secrets.token_hex(4)}",
-        description=", ".join(f"{line['quantity']} × {line['name']}" for line in lines)[:500],
-        return_url=request.build_absolute_uri(reverse("demo:thanks")),
-        livemode=False,
-    )
-    # The cart has become this order: a shopper who pays and never comes back through the
-    # return link must not find it again in the shop.
-    request.session.pop(_CART, None)
-    logger.info("demo order %s created", order.public_id)
-    return redirect("checkout:pay", token=order.checkout_token)
-
-
-@require_GET
-def demo_thanks(request: HttpRequest) -> HttpResponse:
-    merchant = _demo_merchant()
-    order = Order.objects.filter(
-        merchant=merchant, public_id=request.GET.get("order_id", "")
-    ).first()
-    if order and order.status in PAID_ORDER:
-        request.session.pop(_CART, None)
-    return render(request, "demo/thanks.html", {"merchant": merchant, "order": order})

@@ -56,6 +56,6 @@ def platform_user(make_staff):
 
 
 def totp_now(user) -> str:
-    from payments.demo import current_totp
+    from demo.services import current_totp
 
     return current_totp(user.username)

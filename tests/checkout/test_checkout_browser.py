@@ -393,7 +393,7 @@ def test_the_demo_shop_sends_the_shopper_to_checkout_and_back(
 ):
     from playwright.sync_api import expect
 
-    from payments.demo import demo_setup
+    from demo.services import demo_setup
 
     settings.VAR_DIR = tmp_path
     demo_setup()

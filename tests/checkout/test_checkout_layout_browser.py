@@ -40,7 +40,7 @@ def _shot(page, name):
 def test_cart_amounts_line_up_right_under_the_total(
     browser, live_server, settings, tmp_path, width
 ):
-    from payments.demo import demo_setup
+    from demo.services import demo_setup
 
     settings.VAR_DIR = tmp_path
     demo_setup()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from payments.demo import demo_setup
+from demo.services import demo_setup
 from payments.models import Order
 from tests.conftest import BLOCKED
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from payments.demo import DEMO_USERS, demo_setup
+from demo.services import DEMO_USERS, demo_setup
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.demo import current_totp
+from demo.services import current_totp
 
 
 class Command(BaseCommand):

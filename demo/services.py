@@ -1,4 +1,5 @@
-"""Demo data for local runs: one merchant, a test API key, platform and merchant staff with TOTP."""
+"""The demo shop's data for local runs (``make run``, ``DEMO_MODE``): one merchant, a test API
+key, platform and merchant staff with TOTP devices. Nothing imports this app."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Merchant
-from .services import api_key_create, merchant_create
+from backoffice.access import staff_groups_ensure
+from payments.errors import AuthenticationFailed
+from payments.models import Merchant
+from payments.services import (
+    api_key_authenticate,
+    api_key_create,
+    merchant_create,
+    staff_membership_grant,
+)
 
 DEMO_USERS = {
     "platform": {"password": "platform-demo-pass", "superuser": True},
@@ -32,8 +40,6 @@ def _key_file():
 
 def _key_is_active(*, merchant: Merchant, raw: str) -> bool:
     """Return whether the saved demo key still authenticates for the demo merchant."""
-    from .errors import AuthenticationFailed
-    from .services import api_key_authenticate
 
     try:
         return api_key_authenticate(raw_key=raw).merchant_id == merchant.pk
@@ -44,9 +50,6 @@ def _key_is_active(*, merchant: Merchant, raw: str) -> bool:
 @transaction.atomic
 def demo_setup() -> DemoData:
     """Create the demo data once; later calls return what exists."""
-    from backoffice.access import staff_groups_ensure
-
-    from .services import staff_membership_grant
 
     User = get_user_model()
     merchant = Merchant.objects.filter(is_demo=True).first()
