@@ -48,7 +48,7 @@ from payments.services import (
 from payments.validation import card_brand, normalize_pan
 
 from .forms import OtpForm, PaymentForm, methods_for
-from .queries import order_for_checkout
+from .selectors import order_for_checkout
 
 logger = logging.getLogger(__name__)
 

@@ -3,14 +3,14 @@
 Budgets, not timings: a change that adds a query to ``GET /checkout/<token>/`` (a second lookup,
 a session read, a lazy merchant) fails here before it shows up as requests/s in
 ``make bench``. The order page reads its order, merchant and active payment in one query
-(``payments.checkout.queries``).
+(``payments.checkout.selectors``).
 """
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from payments.checkout.queries import order_for_checkout
+from payments.checkout.selectors import order_for_checkout
 from payments.services import payment_create
 from tests.conftest import OTP_CARD, card
 
