@@ -18,6 +18,7 @@ from payments.money import CURRENCIES, to_major
 
 __all__ = [
     "BRAND_LENGTHS",
+    "HOLDER_NAME_MAX",
     "METHOD_CURRENCIES",
     "CardData",
     "FieldError",
@@ -153,7 +154,7 @@ class CardData:
         return mask_pan(self.first6, self.last4, len(self.number))
 
 
-_HOLDER_NAME_MAX = 100
+HOLDER_NAME_MAX = 100
 _HOLDER_PUNCTUATION = frozenset(" .'-")
 # A card expiring more than this many years ahead is a typing mistake, not a card.
 _EXPIRY_MAX_YEARS_AHEAD = 50
@@ -257,7 +258,7 @@ def _check_holder_name(holder_name: object) -> tuple[str | None, list[FieldError
         return None, [invalid]
     # NFC first, so that "é" typed as e + combining accent counts as one letter.
     text = re.sub(" +", " ", unicodedata.normalize("NFC", holder_name)).strip()
-    if len(text) > _HOLDER_NAME_MAX:
+    if len(text) > HOLDER_NAME_MAX:
         return None, [invalid]
     if not all(char.isalpha() or char in _HOLDER_PUNCTUATION for char in text):
         return None, [invalid]

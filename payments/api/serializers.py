@@ -18,6 +18,7 @@ from rest_framework import serializers
 from payments import representations
 from payments.models import Order, OutboxMessage, Payment, Refund
 from payments.money import CURRENCIES
+from payments.validation import HOLDER_NAME_MAX
 
 from .exceptions import MAX_ERRORS
 
@@ -101,13 +102,38 @@ class CurrencyField(serializers.CharField):
         super().__init__(min_length=3, max_length=3, **kwargs)
 
 
+def limited_text(
+    model=None,
+    name: str = "",
+    *,
+    limit: int = 0,
+    base: type[serializers.CharField] = serializers.CharField,
+    **kwargs,
+) -> serializers.CharField:
+    """A text field of at most ``limit`` characters, or ``model.name``'s ``max_length``: the
+    schema shows the limit, the service checks it (one authority for every caller)."""
+    limit = limit or model._meta.get_field(name).max_length
+    return _limited_text_class(limit, base)(**kwargs)
+
+
+@functools.cache
+def _limited_text_class(limit: int, base: type[serializers.CharField]):
+    schema = {"type": "string", "maxLength": limit}
+    if issubclass(base, serializers.URLField):
+        schema["format"] = "uri"
+    return extend_schema_field(schema)(type(f"{base.__name__}{limit}", (base,), {}))
+
+
 class OrderCreateInput(Input):
     amount = AmountField()
     currency = CurrencyField(help_text="ISO 4217 code of a supported currency")
-    reference = serializers.CharField(max_length=100, help_text="Unique per merchant")
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reference = limited_text(Order, "reference", help_text="Unique per merchant")
+    description = limited_text(Order, "description", required=False, allow_blank=True)
     customer_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    return_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    # The URL's syntax is its shape, checked here; what a return URL may be is the service's.
+    return_url = limited_text(
+        Order, "return_url", base=serializers.URLField, required=False, allow_blank=True
+    )
     capture_method = serializers.ChoiceField(
         choices=Order.CaptureMethod.choices, required=False, default=Order.CaptureMethod.AUTOMATIC
     )
@@ -123,7 +149,7 @@ class CardInput(Input):
     exp_month = serializers.IntegerField(min_value=1, max_value=12)
     exp_year = serializers.IntegerField(min_value=0, max_value=9999)
     cvc = serializers.CharField(max_length=8, write_only=True)
-    holder_name = serializers.CharField(max_length=200, help_text="The name on the card")
+    holder_name = limited_text(limit=HOLDER_NAME_MAX, help_text="The name on the card")
 
 
 class WalletInput(Input):
@@ -166,7 +192,7 @@ class CaptureInput(Input):
 
 class RefundCreateInput(Input):
     amount = AmountField(required=False, help_text="Defaults to all that is still refundable")
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = limited_text(Refund, "reason", required=False, allow_blank=True, default="")
 
 
 class BankTransferSimulateInput(Input):

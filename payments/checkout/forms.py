@@ -61,7 +61,7 @@ class PaymentForm(forms.Form):
     number = forms.CharField(required=False, max_length=40)
     exp = forms.CharField(required=False, max_length=10)
     cvc = forms.CharField(required=False, max_length=8, strip=True)
-    holder_name = forms.CharField(required=False, max_length=200)
+    holder_name = forms.CharField(required=False)
     phone = forms.CharField(required=False, max_length=40)
 
     def __init__(self, *args, currency: str, **kwargs):

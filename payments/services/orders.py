@@ -27,6 +27,21 @@ METADATA_MAX_KEYS = 50
 METADATA_MAX_VALUE = 500
 
 
+def _max_length(name: str) -> int:
+    # The column's own limit: the one statement of it, which the API's schema shows too.
+    return Order._meta.get_field(name).max_length
+
+
+def _is_return_url(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > _max_length("return_url"):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def _order_errors(
     *,
     amount,
@@ -41,13 +56,13 @@ def _order_errors(
     errors = list(validate_amount(amount=amount, currency=currency))
     if not isinstance(reference, str) or not reference.strip():
         errors.append(FieldError("reference", "required", "Give the order a reference."))
-    elif len(reference) > 100:
+    elif len(reference) > (limit := _max_length("reference")):
         errors.append(
-            FieldError("reference", "too_long", "A reference has at most 100 characters.")
+            FieldError("reference", "too_long", f"A reference has at most {limit} characters.")
         )
-    if not isinstance(description, str) or len(description) > 500:
+    if not isinstance(description, str) or len(description) > (limit := _max_length("description")):
         errors.append(
-            FieldError("description", "too_long", "A description has at most 500 characters.")
+            FieldError("description", "too_long", f"A description has at most {limit} characters.")
         )
     if customer_email:
         try:
@@ -55,8 +70,7 @@ def _order_errors(
         except DjangoValidationError:
             errors.append(FieldError("customer_email", "invalid_email", "Enter a valid e-mail."))
     if return_url:
-        parts = urlsplit(return_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(return_url) > 2000:
+        if not _is_return_url(return_url):
             errors.append(
                 FieldError("return_url", "invalid_url", "The return URL must be an http(s) URL.")
             )

@@ -14,10 +14,11 @@ from backoffice.on_commit import send_on_commit
 from institutions.connector import ConnectorError, ConnectorTimeout
 
 from .. import locks
-from ..errors import InvalidTransition, NotFound, RefundAmountInvalid
+from ..errors import InvalidTransition, NotFound, RefundAmountInvalid, ValidationFailed
 from ..models import Merchant, Payment, Refund
 from ..routing import connector_for
 from ..transitions import transition_run
+from ..validation import FieldError
 from .events import event_record
 from .ledger_entries import ledger_refund
 
@@ -81,6 +82,11 @@ def refund_create(
 
     ``merchant=None`` is for platform staff, who may refund any merchant's payment.
     """
+    reason = reason or ""
+    if len(reason) > (limit := Refund._meta.get_field("reason").max_length):
+        raise ValidationFailed(
+            [FieldError("reason", "too_long", f"A reason has at most {limit} characters.")]
+        )
     payment = locks.payment_in_scope(merchant=merchant, payment_id=payment_id, livemode=livemode)
     # Checked again under the row lock: two concurrent refunds cannot both pass.
     amount = refund_check(payment=payment, amount=amount)
@@ -90,7 +96,7 @@ def refund_create(
         livemode=payment.livemode,
         amount=amount,
         currency=payment.currency,
-        reason=(reason or "")[:500],
+        reason=reason,
         created_by=created_by,
     )
     event_record(obj=refund, type="refund.created")
