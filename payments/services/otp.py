@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -51,13 +50,6 @@ def _locked_challenge(*, payment_pk: int) -> tuple[Payment, OtpChallenge]:
     return payment, challenge
 
 
-@dataclass(frozen=True)
-class OtpOutcome:
-    payment: Payment
-    verified: bool
-    attempts_remaining: int
-
-
 def otp_verify(*, payment_pk: int, code: str) -> Payment:
     """Check a code; on success resume the authorization and return the payment's new state.
 
@@ -77,57 +69,66 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             raise OtpThrottled(
                 f"Too many tries in a row; wait {_seconds_text(wait)}.", retry_after=wait
             )
-        expired = challenge.valid_until <= timezone.now()
-        good = (
-            not expired
-            and code.isdigit()
-            and len(code) == 6
-            and constant_time_compare(code_hash(challenge, code), challenge.token_hash)
-        )
-        if good:
-            challenge.status = OtpChallenge.Status.VERIFIED
-            challenge.token_hash = ""  # single use
-            challenge.verified_at = timezone.now()
-            challenge.throttle_reset(commit=False)
-            challenge.save()
-            transition_run(payment.resume)
-            payment.save()
-            attempt = PaymentAttempt.objects.create(
-                payment=payment,
-                method_type=payment.method_type,
-                masked_details=payment.attempts.last().masked_details
-                if payment.attempts.exists()
-                else "",
-                institution=payment.institution,
-                authenticated=True,
-            )
-            event_record(obj=payment, type="payment.processing")
-        elif expired:
-            outcome = OtpOutcome(payment, False, challenge.attempts_remaining)
-        else:
-            challenge.throttle_increment(commit=False)
-            if challenge.attempts_remaining == 0:
-                challenge.status = OtpChallenge.Status.FAILED
-                challenge.save()
-                payment.decline_code = "authentication_failed"
-                payment.decline_message = "The verification code was entered wrong too many times."
-                transition_run(payment.decline)
-                payment.save()
-                event_record(obj=payment, type="payment.declined")
-                return payment
-            challenge.save()
-            outcome = OtpOutcome(payment, False, challenge.attempts_remaining)
-    if good:
+        expired, attempt = challenge.valid_until <= timezone.now(), None
+        if not expired and _code_matches(challenge, code):
+            attempt = _challenge_passed(payment, challenge)
+        elif not expired and _challenge_failed(payment, challenge):
+            return payment  # declined: the last allowed wrong code
+    # The institution is asked after the commit: no network call under the payment's lock.
+    if attempt is not None:
         details = method_details_for_retry(payment=payment)
         return authorization_send(payment=payment, attempt=attempt, details=details)
     if expired:
         raise OtpError("This code has expired; request a new one.", code="otp_expired")
-    err = OtpError(
-        f"That code is not right. {outcome.attempts_remaining} "
-        f"{'try' if outcome.attempts_remaining == 1 else 'tries'} left."
-    )
-    err.attempts_remaining = outcome.attempts_remaining
+    left = challenge.attempts_remaining
+    err = OtpError(f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.")
+    err.attempts_remaining = left
     raise err
+
+
+def _code_matches(challenge: OtpChallenge, code: str) -> bool:
+    return (
+        code.isdigit()
+        and len(code) == 6
+        and constant_time_compare(code_hash(challenge, code), challenge.token_hash)
+    )
+
+
+def _challenge_passed(payment: Payment, challenge: OtpChallenge) -> PaymentAttempt:
+    """Use the challenge up, resume the payment and return the authenticated attempt."""
+    challenge.status = OtpChallenge.Status.VERIFIED
+    challenge.token_hash = ""  # single use
+    challenge.verified_at = timezone.now()
+    challenge.throttle_reset(commit=False)
+    challenge.save()
+    transition_run(payment.resume)
+    payment.save()
+    last = payment.attempts.last()
+    attempt = PaymentAttempt.objects.create(
+        payment=payment,
+        method_type=payment.method_type,
+        masked_details=last.masked_details if last is not None else "",
+        institution=payment.institution,
+        authenticated=True,
+    )
+    event_record(obj=payment, type="payment.processing")
+    return attempt
+
+
+def _challenge_failed(payment: Payment, challenge: OtpChallenge) -> bool:
+    """Count a wrong code; return True if it was the last allowed and declined the payment."""
+    challenge.throttle_increment(commit=False)
+    if challenge.attempts_remaining > 0:
+        challenge.save()
+        return False
+    challenge.status = OtpChallenge.Status.FAILED
+    challenge.save()
+    payment.decline_code = "authentication_failed"
+    payment.decline_message = "The verification code was entered wrong too many times."
+    transition_run(payment.decline)
+    payment.save()
+    event_record(obj=payment, type="payment.declined")
+    return True
 
 
 @transaction.atomic
