@@ -20,13 +20,13 @@ MERCHANT_STAFF_VIEW = [
     ("payments", "apikey"),
     ("payments", "outboxmessage"),
     ("payments", "merchant"),
-    ("payments", "webhookendpoint"),
-    ("payments", "webhookdelivery"),
+    ("webhooks", "webhookendpoint"),
+    ("webhooks", "webhookdelivery"),
     ("settlement", "settlementbatch"),
     ("settlement", "payout"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
-PLATFORM_STAFF_APPS = ["payments", "settlement", "backoffice"]
+PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "backoffice"]
 
 
 def _perms_for(pairs):

@@ -165,7 +165,7 @@ def webhooks_seed(*, url: str, deliveries: int, broker_url: str) -> dict:
 
     from payments.models import Event
     from payments.services import merchant_create, order_create
-    from payments.webhooks import deliveries_create_for_event, webhook_endpoint_create
+    from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
 
     merchant = merchant_create(name="Bench webhooks merchant")
     webhook_endpoint_create(merchant=merchant, livemode=False, url=url, enabled_events=["*"])
@@ -183,7 +183,7 @@ def webhooks_status() -> dict:
     """Return deliveries by status and the span of their attempts (epoch seconds)."""
     from django.db.models import Count, Max, Min
 
-    from payments.models import WebhookAttempt, WebhookDelivery
+    from webhooks.models import WebhookAttempt, WebhookDelivery
 
     by_status = dict(
         WebhookDelivery.objects.values_list("status").annotate(n=Count("id")).order_by()

@@ -249,6 +249,7 @@ class PlatformAdminSite(OTPAdminSite):
     #: other apps' admins (users, groups, authenticators, lockouts) are audited by the site.
     AUDITED_BY_THEIR_ADMINS = {
         "payments",
+        "webhooks",
         "settlement",
         "ledger",
         "institutions",

@@ -12,6 +12,7 @@ from backoffice.access import merchant_ids_for
 from payments import selectors as payments_selectors
 from payments.money import active_locale, format_amount
 from settlement import selectors as settlement_selectors
+from webhooks import selectors as webhooks_selectors
 
 CHART_WIDTH, CHART_HEIGHT, CHART_BAR_GAP = 420, 140, 8
 
@@ -64,22 +65,6 @@ def _model(app_label: str, name: str):
         return apps.get_model(app_label, name)
     except LookupError:
         return None
-
-
-def _scope_by_admin(queryset, ids):
-    """Scope a model owned by another app through its registered scoped admin, else by merchant."""
-    from django.contrib import admin
-
-    from backoffice.admin_mixins import MerchantScopedAdmin
-
-    if ids is None:
-        return queryset
-    model_admin = admin.site._registry.get(queryset.model)
-    if isinstance(model_admin, MerchantScopedAdmin):
-        return queryset.filter(**{f"{model_admin.merchant_lookup}__in": ids}).distinct()
-    if any(f.name == "merchant" for f in queryset.model._meta.fields):
-        return queryset.filter(merchant__in=ids)
-    return queryset.none()
 
 
 def _bars(per_day: dict[date, int], days: list[date], currency: str) -> list[Bar]:
@@ -194,23 +179,19 @@ def _next_payouts(scope: dict, now: datetime) -> list[dict]:
     ]
 
 
-def _failed_webhooks(ids, livemode: bool) -> int | None:
-    model = _model("payments", "WebhookDelivery")
-    if model is None:
-        return None
-    failed = model.objects.filter(status="failed", livemode=livemode)
-    return _scope_by_admin(failed, ids).count()
+def _failed_webhooks(ids, livemode: bool) -> int:
+    failed = webhooks_selectors.deliveries_failed(livemode=livemode)
+    return (failed if ids is None else failed.filter(merchant__in=ids)).count()
 
 
 def _disabled_endpoints(ids, livemode: bool, limit: int = 5) -> list:
     """The webhook endpoints disabled by the platform, not by their merchant, latest first."""
-    model = _model("payments", "WebhookEndpoint")
-    if model is None:
-        return []
-    from payments.webhooks import DISABLED_BY_MERCHANT
+    disabled = webhooks_selectors.endpoints_disabled_by_platform(livemode=livemode)
+    return list((disabled if ids is None else disabled.filter(merchant__in=ids))[:limit])
 
-    # An endpoint registered disabled has no reason; one its merchant disabled has theirs.
-    disabled = model.objects.filter(enabled=False, livemode=livemode).exclude(
-        disabled_reason__in=["", DISABLED_BY_MERCHANT]
-    )
-    return list(_scope_by_admin(disabled, ids).order_by("-disabled_at", "-pk")[:limit])
+
+def _last_reconciliation():
+    model = _model("settlement", "ReconciliationRun")
+    if model is None:
+        return None
+    return model.objects.order_by("-pk").first()

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "institutions",
     "ledger",
     "payments",
+    "webhooks",
     "settlement",
     "demo",
 ]
@@ -390,7 +391,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # its start-up banner on every command is noise
         # httpx logs each request's whole URL, and a webhook URL's query may carry the
-        # receiver's token; payments.webhooks logs each attempt by delivery id instead.
+        # receiver's token; webhooks.services logs each attempt by delivery id instead.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payments.api.urls")),
+    path("api/v1/", include("webhooks.api.urls")),
     path("api/v1/", include("settlement.api.urls")),
     re_path(r"^api/", api_not_found),  # after every API route: the rest is a 404 problem
     path("", include("payments.checkout.urls")),  # checkout/<token>/...

@@ -46,6 +46,14 @@ class InvalidTransition(DomainError):
     title = "Not allowed in the current state"
 
 
+class QuotaExceeded(DomainError):
+    """A merchant has as many of something as it may have (``code`` names which)."""
+
+    code = "quota_exceeded"
+    http_status = 409
+    title = "A limit was reached"
+
+
 class PaymentInProgress(InvalidTransition):
     code = "payment_in_progress"
     title = "This order already has a payment in progress or completed"

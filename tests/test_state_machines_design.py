@@ -4,8 +4,9 @@ can be assigned outside a transition."""
 
 import pytest
 
-from payments.models import Order, Payment, Refund, WebhookDelivery
+from payments.models import Order, Payment, Refund
 from settlement.models import SettlementBatch
+from webhooks.models import WebhookDelivery
 
 
 def _chain(*states: str) -> set[tuple[str, str]]:

@@ -5,5 +5,4 @@ code from the staff member's authenticator; every change is written to the audit
 per concern registers its admins; importing this package registers them all.
 """
 
-from .. import admin_webhooks  # noqa: F401 (registers the webhook pages)
-from . import deliveries, events, merchants, orders, payments, refunds  # noqa: F401
+from . import events, merchants, orders, payments, refunds  # noqa: F401

@@ -4,7 +4,6 @@ payments, refunds and events."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
@@ -31,6 +30,7 @@ from ..models import (
 from ..services import (
     refunds_reserved,
 )
+from ..signals import order_page_sections
 from .base import ScopedReadOnlyAdmin
 
 
@@ -213,15 +213,9 @@ class OrderAdmin(ScopedReadOnlyAdmin):
         return super().change_view(request, object_id, form_url, context)
 
 
-#: Sections other apps add to the order page. Each is called with the public ids of the order,
-#: its payments and its refunds, and returns entries for the page's ``detail``; the webhook
-#: admin adds the deliveries of their events.
-order_page_sections: list[Callable[[list[str]], dict]] = []
-
-
 def order_detail(request, order: Order) -> dict:
-    """Return what the order page shows under its fields: payments, refunds, events and the
-    sections of ``order_page_sections``."""
+    """Return what the order page shows under its fields: payments, refunds, events, and the
+    sections other apps add (``payments.signals.order_page_sections``)."""
     payments = list(
         order.payments.prefetch_related("attempts", "otp_challenges", "refunds").order_by("created")
     )
@@ -237,8 +231,11 @@ def order_detail(request, order: Order) -> dict:
         "refunds": [{"obj": r, "amount": money_text(r.amount, r.currency)} for r in refunds],
         "events": Event.objects.filter(object_id__in=object_ids).order_by("created", "id"),
     }
-    for section in order_page_sections:
-        detail.update(section(object_ids))
+    # Other apps' parts of the page (the webhook deliveries), rendered by them.
+    sections = order_page_sections.send(
+        sender=Order, request=request, order=order, object_ids=object_ids
+    )
+    detail["sections"] = [html for _receiver, html in sections if html]
     return detail
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views, webhooks
+from . import views
 from .docs import ApiDocsView
 
 app_name = "api"
@@ -42,36 +42,6 @@ urlpatterns = [
     path("refunds/<str:refund_id>", views.RefundDetailView.as_view(), name="refund"),
     path("events", views.EventListView.as_view(), name="events"),
     path("events/<str:event_id>", views.EventDetailView.as_view(), name="event"),
-    path(
-        "events/<str:event_id>/redeliver",
-        webhooks.EventRedeliverView.as_view(),
-        name="event-redeliver",
-    ),
-    path(
-        "webhook-endpoints",
-        webhooks.WebhookEndpointListCreateView.as_view(),
-        name="webhook-endpoints",
-    ),
-    path(
-        "webhook-endpoints/<str:endpoint_id>",
-        webhooks.WebhookEndpointDetailView.as_view(),
-        name="webhook-endpoint",
-    ),
-    path(
-        "webhook-endpoints/<str:endpoint_id>/rotate-secret",
-        webhooks.WebhookEndpointRotateSecretView.as_view(),
-        name="webhook-endpoint-rotate-secret",
-    ),
-    path(
-        "webhook-endpoints/<str:endpoint_id>/redeliver-failed",
-        webhooks.WebhookEndpointRedeliverFailedView.as_view(),
-        name="webhook-endpoint-redeliver-failed",
-    ),
-    path(
-        "webhook-endpoints/<str:endpoint_id>/deliveries",
-        webhooks.WebhookEndpointDeliveriesView.as_view(),
-        name="webhook-endpoint-deliveries",
-    ),
     path(
         "sandbox/otp-messages",
         views.SandboxOtpMessagesView.as_view(),

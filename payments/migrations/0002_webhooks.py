@@ -6,6 +6,16 @@ import payments.models
 from django.db import migrations, models
 
 
+# The defaults the models had when this migration was written; the models now live in the
+# webhooks app, which payments does not import.
+def new_webhook_endpoint_id():
+    return payments.models.new_public_id("we")
+
+
+def new_webhook_delivery_id():
+    return payments.models.new_public_id("whd")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -17,7 +27,7 @@ class Migration(migrations.Migration):
             name='WebhookEndpoint',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=payments.models.new_webhook_endpoint_id, editable=False, max_length=32, unique=True)),
+                ('public_id', models.CharField(default=new_webhook_endpoint_id, editable=False, max_length=32, unique=True)),
                 ('livemode', models.BooleanField(default=False)),
                 ('url', models.URLField(max_length=2000)),
                 ('description', models.CharField(blank=True, max_length=500)),
@@ -41,7 +51,7 @@ class Migration(migrations.Migration):
             name='WebhookDelivery',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=payments.models.new_webhook_delivery_id, editable=False, max_length=32, unique=True)),
+                ('public_id', models.CharField(default=new_webhook_delivery_id, editable=False, max_length=32, unique=True)),
                 ('livemode', models.BooleanField(default=False)),
                 ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('retrying', 'Retrying'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], db_index=True, default='pending', max_length=50, protected=True)),
                 ('attempt_count', models.PositiveIntegerField(default=0, help_text='Attempts made, in all')),

@@ -68,7 +68,7 @@ def test_delivery_page_shows_the_payload_sent_and_readable_amounts(
     login, manager, merchant, euro_payment_event
 ):
     from payments.representations import event_data
-    from payments.webhooks import deliveries_create_for_event, webhook_endpoint_create
+    from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
 
     webhook_endpoint_create(
         merchant=merchant,
@@ -80,10 +80,10 @@ def test_delivery_page_shows_the_payload_sent_and_readable_amounts(
     client = login(manager)
 
     english = client.get(
-        reverse("admin:payments_webhookdelivery_change", args=[delivery.pk])
+        reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk])
     ).content.decode()
     german = client.get(
-        reverse("admin:payments_webhookdelivery_change", args=[delivery.pk]),
+        reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]),
         HTTP_ACCEPT_LANGUAGE="de",
     ).content.decode()
 

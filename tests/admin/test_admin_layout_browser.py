@@ -27,9 +27,9 @@ def busy_merchant(make_order, pay, merchant, django_capture_on_commit_callbacks)
     from datetime import UTC, datetime
 
     from payments.models import Event
-    from payments.webhooks import deliveries_create_for_event, webhook_endpoint_create
     from settlement.services import cutoff_for, settlement_run
     from tests.conftest import bank_transfer
+    from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
 
     merchant.name = "Northwind Speciality Coffee Roasters International"
     merchant.save()
@@ -94,7 +94,7 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
     browser, live_server, client, login, make_staff, busy_merchant
 ):
     from backoffice.audit import audit_record
-    from payments.models import WebhookDelivery
+    from webhooks.models import WebhookDelivery
 
     platform = make_staff(superuser=True)
     login(platform)
@@ -115,8 +115,8 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
         "orders": "/admin/payments/order/",
         "order": f"/admin/payments/order/{pending.order_id}/change/",
         "payments": "/admin/payments/payment/",
-        "deliveries": "/admin/payments/webhookdelivery/",
-        "endpoints": "/admin/payments/webhookendpoint/",
+        "deliveries": "/admin/webhooks/webhookdelivery/",
+        "endpoints": "/admin/webhooks/webhookendpoint/",
         "audit": "/admin/backoffice/auditlog/",
         "batches": "/admin/settlement/settlementbatch/",
         "batch": f"/admin/settlement/settlementbatch/{batch.pk}/change/",
@@ -124,7 +124,7 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
         "apikey": "/admin/payments/apikey/add/",
         "refunds": "/admin/payments/refund/",
         "event": f"/admin/payments/event/{delivery.event_id}/change/",
-        "delivery": f"/admin/payments/webhookdelivery/{delivery.pk}/change/",
+        "delivery": f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/",
     }
     fitting_1280 = set(pages)
     # ...and every other change list of the site, so that none scrolls sideways on a phone (their

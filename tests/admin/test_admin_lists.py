@@ -64,9 +64,9 @@ def test_no_admin_page_shows_a_card_number_a_cvc_or_a_secret(
     from django.contrib import admin
     from django.test import Client
 
-    from payments import webhooks
     from payments.services import api_key_create, otp_verify
     from tests.conftest import OTP_CARD, card
+    from webhooks import services as webhooks
 
     _, raw_key = api_key_create(merchant=merchant)
     _, secret = webhooks.webhook_endpoint_create(

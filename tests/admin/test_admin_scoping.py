@@ -184,9 +184,9 @@ def test_merchant_staff_cannot_read_the_audit_log(login, manager):
 @pytest.fixture
 def their_records(make_order, pay, other_merchant, django_capture_on_commit_callbacks):
     """Another merchant's authorized payment, API key and webhook endpoint with a delivery."""
-    from payments import webhooks
-    from payments.models import WebhookDelivery
     from payments.services import api_key_create
+    from webhooks import services as webhooks
+    from webhooks.models import WebhookDelivery
 
     with django_capture_on_commit_callbacks(execute=True):
         endpoint, _ = webhooks.webhook_endpoint_create(
@@ -206,7 +206,8 @@ def their_records(make_order, pay, other_merchant, django_capture_on_commit_call
 
 
 def test_actions_posted_with_another_merchants_ids_change_nothing(login, manager, their_records):
-    from payments.models import ApiKey, Payment, WebhookDelivery, WebhookEndpoint
+    from payments.models import ApiKey, Payment
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     payment, key = their_records["payment"], their_records["key"]
     endpoint, delivery = their_records["endpoint"], their_records["delivery"]
@@ -217,10 +218,10 @@ def test_actions_posted_with_another_merchants_ids_change_nothing(login, manager
         ("payments_payment", "capture_selected", payment.pk),
         ("payments_payment", "cancel_selected", payment.pk),
         ("payments_apikey", "revoke_keys", key.pk),
-        ("payments_webhookendpoint", "rotate_secret", endpoint.pk),
-        ("payments_webhookendpoint", "redeliver_failed", endpoint.pk),
-        ("payments_webhookendpoint", "delete_selected", endpoint.pk),
-        ("payments_webhookdelivery", "redeliver", delivery.pk),
+        ("webhooks_webhookendpoint", "rotate_secret", endpoint.pk),
+        ("webhooks_webhookendpoint", "redeliver_failed", endpoint.pk),
+        ("webhooks_webhookendpoint", "delete_selected", endpoint.pk),
+        ("webhooks_webhookdelivery", "redeliver", delivery.pk),
     ]
 
     pages = [
@@ -285,8 +286,8 @@ def test_a_viewer_is_offered_no_action_only_a_manager_may_take(login, viewer, ma
     manager_only = {
         "payments_payment": {"capture_selected", "cancel_selected"},
         "payments_apikey": {"revoke_keys"},
-        "payments_webhookendpoint": {"rotate_secret", "redeliver_failed"},
-        "payments_webhookdelivery": {"redeliver"},
+        "webhooks_webhookendpoint": {"rotate_secret", "redeliver_failed"},
+        "webhooks_webhookdelivery": {"redeliver"},
     }
     viewer_client = login(viewer)
     manager_client = login(manager, the_client=Client())

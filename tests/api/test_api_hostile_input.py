@@ -252,7 +252,8 @@ def test_an_unknown_field_inside_the_card_is_named_by_its_path(api, create_order
 def test_every_write_names_the_fields_it_does_not_take(
     api, create_order, pay_order, url, body, unknown
 ):
-    from payments.models import Payment, Refund, WebhookEndpoint
+    from payments.models import Payment, Refund
+    from webhooks.models import WebhookEndpoint
 
     order = create_order(capture_method="manual")
     payment = pay_order(order["id"], card_body()).json()
@@ -335,7 +336,7 @@ UNSENDABLE_URLS = [
 
 @pytest.mark.parametrize("url", UNSENDABLE_URLS)
 def test_a_webhook_url_that_cannot_be_sent_to_is_refused(api, url):
-    from payments.models import WebhookEndpoint
+    from webhooks.models import WebhookEndpoint
 
     response = api.post(
         "/api/v1/webhook-endpoints", {"url": url, "enabled_events": ["*"]}, format="json"
@@ -364,9 +365,10 @@ def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_without_crashing
     api, create_order, url
 ):
     """An endpoint registered before its URL was checked this way: its attempt is refused."""
-    from payments.models import Event, WebhookEndpoint
-    from payments.tasks import webhook_deliver_task
-    from payments.webhooks import deliveries_create_for_event
+    from payments.models import Event
+    from webhooks.models import WebhookEndpoint
+    from webhooks.services import deliveries_create_for_event
+    from webhooks.tasks import webhook_deliver_task
 
     created = api.post(
         "/api/v1/webhook-endpoints",
@@ -553,9 +555,8 @@ def snapshot() -> dict:
         Payment,
         PaymentAttempt,
         Refund,
-        WebhookDelivery,
-        WebhookEndpoint,
     )
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     return {
         "orders": list(Order.objects.order_by("pk").values_list("pk", "status")),

@@ -119,7 +119,7 @@ def other_receiver():
 @pytest.fixture
 def make_endpoint(merchant, receiver):
     """Register an endpoint (default: the receiver, all events); return (endpoint, secret)."""
-    from payments.webhooks import webhook_endpoint_create
+    from webhooks.services import webhook_endpoint_create
 
     def make(**kwargs):
         params = {

@@ -6,14 +6,15 @@ import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from payments.models import Event, WebhookDelivery, WebhookEndpoint
-from payments.tasks import webhook_deliver_task
-from payments.webhooks import (
+from payments.models import Event
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import (
     MAX_ENDPOINTS,
     deliveries_create_for_event,
     webhook_endpoint_disable,
     webhook_endpoint_update,
 )
+from webhooks.tasks import webhook_deliver_task
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def staff_client(client, merchant):
 
 def _add(staff_client, merchant, url, events=("order.paid",)):
     return staff_client.post(
-        "/admin/payments/webhookendpoint/add/",
+        "/admin/webhooks/webhookendpoint/add/",
         {
             "merchant": merchant.pk,
             "url": url,
@@ -58,7 +59,7 @@ def test_manager_registers_an_endpoint_and_sees_its_secret_once(staff_client, me
         receiver.url,
         ["order.paid"],
     )
-    page = staff_client.get(f"/admin/payments/webhookendpoint/{endpoint.pk}/change/")
+    page = staff_client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/")
     assert b"whsec_" not in page.content
 
 
@@ -77,7 +78,7 @@ def test_private_url_is_refused_in_the_admin_when_the_setting_is_off(
 def test_another_merchants_endpoints_and_deliveries_are_hidden(
     staff_client, other_merchant, receiver, make_order
 ):
-    from payments.webhooks import webhook_endpoint_create
+    from webhooks.services import webhook_endpoint_create
 
     endpoint, _ = webhook_endpoint_create(
         merchant=other_merchant, livemode=False, url=receiver.url, enabled_events=["*"]
@@ -86,20 +87,20 @@ def test_another_merchants_endpoints_and_deliveries_are_hidden(
     event = Event.objects.get(object_id=order.public_id, type="order.created")
     (delivery,) = deliveries_create_for_event(event_pk=event.pk)
 
-    listing = staff_client.get("/admin/payments/webhookendpoint/")
+    listing = staff_client.get("/admin/webhooks/webhookendpoint/")
     assert endpoint.url.encode() not in listing.content
     assert staff_client.get(
-        f"/admin/payments/webhookendpoint/{endpoint.pk}/change/"
+        f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/"
     ).status_code in (302, 404)
     assert staff_client.get(
-        f"/admin/payments/webhookdelivery/{delivery.pk}/change/"
+        f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/"
     ).status_code in (302, 404)
 
 
 def test_delivery_page_shows_attempts_and_redelivers(
     staff_client, merchant, receiver, order, django_capture_on_commit_callbacks
 ):
-    from payments.webhooks import webhook_endpoint_create
+    from webhooks.services import webhook_endpoint_create
 
     webhook_endpoint_create(
         merchant=merchant, livemode=False, url=receiver.url, enabled_events=["*"]
@@ -109,11 +110,11 @@ def test_delivery_page_shows_attempts_and_redelivers(
     (delivery,) = deliveries_create_for_event(event_pk=event.pk)
     webhook_deliver_task(delivery.pk)
 
-    page = staff_client.get(f"/admin/payments/webhookdelivery/{delivery.pk}/change/")
+    page = staff_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
     assert b"down for maintenance" in page.content
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(
-            "/admin/payments/webhookdelivery/",
+            "/admin/webhooks/webhookdelivery/",
             {"action": "redeliver", "_selected_action": [delivery.pk]},
         )
 
@@ -140,9 +141,9 @@ def test_the_dashboard_tells_the_manager_which_endpoints_the_platform_disabled_a
 
     listed = page.split('id="disabled-endpoints"')[1].split("</ul>")[0]
     assert not gone.enabled
-    assert f"/admin/payments/webhookendpoint/{gone.pk}/change/" in listed
+    assert f"/admin/webhooks/webhookendpoint/{gone.pk}/change/" in listed
     assert "410 Gone" in listed
-    assert f"/admin/payments/webhookendpoint/{turned_off.pk}/" not in listed
+    assert f"/admin/webhooks/webhookendpoint/{turned_off.pk}/" not in listed
     assert "/theirs" not in listed
 
 

@@ -8,10 +8,11 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice.models import AuditLog
-from payments.models import Event, WebhookDelivery, WebhookEndpoint
+from payments.models import Event
 from payments.services import staff_membership_grant
-from payments.webhooks import deliveries_create_for_event, webhook_endpoint_create
 from tests.factories import UserFactory
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
 
 
 def _signed_in(client, merchant, role):
@@ -57,7 +58,7 @@ def _assert_recorded(entry: AuditLog, endpoint_id: str, merchant) -> None:
 
 def test_registering_an_endpoint_is_audited_without_its_secret(staff_client, merchant, receiver):
     response = staff_client.post(
-        "/admin/payments/webhookendpoint/add/",
+        "/admin/webhooks/webhookendpoint/add/",
         {
             "merchant": merchant.pk,
             "url": receiver.url + "hooks?token=abc",
@@ -78,7 +79,7 @@ def test_registering_an_endpoint_is_audited_without_its_secret(staff_client, mer
 
 def test_changing_an_endpoint_is_audited_with_the_fields_changed(staff_client, merchant, endpoint):
     staff_client.post(
-        f"/admin/payments/webhookendpoint/{endpoint.pk}/change/",
+        f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/",
         {
             "url": endpoint.url,
             "description": "new description",
@@ -94,7 +95,7 @@ def test_changing_an_endpoint_is_audited_with_the_fields_changed(staff_client, m
 
 def test_deleting_an_endpoint_is_audited(staff_client, merchant, endpoint):
     staff_client.post(
-        "/admin/payments/webhookendpoint/",
+        "/admin/webhooks/webhookendpoint/",
         {"action": "delete_selected", "_selected_action": [endpoint.pk], "post": "yes"},
     )
 
@@ -104,7 +105,7 @@ def test_deleting_an_endpoint_is_audited(staff_client, merchant, endpoint):
 
 def test_rotating_the_secret_is_audited_without_the_secret(staff_client, merchant, endpoint):
     response = staff_client.post(
-        "/admin/payments/webhookendpoint/",
+        "/admin/webhooks/webhookendpoint/",
         {"action": "rotate_secret", "_selected_action": [endpoint.pk]},
     )
 
@@ -129,11 +130,11 @@ def test_redelivering_failed_deliveries_is_audited(
 
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(
-            "/admin/payments/webhookendpoint/",
+            "/admin/webhooks/webhookendpoint/",
             {"action": "redeliver_failed", "_selected_action": [endpoint.pk]},
         )
         staff_client.post(
-            "/admin/payments/webhookdelivery/",
+            "/admin/webhooks/webhookdelivery/",
             {"action": "redeliver", "_selected_action": [delivery.pk]},
         )
 
@@ -149,7 +150,7 @@ def test_a_viewer_cannot_delete_an_endpoint(client, merchant, endpoint):
     client = _signed_in(client, merchant, "viewer")
 
     response = client.post(
-        f"/admin/payments/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"}
+        f"/admin/webhooks/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"}
     )
 
     assert response.status_code == 403
@@ -187,7 +188,7 @@ def test_redelivering_failed_deliveries_since_a_time_typed_in_uses_that_time(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            "/admin/payments/webhookendpoint/",
+            "/admin/webhooks/webhookendpoint/",
             {
                 "action": "redeliver_failed",
                 "_selected_action": [endpoint.pk],
@@ -214,7 +215,7 @@ def test_a_mistyped_redelivery_time_sends_nothing_and_says_so(
     _failed_delivery(order, days_ago=1)
 
     response = staff_client.post(
-        "/admin/payments/webhookendpoint/",
+        "/admin/webhooks/webhookendpoint/",
         {
             "action": "redeliver_failed",
             "_selected_action": [endpoint.pk],

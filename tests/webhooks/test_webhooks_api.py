@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from payments.models import Event, WebhookDelivery, WebhookEndpoint
-from payments.tasks import webhook_deliver_task
-from payments.webhooks import MAX_ENDPOINTS, deliveries_create_for_event
+from payments.models import Event
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import MAX_ENDPOINTS, deliveries_create_for_event
+from webhooks.tasks import webhook_deliver_task
 
 BASE = "/api/v1/webhook-endpoints"
 

@@ -9,10 +9,11 @@ import pytest
 import time_machine
 from standardwebhooks import Webhook
 
-import payments.webhooks
-from payments.models import Event, WebhookDelivery
-from payments.tasks import webhook_deliver_task
-from payments.webhooks import deliveries_attempt, deliveries_create_for_event
+import webhooks.services.attempts
+from payments.models import Event
+from webhooks.models import WebhookDelivery
+from webhooks.services import deliveries_create_for_event, endpoint_batch_attempt
+from webhooks.tasks import webhook_deliver_task
 
 
 def _deliveries(orders) -> list[WebhookDelivery]:
@@ -104,7 +105,7 @@ def test_a_batch_leaves_deliveries_whose_retry_is_not_due_yet(make_endpoint, rec
 def test_a_batch_takes_at_most_delivery_batch_deliveries(
     make_endpoint, receiver, make_order, monkeypatch
 ):
-    monkeypatch.setattr(payments.webhooks, "DELIVERY_BATCH", 2)
+    monkeypatch.setattr(webhooks.services.attempts, "DELIVERY_BATCH", 2)
     make_endpoint()
     first, second, third = _deliveries([make_order() for _ in range(3)])
 
@@ -119,7 +120,7 @@ def test_a_batch_takes_at_most_delivery_batch_deliveries(
 def test_pending_deliveries_of_a_disabled_endpoint_are_not_sent_by_a_batch(
     make_endpoint, receiver, make_order
 ):
-    from payments.webhooks import webhook_endpoint_update
+    from webhooks.services import webhook_endpoint_update
 
     endpoint, _ = make_endpoint()
     deliveries = _deliveries([make_order() for _ in range(2)])
@@ -150,7 +151,7 @@ def test_two_batches_of_one_endpoint_at_once_send_each_delivery_once(
     def run(delivery):
         try:
             barrier.wait()
-            deliveries_attempt(delivery_pk=delivery.pk)
+            endpoint_batch_attempt(delivery_pk=delivery.pk)
         finally:
             connection.close()
 
@@ -171,7 +172,7 @@ def test_two_batches_of_one_endpoint_at_once_send_each_delivery_once(
 def test_a_batch_keeps_at_most_the_concurrency_limit_of_requests_open_at_its_endpoint(
     make_endpoint, receiver, make_order, monkeypatch
 ):
-    monkeypatch.setattr(payments.webhooks, "DELIVERY_CONCURRENCY", 2)
+    monkeypatch.setattr(webhooks.services.attempts, "DELIVERY_CONCURRENCY", 2)
     make_endpoint()
     receiver.always(200, delay=0.2)
     deliveries = _deliveries([make_order() for _ in range(5)])

@@ -11,16 +11,17 @@ import time_machine
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from payments.models import Event, WebhookDelivery
+from payments.models import Event
 from payments.representations import event_data
-from payments.tasks import webhook_deliver_task
-from payments.webhooks import (
+from webhooks.models import WebhookDelivery
+from webhooks.services import (
     RETRY_JITTER,
     RETRY_SCHEDULE,
     deliveries_create_for_event,
     delivery_attempt,
     webhook_endpoint_update,
 )
+from webhooks.tasks import webhook_deliver_task
 
 
 def _event(order, type_="order.created") -> Event:
@@ -350,7 +351,7 @@ def test_a_new_url_starts_the_5_day_count_afresh(
 def test_pending_deliveries_of_a_disabled_endpoint_fail_without_a_request(
     make_endpoint, receiver, order
 ):
-    from payments.webhooks import webhook_endpoint_update
+    from webhooks.services import webhook_endpoint_update
 
     endpoint, _ = make_endpoint()
     (delivery,) = deliveries_create_for_event(event_pk=_event(order).pk)
@@ -367,7 +368,7 @@ def test_pending_deliveries_of_a_disabled_endpoint_fail_without_a_request(
 def test_sweep_resends_a_delivery_whose_task_was_lost(
     make_endpoint, receiver, order, django_capture_on_commit_callbacks
 ):
-    from payments.webhooks import LOST_TASK_GRACE, webhooks_sweep
+    from webhooks.services import LOST_TASK_GRACE, webhooks_sweep
 
     make_endpoint()
     (delivery,) = deliveries_create_for_event(event_pk=_event(order).pk)  # its task never runs

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from merchant_portal.celery import app
-from payments.models import Event, WebhookDelivery
+from payments.models import Event
 from payments.services import event_record
-from payments.webhooks import LOST_TASK_GRACE, webhooks_sweep
+from webhooks.models import WebhookDelivery
+from webhooks.services import LOST_TASK_GRACE, webhooks_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,8 @@ def test_a_merchant_without_webhook_endpoints_gets_no_celery_message_for_a_payme
     assert sent == []
 
 
+# Real commits: callbacks captured in a test transaction all run at its end, as one commit.
+@pytest.mark.django_db(transaction=True)
 def test_the_events_of_one_commit_go_out_in_one_message(make_endpoint, receiver, order, pay, sent):
     make_endpoint()
 
@@ -105,7 +108,7 @@ def test_events_of_a_rolled_back_savepoint_are_not_sent_and_later_ones_are(
 def test_a_message_queued_by_the_previous_version_still_creates_the_deliveries(
     make_endpoint, receiver, order
 ):
-    from payments.tasks import event_dispatch_task
+    from webhooks.tasks import event_dispatch_task
 
     make_endpoint()
     event = Event.objects.get(object_id=order.public_id, type="order.created")

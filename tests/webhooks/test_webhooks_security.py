@@ -12,9 +12,9 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from payments.errors import ValidationFailed
 from payments.models import Event
-from payments.tasks import webhook_deliver_task
 from payments.vault import secret_decrypt
-from payments.webhooks import deliveries_create_for_event, webhook_endpoint_rotate_secret
+from webhooks.services import deliveries_create_for_event, webhook_endpoint_rotate_secret
+from webhooks.tasks import webhook_deliver_task
 
 REFUSED_URLS = [
     "http://93.184.216.34/hooks",  # plain http

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from standardwebhooks import Webhook
 
-from payments.models import Event, WebhookDelivery
+from payments.models import Event
 from payments.services import payment_create
 from tests.conftest import card, wait_for
+from webhooks.models import WebhookDelivery
 
 
 @pytest.mark.postgres
@@ -40,7 +41,7 @@ def test_two_tasks_for_one_delivery_at_once_make_one_attempt(
     import time_machine
     from django.db import connection
 
-    from payments.webhooks import delivery_attempt
+    from webhooks.services import delivery_attempt
 
     make_endpoint()
     receiver.answer(500)  # the first attempt (run eagerly on commit) fails: a retry is due later

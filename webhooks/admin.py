@@ -1,5 +1,5 @@
 """Back office for webhooks: endpoints (register, edit, rotate the secret, redeliver failed
-deliveries) and the delivery log with every attempt. Changes go through ``payments.webhooks``."""
+deliveries) and the delivery log with every attempt. Changes go through ``webhooks.services``."""
 
 from __future__ import annotations
 
@@ -21,14 +21,16 @@ from backoffice.admin_mixins import (
     short_text,
 )
 from backoffice.audit import audit_record
+from payments.admin_amounts import amounts_html, json_html
+from payments.errors import DomainError, ValidationFailed
+from payments.models import Merchant
+from payments.representations import event_data
 
-from . import webhooks
-from .admin_amounts import amounts_html, json_html
-from .errors import DomainError, ValidationFailed
-from .models import Merchant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .representations import event_data
+from . import services
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .url_safety import url_validate
 
-EVENT_CHOICES = [("*", "All events (*)")] + [(t, t) for t in webhooks.EVENT_TYPES]
+EVENT_CHOICES = [("*", "All events (*)")] + [(t, t) for t in services.EVENT_TYPES]
 
 
 class EndpointForm(forms.ModelForm):
@@ -44,8 +46,8 @@ class EndpointForm(forms.ModelForm):
         # The service's own checks (URL safety, event types), shown beside their fields.
         data = super().clean()
         for field, check in (
-            ("url", webhooks.url_validate),
-            ("enabled_events", lambda v: webhooks.events_validate(list(v or []))),
+            ("url", url_validate),
+            ("enabled_events", lambda v: services.events_validate(list(v or []))),
         ):
             if field in data:
                 try:
@@ -54,7 +56,7 @@ class EndpointForm(forms.ModelForm):
                     self.add_error(field, exc.errors[0].message)
         if self.instance.pk is None and data.get("merchant") is not None:
             try:
-                webhooks.endpoint_limit_check(
+                services.endpoint_limit_check(
                     merchant=data["merchant"], livemode=bool(data.get("livemode"))
                 )
             except DomainError as exc:
@@ -91,7 +93,7 @@ def _secret_page(request, model_admin, endpoint, secret: str) -> TemplateRespons
         "endpoint": endpoint,
         "secret": secret,
     }
-    response = TemplateResponse(request, "admin/payments/webhookendpoint/secret.html", context)
+    response = TemplateResponse(request, "admin/webhooks/webhookendpoint/secret.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -202,7 +204,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            endpoint = webhooks.webhook_endpoint_update(
+            endpoint = services.webhook_endpoint_update(
                 endpoint=obj,
                 url=data["url"],
                 enabled_events=list(data["enabled_events"]),
@@ -211,7 +213,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             )
             _audit(request, "webhook_endpoint.changed", endpoint, changed=form.changed_data)
         else:
-            endpoint, secret = webhooks.webhook_endpoint_create(
+            endpoint, secret = services.webhook_endpoint_create(
                 merchant=data["merchant"],
                 livemode=data["livemode"],
                 url=data["url"],
@@ -232,7 +234,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     def delete_model(self, request, obj):
         # Recorded first: the endpoint row (and its public id) is gone afterwards.
         _audit(request, "webhook_endpoint.deleted", obj)
-        webhooks.webhook_endpoint_delete(endpoint=obj)
+        services.webhook_endpoint_delete(endpoint=obj)
 
     def delete_queryset(self, request, queryset):
         for endpoint in queryset.select_related("merchant"):
@@ -274,7 +276,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             self.message_user(request, "Select exactly one endpoint.", messages.ERROR)
             return None
         for endpoint in self._managed(request, queryset, "rotate the secret"):
-            endpoint, secret = webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint)
+            endpoint, secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint)
             _audit(
                 request,
                 "webhook_endpoint.secret_rotated",
@@ -294,7 +296,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         since = form.cleaned_data.get("since") or timezone.now() - timedelta(days=3)
         for endpoint in self._managed(request, queryset, "redeliver"):
             try:
-                restarted = webhooks.endpoint_redeliver_failed(endpoint=endpoint, since=since)
+                restarted = services.endpoint_redeliver_failed(endpoint=endpoint, since=since)
             except DomainError as exc:
                 self.message_user(
                     request, f"Endpoint {endpoint.url}: {exc.message}", messages.ERROR
@@ -402,7 +404,7 @@ class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
                     messages.ERROR,
                 )
                 continue
-            webhooks.delivery_restart(delivery_pk=delivery.pk)
+            services.delivery_restart(delivery_pk=delivery.pk)
             _audit(
                 request,
                 "webhook_delivery.redelivered",

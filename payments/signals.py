@@ -1,0 +1,14 @@
+"""Signals other apps connect to, so that payments never imports them."""
+
+from django.dispatch import Signal
+
+#: Sent once the transaction that recorded events has committed (at once for an event recorded
+#: outside a transaction), with ``event_pks``: their ids, in the order they were recorded. Ids of
+#: events whose savepoint rolled back may be among them: read the events back, and those are
+#: not found.
+events_committed = Signal()
+
+#: Sent by the back office's order page with ``request``, ``order`` and ``object_ids`` (the public
+#: ids of the order, its payments and refunds). A receiver returns HTML to show under the
+#: order's events (or None).
+order_page_sections = Signal()
