@@ -11,6 +11,7 @@ from django.utils import timezone
 from merchant_portal.celery import app
 from payments.models import Event
 from payments.services import event_record
+from payments.signals import events_committed
 from webhooks.models import WebhookDelivery
 from webhooks.services import LOST_TASK_GRACE, webhooks_sweep
 
@@ -139,3 +140,39 @@ def test_an_order_created_while_the_broker_is_down_is_answered_and_its_webhook_s
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery.event.public_id]
+
+
+@pytest.fixture
+def announced():
+    """The ``event_pks`` of every ``events_committed`` signal sent."""
+    calls = []
+
+    def receiver(sender, *, event_pks, **kwargs):
+        calls.append(event_pks)
+
+    events_committed.connect(receiver, dispatch_uid="test-announced")
+    yield calls
+    events_committed.disconnect(dispatch_uid="test-announced")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_recorded_outside_a_transaction_is_announced_at_once(order, announced):
+    event = event_record(obj=order, type="order.paid")
+
+    assert announced == [[event.pk]]
+    assert event.sequence == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_a_rolled_back_transaction_are_never_announced(order, announced):
+    @transaction.atomic
+    def record_then_fail():
+        event_record(obj=order, type="order.paid")
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        record_then_fail()
+    with transaction.atomic():
+        kept = event_record(obj=order, type="order.canceled")
+
+    assert announced == [[kept.pk]]
