@@ -15,6 +15,11 @@ urlpatterns = [
         r"^admin/merchant_portal/(?P<rest>.*)$",
         RedirectView.as_view(url="/admin/backoffice/%(rest)s", query_string=True),
     ),
+    # Likewise the webhook pages, which moved from payments to the webhooks app.
+    re_path(
+        r"^admin/payments/(?P<rest>webhook(endpoint|delivery)/.*)$",
+        RedirectView.as_view(url="/admin/webhooks/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payments.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),

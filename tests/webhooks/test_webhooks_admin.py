@@ -158,3 +158,26 @@ def test_the_admin_refuses_an_endpoint_beyond_the_limit_on_the_form(
     assert response.status_code == 200
     assert b"at most 16 webhook endpoints" in response.content
     assert WebhookEndpoint.objects.count() == MAX_ENDPOINTS
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            "/admin/payments/webhookendpoint/?enabled=1",
+            "/admin/webhooks/webhookendpoint/?enabled=1",
+        ),
+        ("/admin/payments/webhookdelivery/7/change/", "/admin/webhooks/webhookdelivery/7/change/"),
+    ],
+)
+def test_old_webhook_page_addresses_redirect_to_the_webhooks_app(client, old, new):
+    response = client.get(old)
+
+    assert response.status_code == 302
+    assert response["Location"] == new
+
+
+def test_other_payments_pages_are_not_redirected(client):
+    response = client.get("/admin/payments/order/")
+
+    assert response["Location"].startswith("/admin/login/")
