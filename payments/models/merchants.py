@@ -1,0 +1,87 @@
+"""Merchants, their staff memberships and API keys."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .common import new_key_id, new_merchant_id
+
+
+class Merchant(models.Model):
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_merchant_id, editable=False
+    )
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, default="US", help_text="ISO 3166 code; sets holidays")
+    default_currency = models.CharField(max_length=3, default="USD")
+    settlement_delay_days = models.PositiveSmallIntegerField(
+        default=2, help_text="Payout this many business days after the cut-off (1-3)."
+    )
+    fee_bps = models.PositiveIntegerField(
+        default=290, help_text="Percentage fee in basis points (290 = 2.90%)."
+    )
+    fee_fixed = models.PositiveIntegerField(
+        default=30,
+        help_text="Fixed fee per captured payment, in the payment currency's minor units.",
+    )
+    live_enabled = models.BooleanField(default=False, help_text="May take live payments.")
+    is_demo = models.BooleanField(default=False, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(settlement_delay_days__gte=1, settlement_delay_days__lte=3),
+                name="merchant_settlement_delay_1_to_3",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_currency__regex=r"^[A-Z]{3}$"), name="merchant_currency_iso"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MerchantMembership(models.Model):
+    class Role(models.TextChoices):
+        VIEWER = "viewer", "Viewer"
+        MANAGER = "manager", "Manager"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="one_membership_per_merchant")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+class ApiKey(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_key_id, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True)
+    livemode = models.BooleanField(default=False)
+    prefix = models.CharField(max_length=20, help_text="First characters, to recognise the key")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.name or self.public_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
