@@ -7,7 +7,8 @@ from django.conf import settings
 from .models import Event, Order, Payment, Refund
 
 
-def _ts(value) -> str | None:
+def iso_timestamp(value) -> str | None:
+    """Return the API's form of a time: ISO 8601 in UTC with a ``Z``; None for None."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -23,7 +24,7 @@ def next_action_data(payment: Payment) -> dict | None:
                 "type": "otp",
                 "channel": challenge.channel,
                 "destination": challenge.masked_destination,
-                "expires_at": _ts(challenge.valid_until),
+                "expires_at": iso_timestamp(challenge.valid_until),
                 "attempts_remaining": challenge.attempts_remaining,
                 "resends_remaining": challenge.resends_remaining,
             }
@@ -64,10 +65,10 @@ def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
         "decline_code": payment.decline_code or None,
         "decline_message": payment.decline_message or None,
         "next_action": next_action_data(payment),
-        "created": _ts(payment.created),
-        "authorized_at": _ts(payment.authorized_at),
-        "captured_at": _ts(payment.captured_at),
-        "canceled_at": _ts(payment.canceled_at),
+        "created": iso_timestamp(payment.created),
+        "authorized_at": iso_timestamp(payment.authorized_at),
+        "captured_at": iso_timestamp(payment.captured_at),
+        "canceled_at": iso_timestamp(payment.canceled_at),
     }
 
 
@@ -87,9 +88,9 @@ def order_data(order: Order, *, with_payments: bool = True, payments=None) -> di
         "capture_method": order.capture_method,
         "metadata": order.metadata,
         "checkout_url": checkout_url(order),
-        "expires_at": _ts(order.expires_at),
-        "paid_at": _ts(order.paid_at),
-        "created": _ts(order.created),
+        "expires_at": iso_timestamp(order.expires_at),
+        "paid_at": iso_timestamp(order.paid_at),
+        "created": iso_timestamp(order.created),
     }
     if with_payments:
         data["payments"] = [
@@ -115,8 +116,8 @@ def refund_data(refund: Refund) -> dict:
         "order": refund.payment.order.public_id,
         "reason": refund.reason or None,
         "failure_code": refund.failure_code or None,
-        "created": _ts(refund.created),
-        "processed_at": _ts(refund.processed_at),
+        "created": iso_timestamp(refund.created),
+        "processed_at": iso_timestamp(refund.processed_at),
     }
 
 
@@ -126,7 +127,7 @@ def event_data(event: Event) -> dict:
         "id": event.public_id,
         "object": "event",
         "type": event.type,
-        "created": _ts(event.created),
+        "created": iso_timestamp(event.created),
         "livemode": event.livemode,
         "sequence": event.sequence,
         "data": {"object": event.data},

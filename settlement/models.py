@@ -10,6 +10,7 @@ from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from payments.models import Merchant, Payment, Refund, new_public_id
+from payments.representations import iso_timestamp
 
 
 def new_settlement_id() -> str:
@@ -18,10 +19,6 @@ def new_settlement_id() -> str:
 
 def new_payout_id() -> str:
     return new_public_id("po")
-
-
-def _ts(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class SettlementBatch(FSMModelMixin, models.Model):
@@ -94,7 +91,7 @@ class SettlementBatch(FSMModelMixin, models.Model):
             "livemode": self.livemode,
             "status": self.status,
             "currency": self.currency,
-            "cutoff": _ts(self.cutoff),
+            "cutoff": iso_timestamp(self.cutoff),
             "payout_date": self.payout_date.isoformat(),
             "payment_count": self.payment_count,
             "refund_count": self.refund_count,
@@ -107,9 +104,9 @@ class SettlementBatch(FSMModelMixin, models.Model):
             "carry_out": self.carry_out,
             "fee_schedule": {"bps": self.fee_bps, "fixed": self.fee_fixed},
             "payout": payout.public_id if payout else None,
-            "created": _ts(self.created),
-            "closed_at": _ts(self.closed_at),
-            "paid_at": _ts(self.paid_at),
+            "created": iso_timestamp(self.created),
+            "closed_at": iso_timestamp(self.closed_at),
+            "paid_at": iso_timestamp(self.paid_at),
         }
 
 
@@ -209,8 +206,8 @@ class Payout(FSMModelMixin, models.Model):
             "currency": self.currency,
             "payout_date": self.payout_date.isoformat(),
             "settlement": self.batch.public_id,
-            "created": _ts(self.created),
-            "paid_at": _ts(self.paid_at),
+            "created": iso_timestamp(self.created),
+            "paid_at": iso_timestamp(self.paid_at),
         }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from payments.representations import _ts
+from payments.representations import iso_timestamp
 
 from .models import WebhookDelivery, WebhookEndpoint
 
@@ -22,12 +22,12 @@ def endpoint_data(endpoint: WebhookEndpoint, *, secret: str | None = None) -> di
         "enabled_events": endpoint.enabled_events,
         "enabled": endpoint.enabled,
         "disabled_reason": endpoint.disabled_reason or None,
-        "disabled_at": _ts(endpoint.disabled_at),
-        "failing_since": _ts(endpoint.failing_since),
-        "secret_rotation_ends_at": _ts(rotation_ends_at)
+        "disabled_at": iso_timestamp(endpoint.disabled_at),
+        "failing_since": iso_timestamp(endpoint.failing_since),
+        "secret_rotation_ends_at": iso_timestamp(rotation_ends_at)
         if rotation_ends_at and rotation_ends_at > timezone.now()
         else None,
-        "created": _ts(endpoint.created),
+        "created": iso_timestamp(endpoint.created),
     }
     if secret is not None:
         data["secret"] = secret
@@ -46,9 +46,9 @@ def delivery_data(delivery: WebhookDelivery) -> dict:
         "event_type": delivery.event.type,
         "status": delivery.status,
         "attempt_count": delivery.attempt_count,
-        "next_attempt_at": _ts(delivery.next_attempt_at) if active else None,
+        "next_attempt_at": iso_timestamp(delivery.next_attempt_at) if active else None,
         "last_status_code": delivery.last_status_code,
         "last_error": delivery.last_error or None,
-        "created": _ts(delivery.created),
-        "completed_at": _ts(delivery.completed_at),
+        "created": iso_timestamp(delivery.created),
+        "completed_at": iso_timestamp(delivery.completed_at),
     }

@@ -225,10 +225,6 @@ def _constant_field_class(value: str) -> type[serializers.CharField]:
     )(type(f"{name}ObjectField", (serializers.CharField,), {}))
 
 
-def _ts(**kwargs):
-    return serializers.DateTimeField(**kwargs)
-
-
 class CardOutput(serializers.Serializer):
     brand = serializers.CharField()
     last4 = serializers.CharField()
@@ -303,10 +299,10 @@ class PaymentOutput(serializers.Serializer):
     decline_code = serializers.CharField(allow_null=True)
     decline_message = serializers.CharField(allow_null=True)
     next_action = NextActionField(allow_null=True)
-    created = _ts()
-    authorized_at = _ts(allow_null=True)
-    captured_at = _ts(allow_null=True)
-    canceled_at = _ts(allow_null=True)
+    created = serializers.DateTimeField()
+    authorized_at = serializers.DateTimeField(allow_null=True)
+    captured_at = serializers.DateTimeField(allow_null=True)
+    canceled_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, instance):
         return representations.payment_data(instance)
@@ -326,9 +322,9 @@ class OrderOutput(serializers.Serializer):
     capture_method = serializers.ChoiceField(choices=Order.CaptureMethod.choices)
     metadata = MetadataField()
     checkout_url = serializers.URLField()
-    expires_at = _ts()
-    paid_at = _ts(allow_null=True)
-    created = _ts()
+    expires_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
     payments = PaymentOutput(many=True)
 
     def to_representation(self, instance):
@@ -347,8 +343,8 @@ class RefundOutput(serializers.Serializer):
     order = serializers.CharField()
     reason = serializers.CharField(allow_null=True)
     failure_code = serializers.CharField(allow_null=True)
-    created = _ts()
-    processed_at = _ts(allow_null=True)
+    created = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, instance):
         return representations.refund_data(instance)
@@ -367,7 +363,7 @@ class EventOutput(serializers.Serializer):
     id = serializers.CharField()
     object = constant_field("event")
     type = serializers.CharField(help_text="e.g. payment.captured")
-    created = _ts()
+    created = serializers.DateTimeField()
     livemode = serializers.BooleanField()
     sequence = serializers.IntegerField(help_text="Increases per object")
     data = EventDataOutput()
@@ -384,7 +380,7 @@ class OtpMessageOutput(serializers.Serializer):
     to = serializers.CharField()
     body = serializers.CharField()
     code = serializers.CharField(allow_null=True, help_text="The code in the message (sandbox)")
-    created = _ts()
+    created = serializers.DateTimeField()
 
     def to_representation(self, instance: OutboxMessage):
         return sandbox_message_data(instance)
