@@ -1,8 +1,15 @@
 """Project middleware."""
 
+import logging
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
+from django.template.response import TemplateResponse
 from django.utils import translation
+
+from payments.errors import BUSY_RETRY_AFTER, database_busy
+
+logger = logging.getLogger(__name__)
 
 _API_PREFIX = "/api/"
 
@@ -46,4 +53,24 @@ class SignedInSessionMiddleware:
         # that never touched the session does not load it here either.
         if session is not None and session.accessed and request.user.is_authenticated:
             session.modified = True
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """A page whose database gave up waiting (statement or lock timeout) answers 503 with
+    ``Retry-After``: its transaction rolled back and nothing was done, so it may be retried.
+    The API answers the same in its own exception handler."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not database_busy(exception):
+            return None
+        logger.warning("database busy: %s", type(exception.__cause__ or exception).__name__)
+        response = TemplateResponse(request, "503.html", status=503)
+        response["Retry-After"] = str(BUSY_RETRY_AFTER)
         return response

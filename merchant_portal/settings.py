@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "merchant_portal.middleware.DatabaseBusyMiddleware",  # innermost: sees the views' errors
 ]
 
 ROOT_URLCONF = "merchant_portal.urls"

@@ -8,7 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db import OperationalError
+
 from .validation import FieldError
+
+# PostgreSQL's statement timeout and lock timeout: the database gave up waiting, nothing was done.
+_BUSY_SQLSTATES = frozenset({"57014", "55P03"})
+
+#: Seconds a client is asked to wait after the database was too busy to answer.
+BUSY_RETRY_AFTER = 2
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Return True if ``exc`` means the database was too busy (a timeout or a held lock).
+
+    The transaction rolled back, so the request may be sent again: answered 503 with
+    ``Retry-After``, not 500.
+    """
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(exc)  # SQLite's busy timeout ran out
 
 
 class DomainError(Exception):

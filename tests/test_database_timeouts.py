@@ -48,3 +48,28 @@ def test_a_web_process_gives_up_waiting_for_a_lock(web_timeouts, locked_order):
 
     with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
         Order.objects.select_for_update().get(pk=locked_order.pk)
+
+
+def test_a_payment_waiting_on_a_held_lock_is_a_503_and_its_key_can_be_retried(
+    web_timeouts, locked_order
+):
+    from rest_framework.test import APIClient
+
+    from payments.models import IdempotencyRecord
+    from payments.services import api_key_create
+
+    _, raw = api_key_create(merchant=locked_order.merchant)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_IDEMPOTENCY_KEY="pay-once")
+    from tests.api.conftest import card_body
+
+    body = {"payment_method": card_body()}
+
+    busy = api.post(f"/api/v1/orders/{locked_order.public_id}/payments", body, format="json")
+
+    assert busy.status_code == 503
+    assert busy["Content-Type"] == "application/problem+json"
+    assert busy.json()["code"] == "temporarily_unavailable"
+    assert busy["Retry-After"] == "2"
+    assert not locked_order.payments.exists()  # nothing half-written
+    assert not IdempotencyRecord.objects.filter(key="pay-once").exists()  # the key is free again

@@ -18,7 +18,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from payments.errors import DomainError, ValidationFailed
+from payments.errors import BUSY_RETRY_AFTER, DomainError, ValidationFailed, database_busy
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +151,16 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
         return problem_response(
             problem(status=exc.status_code, code=code, detail=str(detail)), headers=headers
+        )
+    if database_busy(exc):
+        logger.warning("database busy: %s", type(exc.__cause__ or exc).__name__)
+        return problem_response(
+            problem(
+                status=503,
+                code="temporarily_unavailable",
+                detail="The service is busy and did nothing; send the request again shortly.",
+            ),
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
         )
     view = context.get("view")
     logger.exception("unhandled error in %s", type(view).__name__ if view else "API view")
