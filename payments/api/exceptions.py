@@ -137,21 +137,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         )
         return problem_response(body)
     if isinstance(exc, drf.APIException):
-        code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), None)
-        code = code or (exc.get_codes() if isinstance(exc.get_codes(), str) else "error")
-        if isinstance(exc, drf.AuthenticationFailed | drf.NotAuthenticated):
-            view = context.get("view")
-            request = context.get("request")
-            auth_header = view.get_authenticate_header(request) if view and request else None
-            if auth_header:
-                headers["WWW-Authenticate"] = auth_header
-            exc.status_code = 401
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait) + 1)
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-        return problem_response(
-            problem(status=exc.status_code, code=code, detail=str(detail)), headers=headers
-        )
+        return _drf_problem(exc, context)
     if database_busy(exc):
         logger.warning("database busy: %s", type(exc.__cause__ or exc).__name__)
         return problem_response(
@@ -170,4 +156,24 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             code="internal_error",
             detail="Something went wrong on our side; nothing more was done. Try again later.",
         )
+    )
+
+
+def _drf_problem(exc: drf.APIException, context: dict) -> Response:
+    """A DRF exception (authentication, throttling, parsing ...) with its stable code."""
+    headers: dict[str, str] = {}
+    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), None)
+    code = code or (exc.get_codes() if isinstance(exc.get_codes(), str) else "error")
+    if isinstance(exc, drf.AuthenticationFailed | drf.NotAuthenticated):
+        view = context.get("view")
+        request = context.get("request")
+        auth_header = view.get_authenticate_header(request) if view and request else None
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        exc.status_code = 401
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+    return problem_response(
+        problem(status=exc.status_code, code=code, detail=str(detail)), headers=headers
     )
