@@ -87,7 +87,7 @@ def micro(*, otp_payments: int, seconds: float, prepare_seconds: float = 8.0) ->
         otp_verify,
         payment_create,
     )
-    from payments.services.otp import _hash
+    from payments.services.challenges import code_hash
     from payments.validation import luhn_valid, validate_card
 
     _seeded()
@@ -109,10 +109,10 @@ def micro(*, otp_payments: int, seconds: float, prepare_seconds: float = 8.0) ->
     # --- OTP: the code check (what otp_verify computes) vs. hmac.compare_digest alone ----------
     merchant = merchant_create(name="Bench OTP merchant")
     challenge = OtpChallenge(payment_id=1)
-    stored = _hash(challenge, "123456")
+    stored = code_hash(challenge, "123456")
 
     def code_check():
-        assert constant_time_compare(_hash(challenge, "123456"), stored)
+        assert constant_time_compare(code_hash(challenge, "123456"), stored)
 
     digest = hashlib.sha256(b"123456").hexdigest()
 
