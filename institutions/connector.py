@@ -112,6 +112,9 @@ class Connector(abc.ABC):
     code: str = ""  # institution code, e.g. "sandbox_bank"
     display_name: str = ""
     methods: tuple[str, ...] = ()
+    # Whether the institution moves real money, i.e. may take live payments. False unless a
+    # connector says so: a sandbox institution must never capture a live payment.
+    live: bool = False
 
     @abc.abstractmethod
     def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:

@@ -128,6 +128,11 @@ class SandboxConnector(Connector):
         return result
 
     def _check_method(self, request: AuthorizationRequest) -> None:
+        if request.livemode:
+            # Routing keeps live payments away; this is the institution's own refusal.
+            raise ConnectorError(
+                "livemode_not_supported", f"{self.display_name} takes test payments only."
+            )
         if request.method.type not in self.methods:
             raise ConnectorError(
                 "method_not_supported", f"{self.display_name} does not take {request.method.type}."

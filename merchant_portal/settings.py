@@ -350,6 +350,9 @@ SPECTACULAR_SETTINGS = {
 # --- the product's own settings (read at call time through django.conf.settings) ------------
 SITE_URL = _env("SITE_URL", "http://127.0.0.1:8000")
 PAYMENTS_SANDBOX = _env("PAYMENTS_SANDBOX", "true").lower() == "true"
+# Live payments go only to these institutions (method, or "card:<brand>" -> institution code),
+# and only to connectors that move real money: none is configured, so live payments are refused.
+PAYMENTS_LIVE_ROUTES: dict[str, str] = {}
 PAYMENTS_ORDER_TTL = timedelta(hours=24)
 PAYMENTS_AUTHORIZATION_TTL = timedelta(days=7)
 PAYMENTS_BANK_TRANSFER_TTL = timedelta(days=3)

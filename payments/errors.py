@@ -86,6 +86,21 @@ class OrderNotPayable(InvalidTransition):
     title = "This order can no longer be paid"
 
 
+class NoLiveInstitution(DomainError):
+    """No institution that moves real money is configured for this method (live mode)."""
+
+    code = "no_live_institution"
+    http_status = 422
+    title = "Live payments need a configured institution"
+
+    def __init__(self, method_type: str) -> None:
+        super().__init__(
+            "Live payments need a configured institution, and none takes "
+            f"{method_type.replace('_', ' ')} payments in live mode yet. Nothing was charged; "
+            "test keys (sk_test_) reach the sandbox."
+        )
+
+
 class AmountInvalid(DomainError):
     code = "amount_invalid"
     http_status = 400

@@ -1,10 +1,19 @@
-"""Routing: which institution receives a payment, by method and, for cards, by BIN range."""
+"""Routing: which institution receives a payment, by method and, for cards, by BIN range.
+
+Test mode goes to the sandbox institutions. Live mode goes only to an institution configured in
+``PAYMENTS_LIVE_ROUTES`` whose connector moves real money (``Connector.live``); with none, a live
+payment is refused (``NoLiveInstitution``) before anything is written or sent.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from institutions.connector import Connector, get_connector
+
+from .errors import NoLiveInstitution
 
 
 @dataclass(frozen=True)
@@ -29,12 +38,38 @@ METHOD_ROUTES: dict[str, str] = {
 }
 
 
-def route_payment(*, method_type: str, card_brand: str | None = None) -> Route:
-    """Return the institution for a payment method (the BIN decides the card brand)."""
+def route_payment(
+    *, method_type: str, card_brand: str | None = None, livemode: bool = False
+) -> Route:
+    """Return the institution for a payment method (the BIN decides the card brand).
+
+    Raise ``NoLiveInstitution`` for a live payment no live institution is configured for.
+    """
+    if livemode:
+        return _live_route(method_type=method_type, card_brand=card_brand)
     if method_type == "card":
         institution = CARD_ROUTES.get(card_brand or "", "sandbox_issuer_other")
         return Route(institution=institution, reason=f"card brand {card_brand or 'unknown'}")
     return Route(institution=METHOD_ROUTES[method_type], reason=f"method {method_type}")
+
+
+def _live_route(*, method_type: str, card_brand: str | None) -> Route:
+    """``PAYMENTS_LIVE_ROUTES`` maps ``"card:<brand>"``, ``"card"``, ``"wallet"`` and
+    ``"bank_transfer"`` to institution codes; the most specific key wins."""
+    routes = getattr(settings, "PAYMENTS_LIVE_ROUTES", None) or {}
+    keys = [f"card:{card_brand}", "card"] if method_type == "card" else [method_type]
+    institution = next((routes[key] for key in keys if routes.get(key)), "")
+    if not institution or not _takes_live_payments(institution):
+        raise NoLiveInstitution(method_type)
+    return Route(institution=institution, reason=f"live {method_type}")
+
+
+def _takes_live_payments(institution: str) -> bool:
+    try:
+        connector = get_connector(institution)
+    except LookupError:
+        return False
+    return connector.live
 
 
 def connector_for(institution: str) -> Connector:

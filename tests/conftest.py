@@ -227,6 +227,15 @@ def captured_payment(order, pay):
 
 
 @pytest.fixture
+def live_institution(settings) -> str:
+    """Live card payments go to a test connector that takes live payments; return its code."""
+    from tests.live_institution import LIVE_TEST_ISSUER
+
+    settings.PAYMENTS_LIVE_ROUTES = {"card": LIVE_TEST_ISSUER}
+    return LIVE_TEST_ISSUER
+
+
+@pytest.fixture
 def sandbox_otp_code():
     """Read the newest code delivered for a payment from the sandbox outbox."""
     import re

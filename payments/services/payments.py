@@ -101,7 +101,12 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
     if errors:
         raise ValidationFailed(errors)
 
-    route = route_payment(method_type=method.type, card_brand=card.brand if card else None)
+    # Before anything is written: a live payment with no live institution leaves no trace.
+    route = route_payment(
+        method_type=method.type,
+        card_brand=card.brand if card else None,
+        livemode=order.livemode,
+    )
     payment, attempt = _payment_open(
         order=order, method=method, card=card, phone=phone, route=route
     )

@@ -85,7 +85,9 @@ def test_merchant_staff_dashboard_shows_nothing_of_the_platforms_reconciliation(
     assert str(run) in platform_page.content.decode()
 
 
-def test_live_and_test_payments_are_never_added_together(login, manager, merchant, make_order, pay):
+def test_live_and_test_payments_are_never_added_together(
+    login, manager, merchant, make_order, pay, live_institution
+):
     merchant.live_enabled = True
     merchant.save(update_fields=["live_enabled"])
     pay(make_order(amount=1200), card(VISA))

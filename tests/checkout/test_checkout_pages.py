@@ -676,3 +676,17 @@ def test_the_checkout_page_and_its_assets_weigh_under_30_kb(client, order):
     total = len(html) + sum(p.stat().st_size for p in [*assets, site_css])
 
     assert total < 30_000, total
+
+
+def test_a_live_order_without_a_live_institution_shows_why_and_stays_payable(
+    client, make_order, submit_card
+):
+    """Issue 17, point 11: on the checkout a clear message, no payment, the order payable."""
+    order = make_order(livemode=True)
+
+    response = submit_card(order)
+
+    assert response.status_code == 200
+    assert "Live payments need a configured institution" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "pending" and not order.payments.exists()

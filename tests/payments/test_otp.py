@@ -192,7 +192,7 @@ def test_empty_wallet_is_declined_insufficient_funds(order, pay):
     assert payment.status == "declined" and payment.decline_code == "insufficient_funds"
 
 
-def test_live_mode_codes_are_not_kept_readable_in_the_outbox(make_order, pay):
+def test_live_mode_codes_are_not_kept_readable_in_the_outbox(make_order, pay, live_institution):
     order = make_order(livemode=True)
 
     payment = pay(order, card(OTP_CARD))

@@ -155,7 +155,7 @@ def test_a_negative_net_carries_over_and_is_subtracted_next_time(
 
 
 def test_test_mode_and_live_mode_money_settle_in_separate_batches(
-    merchant, capture_at, settle, assert_invariants
+    merchant, capture_at, settle, assert_invariants, live_institution
 ):
     merchant.live_enabled = True
     merchant.save()
