@@ -18,6 +18,7 @@ from .models import (
 class SandboxAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
+        "owner",
         "institution",
         "kind",
         "masked",
@@ -29,9 +30,11 @@ class SandboxAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "funds_major",
     ]
     list_filter = ["institution", "kind", "status", "card_type"]
-    search_fields = ["last4", "label", "phone"]
+    search_fields = ["last4", "label", "phone", "owner__key"]
+    list_select_related = ["owner"]
     # The fingerprint is left out: it identifies a PAN and helps no one reading the page.
     fields = [
+        "owner",
         "institution",
         "kind",
         "label",

@@ -51,6 +51,9 @@ class AuthorizationRequest:
     # The card acceptor: who is paid, as the institution records (and the holder sees) it.
     merchant_id: str = ""
     merchant_name: str = ""
+    # Whose sandbox accounts a sandbox institution uses: an opaque key (payments passes the
+    # merchant's public id); "" is the shared sandbox. Institutions that move real money ignore it.
+    sandbox_owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,20 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def lookup(self, *, reference: str) -> AuthorizationResult | None:
         """Return the outcome of the authorize call made under ``reference``; None if none arrived."""
+
+
+@dataclass(frozen=True)
+class SandboxResetResult:
+    accounts: int  # the owner's sandbox accounts, back at their published funds
+    holds_released: int
+
+
+def sandbox_reset(*, owner: str) -> SandboxResetResult:
+    """Bring the sandbox accounts of ``owner`` back to their published funds, releasing holds."""
+    from .services import sandbox_reset as reset
+
+    done = reset(key=owner)
+    return SandboxResetResult(accounts=done.accounts, holds_released=done.holds_released)
 
 
 _REGISTRY: dict[str, type[Connector]] = {}

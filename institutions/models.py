@@ -6,6 +6,24 @@ from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
+class SandboxOwner(models.Model):
+    """Whose sandbox: one world of the published accounts per caller's key, opened on first use.
+
+    The key is opaque to the institutions (``payments`` passes the merchant's public id); the
+    empty key is the shared sandbox every merchant used before each had their own.
+    """
+
+    key = models.CharField(max_length=64, unique=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.key or "shared sandbox"
+
+
 class SandboxAccount(models.Model):
     class Kind(models.TextChoices):
         CARD = "card", "Card"
@@ -34,13 +52,14 @@ class SandboxAccount(models.Model):
         CVC_MISMATCH = "cvc_mismatch", "Issuer reports a CVC mismatch"
         PROCESSING_ERROR = "processing_error", "Issuer fails to process"
 
+    owner = models.ForeignKey(SandboxOwner, on_delete=models.PROTECT, related_name="accounts")
     institution = models.CharField(max_length=40, db_index=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     label = models.CharField(max_length=80, blank=True)
     brand = models.CharField(max_length=20, blank=True)
     card_type = models.CharField(max_length=10, choices=CardType.choices, blank=True)
     # HMAC-SHA256 of the PAN (see institutions.cards); the PAN itself is never stored.
-    fingerprint = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, null=True, blank=True)
     last4 = models.CharField(max_length=4, blank=True)
     phone = models.CharField(max_length=20, help_text="Wallet number, and the OTP destination.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -62,7 +81,12 @@ class SandboxAccount(models.Model):
                 name="sbx_account_card_has_fingerprint",
             ),
             models.UniqueConstraint(
-                fields=["phone"], condition=Q(kind="wallet"), name="sbx_account_unique_wallet_phone"
+                fields=["owner", "fingerprint"], name="sbx_account_unique_card_per_owner"
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "phone"],
+                condition=Q(kind="wallet"),
+                name="sbx_account_unique_wallet_per_owner",
             ),
         ]
 
@@ -84,6 +108,9 @@ class SandboxBalance(models.Model):
     held = models.BigIntegerField(default=0, help_text="Active holds.")
     debited = models.BigIntegerField(default=0, help_text="Captured debits.")
     refunded = models.BigIntegerField(default=0, help_text="Refunds credited back.")
+    # What resets added back: spent money is never un-debited (the movements stay the history),
+    # the account is credited instead, so the totals still match the holds and movements.
+    reset_credit = models.BigIntegerField(default=0, help_text="Funds restored by resets.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,9 +120,11 @@ class SandboxBalance(models.Model):
                 condition=Q(opening_amount__gte=0), name="sbx_balance_opening_gte_0"
             ),
             models.CheckConstraint(
-                condition=Q(held__gte=0, debited__gte=0, refunded__gte=0)
+                condition=Q(held__gte=0, debited__gte=0, refunded__gte=0, reset_credit__gte=0)
                 & Q(refunded__lte=F("debited"))
-                & Q(opening_amount__gte=F("held") + F("debited") - F("refunded")),
+                & Q(
+                    opening_amount__gte=F("held") + F("debited") - F("refunded") - F("reset_credit")
+                ),
                 name="sbx_balance_totals_within_funds",
             ),
         ]
@@ -105,8 +134,8 @@ class SandboxBalance(models.Model):
 
     @property
     def available_amount(self) -> int:
-        """Opening funds − active holds − captured debits + refunds credited."""
-        return self.opening_amount - self.held - self.debited + self.refunded
+        """Opening funds + reset credit − active holds − captured debits + refunds credited."""
+        return self.opening_amount + self.reset_credit - self.held - self.debited + self.refunded
 
 
 class SandboxHold(FSMModelMixin, models.Model):

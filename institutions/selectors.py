@@ -14,24 +14,29 @@ from .models import (
 )
 
 
-def accounts_for_card(*, institution: str, card_number: str) -> QuerySet[SandboxAccount]:
-    """The card account of ``institution`` with this PAN's fingerprint (none for no PAN)."""
+def accounts_for_card(
+    *, owner_key: str, institution: str, card_number: str
+) -> QuerySet[SandboxAccount]:
+    """The owner's card account of ``institution`` with this PAN's fingerprint (none for no PAN)."""
     if not card_number:
         return SandboxAccount.objects.none()
     return SandboxAccount.objects.filter(
+        owner__key=owner_key,
         institution=institution,
         kind=SandboxAccount.Kind.CARD,
         fingerprint=card_fingerprint(card_number),
     )
 
 
-def accounts_for_wallet(*, institution: str, phone: str) -> QuerySet[SandboxAccount]:
-    """The wallet account of ``institution`` registered to ``phone`` (none for no phone)."""
+def accounts_for_wallet(
+    *, owner_key: str, institution: str, phone: str
+) -> QuerySet[SandboxAccount]:
+    """The owner's wallet account of ``institution`` registered to ``phone`` (none for no phone)."""
     phone = normalize_phone(phone)
     if not phone:
         return SandboxAccount.objects.none()
     return SandboxAccount.objects.filter(
-        institution=institution, kind=SandboxAccount.Kind.WALLET, phone=phone
+        owner__key=owner_key, institution=institution, kind=SandboxAccount.Kind.WALLET, phone=phone
     )
 
 

@@ -101,6 +101,18 @@ class NoLiveInstitution(DomainError):
         )
 
 
+class SandboxTestModeOnly(DomainError):
+    code = "sandbox_test_mode_only"
+    http_status = 403
+    title = "The sandbox is for test mode only"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The sandbox can only be reset with a test API key (sk_test_); live mode has no "
+            "sandbox accounts."
+        )
+
+
 class AmountInvalid(DomainError):
     code = "amount_invalid"
     http_status = 400

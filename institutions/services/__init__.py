@@ -14,13 +14,25 @@ holds twice and ``lookup`` can answer a caller whose call timed out. A CHALLENGE
 one exception: repeated with ``authenticated=True`` under the same reference, the call is decided
 again (the holder has since passed the OTP).
 
+Each owner (an opaque key the caller passes: ``payments`` passes the merchant's public id) has
+its own set of the published accounts, opened on its first authorization, so one merchant's
+test payments never spend another's balances; ``sandbox_reset`` brings an owner's accounts back
+to their published funds. Callers that name no owner share one sandbox (the key "").
+
 Money-moving functions lock the account row (then the hold) with ``select_for_update`` inside
 ``transaction.atomic``, so concurrent authorizations cannot overspend. The connectors in
 ``institutions.sandbox`` are the only callers outside this app's tests; ``payments`` reaches them
 through ``institutions.connector.get_connector``.
 """
 
-from .accounts import balance_get_or_create, sandbox_accounts_seed
+from .accounts import (
+    SHARED_OWNER,
+    SandboxReset,
+    balance_get_or_create,
+    sandbox_accounts_seed,
+    sandbox_owner_open,
+    sandbox_reset,
+)
 from .authorize import (
     BANK_NAME,
     authorization_card,
@@ -35,6 +47,8 @@ from .transfers import transfer_capture, transfer_receive, transfer_refund, tran
 __all__ = [
     "BANK_NAME",
     "DECLINE_MESSAGES",
+    "SHARED_OWNER",
+    "SandboxReset",
     "authorization_card",
     "authorization_result",
     "authorization_transfer",
@@ -44,6 +58,8 @@ __all__ = [
     "hold_refund",
     "hold_void",
     "sandbox_accounts_seed",
+    "sandbox_owner_open",
+    "sandbox_reset",
     "transfer_capture",
     "transfer_receive",
     "transfer_refund",

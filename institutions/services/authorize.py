@@ -30,7 +30,7 @@ from ..models import (
     SandboxHold,
     SandboxTransfer,
 )
-from .accounts import balance_get_or_create
+from .accounts import balance_get_or_create, sandbox_owner_open
 from .common import DECLINE_MESSAGES, new_reference, now
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,9 @@ def authorization_card(*, institution: str, request: AuthorizationRequest) -> Sa
     Raise ``ConnectorError("processing_error")`` for an issuer that fails; nothing is recorded.
     """
     accounts = selectors.accounts_for_card(
-        institution=institution, card_number=request.method.card_number
+        owner_key=request.sandbox_owner,
+        institution=institution,
+        card_number=request.method.card_number,
     )
     return _authorize(institution=institution, request=request, accounts=accounts, decide=_card)
 
@@ -64,7 +66,9 @@ def authorization_wallet(
 ) -> SandboxAuthorization:
     """Decide a wallet payment: the holder approves every one by OTP (CHALLENGE until then)."""
     accounts = selectors.accounts_for_wallet(
-        institution=institution, phone=request.method.wallet_phone
+        owner_key=request.sandbox_owner,
+        institution=institution,
+        phone=request.method.wallet_phone,
     )
     return _authorize(institution=institution, request=request, accounts=accounts, decide=_wallet)
 
@@ -87,7 +91,7 @@ def _authorize(
         with transaction.atomic():
             # Found and locked in one query. The lock serialises every authorization of this
             # account: funds are checked and held under it, so two calls cannot both spend them.
-            account = accounts.select_for_update().first() if accounts is not None else None
+            account = _account_locked(accounts, owner_key=request.sandbox_owner)
             # Only a call after the holder's OTP can find an answer to decide again. Any other
             # call is decided and inserted straight away: if its reference was answered before
             # (a retry), the INSERT fails, this block rolls back, and the recorded answer stands.
@@ -115,6 +119,23 @@ def _authorize(
         record.decline_code,
     )
     return record
+
+
+def _account_locked(
+    accounts: QuerySet[SandboxAccount] | None, *, owner_key: str
+) -> SandboxAccount | None:
+    """Lock and return the account, opening the owner's sandbox first if this is its first use.
+
+    The owner is looked for only when no account was found (a first use, or a card the sandbox
+    does not know), which keeps a payment of a known card at one query.
+    """
+    if accounts is None:
+        return None
+    locked = accounts.select_for_update(of=("self",))
+    account = locked.first()
+    if account is None and sandbox_owner_open(key=owner_key).just_opened:
+        account = locked.first()
+    return account
 
 
 def _recorded(
@@ -295,7 +316,9 @@ def _funds_hold(*, account: SandboxAccount, currency: str, amount: int) -> bool:
 
     False when they don't, or when the account has no balance row in ``currency`` yet.
     """
-    covered = Q(opening_amount__gte=F("held") + F("debited") - F("refunded") + amount)
+    covered = Q(
+        opening_amount__gte=F("held") + F("debited") - F("refunded") - F("reset_credit") + amount
+    )
     return (
         SandboxBalance.objects.filter(covered, account=account, currency=currency).update(
             held=F("held") + amount

@@ -24,6 +24,7 @@ from ..services import (
     api_key_create,
     api_key_revoke,
     merchant_create,
+    sandbox_reset,
     staff_membership_grant,
 )
 from ..vault import secret_decrypt, secret_encrypt
@@ -44,6 +45,8 @@ class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         "created_short",
     ]
     search_fields = ["name", "public_id"]
+    actions = ["sandbox_reset_action"]
+    manager_actions = ("sandbox_reset_action",)
     readonly_fields = [
         "public_id",
         "fee_bps",
@@ -59,6 +62,34 @@ class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         if obj.pk is None:
             return ""
         return f"{money_text(obj.fee_fixed, obj.default_currency)} per payment"
+
+    @admin.action(description="Reset the test-mode sandbox to its published balances")
+    def sandbox_reset_action(self, request, queryset):
+        for merchant in queryset:
+            if not can_manage(request.user, merchant.pk):
+                self.message_user(
+                    request,
+                    f"{merchant}: only a manager may reset the sandbox.",
+                    messages.ERROR,
+                )
+                continue
+            done = sandbox_reset(merchant=merchant)
+            audit_record(
+                request=request,
+                action="sandbox.reset",
+                obj=merchant,
+                merchant=merchant,
+                details={
+                    "payments_canceled": done.payments_canceled,
+                    "holds_released": done.holds_released,
+                },
+            )
+            self.message_user(
+                request,
+                f"{merchant}: sandbox reset; {done.payments_canceled} authorized test payment(s) "
+                f"canceled, {done.holds_released} hold(s) released.",
+                messages.SUCCESS,
+            )
 
     def has_add_permission(self, request):
         return is_platform_staff(request.user) and super(

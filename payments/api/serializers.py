@@ -402,3 +402,20 @@ def sandbox_message_data(message: OutboxMessage) -> dict:
         "code": found.group(1) if found else None,
         "created": message.created.isoformat().replace("+00:00", "Z"),
     }
+
+
+class SandboxResetOutput(serializers.Serializer):
+    object = constant_field("sandbox_reset")
+    payments_canceled = serializers.IntegerField(
+        help_text="Authorized test payments canceled, their holds released"
+    )
+    accounts = serializers.IntegerField(help_text="Sandbox accounts back at their published funds")
+    holds_released = serializers.IntegerField()
+
+    def to_representation(self, instance):
+        return {
+            "object": "sandbox_reset",
+            "payments_canceled": instance.payments_canceled,
+            "accounts": instance.accounts,
+            "holds_released": instance.holds_released,
+        }

@@ -52,6 +52,7 @@ urlpatterns = [
         views.SandboxBankTransferView.as_view(),
         name="sandbox-bank-transfers",
     ),
+    path("sandbox/reset", views.SandboxResetView.as_view(), name="sandbox-reset"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

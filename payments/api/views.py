@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments import selectors
-from payments.errors import NotFound, ValidationFailed
+from payments.errors import NotFound, SandboxTestModeOnly, ValidationFailed
 from payments.services import (
     MethodInput,
     bank_transfer_simulate,
@@ -27,6 +27,7 @@ from payments.services import (
     payment_capture,
     payment_create,
     refund_create,
+    sandbox_reset,
 )
 from payments.validation import FieldError
 
@@ -296,6 +297,32 @@ class SandboxBankTransferView(SandboxView):
             merchant=request.auth.merchant,
         )
         return Response(s.PaymentOutput(payment).data)
+
+
+class SandboxResetView(SandboxView):
+    def initial(self, request, *args, **kwargs):
+        # A live key asking to reset is told why, not answered 404 like the other sandbox tools:
+        # the call is destructive, and a caller who mixed up keys must learn it.
+        MerchantAPIView.initial(self, request, *args, **kwargs)
+        if not settings.PAYMENTS_SANDBOX:
+            raise NotFound("The sandbox is only available with a test API key.")
+        if request.auth.livemode:
+            raise SandboxTestModeOnly()
+
+    @extend_schema(
+        summary="Reset the sandbox accounts to their published balances (sandbox)",
+        description=(
+            "Cancels the merchant's authorized test payments (releasing their holds) and restores "
+            "every sandbox card and wallet of the merchant to its published balance. Other "
+            "merchants' sandboxes are untouched. A live key gets 403 `sandbox_test_mode_only`."
+        ),
+        request=None,
+        responses=s.SandboxResetOutput,
+    )
+    def post(self, request: Request) -> Response:
+        refuse_unknown_parameters(request, known=set())
+        done = sandbox_reset(merchant=request.auth.merchant)
+        return Response(s.SandboxResetOutput(done).data)
 
 
 # --- no such endpoint --------------------------------------------------------------------------

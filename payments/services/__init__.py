@@ -30,10 +30,12 @@ from .refunds import (
     refunds_reserved,
     refunds_sweep,
 )
+from .sandbox import SandboxReset, sandbox_reset
 from .transfers import bank_transfer_simulate, bank_transfers_expire
 
 __all__ = [
     "MethodInput",
+    "SandboxReset",
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
@@ -59,5 +61,6 @@ __all__ = [
     "refund_process",
     "refunds_reserved",
     "refunds_sweep",
+    "sandbox_reset",
     "staff_membership_grant",
 ]

@@ -193,6 +193,8 @@ def authorization_send(
         description=payment.order.reference,
         merchant_id=payment.merchant.public_id,
         merchant_name=payment.merchant.name,
+        # Each merchant's test mode has sandbox accounts of its own (live never reaches one).
+        sandbox_owner=payment.merchant.public_id,
     )
     try:
         result = connector_for(payment.institution).authorize(request)

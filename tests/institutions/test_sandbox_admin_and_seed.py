@@ -1,9 +1,8 @@
 """The read-only admin and the reversible seed."""
 
-import importlib
+from dataclasses import replace
 
 import pytest
-from django.apps import apps
 from django.contrib import admin
 from django.test import RequestFactory
 
@@ -11,8 +10,6 @@ from institutions.catalogue import SEED_ACCOUNTS
 from institutions.models import SandboxAccount, SandboxHold, SandboxTransfer
 
 pytestmark = pytest.mark.django_db
-
-seed_migration = importlib.import_module("institutions.migrations.0002_seed_sandbox_accounts")
 
 
 @pytest.mark.parametrize("model", [SandboxAccount, SandboxHold, SandboxTransfer])
@@ -33,13 +30,37 @@ def test_admin_shows_cards_by_last_four_only(sandbox_accounts):
     assert "fingerprint" not in model_admin.fields
 
 
-def test_seed_migration_reverses_and_reapplies(sandbox_accounts):
-    seed_migration.unseed(apps, None)
-    assert not SandboxAccount.objects.exists()
+@pytest.mark.django_db(transaction=True)
+def test_the_seed_and_the_owners_migration_reverse_and_reapply(card_request):
+    """Migrated, the accounts from before sandboxes per owner (with their holds) become the
+    shared sandbox; reversed, owners' own accounts go and the seed stays; the seed reverses."""
+    from django.core.management import call_command
 
-    seed_migration.seed(apps, None)
-    seed_migration.seed(apps, None)
+    from institutions.connector import get_connector
+    from institutions.services import sandbox_accounts_seed
+
+    sandbox_accounts_seed()
+    visa = get_connector("sandbox_issuer_visa")
+    shared_hold = visa.authorize(card_request("4242424242424242", amount=500))
+    visa.authorize(replace(card_request("4242424242424242"), sandbox_owner="mer_someone"))
+    assert SandboxAccount.objects.count() == 2 * len(SEED_ACCOUNTS)
+
+    call_command("migrate", "institutions", "0005", verbosity=0)
+    call_command("migrate", "institutions", verbosity=0)
+
+    assert SandboxAccount.objects.filter(owner__key="").count() == len(SEED_ACCOUNTS)
     assert SandboxAccount.objects.count() == len(SEED_ACCOUNTS)
+    captured = visa.capture(
+        reference="cap_after_migration",
+        institution_reference=shared_hold.institution_reference,
+        amount=500,
+    )
+    assert captured.succeeded
+
+    call_command("migrate", "institutions", "0001", verbosity=0)
+    assert not SandboxAccount.objects.exists()
+    call_command("migrate", "institutions", verbosity=0)
+    assert SandboxAccount.objects.filter(owner__key="").count() == len(SEED_ACCOUNTS)
 
 
 def test_the_sandbox_books_show_amounts_in_major_units(sandbox_accounts, card_request):
