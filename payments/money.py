@@ -21,6 +21,7 @@ __all__ = [
     "active_locale",
     "currency_get",
     "exponent",
+    "fixed_fee_default",
     "format_amount",
     "to_major",
     "to_minor",
@@ -42,41 +43,43 @@ class UnknownCurrency(KeyError):
 class Currency:
     """An ISO 4217 currency and the amounts a single payment in it may have.
 
-    `min_amount` and `max_amount` are inclusive bounds in minor units.
+    `min_amount` and `max_amount` are inclusive bounds in minor units; `fixed_fee` is the fixed
+    fee per captured payment that a merchant pays unless it has its own for the currency.
     """
 
     code: str
     exponent: int
     min_amount: int
     max_amount: int
+    fixed_fee: int
 
 
-def _currencies(*rows: tuple[str, int, int, int]) -> dict[str, Currency]:
-    return {code: Currency(code, exp, low, high) for code, exp, low, high in rows}
+def _currencies(*rows: tuple[str, int, int, int, int]) -> dict[str, Currency]:
+    return {code: Currency(code, exp, low, high, fee) for code, exp, low, high, fee in rows}
 
 
 # Exponents follow ISO 4217 (and agree with Babel's CLDR data, which a test checks). Minimums sit
 # near half a US dollar, so that a payment is worth more than the fee it costs; maximums cap one
-# payment near a million US dollars.
+# payment near a million US dollars. Fixed fees sit near 0.30 US dollars, in round local amounts.
 CURRENCIES: dict[str, Currency] = _currencies(
-    # code, exponent, min_amount, max_amount (minor units)
-    ("USD", 2, 50, 99_999_999),
-    ("EUR", 2, 50, 99_999_999),
-    ("GBP", 2, 30, 99_999_999),
-    ("CHF", 2, 50, 99_999_999),
-    ("CAD", 2, 50, 99_999_999),
-    ("AUD", 2, 50, 99_999_999),
-    ("SGD", 2, 50, 99_999_999),
-    ("HKD", 2, 400, 99_999_999),
-    ("SEK", 2, 300, 999_999_999),
-    ("NOK", 2, 300, 999_999_999),
-    ("DKK", 2, 250, 999_999_999),
-    ("INR", 2, 5_000, 9_999_999_999),
-    ("JPY", 0, 50, 99_999_999),
-    ("KWD", 3, 100, 99_999_999),
-    ("BHD", 3, 100, 99_999_999),
-    ("JOD", 3, 100, 99_999_999),
-    ("OMR", 3, 100, 99_999_999),
+    # code, exponent, min_amount, max_amount, fixed_fee (minor units)
+    ("USD", 2, 50, 99_999_999, 30),  # 0.30
+    ("EUR", 2, 50, 99_999_999, 30),  # 0.30
+    ("GBP", 2, 30, 99_999_999, 30),  # 0.30
+    ("CHF", 2, 50, 99_999_999, 30),  # 0.30
+    ("CAD", 2, 50, 99_999_999, 30),  # 0.30
+    ("AUD", 2, 50, 99_999_999, 30),  # 0.30
+    ("SGD", 2, 50, 99_999_999, 50),  # 0.50
+    ("HKD", 2, 400, 99_999_999, 235),  # 2.35
+    ("SEK", 2, 300, 999_999_999, 180),  # 1.80
+    ("NOK", 2, 300, 999_999_999, 200),  # 2.00
+    ("DKK", 2, 250, 999_999_999, 180),  # 1.80
+    ("INR", 2, 5_000, 9_999_999_999, 300),  # 3.00
+    ("JPY", 0, 50, 99_999_999, 40),  # 40
+    ("KWD", 3, 100, 99_999_999, 100),  # 0.100
+    ("BHD", 3, 100, 99_999_999, 100),  # 0.100
+    ("JOD", 3, 100, 99_999_999, 100),  # 0.100
+    ("OMR", 3, 100, 99_999_999, 100),  # 0.100
 )
 
 
@@ -95,6 +98,12 @@ def currency_get(code: str) -> Currency:
 def exponent(code: str) -> int:
     """Return the number of decimal places of the currency's minor unit (JPY 0, USD 2, KWD 3)."""
     return currency_get(code).exponent
+
+
+def fixed_fee_default(code: str) -> int:
+    """Return the default fixed fee per payment in the currency's minor units (USD 30, JPY 40,
+    KWD 100); raise `UnknownCurrency` for a currency not in the table."""
+    return currency_get(code).fixed_fee
 
 
 def _require_int(amount: object) -> int:

@@ -9,7 +9,23 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet, Sum
 
 from .errors import NotFound
-from .models import Event, Merchant, Order, OutboxMessage, Payment, Refund
+from .models import Event, Merchant, MerchantFixedFee, Order, OutboxMessage, Payment, Refund
+from .money import fixed_fee_default
+
+
+def merchant_fixed_fees(*, merchant_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Return the merchants' own fixed fees by ``(merchant_id, currency)`` (one query); a pair
+    not in it pays the currency's default (``money.fixed_fee_default``)."""
+    rows = MerchantFixedFee.objects.filter(merchant_id__in=merchant_ids)
+    return {
+        (m, c): amount for m, c, amount in rows.values_list("merchant_id", "currency", "amount")
+    }
+
+
+def merchant_fixed_fee(*, merchant: Merchant, currency: str) -> int:
+    """Return the fixed fee per payment the merchant pays in ``currency``, in its minor units."""
+    own = merchant_fixed_fees(merchant_ids=[merchant.pk]).get((merchant.pk, currency))
+    return fixed_fee_default(currency) if own is None else own
 
 
 def order_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Order]:

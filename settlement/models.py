@@ -38,6 +38,7 @@ class SettlementBatch(FSMModelMixin, models.Model):
     cutoff = models.DateTimeField(help_text="Payments captured before this instant are included")
     status = FSMField(default=Status.OPEN, choices=Status.choices, protected=True)
     fee_bps = models.PositiveIntegerField(help_text="The merchant's schedule when closed")
+    # Per payment, in minor units of the batch's currency (the merchant's own or the default).
     fee_fixed = models.PositiveIntegerField()
     payment_count = models.PositiveIntegerField(default=0)
     refund_count = models.PositiveIntegerField(default=0)

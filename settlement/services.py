@@ -32,6 +32,8 @@ from django.utils import timezone
 from ledger.services import EntryInput, Line, journal_post, journal_post_many
 from payments.errors import NotFound
 from payments.models import Merchant, Payment, Refund
+from payments.money import fixed_fee_default
+from payments.selectors import merchant_fixed_fees
 from payments.services import event_record
 
 from . import sql
@@ -244,6 +246,7 @@ def _batches_open(
         .values_list(*group, "carry_out", "closed_here")
     )
     previous = {(m, c, bool(live)): (carry, here) for m, c, live, carry, here in latest}
+    own_fixed_fees = merchant_fixed_fees(merchant_ids=list(merchants))
     batches = []
     for key in keys:
         carry_out, closed_here = previous.get(
@@ -259,7 +262,10 @@ def _batches_open(
                 livemode=key.livemode,
                 cutoff=cutoff,
                 fee_bps=merchant.fee_bps,
-                fee_fixed=merchant.fee_fixed,
+                # In the batch's currency's minor units: the merchant's own, or the default.
+                fee_fixed=own_fixed_fees.get(
+                    (key.merchant_id, key.currency), fixed_fee_default(key.currency)
+                ),
                 carry_in=carry_out,
                 payout_date=business_days_after(
                     cutoff.date(), merchant.settlement_delay_days, country=merchant.country

@@ -15,7 +15,6 @@ class MerchantFactory(factory.django.DjangoModelFactory):
     default_currency = "USD"
     settlement_delay_days = 2
     fee_bps = 290
-    fee_fixed = 30
 
 
 class UserFactory(factory.django.DjangoModelFactory):

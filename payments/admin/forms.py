@@ -12,6 +12,7 @@ from backoffice.display import money_text
 from ..errors import DomainError, RefundAmountInvalid
 from ..models import (
     Merchant,
+    MerchantFixedFee,
     MerchantMembership,
     Payment,
 )
@@ -149,3 +150,16 @@ class RefundForm(forms.Form):
         if can_proceed(self.payment.capture):  # an authorization holds the shopper's funds
             return f"{err.message} Cancel it instead to release the funds."
         return err.message
+
+
+class MerchantFixedFeeForm(forms.ModelForm):
+    currency = forms.ChoiceField(choices=[(c, c) for c in sorted(CURRENCIES)])
+    amount = forms.IntegerField(
+        min_value=0,
+        max_value=10**9,
+        help_text="Minor units of the currency: 30 is 0.30 USD, 40 is ¥40, 100 is 0.100 KWD.",
+    )
+
+    class Meta:
+        model = MerchantFixedFee
+        fields = ["merchant", "currency", "amount"]

@@ -9,6 +9,7 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from backoffice.access import can_manage, is_platform_staff, merchant_ids_for
 from backoffice.admin_mixins import MerchantScopedAdmin
@@ -18,18 +19,21 @@ from backoffice.display import money_text
 from ..models import (
     ApiKey,
     Merchant,
+    MerchantFixedFee,
     MerchantMembership,
 )
+from ..money import CURRENCIES, fixed_fee_default
 from ..services import (
     api_key_create,
     api_key_revoke,
     merchant_create,
+    merchant_fixed_fee_set,
     sandbox_reset,
     staff_membership_grant,
 )
 from ..vault import secret_decrypt, secret_encrypt
 from .base import ScopedReadOnlyAdmin
-from .forms import ApiKeyCreateForm, MembershipForm, MerchantForm
+from .forms import ApiKeyCreateForm, MembershipForm, MerchantFixedFeeForm, MerchantForm
 
 
 @admin.register(Merchant)
@@ -50,18 +54,31 @@ class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     readonly_fields = [
         "public_id",
         "fee_bps",
-        "fee_fixed_display",
+        "fixed_fees_display",
         "live_enabled",
         "is_demo",
         "created",
     ]
 
     @admin.display(description="fee fixed")
-    def fee_fixed_display(self, obj):
-        # Charged in each payment's currency; shown in the merchant's default one.
+    def fixed_fees_display(self, obj):
+        # Charged in each payment's currency, in that currency's minor units: the default
+        # currency's first, then every other currency's (the merchant's own marked so).
         if obj.pk is None:
             return ""
-        return f"{money_text(obj.fee_fixed, obj.default_currency)} per payment"
+        own = {fee.currency: fee.amount for fee in obj.fixed_fees.all()}
+
+        def fee(code):
+            mark = " (own)" if code in own else ""
+            return money_text(own.get(code, fixed_fee_default(code)), code), mark
+
+        others = ((code, *fee(code)) for code in sorted(CURRENCIES) if code != obj.default_currency)
+        return format_html(
+            "{}{} per payment in {}; in other currencies: {}",
+            *fee(obj.default_currency),
+            obj.default_currency,
+            format_html_join(", ", "{}&nbsp;{}{}", others),
+        )
 
     @admin.action(description="Reset the test-mode sandbox to its published balances")
     def sandbox_reset_action(self, request, queryset):
@@ -113,6 +130,66 @@ class MerchantAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             obj=obj,
             merchant=obj,
             details={"changed": form.changed_data},
+        )
+
+
+@admin.register(MerchantFixedFee)
+class MerchantFixedFeeAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+    """A merchant's own fixed fee in a currency; a currency without one pays the default."""
+
+    form = MerchantFixedFeeForm
+    list_display = ["merchant", "currency", "amount_display"]
+    list_filter = ["currency"]
+    search_fields = ["merchant__name", "merchant__public_id"]
+    autocomplete_fields = ["merchant"]
+    allow_add = True
+    allow_delete = True
+
+    @admin.display(description="fixed fee per payment", ordering="amount")
+    def amount_display(self, obj):
+        return money_text(obj.amount, obj.currency)
+
+    def has_module_permission(self, request):
+        return is_platform_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_platform_staff(request.user)
+
+    def has_add_permission(self, request):
+        return is_platform_staff(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_staff(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_platform_staff(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The amount is what is edited here: not read-only like the money of other pages.
+        return ["merchant", "currency"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        fee = merchant_fixed_fee_set(
+            merchant=obj.merchant, currency=obj.currency, amount=obj.amount
+        )
+        obj.pk = fee.pk
+        self._audit(request, obj, obj.amount)
+
+    def delete_model(self, request, obj):
+        merchant_fixed_fee_set(merchant=obj.merchant, currency=obj.currency, amount=None)
+        self._audit(request, obj, None)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("merchant"):
+            self.delete_model(request, obj)
+
+    def _audit(self, request, obj, amount):
+        audit_record(
+            request=request,
+            action="merchant.fixed_fee_changed",
+            obj=obj.merchant,
+            merchant=obj.merchant,
+            details={"currency": obj.currency, "amount": amount},
         )
 
 

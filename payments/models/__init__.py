@@ -20,7 +20,7 @@ from .common import (
 )
 from .events import Event, OutboxMessage
 from .idempotency import IdempotencyRecord
-from .merchants import ApiKey, Merchant, MerchantMembership
+from .merchants import ApiKey, Merchant, MerchantFixedFee, MerchantMembership
 from .orders import Order
 from .otp import OtpChallenge
 from .payments import ACTIVE_PAYMENT_STATUSES, CardVault, Payment, PaymentAttempt
@@ -34,6 +34,7 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "Merchant",
+    "MerchantFixedFee",
     "MerchantMembership",
     "Order",
     "OtpChallenge",

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .common import new_key_id, new_merchant_id
+from .common import CURRENCY_CHECK, new_key_id, new_merchant_id
 
 
 class Merchant(models.Model):
@@ -19,10 +19,6 @@ class Merchant(models.Model):
     )
     fee_bps = models.PositiveIntegerField(
         default=290, help_text="Percentage fee in basis points (290 = 2.90%)."
-    )
-    fee_fixed = models.PositiveIntegerField(
-        default=30,
-        help_text="Fixed fee per captured payment, in the payment currency's minor units.",
     )
     live_enabled = models.BooleanField(default=False, help_text="May take live payments.")
     is_demo = models.BooleanField(default=False, editable=False)
@@ -42,6 +38,31 @@ class Merchant(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MerchantFixedFee(models.Model):
+    """A merchant's own fixed fee per captured payment in one currency, in its minor units.
+
+    Without one, the currency's default from ``payments.money.CURRENCIES`` applies.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="fixed_fees")
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(help_text="Minor units of the currency (JPY 40 is ¥40).")
+
+    class Meta:
+        ordering = ["merchant", "currency"]
+        verbose_name = "fixed fee"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "currency"], name="merchant_fixed_fee_one_per_currency"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="merchant_fixed_fee_gte_0"),
+            models.CheckConstraint(condition=CURRENCY_CHECK, name="merchant_fixed_fee_currency"),
+        ]
+
+    def __str__(self):
+        return f"{self.merchant} {self.currency} {self.amount}"
 
 
 class MerchantMembership(models.Model):

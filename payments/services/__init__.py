@@ -18,6 +18,7 @@ from .merchants import (
     api_key_create,
     api_key_revoke,
     merchant_create,
+    merchant_fixed_fee_set,
     staff_membership_grant,
 )
 from .orders import order_cancel, order_create, orders_expire
@@ -46,6 +47,7 @@ __all__ = [
     "bank_transfers_expire",
     "event_record",
     "merchant_create",
+    "merchant_fixed_fee_set",
     "order_cancel",
     "order_create",
     "orders_expire",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from backoffice.access import staff_groups_ensure
 
 from ..errors import AuthenticationFailed, ValidationFailed
-from ..models import ApiKey, Merchant, MerchantMembership
+from ..models import ApiKey, Merchant, MerchantFixedFee, MerchantMembership
 from ..money import CURRENCIES
 from ..validation import FieldError
 
@@ -30,7 +30,6 @@ def merchant_create(
     default_currency: str = "USD",
     settlement_delay_days: int = 2,
     fee_bps: int | None = None,
-    fee_fixed: int | None = None,
     is_demo: bool = False,
 ) -> Merchant:
     errors = []
@@ -54,9 +53,36 @@ def merchant_create(
         default_currency=default_currency,
         settlement_delay_days=settlement_delay_days,
         fee_bps=settings.PAYMENTS_DEFAULT_FEE_BPS if fee_bps is None else fee_bps,
-        fee_fixed=settings.PAYMENTS_DEFAULT_FEE_FIXED if fee_fixed is None else fee_fixed,
         is_demo=is_demo,
     )
+
+
+def merchant_fixed_fee_set(
+    *, merchant: Merchant, currency: str, amount: int | None
+) -> MerchantFixedFee | None:
+    """Set the merchant's own fixed fee per payment in ``currency`` (minor units of it), or with
+    ``amount=None`` remove it so the currency's default applies; return the row (None if removed).
+
+    Batches already closed keep the fee they were closed with.
+    """
+    errors = []
+    if currency not in CURRENCIES:
+        errors.append(FieldError("currency", "unsupported_currency", "Unsupported currency."))
+    if amount is not None and (
+        not isinstance(amount, int) or isinstance(amount, bool) or amount < 0
+    ):
+        errors.append(
+            FieldError("amount", "invalid", "A fixed fee is a whole number of minor units, ≥ 0.")
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    if amount is None:
+        MerchantFixedFee.objects.filter(merchant=merchant, currency=currency).delete()
+        return None
+    fee, _ = MerchantFixedFee.objects.update_or_create(
+        merchant=merchant, currency=currency, defaults={"amount": amount}
+    )
+    return fee
 
 
 @transaction.atomic

@@ -40,7 +40,7 @@ def test_exponent_comes_from_the_table(code, expected):
 
 
 def test_currency_get_returns_the_row():
-    assert currency_get("EUR") == Currency("EUR", 2, 50, 99_999_999)
+    assert currency_get("EUR") == Currency("EUR", 2, 50, 99_999_999, 30)
 
 
 @pytest.mark.parametrize("code", ["XXX", "usd", "", None])

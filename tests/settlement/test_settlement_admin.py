@@ -153,3 +153,67 @@ def test_batch_and_payout_pages_show_every_amount_formatted(make_staff, login, m
         assert f'<div class="readonly">{raw}</div>' not in fields
     assert format_amount(mine.payout.amount, "USD").encode() in payout_page
     assert f'<div class="readonly">{mine.payout.amount}</div>'.encode() not in payout_page
+
+
+def test_a_yen_batch_shows_its_fixed_fee_in_yen(make_staff, login, merchant, capture_at, settle):
+    """Issue 17, point 12: the fixed fee of a JPY batch is ¥40, not ¥30 (nor 0.30 of anything)."""
+    capture_at(utc(2026, 11, 23, 12), amount=1000, currency="JPY")
+    (batch,) = settle(date(2026, 11, 24))
+    client = login(make_staff(merchant, "viewer"))
+
+    page = client.get(f"/admin/settlement/settlementbatch/{batch.pk}/change/").content.decode()
+    report = b"".join(
+        client.get(f"/admin/settlement/settlementbatch/{batch.pk}/report.csv").streaming_content
+    ).decode()
+
+    assert batch.fee_fixed == 40
+    assert "¥40" in page
+    fee = 40 + 29  # 2.90% of ¥1,000 is ¥29
+    assert batch.fees_amount == fee and f"-{fee}" in report.replace(",", "")
+
+
+def test_the_merchant_page_shows_the_fixed_fee_of_each_currency(make_staff, login, merchant):
+    from payments.services import merchant_fixed_fee_set
+
+    merchant_fixed_fee_set(merchant=merchant, currency="JPY", amount=10)
+    client = login(make_staff(merchant, "viewer"))
+
+    page = client.get(f"/admin/payments/merchant/{merchant.pk}/change/").content.decode()
+
+    assert "$0.30" in page
+    assert "¥10 (own)" in page
+    assert "KWD" in page and "0.100" in page
+
+
+def test_platform_staff_set_a_merchants_own_fixed_fee_audited(make_staff, login, merchant):
+    client = login(make_staff(superuser=True))
+    data = {"merchant": merchant.pk, "currency": "JPY", "amount": "25"}
+
+    response = client.post("/admin/payments/merchantfixedfee/add/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert merchant.fixed_fees.get(currency="JPY").amount == 25
+    entry = AuditLog.objects.get(action="merchant.fixed_fee_changed")
+    assert entry.details == {"currency": "JPY", "amount": 25}
+
+
+@pytest.mark.parametrize(("currency", "amount"), [("JPY", "-5"), ("XXX", "5"), ("JPY", "1.5")])
+def test_a_bad_fixed_fee_is_refused_beside_the_field(make_staff, login, merchant, currency, amount):
+    client = login(make_staff(superuser=True))
+    data = {"merchant": merchant.pk, "currency": currency, "amount": amount}
+
+    response = client.post("/admin/payments/merchantfixedfee/add/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert not merchant.fixed_fees.exists()
+
+
+def test_merchant_staff_cannot_set_fixed_fees(make_staff, login, merchant):
+    client = login(make_staff(merchant, "manager"))
+    data = {"merchant": merchant.pk, "currency": "JPY", "amount": "0"}
+
+    response = client.post("/admin/payments/merchantfixedfee/add/", data)
+
+    assert response.status_code == 403
+    assert not merchant.fixed_fees.exists()

@@ -8,6 +8,9 @@ from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from payments.errors import ValidationFailed
+from payments.money import CURRENCIES, fixed_fee_default
+from payments.services import merchant_fixed_fee_set
 from settlement.models import SettlementLine
 from settlement.sql import fee_sql
 from tests.settlement.conftest import utc
@@ -78,8 +81,9 @@ def test_fee_in_sql_equals_decimal_at_exact_halves(quotient, bps):
 def test_batch_fees_round_half_even_per_payment_in_each_currency(
     merchant, capture_at, settle, currency, amounts, fees, assert_invariants
 ):
-    merchant.fee_bps, merchant.fee_fixed = 250, 0
+    merchant.fee_bps = 250
     merchant.save()
+    merchant_fixed_fee_set(merchant=merchant, currency=currency, amount=0)
     payments = [capture_at(utc(2026, 11, 23, 12), amount=a, currency=currency) for a in amounts]
 
     (batch,) = settle(date(2026, 11, 24))
@@ -91,8 +95,9 @@ def test_batch_fees_round_half_even_per_payment_in_each_currency(
 
 
 def test_the_fixed_fee_is_charged_per_payment(merchant, capture_at, settle):
-    merchant.fee_bps, merchant.fee_fixed = 0, 25
+    merchant.fee_bps = 0
     merchant.save()
+    merchant_fixed_fee_set(merchant=merchant, currency="USD", amount=25)
     for _ in range(3):
         capture_at(utc(2026, 11, 23, 12), amount=1000)
 
@@ -100,3 +105,57 @@ def test_the_fixed_fee_is_charged_per_payment(merchant, capture_at, settle):
 
     assert batch.fees_amount == 75
     assert (batch.fee_bps, batch.fee_fixed) == (0, 25)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "fixed"),
+    [
+        ("USD", 1000, 30),
+        ("EUR", 1000, 30),
+        ("GBP", 1000, 30),
+        ("JPY", 1000, 40),
+        ("KWD", 1000, 100),
+    ],
+)
+def test_the_default_fixed_fee_is_set_per_currency_in_its_minor_units(
+    merchant, capture_at, settle, currency, amount, fixed, assert_invariants
+):
+    """Issue 17, point 12: "30" was ¥30 and 0.030 KWD; it is 0.30 USD, ¥40 and 0.100 KWD."""
+    merchant.fee_bps = 0
+    merchant.save()
+    capture_at(utc(2026, 11, 23, 12), amount=amount, currency=currency)
+
+    (batch,) = settle(date(2026, 11, 24))
+
+    assert (batch.fee_fixed, batch.fees_amount) == (fixed, fixed)
+    assert batch.payout_amount == amount - fixed
+    assert_invariants()
+
+
+def test_a_merchants_override_applies_to_its_currency_only(
+    merchant, capture_at, settle, assert_invariants
+):
+    merchant.fee_bps = 0
+    merchant.save()
+    merchant_fixed_fee_set(merchant=merchant, currency="JPY", amount=10)
+    capture_at(utc(2026, 11, 23, 12), amount=1000, currency="JPY")
+    capture_at(utc(2026, 11, 23, 12), amount=1000, currency="USD")
+
+    batches = {b.currency: b for b in settle(date(2026, 11, 24))}
+
+    assert batches["JPY"].fees_amount == 10
+    assert batches["USD"].fees_amount == 30
+    assert_invariants()
+
+
+def test_every_supported_currency_has_a_default_fixed_fee_within_its_minimum_amount():
+    for code, currency in CURRENCIES.items():
+        assert 0 < fixed_fee_default(code) <= currency.min_amount, code
+
+
+@pytest.mark.parametrize(("currency", "amount"), [("XXX", 10), ("USD", -1), ("JPY", True)])
+def test_an_override_must_be_a_supported_currency_and_a_non_negative_amount(
+    merchant, currency, amount
+):
+    with pytest.raises(ValidationFailed):
+        merchant_fixed_fee_set(merchant=merchant, currency=currency, amount=amount)
