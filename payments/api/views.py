@@ -321,6 +321,7 @@ class SandboxResetView(SandboxView):
     )
     def post(self, request: Request) -> Response:
         refuse_unknown_parameters(request, known=set())
+        _valid(s.NoInput, request.data)
         done = sandbox_reset(merchant=request.auth.merchant)
         return Response(s.SandboxResetOutput(done).data)
 

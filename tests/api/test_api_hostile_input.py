@@ -443,6 +443,7 @@ OPERATIONS = {
     ),
     ("get", "/api/v1/sandbox/otp-messages"): ({}, None),
     ("post", "/api/v1/sandbox/bank-transfers"): ({}, {"reference": "transfer", "amount": 1000}),
+    ("post", "/api/v1/sandbox/reset"): ({}, None),
     ("get", "/api/v1/settlements"): ({}, None),
     ("get", "/api/v1/settlements/{settlement_id}"): ({"settlement_id": "settlement"}, None),
     ("get", "/api/v1/settlements/{settlement_id}/report.csv"): (
