@@ -21,11 +21,25 @@ def client_ip(request) -> str | None:
     count = settings.BACKOFFICE_TRUSTED_PROXY_COUNT
     if not count:
         return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [hop for hop in hops if hop]
+    hops = _forwarded_hops(request)
     if len(hops) < count:
         return remote  # not through the proxies: their own address is all there is
     try:
         return str(ipaddress.ip_address(hops[-count]))
     except ValueError:
         return remote
+
+
+def through_trusted_proxies(request) -> bool:
+    """Return True when the request came through the ``BACKOFFICE_TRUSTED_PROXY_COUNT``
+    proxies (each appended a hop to ``X-Forwarded-For``): headers they set may be believed.
+
+    With no trusted proxy configured, nothing in front of the app vouches for any header.
+    """
+    count = settings.BACKOFFICE_TRUSTED_PROXY_COUNT
+    return bool(count) and len(_forwarded_hops(request)) >= count
+
+
+def _forwarded_hops(request) -> list[str]:
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    return [hop for hop in hops if hop]

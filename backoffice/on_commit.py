@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
+
+
+def on_commit_in_context(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the current transaction commits, in the context it was registered
+    in: the request id of the log lines and the trace span stay those of the work that asked,
+    even when the callback runs later (a test capturing callbacks, an outer block's commit)."""
+    context = contextvars.copy_context()
+    transaction.on_commit(lambda: context.run(callback))
 
 
 def send_on_commit(task, *args, countdown: int | None = None) -> None:
@@ -24,4 +34,4 @@ def send_on_commit(task, *args, countdown: int | None = None) -> None:
         except OperationalError:
             logger.warning("broker unreachable: %s%r left to its sweep", task.name, args)
 
-    transaction.on_commit(send)
+    on_commit_in_context(send)

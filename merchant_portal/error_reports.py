@@ -24,7 +24,7 @@ SENSITIVE_NAMES = frozenset(
     }
 )
 # A card number however written (12 to 19 digits, spaces or dashes between them).
-_CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
+CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
 
 
 class CardDataSafeExceptionReporterFilter(SafeExceptionReporterFilter):
@@ -53,4 +53,4 @@ def _holds_card_number(value) -> bool:
         text = repr(value)
     except Exception:  # the report shows its own placeholder for an unprintable value
         return False
-    return bool(_CARD_NUMBER.search(text))
+    return bool(CARD_NUMBER.search(text))

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "demo",
 ]
 MIDDLEWARE = [
+    # First: the request id is on every log line, the metrics time the whole answer.
+    "merchant_portal.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -287,6 +289,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Scraped over the internal network by Prometheus, which does not follow the redirect.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env("SECURE_SSL_REDIRECT", "true").lower() == "true"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -385,11 +389,22 @@ DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "tru
 DEFAULT_EXCEPTION_REPORTER_FILTER = (
     "merchant_portal.error_reports.CardDataSafeExceptionReporterFilter"
 )
+# "json": one JSON object per line (log collectors); "text": one readable line (a terminal).
+LOG_FORMAT = _env("LOG_FORMAT", "json" if PRODUCTION else "text").lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        # Both add the request id bound to the context (merchant_portal.log_format).
+        "text": {
+            "()": "merchant_portal.log_format.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "merchant_portal.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -400,6 +415,24 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- metrics and traces (README "Operations") ---------------------------------------------
+# /metrics wants "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open to local runs and
+# not served in production.
+METRICS_TOKEN = _env("METRICS_TOKEN")
+# Set (to the same directory) for every gunicorn and Celery process of a host: they write their
+# metrics there and /metrics adds them up. prometheus-client reads it at import, before this.
+PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# Seconds a scrape reuses the ledger's imbalance (aggregates over every posting) and the queue
+# depths (a broker round trip) it computed, per web process.
+METRICS_LEDGER_INTERVAL = float(_env("METRICS_LEDGER_INTERVAL", "60"))
+METRICS_QUEUE_INTERVAL = float(_env("METRICS_QUEUE_INTERVAL", "15"))
+# Traces are exported (OTLP over HTTP) only when an endpoint is set; the exporter reads the other
+# OTEL_* variables (headers, protocol, sampler) itself. Unset, nothing of OpenTelemetry is loaded.
+OTEL_EXPORTER_OTLP_ENDPOINT = _env("OTEL_EXPORTER_OTLP_ENDPOINT")
+OTEL_SERVICE_NAME = _env("OTEL_SERVICE_NAME", "merchant-payments")
 
 if _EMBEDDED_DEFAULTS and not TESTING and not os.environ.get("_EMBEDDED_DEFAULTS_WARNED"):
     os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # once per process tree, not per child

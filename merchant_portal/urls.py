@@ -4,12 +4,13 @@ from django.views.generic import RedirectView
 
 from payments.api.views import api_not_found
 
-from . import health, views
+from . import health, metrics, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # The audit log's pages moved with its app; old bookmarks still arrive.
     re_path(
         r"^admin/merchant_portal/(?P<rest>.*)$",

@@ -36,7 +36,7 @@ from payments.money import fixed_fee_default
 from payments.selectors import merchant_fixed_fees
 from payments.services import event_record
 
-from . import sql
+from . import metrics, sql
 from .calendar import business_days_after
 from .models import Payout, ReconciliationRun, SettlementBatch, SettlementLine
 
@@ -133,6 +133,7 @@ def _log_closed(batch: SettlementBatch) -> None:
     )
 
 
+@metrics.RUN_DURATION.time()
 def settlement_run(*, cutoff: datetime) -> list[SettlementBatch]:
     """Close one batch per group with unsettled money before ``cutoff``; return the new batches.
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 import weakref
 
-from django.db import transaction
 from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
+
+from backoffice.on_commit import on_commit_in_context
 
 from ..models import Event
 from ..representations import object_data
@@ -77,7 +78,8 @@ def _pending() -> list[weakref.ref]:
 def _announce_on_commit(event_pk: int) -> None:
     announcement = _Announcement(event_pk)
     _pending().append(weakref.ref(announcement))
-    transaction.on_commit(announcement)
+    # In the context of the work that recorded it: the tasks it causes keep its request id.
+    on_commit_in_context(announcement)
 
 
 def _announce_from(announcement: _Announcement) -> None:

@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare
 
 from .. import locks
 from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed, OtpThrottled
+from ..metrics import OTP_VERIFICATIONS
 from ..models import OtpChallenge, Payment, PaymentAttempt
 from ..transitions import transition_check, transition_run
 from .captures import payment_expire_locked
@@ -62,9 +63,11 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
         payment, challenge = _locked_challenge(payment_pk=payment_pk)
         if payment.order.expires_at <= timezone.now():
             payment_expire_locked(payment)
+            OTP_VERIFICATIONS.inc(result="order_expired")
             return payment
         allowed, info = challenge.verify_is_allowed()
         if not allowed:
+            OTP_VERIFICATIONS.inc(result="throttled")
             wait = _seconds_until(info["locked_until"])
             raise OtpThrottled(
                 f"Too many tries in a row; wait {_seconds_text(wait)}.", retry_after=wait
@@ -73,7 +76,11 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
         if not expired and _code_matches(challenge, code):
             attempt = _challenge_passed(payment, challenge)
         elif not expired and _challenge_failed(payment, challenge):
+            OTP_VERIFICATIONS.inc(result="declined")
             return payment  # declined: the last allowed wrong code
+    OTP_VERIFICATIONS.inc(
+        result="expired" if expired else "passed" if attempt is not None else "wrong"
+    )
     # The institution is asked after the commit: no network call under the payment's lock.
     if attempt is not None:
         details = method_details_for_retry(payment=payment)

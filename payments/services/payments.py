@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from backoffice.metrics import sweep_found
 from institutions.connector import (
     AuthorizationRequest,
     AuthorizationResult,
@@ -30,7 +31,7 @@ from institutions.connector import (
     MethodDetails,
 )
 
-from .. import locks
+from .. import locks, metrics
 from ..errors import (
     InstitutionUnavailable,
     OrderNotPayable,
@@ -180,6 +181,15 @@ def _ensure_payable(order: Order) -> None:
 
 
 def authorization_send(
+    *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails
+) -> Payment:
+    """Ask the institution to authorize the attempt and apply its answer; return the payment."""
+    payment = _authorization_send(payment=payment, attempt=attempt, details=details)
+    metrics.payment_outcome(payment)
+    return payment
+
+
+def _authorization_send(
     *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails
 ) -> Payment:
     request = AuthorizationRequest(
@@ -382,6 +392,10 @@ def attempts_reconcile(*, now: datetime | None = None) -> int:
                 decline_code="processing_error",
                 message="The institution has no record of the request; nothing was charged.",
             )
-        authorization_apply(payment_pk=attempt.payment_id, attempt_pk=attempt.pk, result=result)
+        payment = authorization_apply(
+            payment_pk=attempt.payment_id, attempt_pk=attempt.pk, result=result
+        )
+        metrics.payment_outcome(payment)
         count += 1
+    sweep_found(sweep="payment_attempts", count=count)
     return count

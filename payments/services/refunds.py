@@ -10,11 +10,13 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from backoffice.metrics import sweep_found
 from backoffice.on_commit import send_on_commit
 from institutions.connector import ConnectorError, ConnectorTimeout
 
 from .. import locks
 from ..errors import InvalidTransition, NotFound, RefundAmountInvalid, ValidationFailed
+from ..metrics import REFUNDS
 from ..models import Merchant, Payment, Refund
 from ..routing import connector_for
 from ..transitions import transition_run
@@ -120,6 +122,7 @@ def refunds_sweep() -> int:
         _enqueue_refund(pk)
     if pks:
         logger.warning("refund sweep re-sent %s pending refunds", len(pks))
+    sweep_found(sweep="refunds", count=len(pks))
     return len(pks)
 
 
@@ -153,6 +156,7 @@ def refund_process(*, refund_pk: int) -> Refund:
         transition_run(refund.fail)
         refund.save()
         event_record(obj=refund, type="refund.failed")
+        REFUNDS.inc(outcome="failed")
         return refund
     transition_run(refund.succeed)
     refund.save()
@@ -165,6 +169,7 @@ def refund_process(*, refund_pk: int) -> Refund:
     order.save(update_fields=["status", "updated"])
     ledger_refund(refund=refund)
     event_record(obj=refund, type="refund.succeeded")
+    REFUNDS.inc(outcome="succeeded")
     event_record(obj=payment, type="payment.refunded" if full else "payment.partially_refunded")
     event_record(obj=order, type="order.refunded" if full_order else "order.partially_refunded")
     return refund

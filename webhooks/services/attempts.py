@@ -8,6 +8,7 @@ outcome and retry schedule; the queued tasks of the others then find nothing due
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from payments.representations import event_data
 
-from .. import transport
+from .. import metrics, transport
 from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ..signing import endpoint_secrets, headers_sign
 from .deliveries import ACTIVE, delivery_enqueue, delivery_lock
@@ -259,10 +260,15 @@ def _post_claim(claim: _Claim) -> transport.HttpOutcome:
 
 
 def _post_all(claims: list[_Claim]) -> list[transport.HttpOutcome]:
-    """Send the batch's requests, concurrently (one slow answer does not hold up the others)."""
+    """Send the batch's requests, concurrently (one slow answer does not hold up the others).
+
+    Each runs in a copy of the task's context: its log lines keep the request id, its span
+    the trace.
+    """
     if len(claims) == 1:
         return [_post_claim(claims[0])]
-    return list(_post_pool().map(_post_claim, claims))
+    contexts = [contextvars.copy_context() for _ in claims]
+    return list(_post_pool().map(lambda ctx, claim: ctx.run(_post_claim, claim), contexts, claims))
 
 
 def _is_success(status_code: int | None) -> bool:
@@ -304,6 +310,12 @@ def _attempts_record(
             attempts.append(attempt)
             deliveries.append(delivery)
             results[i] = AttemptResult(result, retry_in=retry_in, attempt=attempt)
+            metrics.attempt_recorded(
+                result=result,
+                endpoint=batch.endpoint,
+                attempt=attempt,
+                event_created=claims[i].delivery.event.created,
+            )
             logged.append(
                 (
                     delivery.public_id,

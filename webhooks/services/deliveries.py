@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backoffice.metrics import sweep_found
 from backoffice.on_commit import send_on_commit
 from payments.errors import InvalidTransition, NotFound
 from payments.models import Event, Merchant
@@ -160,4 +161,5 @@ def webhooks_sweep() -> int:
         delivery_enqueue(pk)
     if pks:
         logger.warning("webhook sweep re-sent %s overdue deliveries", len(pks))
+    sweep_found(sweep="webhooks", count=len(pks))
     return len(pks)
