@@ -146,13 +146,15 @@ def _payment_open(
             )
             masked = ""
             if card:
+                # A valid number of no known brand is stored and sent: its issuer declines it
+                # (``card_not_supported``) as an outcome the shopper and merchant can read.
                 payment.card = card_store(
                     pan=card.number,
-                    brand=card.brand,
+                    brand=card.brand or "",
                     exp_month=card.exp_month,
                     exp_year=card.exp_year,
                 )
-                payment.card_brand, payment.card_last4 = card.brand, card.last4
+                payment.card_brand, payment.card_last4 = card.brand or "", card.last4
                 payment.card_exp_month, payment.card_exp_year = card.exp_month, card.exp_year
                 masked = mask_pan(card.first6, card.last4, len(card.number))
             elif phone:
@@ -167,10 +169,29 @@ def _payment_open(
                 institution=route.institution,
             )
             event_record(obj=payment, type="payment.created", sequence=1)
-    except IntegrityError:
-        # The partial unique index caught a concurrent submit the check above could not see.
+    except IntegrityError as err:
+        # Only the partial unique index means a concurrent submit got in first; any other
+        # constraint is a defect, and reporting it as "in progress" would hide it.
+        if not _one_active_payment_violated(err):
+            raise
         raise PaymentInProgress() from None
     return payment, attempt
+
+
+_ONE_ACTIVE_PAYMENT = "one_active_payment_per_order"
+
+
+def _one_active_payment_violated(err: IntegrityError) -> bool:
+    """Return True if ``err`` is the ``one_active_payment_per_order`` index refusing a row.
+
+    PostgreSQL names the constraint; SQLite names only the columns of a unique index, and the
+    order column is unique on no other index of the payment table.
+    """
+    diag = getattr(err.__cause__, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", None) == _ONE_ACTIVE_PAYMENT
+    column = Payment._meta.get_field("order").column
+    return str(err) == f"UNIQUE constraint failed: {Payment._meta.db_table}.{column}"
 
 
 def _ensure_payable(order: Order) -> None:
