@@ -379,6 +379,8 @@ PAYMENTS_API_THROTTLE_RATE = _env("PAYMENTS_API_THROTTLE_RATE", "100/s")  # per 
 WEBHOOKS_ALLOW_PRIVATE_URLS = (
     _env("WEBHOOKS_ALLOW_PRIVATE_URLS", "false" if PRODUCTION else "true").lower() == "true"
 )
+# The only ports webhooks reach unless WEBHOOKS_ALLOW_PRIVATE_URLS (docs/webhooks.md).
+WEBHOOKS_PORTS = (443, 8443)
 WEBHOOKS_TIMEOUT = 10.0  # seconds per webhook request (connect, read, write)
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile

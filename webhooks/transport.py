@@ -12,7 +12,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from .url_safety import UnsafeWebhookUrl, addresses_resolve, url_problem
+from .url_safety import UnsafeWebhookUrl, addresses_resolve, port_problem, url_problem
 
 USER_AGENT = "MerchantPayments-Webhooks/1.0"
 #: The first bytes of an answer kept in the attempt's log.
@@ -129,7 +129,8 @@ def post(url: str, *, body: bytes, headers: dict) -> HttpOutcome:
     ``WEBHOOKS_TIMEOUT`` bounds each network operation and the whole request: connecting,
     sending, and reading the answer's head and the part of its body that is kept.
     """
-    problem = url_problem(url)
+    # Checked again at each delivery: a URL stored before a rule tightened is refused too.
+    problem = url_problem(url) or port_problem(url)
     if problem:
         return HttpOutcome(None, "", f"Refused: {problem}", 0)
     started = time.monotonic()

@@ -1,7 +1,7 @@
 """Which URLs may receive webhooks: https, and only public addresses (the SSRF guard).
 
-Unless ``WEBHOOKS_ALLOW_PRIVATE_URLS`` is on, a URL must use https and every address its host
-resolves to must be public. The check is made at registration and again at each connection
+Unless ``WEBHOOKS_ALLOW_PRIVATE_URLS`` is on, a URL must use https on a web port
+(``WEBHOOKS_PORTS``: 443 and 8443) and every address its host resolves to must be public. The check is made at registration and again at each connection
 (``webhooks.transport`` connects to the address checked here, so a name re-resolved to a
 private address in between is never reached).
 """
@@ -100,10 +100,28 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def port_problem(url: str) -> str | None:
+    """Return why the port of a well-formed ``url`` may not be called, or None.
+
+    Only web ports are reached in production: a URL naming another port (ssh, smtp, a
+    database) would let the platform probe or talk to services that are no web server.
+    """
+    if settings.WEBHOOKS_ALLOW_PRIVATE_URLS:
+        return None
+    port = urlsplit(url).port
+    allowed = settings.WEBHOOKS_PORTS
+    if port is None or port in allowed:
+        return None
+    ports = ", ".join(str(p) for p in allowed[:-1]) + f" or {allowed[-1]}"
+    return f"Webhooks are sent to port {ports} only; the URL names port {port}."
+
+
 def url_validate(url: str) -> str:
     """Return ``url`` if it may receive webhooks; raise ``ValidationFailed`` (field ``url``)."""
     url = (url or "").strip()
     problem = url_problem(url) if url else "A URL is required."
+    if problem is None and (port := port_problem(url)):
+        raise ValidationFailed([FieldError("url", "port_not_allowed", port)])
     if problem is None and not settings.WEBHOOKS_ALLOW_PRIVATE_URLS:
         parts = urlsplit(url)
         try:

@@ -34,15 +34,21 @@ class EventTypesField(serializers.ListField):
         return super().to_internal_value(data)
 
 
+URL_HELP = (
+    "https URL receiving the events, on port 443 (the default) or 8443; a public address. "
+    "Another port is refused (code port_not_allowed)."
+)
+
+
 class EndpointCreateInput(Input):
-    url = serializers.CharField(max_length=2000, help_text="https URL receiving the events")
+    url = serializers.CharField(max_length=2000, help_text=URL_HELP)
     enabled_events = EventTypesField()
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     enabled = serializers.BooleanField(required=False, default=True)
 
 
 class EndpointUpdateInput(Input):
-    url = serializers.CharField(max_length=2000, required=False)
+    url = serializers.CharField(max_length=2000, required=False, help_text=URL_HELP)
     enabled_events = EventTypesField(required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     enabled = serializers.BooleanField(required=False)
