@@ -4,6 +4,7 @@ merchant's site would (test mode, ``DEMO_MODE`` only)."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 
 from django.conf import settings
@@ -28,6 +29,7 @@ PRODUCTS = {
     "filters": ("Paper filters, 100 pack", 650),
 }
 _CART = "demo_cart"
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 def _demo_merchant() -> Merchant:
@@ -93,9 +95,11 @@ def demo_checkout(request: HttpRequest) -> HttpResponse:
 @require_GET
 def demo_thanks(request: HttpRequest) -> HttpResponse:
     merchant = _demo_merchant()
-    order = Order.objects.filter(
-        merchant=merchant, public_id=request.GET.get("order_id", "")
-    ).first()
+    public_id = request.GET.get("order_id", "")
+    # A public id is URL-safe; anything else (a NUL byte, which PostgreSQL refuses) is no order.
+    order = None
+    if _PUBLIC_ID.fullmatch(public_id):
+        order = Order.objects.filter(merchant=merchant, public_id=public_id).first()
     if order and order.status in Order.PAID_STATES:
         request.session.pop(_CART, None)
     return render(request, "demo/thanks.html", {"merchant": merchant, "order": order})

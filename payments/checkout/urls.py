@@ -1,4 +1,8 @@
-"""URLs of the hosted checkout (``checkout/<token>/...``)."""
+"""URLs of the hosted checkout (``checkout/<token>/...``).
+
+Tokens and payment ids are URL-safe (``slug``): any other character, a NUL byte among them (which
+PostgreSQL refuses in a lookup), is a 404 before a query is made.
+"""
 
 from django.urls import include, path
 
@@ -6,15 +10,17 @@ from . import views
 
 checkout_patterns = (
     [
-        path("<str:token>/", views.checkout_pay, name="pay"),
-        path("<str:token>/sandbox-inbox", views.sandbox_inbox, name="sandbox_inbox"),
-        path("<str:token>/payments/<str:payment_id>/", views.payment_page, name="payment"),
-        path("<str:token>/payments/<str:payment_id>/status", views.payment_status, name="status"),
-        path("<str:token>/payments/<str:payment_id>/verify", views.payment_verify, name="verify"),
-        path("<str:token>/payments/<str:payment_id>/resend", views.payment_resend, name="resend"),
-        path("<str:token>/payments/<str:payment_id>/cancel", views.payment_abandon, name="cancel"),
+        path("<slug:token>/", views.checkout_pay, name="pay"),
+        path("<slug:token>/sandbox-inbox", views.sandbox_inbox, name="sandbox_inbox"),
+        path("<slug:token>/payments/<slug:payment_id>/", views.payment_page, name="payment"),
+        path("<slug:token>/payments/<slug:payment_id>/status", views.payment_status, name="status"),
+        path("<slug:token>/payments/<slug:payment_id>/verify", views.payment_verify, name="verify"),
+        path("<slug:token>/payments/<slug:payment_id>/resend", views.payment_resend, name="resend"),
         path(
-            "<str:token>/payments/<str:payment_id>/simulate-transfer",
+            "<slug:token>/payments/<slug:payment_id>/cancel", views.payment_abandon, name="cancel"
+        ),
+        path(
+            "<slug:token>/payments/<slug:payment_id>/simulate-transfer",
             views.transfer_simulate,
             name="simulate_transfer",
         ),
