@@ -10,6 +10,7 @@ from .admin_mixins import short_datetime, short_id, short_text
 from .audit import audit_record
 from .enrolment import setup_link_issue
 from .models import AuditLog
+from .step_up import StepUpAdminMixin, step_up_action, step_up_page
 
 
 @admin.register(AuditLog)
@@ -55,12 +56,31 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
 
-class StaffUserAdmin(UserAdmin):
-    """Django's user admin, plus issuing the link a staff user sets up an authenticator with."""
+class StaffUserAdmin(StepUpAdminMixin, UserAdmin):
+    """Django's user admin, plus issuing the link a staff user sets up an authenticator with.
+
+    Adding, changing (groups: platform staff see every merchant) and deleting users, setting a
+    password and issuing a set-up link ask for a fresh code: each hands over an account.
+    """
 
     actions = ["issue_setup_link"]
+    step_up_label = "staff_user"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_form = self.stepped_up_form(self.add_form)
+
+    def user_change_password(self, request, id, form_url=""):
+        if request.method == "POST":
+            page = step_up_page(
+                request, self, action="staff_user.password", what="Setting a staff password"
+            )
+            if page is not None:
+                return page
+        return super().user_change_password(request, id, form_url)
 
     @admin.action(description="Issue an authenticator set-up link", permissions=["change"])
+    @step_up_action("staff_setup_link.issue", "Issuing an authenticator set-up link")
     def issue_setup_link(self, request, queryset):
         for user in queryset:
             try:

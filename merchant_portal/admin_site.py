@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 from backoffice.audit import audit_record
 from backoffice.enrolment import setup_link_find, setup_link_use, setup_link_valid_for
+from backoffice.step_up import StepUpAdminMixin
 
 from .dashboard import dashboard_for
 
@@ -219,7 +220,9 @@ class PlatformAdminSite(OTPAdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         """Register as Django does, every admin (ours and third-party) with filter values from
         the address checked (``LookupSafeAdminMixin``), and the changes made on the pages of
-        other apps' models written to the audit log (``AuditedChangesMixin``)."""
+        other apps' models written to the audit log (``AuditedChangesMixin``) and confirmed by
+        a fresh authenticator code (``StepUpAdminMixin``): a group's permissions or a staff
+        user's authenticator hand over accounts."""
         from django.contrib.admin import ModelAdmin
         from django.db.models.base import ModelBase
 
@@ -233,6 +236,8 @@ class PlatformAdminSite(OTPAdminSite):
                 mixins.append(LookupSafeAdminMixin)
             if model._meta.app_label not in self.AUDITED_BY_THEIR_ADMINS:
                 mixins.append(AuditedChangesMixin)
+                if not issubclass(admin_class, StepUpAdminMixin):
+                    mixins.append(StepUpAdminMixin)
             model_admin = admin_class
             if mixins:
                 model_admin = type(

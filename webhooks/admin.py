@@ -21,6 +21,7 @@ from backoffice.admin_mixins import (
     short_text,
 )
 from backoffice.audit import audit_record
+from backoffice.step_up import StepUpAdminMixin, step_up_action
 from payments.admin_amounts import amounts_html, json_html
 from payments.errors import DomainError, ValidationFailed
 from payments.models import Merchant
@@ -125,8 +126,13 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+class WebhookEndpointAdmin(StepUpAdminMixin, MerchantScopedAdmin, admin.ModelAdmin):
+    """Adding or changing an endpoint (where customer data is sent) and rotating its secret ask
+    for a fresh code; deleting one sends nothing out and does not."""
+
     form = EndpointForm
+    step_up_label = "webhook_endpoint"
+    step_up_delete = False
     list_display = [
         "url_short",
         "merchant_short",
@@ -271,6 +277,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, admin.ModelAdmin):
             yield endpoint
 
     @admin.action(description="Rotate the signing secret (one endpoint)")
+    @step_up_action("webhook_endpoint.rotate_secret", "Rotating a webhook signing secret")
     def rotate_secret(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one endpoint.", messages.ERROR)

@@ -8,6 +8,7 @@ from django import forms
 from django_fsm import can_proceed
 
 from backoffice.display import money_text
+from backoffice.step_up import StepUpForm
 
 from ..errors import DomainError, RefundAmountInvalid
 from ..models import (
@@ -61,8 +62,11 @@ class MembershipForm(forms.ModelForm):
         fields = ["user", "merchant", "role"]
 
 
-class ApiKeyCreateForm(forms.Form):
+class ApiKeyCreateForm(StepUpForm):
+    """A new API key can refund through the API: it asks for a fresh code, as a refund does."""
+
     required_css_class = "required"
+    step_up_action = "api_key.create"
     merchant = forms.ModelChoiceField(queryset=Merchant.objects.none())
     name = forms.CharField(max_length=100, required=False)
     livemode = forms.BooleanField(required=False, label="Live mode key")
@@ -84,26 +88,24 @@ class ApiKeyCreateForm(forms.Form):
         return data
 
 
-class RefundForm(forms.Form):
+class RefundForm(StepUpForm):
     required_css_class = "required"
+    step_up_action = "refund.create"
     amount = forms.CharField(
         required=False,
         max_length=24,
         help_text="Leave empty to refund everything refundable.",
     )
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-    otp_token = forms.CharField(
-        label="Authenticator code",
-        max_length=8,
-        help_text="A fresh code from your authenticator app confirms this refund.",
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
 
     # One value per rendering of the form: a second press of the button sends the same one.
     submission = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, payment: Payment, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields[
+            "otp_token"
+        ].help_text = "A fresh code from your authenticator app confirms this refund."
         self.payment = payment
         # Pending refunds count too, as the service counts them under its lock.
         self.refundable = payment.amount_captured - refunds_reserved(payment=payment)

@@ -15,6 +15,7 @@ from backoffice.access import can_manage, is_platform_staff, merchant_ids_for
 from backoffice.admin_mixins import MerchantScopedAdmin
 from backoffice.audit import audit_record
 from backoffice.display import money_text
+from backoffice.step_up import StepUpAdminMixin
 
 from ..models import (
     ApiKey,
@@ -194,8 +195,12 @@ class MerchantFixedFeeAdmin(MerchantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(MerchantMembership)
-class MerchantMembershipAdmin(MerchantScopedAdmin, admin.ModelAdmin):
+class MerchantMembershipAdmin(StepUpAdminMixin, MerchantScopedAdmin, admin.ModelAdmin):
+    """Granting, changing and revoking access ask for a fresh code: access is what a hijacked
+    session would grant itself first."""
+
     form = MembershipForm
+    step_up_label = "membership"
     list_display = ["user", "merchant", "role"]
     list_filter = ["role"]
     platform_list_filter = ["merchant"]
@@ -303,6 +308,7 @@ class ApiKeyAdmin(ScopedReadOnlyAdmin):
         if len(only := list(merchants[:2])) == 1:
             initial["merchant"] = only[0].pk
         form = ApiKeyCreateForm(request.POST or None, merchants=merchants, initial=initial)
+        form.step_up_request = request
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             key, raw = api_key_create(

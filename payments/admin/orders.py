@@ -20,6 +20,7 @@ from backoffice.access import can_manage
 from backoffice.admin_mixins import short_id, short_text
 from backoffice.audit import audit_record
 from backoffice.display import money_text
+from backoffice.step_up import step_up_action, step_up_page
 
 from ..models import (
     Event,
@@ -148,7 +149,11 @@ class OrderAdmin(ScopedReadOnlyAdmin):
         ]
 
     def export_view(self, request):
-        """The change list as CSV: same filters, search and scope as the page."""
+        """The change list as CSV: same filters, search and scope as the page.
+
+        Customer e-mails leave the back office: the page asks for a fresh code first and sends
+        the same address (filters and all) again with it.
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
@@ -160,6 +165,10 @@ class OrderAdmin(ScopedReadOnlyAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(reverse("admin:payments_order_changelist"))
+        # Asked once the filters are known good: a refused export does not spend the code.
+        page = step_up_page(request, self, action="orders.export", what="Exporting orders as CSV")
+        if page is not None:
+            return page
         queryset = changelist.get_queryset(request)
         audit_record(
             request=request,
@@ -169,6 +178,7 @@ class OrderAdmin(ScopedReadOnlyAdmin):
         return self._csv_response(queryset)
 
     @admin.action(description="Export selected orders as CSV")
+    @step_up_action("orders.export", "Exporting the selected orders as CSV")
     def export_selected_csv(self, request, queryset):
         # Customer e-mails leave the back office: recorded as the export of the list is.
         audit_record(

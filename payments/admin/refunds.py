@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.template.response import TemplateResponse
-from django_otp import match_token
 
 from backoffice.admin_mixins import short_id, short_text
 from backoffice.audit import audit_record
@@ -105,10 +104,17 @@ class PaymentRefundMixin:
             )
             return self._back(payment)
         form = RefundForm(request.POST or None, payment=payment)
+        # A fresh code even in a verified session: a hijacked session cannot refund. The form
+        # checks it last (backoffice.step_up), once the amount and reason would be accepted.
+        form.step_up_request = request
         if request.method == "POST" and form.is_valid():
             refund = self._refund_submit(request, payment, form)
             if refund is not None:
                 return self._back(payment)
+        elif form.is_bound and "otp_token" in form.errors and len(form.errors) == 1:
+            self.message_user(
+                request, "Refund refused: the authenticator code was not accepted.", messages.ERROR
+            )
         if form.is_bound:
             form.submission_renew()
         return self._refund_page(request, payment, form)
@@ -117,13 +123,6 @@ class PaymentRefundMixin:
         """Refund what the valid ``form`` asks; return the refund, or None with the reason on
         the form and in a message."""
         data = form.cleaned_data
-        # A fresh code even in a verified session: a hijacked session cannot refund.
-        if match_token(request.user, data["otp_token"].strip()) is None:
-            form.add_error("otp_token", "That authenticator code is not valid.")
-            self.message_user(
-                request, "Refund refused: the authenticator code was not accepted.", messages.ERROR
-            )
-            return None
         try:
             refund = refund_create(
                 merchant=merchant_scope(request, payment),

@@ -2,6 +2,8 @@
 
 from django.urls import reverse
 
+from tests.admin.conftest import totp_now
+
 NBSP = "\u00a0"
 
 
@@ -37,7 +39,11 @@ def test_order_csv_export_keeps_one_amount_format_whatever_the_language(login, m
     make_order(amount=123450, currency="EUR")
     client = login(manager)
 
-    response = client.get(reverse("admin:payments_order_export"), HTTP_ACCEPT_LANGUAGE="de")
+    response = client.post(
+        reverse("admin:payments_order_export"),
+        {"otp_token": totp_now(manager)},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
     body = b"".join(response.streaming_content).decode()
 
     assert '123450,EUR,"€1,234.50"' in body

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice.models import AuditLog
+from tests.admin.conftest import totp_now
 
 
 def test_making_a_staff_user_superuser_is_audited(login, platform_user, manager):
@@ -16,6 +17,7 @@ def test_making_a_staff_user_superuser_is_audited(login, platform_user, manager)
     data |= {"last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01"}
     data |= {"date_joined_1": "00:00:00"}
     data.pop("user_permissions", None)
+    data["otp_token"] = totp_now(platform_user)
 
     response = client.post(reverse("admin:auth_user_change", args=[manager.pk]), data)
 
@@ -33,7 +35,12 @@ def test_changing_a_staff_users_password_is_audited_without_the_password(
 
     response = client.post(
         reverse("admin:auth_user_password_change", args=[manager.pk]),
-        {"password1": new_password, "password2": new_password, "usable_password": "true"},
+        {
+            "password1": new_password,
+            "password2": new_password,
+            "usable_password": "true",
+            "otp_token": totp_now(platform_user),
+        },
     )
 
     assert response.status_code == 302
@@ -49,7 +56,8 @@ def test_deleting_a_staff_users_authenticator_is_audited(login, platform_user, m
     client = login(platform_user)
 
     response = client.post(
-        reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"}
+        reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]),
+        {"post": "yes", "otp_token": totp_now(platform_user)},
     )
 
     assert response.status_code == 302

@@ -229,7 +229,9 @@ def test_api_key_is_shown_once_and_revocation_is_audited(login, manager, merchan
     client = login(manager)
 
     response = client.post(
-        reverse("admin:payments_apikey_add"), {"merchant": merchant.pk, "name": "shop"}, follow=True
+        reverse("admin:payments_apikey_add"),
+        {"merchant": merchant.pk, "name": "shop", "otp_token": totp_now(manager)},
+        follow=True,
     )
     raw = response.context["raw_key"]
     key = ApiKey.objects.get(name="shop")
@@ -274,7 +276,10 @@ def test_reloading_the_new_api_key_page_creates_no_second_key_and_hides_the_key(
 
     client = login(manager)
 
-    posted = client.post(reverse("admin:payments_apikey_add"), {"merchant": merchant.pk})
+    posted = client.post(
+        reverse("admin:payments_apikey_add"),
+        {"merchant": merchant.pk, "otp_token": totp_now(manager)},
+    )
     shown = client.get(posted["Location"])
     reloaded = client.get(posted["Location"], follow=True)
 
@@ -297,7 +302,10 @@ def test_a_new_api_key_waits_for_its_page_encrypted_never_readable_in_the_sessio
 
     client = login(manager)
 
-    posted = client.post(reverse("admin:payments_apikey_add"), {"merchant": merchant.pk})
+    posted = client.post(
+        reverse("admin:payments_apikey_add"),
+        {"merchant": merchant.pk, "otp_token": totp_now(manager)},
+    )
     stored = [str(s.get_decoded()) for s in Session.objects.all()]
     raw = client.get(posted["Location"]).context["raw_key"]
 

@@ -1,10 +1,14 @@
 """A merchant's staff see and act on their own merchant's records only, by any route."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import resolve, reverse
+from django.utils import timezone
 
+from tests.admin.conftest import totp_now
 from tests.conftest import MASTERCARD, VISA, card
 
 
@@ -103,8 +107,11 @@ def test_csv_export_respects_scope_and_filters(login, manager, two_orders, make_
     client = login(manager)
     url = reverse("admin:payments_order_export")
 
-    everything = b"".join(client.get(url).streaming_content).decode()
-    paid_only = b"".join(client.get(url, {"status__exact": "paid"}).streaming_content).decode()
+    everything = b"".join(client.post(url, {"otp_token": totp_now(manager)}).streaming_content)
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):  # the next TOTP step
+        paid = client.post(f"{url}?status__exact=paid", {"otp_token": totp_now(manager)})
+        paid_only = b"".join(paid.streaming_content).decode()
+    everything = everything.decode()
 
     assert "mine-001" in everything and "mine-pending" in everything
     assert "theirs-001" not in everything
@@ -117,7 +124,11 @@ def test_csv_export_action_skips_other_merchants_ids(login, manager, two_orders)
 
     response = client.post(
         reverse("admin:payments_order_changelist"),
-        {"action": "export_selected_csv", "_selected_action": [mine.pk, theirs.pk]},
+        {
+            "action": "export_selected_csv",
+            "_selected_action": [mine.pk, theirs.pk],
+            "otp_token": totp_now(manager),
+        },
     )
 
     body = b"".join(response.streaming_content).decode()
@@ -133,7 +144,11 @@ def test_exporting_selected_orders_is_audited_like_exporting_the_list(login, man
 
     response = client.post(
         reverse("admin:payments_order_changelist"),
-        {"action": "export_selected_csv", "_selected_action": [o.pk for o in orders]},
+        {
+            "action": "export_selected_csv",
+            "_selected_action": [o.pk for o in orders],
+            "otp_token": totp_now(manager),
+        },
     )
     b"".join(response.streaming_content)
 
@@ -151,7 +166,8 @@ def test_csv_export_defuses_text_a_spreadsheet_would_run_as_a_formula(login, man
     make_order(reference='=HYPERLINK("http://evil.example/","open")', customer_email="=2+5@x.test")
     client = login(manager)
 
-    body = b"".join(client.get(reverse("admin:payments_order_export")).streaming_content)
+    exported = client.post(reverse("admin:payments_order_export"), {"otp_token": totp_now(manager)})
+    body = b"".join(exported.streaming_content)
 
     (row,) = list(csv.DictReader(io.StringIO(body.decode())))
     assert row["reference"] == '\'=HYPERLINK("http://evil.example/","open")'
@@ -313,7 +329,12 @@ def test_changing_a_membership_changes_its_role_and_never_moves_it_to_another_me
 
     response = client.post(
         reverse("admin:payments_merchantmembership_change", args=[membership.pk]),
-        {"user": manager.pk, "merchant": other_merchant.pk, "role": "viewer"},
+        {
+            "user": manager.pk,
+            "merchant": other_merchant.pk,
+            "role": "viewer",
+            "otp_token": totp_now(platform_user),
+        },
     )
 
     assert response.status_code == 302

@@ -12,13 +12,17 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice.models import AuditLog, StaffSetupLink
-from tests.admin.conftest import PASSWORD
+from tests.admin.conftest import PASSWORD, totp_now
 
 
-def _issue_from_admin(client, *users):
+def _issue_from_admin(client, actor, *users):
     return client.post(
         reverse("admin:auth_user_changelist"),
-        {"action": "issue_setup_link", "_selected_action": [u.pk for u in users]},
+        {
+            "action": "issue_setup_link",
+            "_selected_action": [u.pk for u in users],
+            "otp_token": totp_now(actor),
+        },
         follow=True,
     )
 
@@ -29,7 +33,7 @@ def test_a_superuser_issues_a_set_up_link_from_the_users_page_and_it_works(
     newcomer = make_staff(merchant, "viewer", device=False)
     client = login(platform_user)
 
-    response = _issue_from_admin(client, newcomer)
+    response = _issue_from_admin(client, platform_user, newcomer)
     url = re.search(r"http://[^\s<]+/admin/otp/setup/[^\s<]+/", response.content.decode()).group(0)
 
     other = Client()
@@ -54,7 +58,7 @@ def test_a_set_up_link_is_refused_for_a_user_who_is_not_staff(login, platform_us
     shopper = UserFactory(is_staff=False)
     client = login(platform_user)
 
-    response = _issue_from_admin(client, shopper)
+    response = _issue_from_admin(client, platform_user, shopper)
 
     assert "is not an active staff user" in response.content.decode()
     assert not StaffSetupLink.objects.filter(user=shopper).exists()

@@ -155,3 +155,12 @@ def api(merchant):
 def other_api(other_merchant):
     """An API client with another merchant's test key."""
     return _client_for(other_merchant)
+
+
+def current_code(client) -> str:
+    """Return the current authenticator code of the staff user ``client`` is signed in as."""
+    from django.contrib.auth import get_user_model
+
+    from tests.admin.conftest import totp_now
+
+    return totp_now(get_user_model().objects.get(pk=client.session["_auth_user_id"]))

@@ -7,6 +7,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from payments.models import Event
+from tests.webhooks.conftest import current_code
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     MAX_ENDPOINTS,
@@ -43,6 +44,7 @@ def _add(staff_client, merchant, url, events=("order.paid",)):
             "description": "shop",
             "enabled_events": list(events),
             "enabled": "on",
+            "otp_token": current_code(staff_client),
         },
     )
 

@@ -11,6 +11,7 @@ from backoffice.models import AuditLog
 from payments.models import Event
 from payments.services import staff_membership_grant
 from tests.factories import UserFactory
+from tests.webhooks.conftest import current_code
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
 
@@ -65,6 +66,7 @@ def test_registering_an_endpoint_is_audited_without_its_secret(staff_client, mer
             "description": "shop",
             "enabled_events": ["order.paid"],
             "enabled": "on",
+            "otp_token": current_code(staff_client),
         },
     )
 
@@ -85,6 +87,7 @@ def test_changing_an_endpoint_is_audited_with_the_fields_changed(staff_client, m
             "description": "new description",
             "enabled_events": ["order.paid"],
             "enabled": "on",
+            "otp_token": current_code(staff_client),
         },
     )
 
@@ -106,7 +109,11 @@ def test_deleting_an_endpoint_is_audited(staff_client, merchant, endpoint):
 def test_rotating_the_secret_is_audited_without_the_secret(staff_client, merchant, endpoint):
     response = staff_client.post(
         "/admin/webhooks/webhookendpoint/",
-        {"action": "rotate_secret", "_selected_action": [endpoint.pk]},
+        {
+            "action": "rotate_secret",
+            "_selected_action": [endpoint.pk],
+            "otp_token": current_code(staff_client),
+        },
     )
 
     entry = _entry("webhook_endpoint.secret_rotated")
