@@ -123,6 +123,11 @@ def micro(*, otp_payments: int, seconds: float, prepare_seconds: float = 8.0) ->
     results["compare_digest_per_s"], _ = _per_second(compare, seconds)
 
     # --- OTP: the full service on payments waiting in requires_action -------------------------
+    from django.conf import settings
+
+    # Every code goes to the one sandbox phone: the per-destination cap that protects shoppers
+    # (payments.services.otp_limits) would stop the bench after a few payments.
+    settings.PAYMENTS_OTP_MAX_SENDS_PER_DESTINATION = otp_payments + 1
     method = MethodInput(
         type="card", number=OTP_EVERY_PAYMENT_CARD, exp_month=12, exp_year=2035, cvc="123",
         holder_name="Ada Lovelace",

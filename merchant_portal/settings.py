@@ -363,6 +363,13 @@ PAYMENTS_BANK_TRANSFER_TTL = timedelta(days=3)
 PAYMENTS_OTP_TTL = timedelta(minutes=5)
 PAYMENTS_OTP_MAX_ATTEMPTS = 3
 PAYMENTS_OTP_MAX_RESENDS = 3
+# Across payments (payments/services/otp_limits.py): wrong codes per order and per card or wallet,
+# and codes sent per phone, each within its window; past a cap: ``authentication_locked``.
+PAYMENTS_OTP_MAX_FAILURES_PER_ORDER = 5
+PAYMENTS_OTP_MAX_FAILURES_PER_CARD = 10
+PAYMENTS_OTP_FAILURE_WINDOW = timedelta(hours=1)
+PAYMENTS_OTP_MAX_SENDS_PER_DESTINATION = 10
+PAYMENTS_OTP_SEND_WINDOW = timedelta(hours=1)
 PAYMENTS_OTP_RESEND_COOLDOWN = 30  # seconds
 PAYMENTS_OTP_THROTTLE_FACTOR = 1  # django-otp back-off between wrong codes: 1 s, 2 s, ...
 PAYMENTS_UNKNOWN_OUTCOME_RECONCILE_AFTER = timedelta(seconds=30)

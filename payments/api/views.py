@@ -108,7 +108,9 @@ class OrderPaymentCreateView(MerchantAPIView):
         summary="Pay an order",
         description=(
             "Authorize a payment for the order. A decline is a 201 with status `declined` and "
-            "`decline_code`; `next_action` tells when an OTP code or a bank transfer is needed."
+            "`decline_code`; `next_action` tells when an OTP code or a bank transfer is needed. "
+            "After too many wrong OTP codes on the order or card (or codes sent to one phone) "
+            "the payment is declined `authentication_locked` for a while."
         ),
         request=s.PaymentCreateInput,
         responses={201: s.PaymentOutput},
@@ -151,7 +153,11 @@ class PaymentOtpVerifyView(MerchantAPIView):
         summary="Submit the OTP code",
         description=(
             "A wrong code is a 400 with code `otp_invalid` and `attempts_remaining`; after the "
-            "last wrong try the payment is returned declined with `authentication_failed`."
+            "last wrong try the payment is returned declined with `authentication_failed`. "
+            "Wrong codes are also capped per order (5) and per card or wallet (10) within an "
+            "hour, across payments: past a cap the payment is returned declined with "
+            "`authentication_locked`, and the order's (or card's) new payments are declined "
+            "with that code at once, without a new code being sent."
         ),
         request=s.OtpVerifyInput,
         responses=s.PaymentOutput,

@@ -67,6 +67,10 @@ DECLINE_MESSAGES = {
     "stolen_card": _CONTACT_BANK,
     "do_not_honor": _CONTACT_BANK,
     "authentication_failed": "The verification code was not confirmed, so nothing was charged.",
+    "authentication_locked": (
+        "Too many wrong verification codes were entered, so this payment was stopped. Nothing "
+        "was charged; please try again later."
+    ),
     "processing_error": "We could not reach your bank. Nothing was charged; please try again.",
     "card_not_supported": "This card cannot be used for this purchase. Please use another card.",
     "invalid_account": "This account cannot be charged. Please check it or use another method.",

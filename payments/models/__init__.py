@@ -22,7 +22,7 @@ from .events import Event, OutboxMessage
 from .idempotency import IdempotencyRecord
 from .merchants import ApiKey, Merchant, MerchantFixedFee, MerchantMembership
 from .orders import Order
-from .otp import OtpChallenge
+from .otp import OtpChallenge, OtpLimitCounter
 from .payments import ACTIVE_PAYMENT_STATUSES, CardVault, Payment, PaymentAttempt
 from .refunds import Refund
 
@@ -38,6 +38,7 @@ __all__ = [
     "MerchantMembership",
     "Order",
     "OtpChallenge",
+    "OtpLimitCounter",
     "OutboxMessage",
     "Payment",
     "PaymentAttempt",

@@ -63,3 +63,31 @@ class OtpChallenge(CooldownMixin, ThrottlingMixin, _ChallengeBase):
     @property
     def resends_remaining(self) -> int:
         return max(0, settings.PAYMENTS_OTP_MAX_RESENDS - self.resend_count)
+
+
+class OtpLimitCounter(models.Model):
+    """One counter of a shopper OTP cap: wrong codes of an order or a card (or wallet), or codes
+    sent to a destination, in a window that starts at its first count.
+
+    Keys are ids or keyed hashes (``vault.fingerprint``), never a PAN or a phone number. The row
+    is locked while it is read and counted (``payments.services.otp_limits``), so concurrent
+    tries on one card across orders are counted one after the other.
+    """
+
+    class Scope(models.TextChoices):
+        ORDER_FAILURES = "order_failures"
+        CARD_FAILURES = "card_failures"
+        DESTINATION_SENDS = "destination_sends"
+
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    key = models.CharField(max_length=64)
+    window_started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="one_otp_limit_counter_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:12]}: {self.count}"

@@ -3,7 +3,8 @@
 Codes come from django-otp's ``random_number_token`` and are kept only as an HMAC; they are valid
 for ``PAYMENTS_OTP_TTL``, single use, compared in constant time; django-otp's throttling and
 cooldown mixins space out wrong tries and resends. After ``PAYMENTS_OTP_MAX_ATTEMPTS`` wrong codes
-the payment is declined ``authentication_failed``.
+the payment is declined ``authentication_failed``; across payments, ``otp_limits`` caps wrong
+codes per order and card and codes sent per destination (``authentication_locked``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed, OtpThrott
 from ..metrics import OTP_VERIFICATIONS
 from ..models import OtpChallenge, Payment, PaymentAttempt
 from ..transitions import transition_check, transition_run
+from . import otp_limits
 from .captures import payment_expire_locked
 from .challenges import code_hash, code_send
 from .events import event_record
@@ -72,9 +74,18 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             raise OtpThrottled(
                 f"Too many tries in a row; wait {_seconds_text(wait)}.", retry_after=wait
             )
+        # The order's and card's wrong codes so far, locked: tries from other payments of the
+        # same card wait here, so no more than the cap are ever checked.
+        counters = otp_limits.counters_lock(otp_limits.failure_caps(payment=payment))
+        if cap := otp_limits.locked_reached(counters):
+            _challenge_locked_out(payment, challenge, cap)
+            return payment
         expired, attempt = challenge.valid_until <= timezone.now(), None
         if not expired and _code_matches(challenge, code):
             attempt = _challenge_passed(payment, challenge)
+        elif not expired and (cap := otp_limits.locked_count(counters)):
+            _challenge_locked_out(payment, challenge, cap)
+            return payment  # declined: the order's or card's last allowed wrong code
         elif not expired and _challenge_failed(payment, challenge):
             OTP_VERIFICATIONS.inc(result="declined")
             return payment  # declined: the last allowed wrong code
@@ -138,6 +149,13 @@ def _challenge_failed(payment: Payment, challenge: OtpChallenge) -> bool:
     return True
 
 
+def _challenge_locked_out(payment: Payment, challenge: OtpChallenge, cap) -> None:
+    challenge.status = OtpChallenge.Status.FAILED
+    challenge.token_hash = ""
+    challenge.save()
+    otp_limits.payment_lock_out(payment=payment, cap=cap)
+
+
 @transaction.atomic
 def otp_resend(*, payment_pk: int) -> OtpChallenge:
     """Send a fresh code (the previous one stops working); limited in count and frequency."""
@@ -153,6 +171,8 @@ def otp_resend(*, payment_pk: int) -> OtpChallenge:
         raise OtpResendNotAllowed(
             f"Wait {_seconds_text(wait)} before asking for a new code.", retry_after=wait
         )
+    if cap := otp_limits.send_count(payment=payment, destination=challenge.destination):
+        raise OtpResendNotAllowed(cap.message)
     challenge.resend_count += 1
     code_send(challenge=challenge, payment=payment)
     return challenge

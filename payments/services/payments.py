@@ -44,6 +44,7 @@ from ..routing import connector_for, route_payment
 from ..transitions import transition_run
 from ..validation import FieldError, mask_pan, validate_amount, validate_card, validate_wallet
 from ..vault import card_reveal, card_store
+from . import otp_limits
 from .captures import payment_capture_locked
 from .challenges import otp_challenge_start
 from .events import event_record
@@ -111,6 +112,8 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
     payment, attempt = _payment_open(
         order=order, method=method, card=card, phone=phone, route=route
     )
+    if payment.status == Payment.Status.DECLINED:
+        return payment  # refused before the institution (``otp_limits``): nothing was sent
     details = MethodDetails(
         type=method.type,
         card_number=card.number if card else "",
@@ -169,6 +172,12 @@ def _payment_open(
                 institution=route.institution,
             )
             event_record(obj=payment, type="payment.created", sequence=1)
+            if cap := otp_limits.cap_reached(otp_limits.failure_caps(payment=payment)):
+                # Too many wrong codes on this order or card: no new tries, no new SMS.
+                attempt.outcome, attempt.decline_code = Outcome.DECLINED, otp_limits.LOCKED
+                attempt.finished_at = timezone.now()
+                attempt.save()
+                otp_limits.payment_lock_out(payment=payment, cap=cap)
     except IntegrityError as err:
         # Only the partial unique index means a concurrent submit got in first; any other
         # constraint is a defect, and reporting it as "in progress" would hide it.
@@ -305,6 +314,13 @@ def authorization_apply(
     elif result.decision == Decision.CHALLENGE:
         attempt.outcome = Outcome.CHALLENGE
         attempt.save()
+        destination = result.challenge.destination if result.challenge else ""
+        cap = otp_limits.cap_reached(otp_limits.failure_caps(payment=payment))
+        if cap is None:
+            cap = otp_limits.send_count(payment=payment, destination=destination)
+        if cap is not None:
+            otp_limits.payment_lock_out(payment=payment, cap=cap)
+            return payment
         transition_run(payment.require_action)
         payment.save()
         otp_challenge_start(payment=payment, challenge=result.challenge)

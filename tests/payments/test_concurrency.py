@@ -114,3 +114,33 @@ def test_a_double_submitted_payment_charges_once(merchant, assert_invariants):
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     assert_invariants()
+
+
+def test_simultaneous_wrong_codes_of_one_card_on_many_orders_stop_at_the_cap(merchant, settings):
+    """Issue 17, point 2: the card's counter is locked, so no more than the cap are checked."""
+    from payments.errors import OtpError
+    from payments.models import OtpLimitCounter
+    from tests.conftest import OTP_ALWAYS_CARD
+
+    settings.PAYMENTS_OTP_MAX_FAILURES_PER_CARD = 4
+    settings.PAYMENTS_OTP_MAX_SENDS_PER_DESTINATION = 100
+    payments = [
+        payment_create(
+            order=order_create(
+                merchant=merchant, amount=1000, currency="USD", reference=f"otp-race-{i}"
+            ),
+            method=card(OTP_ALWAYS_CARD),
+        )
+        for i in range(8)
+    ]
+    assert {p.status for p in payments} == {"requires_action"}
+
+    results = race(8, lambda i: otp_verify(payment_pk=payments[i].pk, code="000000"))
+
+    checked_wrong = [r for r in results if isinstance(r, OtpError)]
+    locked = [r for r in results if isinstance(r, Payment)]
+    assert len(checked_wrong) == 3  # the 4th wrong code reaches the cap and declines
+    assert len(locked) == 5
+    assert {p.decline_code for p in locked} == {"authentication_locked"}
+    counter = OtpLimitCounter.objects.get(scope="card_failures")
+    assert counter.count == 4
