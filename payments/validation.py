@@ -208,6 +208,12 @@ def _parse_year(value: object) -> int | None:
     return None
 
 
+def card_expired(*, exp_month: int, exp_year: int, today: date | None = None) -> bool:
+    """Return True once the expiry month is over (a card is valid through its last day)."""
+    today = today or _utc_today()
+    return (exp_year, exp_month) < (today.year, today.month)
+
+
 def _check_expiry(
     exp_month: object, exp_year: object, today: date
 ) -> tuple[tuple[int, int] | None, list[FieldError]]:
@@ -228,8 +234,7 @@ def _check_expiry(
         year = None
     if month is None or year is None:
         return None, errors
-    # A card is valid through the last day of its expiry month.
-    if (year, month) < (today.year, today.month):
+    if card_expired(exp_month=month, exp_year=year, today=today):
         return None, [FieldError("card.exp_month", "expired_card", "Your card has expired.")]
     return (month, year), []
 
@@ -382,3 +387,30 @@ def validate_amount(*, amount: int, currency: str, method: str | None = None) ->
             message = f"The amount must be at most {_major(limits.max_amount, currency)}."
             errors.append(FieldError("amount", "amount_too_large", message))
     return errors
+
+
+# --- metadata -----------------------------------------------------------------------------------
+
+METADATA_MAX_KEYS = 50
+METADATA_MAX_VALUE = 500
+
+
+def validate_metadata(metadata: object, *, field: str = "metadata") -> list[FieldError]:
+    """Return no errors for an object of at most 50 short keys with short scalar values."""
+    if not isinstance(metadata, dict):
+        return [FieldError(field, "invalid", "Metadata is an object of strings.")]
+    if len(metadata) > METADATA_MAX_KEYS or any(
+        not isinstance(k, str)
+        or len(k) > 40
+        or not isinstance(v, str | int | bool | None)
+        or len(str(v)) > METADATA_MAX_VALUE
+        for k, v in metadata.items()
+    ):
+        return [
+            FieldError(
+                field,
+                "invalid",
+                "Metadata holds at most 50 keys of up to 40 characters, with short scalar values.",
+            )
+        ]
+    return []

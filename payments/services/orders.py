@@ -17,14 +17,11 @@ from ..errors import InvalidTransition, ValidationFailed
 from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order
 from ..representations import order_data
 from ..transitions import transition_check, transition_run
-from ..validation import FieldError, validate_amount
+from ..validation import FieldError, validate_amount, validate_metadata
 from .captures import payment_expire_locked
 from .events import event_record
 
 logger = logging.getLogger(__name__)
-
-METADATA_MAX_KEYS = 50
-METADATA_MAX_VALUE = 500
 
 
 def _max_length(name: str) -> int:
@@ -78,22 +75,7 @@ def _order_errors(
         errors.append(
             FieldError("capture_method", "invalid_choice", "Capture method is automatic or manual.")
         )
-    if not isinstance(metadata, dict):
-        errors.append(FieldError("metadata", "invalid", "Metadata is an object of strings."))
-    elif len(metadata) > METADATA_MAX_KEYS or any(
-        not isinstance(k, str)
-        or len(k) > 40
-        or not isinstance(v, str | int | bool | None)
-        or len(str(v)) > METADATA_MAX_VALUE
-        for k, v in metadata.items()
-    ):
-        errors.append(
-            FieldError(
-                "metadata",
-                "invalid",
-                "Metadata holds at most 50 keys of up to 40 characters, with short scalar values.",
-            )
-        )
+    errors += validate_metadata(metadata)
     return errors
 
 
