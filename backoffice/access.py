@@ -24,9 +24,11 @@ MERCHANT_STAFF_VIEW = [
     ("webhooks", "webhookdelivery"),
     ("settlement", "settlementbatch"),
     ("settlement", "payout"),
+    ("billing", "customer"),
+    ("billing", "paymentmethod"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
-PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "backoffice"]
+PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "billing", "backoffice"]
 
 
 def _perms_for(pairs):

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "payments",
     "webhooks",
     "settlement",
+    "billing",
     "demo",
 ]
 MIDDLEWARE = [
@@ -349,6 +350,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Three choice sets of fields named "type": each its own named component.
+    "ENUM_NAME_OVERRIDES": {
+        "TypeEnum": "payments.models.Payment.Method",
+        "PaymentMethodInputTypeEnum": ["card", "wallet", "bank_transfer", "saved"],
+        "SavedPaymentMethodTypeEnum": "billing.models.PaymentMethod.Type",
+    },
 }
 
 # --- the product's own settings (read at call time through django.conf.settings) ------------

@@ -42,6 +42,11 @@ EVENT_TYPES: tuple[str, ...] = (
     "refund.failed",
     "settlement.closed",
     "settlement.paid",
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "payment_method.attached",
+    "payment_method.detached",
 )
 
 #: Endpoints a merchant may have per mode: each event is sent once per endpoint, so without a

@@ -1,0 +1,101 @@
+"""Request parsing and response documentation of the customers API.
+
+Input serializers check shapes and types; the services own the rules. Outputs render through
+the models' ``api_data`` (the JSON that events carry too).
+"""
+
+from __future__ import annotations
+
+import django_filters as df
+from rest_framework import serializers
+
+from payments.api.filters import _with_created_range
+from payments.api.serializers import (
+    CardInput,
+    Input,
+    MetadataField,
+    constant_field,
+    limited_text,
+)
+
+from ..models import Customer, PaymentMethod
+from ..services import CONSENT_TEXT_MAX
+
+
+class CustomerCreateInput(Input):
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    name = limited_text(Customer, "name", required=False, allow_blank=True, default="")
+    metadata = MetadataField(required=False)
+
+
+class CustomerUpdateInput(Input):
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    name = limited_text(Customer, "name", required=False, allow_blank=True)
+    metadata = MetadataField(required=False)
+
+
+class ConsentInput(Input):
+    text = limited_text(limit=CONSENT_TEXT_MAX, help_text="The words the customer agreed to")
+    ip = serializers.IPAddressField(help_text="The customer's IP address when agreeing")
+    usage = serializers.ChoiceField(
+        choices=PaymentMethod.Usage.choices,
+        help_text="off_session lets the merchant charge the card without the customer",
+    )
+
+
+class PaymentMethodCreateInput(Input):
+    type = serializers.ChoiceField(choices=PaymentMethod.Type.choices)
+    card = CardInput()
+    consent = ConsentInput()
+
+
+class CustomerOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("customer")
+    livemode = serializers.BooleanField()
+    email = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    metadata = MetadataField()
+    deleted = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+class SavedCardOutput(serializers.Serializer):
+    brand = serializers.CharField()
+    last4 = serializers.CharField()
+    exp_month = serializers.IntegerField()
+    exp_year = serializers.IntegerField()
+    fingerprint = serializers.CharField(help_text="The same for the same card, per merchant")
+
+
+class SavedConsentOutput(serializers.Serializer):
+    usage = serializers.ChoiceField(choices=PaymentMethod.Usage.choices)
+    text = serializers.CharField()
+    accepted_at = serializers.DateTimeField()
+
+
+class SavedPaymentMethodOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("payment_method")
+    livemode = serializers.BooleanField()
+    type = serializers.ChoiceField(choices=PaymentMethod.Type.choices)
+    customer = serializers.CharField()
+    card = SavedCardOutput()
+    consent = SavedConsentOutput()
+    detached_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+@_with_created_range
+class CustomerFilter(df.FilterSet):
+    email = df.CharFilter(max_length=254, help_text="Customers with exactly this e-mail")
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []

@@ -1,0 +1,22 @@
+"""URLs of the customers API, mounted at ``/api/v1/`` beside the payments API."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "billing_api"
+
+urlpatterns = [
+    path("customers", views.CustomerListCreateView.as_view(), name="customers"),
+    path("customers/<str:customer_id>", views.CustomerDetailView.as_view(), name="customer"),
+    path(
+        "customers/<str:customer_id>/payment-methods",
+        views.CustomerPaymentMethodsView.as_view(),
+        name="customer-payment-methods",
+    ),
+    path(
+        "customers/<str:customer_id>/payment-methods/<str:payment_method_id>",
+        views.CustomerPaymentMethodDetailView.as_view(),
+        name="customer-payment-method",
+    ),
+]

@@ -1,0 +1,147 @@
+"""Customers and their saved payment methods in the merchant API.
+
+Everything is looked up within the API key's merchant and mode: another merchant's customer
+(or the other mode's, or a deleted one) is a 404 like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payments.api.base import MerchantAPIView, MerchantListView
+from payments.api.serializers import NoInput, constant_field
+
+from .. import selectors, services
+from ..models import Customer
+from . import serializers as s
+
+
+def _scope(request: Request) -> dict:
+    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _customer(request: Request, customer_id: str) -> Customer:
+    return selectors.customer_get(**_scope(request), customer_id=customer_id)
+
+
+class CustomerListCreateView(MerchantListView):
+    serializer_class = s.CustomerOutput
+    filterset_class = s.CustomerFilter
+    selector = staticmethod(selectors.customer_list)
+
+    @extend_schema(summary="List customers", operation_id="customers_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a customer",
+        operation_id="customers_create",
+        request=s.CustomerCreateInput,
+        responses={201: s.CustomerOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.CustomerCreateInput, request.data)
+        customer = services.customer_create(**_scope(request), **data)
+        return Response(customer.api_data(), status=status.HTTP_201_CREATED)
+
+
+class CustomerDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve a customer", responses=s.CustomerOutput)
+    def get(self, request: Request, customer_id: str) -> Response:
+        return Response(_customer(request, customer_id).api_data())
+
+    @extend_schema(
+        summary="Update a customer",
+        description="Only the fields given change.",
+        request=s.CustomerUpdateInput,
+        responses=s.CustomerOutput,
+    )
+    def patch(self, request: Request, customer_id: str) -> Response:
+        customer = _customer(request, customer_id)
+        data = _valid(s.CustomerUpdateInput, request.data)
+        return Response(services.customer_update(customer=customer, **data).api_data())
+
+    @extend_schema(
+        summary="Delete a customer",
+        description="Detaches the customer's payment methods; the customer is then a 404.",
+        responses=s.CustomerOutput,
+    )
+    def delete(self, request: Request, customer_id: str) -> Response:
+        _valid(NoInput, request.data)
+        customer = services.customer_delete(customer=_customer(request, customer_id))
+        return Response(customer.api_data())
+
+
+class CustomerPaymentMethodsView(MerchantAPIView):
+    @extend_schema(
+        summary="List a customer's saved payment methods",
+        operation_id="customer_payment_methods_list",
+        responses=inline_serializer(
+            "SavedPaymentMethodList",
+            fields={
+                "object": constant_field("list"),
+                "data": s.SavedPaymentMethodOutput(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request, customer_id: str) -> Response:
+        methods = selectors.payment_method_list(customer=_customer(request, customer_id))
+        # A customer keeps few cards: the answer is bounded without a cursor.
+        return Response({"object": "list", "data": [m.api_data() for m in methods[:100]]})
+
+    @extend_schema(
+        summary="Save a card for a customer",
+        description=(
+            "The card is validated as for a payment (the CVC is checked and never stored), with "
+            "the customer's consent: the text shown, their IP and the usage (`off_session` lets "
+            "the merchant charge it without them). Saving a card the customer already saved "
+            "returns that method with 200; a new one is 201."
+        ),
+        operation_id="customer_payment_methods_create",
+        request=s.PaymentMethodCreateInput,
+        responses={201: s.SavedPaymentMethodOutput, 200: s.SavedPaymentMethodOutput},
+    )
+    def post(self, request: Request, customer_id: str) -> Response:
+        customer = _customer(request, customer_id)
+        data = _valid(s.PaymentMethodCreateInput, request.data)
+        consent = data["consent"]
+        method, created = services.payment_method_attach(
+            customer=customer,
+            **data["card"],
+            consent_text=consent["text"],
+            consent_ip=consent["ip"],
+            consent_usage=consent["usage"],
+        )
+        return Response(
+            method.api_data(), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class CustomerPaymentMethodDetailView(MerchantAPIView):
+    def _get(self, request: Request, customer_id: str, payment_method_id: str):
+        return selectors.payment_method_get(
+            customer=_customer(request, customer_id), payment_method_id=payment_method_id
+        )
+
+    @extend_schema(summary="Retrieve a saved payment method", responses=s.SavedPaymentMethodOutput)
+    def get(self, request: Request, customer_id: str, payment_method_id: str) -> Response:
+        return Response(self._get(request, customer_id, payment_method_id).api_data())
+
+    @extend_schema(
+        summary="Detach a saved payment method",
+        description="The method can no longer be paid with; saving the card again makes a new one.",
+        responses=s.SavedPaymentMethodOutput,
+    )
+    def delete(self, request: Request, customer_id: str, payment_method_id: str) -> Response:
+        _valid(NoInput, request.data)
+        method = self._get(request, customer_id, payment_method_id)
+        return Response(services.payment_method_detach(method=method).api_data())

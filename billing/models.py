@@ -1,0 +1,130 @@
+"""Customers of a merchant and the cards they saved, with the consent they gave."""
+
+from django.db import models
+from django.db.models import Q
+
+from payments.models import CardVault, Merchant, new_public_id
+from payments.representations import iso_timestamp
+
+
+def new_customer_id() -> str:
+    return new_public_id("cus")
+
+
+def new_payment_method_id() -> str:
+    return new_public_id("pm")
+
+
+class Customer(models.Model):
+    """A merchant's customer in one mode; deleting one keeps the row (``deleted_at``) for the
+    payments and invoices that name it."""
+
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_customer_id, editable=False
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="customers")
+    livemode = models.BooleanField(default=False)
+    email = models.EmailField(max_length=254, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["merchant", "livemode", "-created"])]
+
+    def __str__(self):
+        return f"{self.name or self.email or self.public_id}"
+
+    def api_data(self) -> dict:
+        return {
+            "id": self.public_id,
+            "object": "customer",
+            "livemode": self.livemode,
+            "email": self.email or None,
+            "name": self.name or None,
+            "metadata": self.metadata,
+            "deleted": self.deleted_at is not None,
+            "created": iso_timestamp(self.created),
+        }
+
+
+class PaymentMethod(models.Model):
+    """A card saved for a customer: the PAN stays in the vault, this row holds what may be
+    shown, a fingerprint to recognise the card again, and the holder's consent."""
+
+    class Type(models.TextChoices):
+        CARD = "card"
+
+    class Usage(models.TextChoices):
+        # on_session: the customer pays again while present; off_session: the merchant may
+        # charge the card without them (renewals), which needs this consent.
+        ON_SESSION = "on_session"
+        OFF_SESSION = "off_session"
+
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_payment_method_id, editable=False
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="payment_methods")
+    livemode = models.BooleanField(default=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payment_methods")
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.CARD)
+    # Vault entries are never deleted; the method only points at one.
+    card = models.ForeignKey(CardVault, on_delete=models.PROTECT, db_index=False)
+    card_brand = models.CharField(max_length=16)
+    card_last4 = models.CharField(max_length=4)
+    card_exp_month = models.PositiveSmallIntegerField()
+    card_exp_year = models.PositiveSmallIntegerField()
+    holder_name = models.CharField(max_length=100, blank=True)
+    # HMAC-SHA256 of the PAN under a key of the merchant's own (billing.fingerprints).
+    fingerprint = models.CharField(max_length=64)
+    consent_text = models.TextField()
+    consent_ip = models.GenericIPAddressField()
+    consent_usage = models.CharField(max_length=16, choices=Usage.choices)
+    consented_at = models.DateTimeField()
+    detached_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            # The same card saved twice for one customer is the same method, even when two
+            # requests race: the second INSERT fails and reads the first.
+            models.UniqueConstraint(
+                fields=["customer", "fingerprint"],
+                condition=Q(detached_at__isnull=True),
+                name="billing_pm_one_attached_per_card",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.card_brand} •••• {self.card_last4}"
+
+    @property
+    def masked(self) -> str:
+        return f"{self.card_brand} •••• {self.card_last4} {self.card_exp_month:02d}/{self.card_exp_year}"
+
+    def api_data(self) -> dict:
+        return {
+            "id": self.public_id,
+            "object": "payment_method",
+            "livemode": self.livemode,
+            "type": self.type,
+            "customer": self.customer.public_id,
+            "card": {
+                "brand": self.card_brand,
+                "last4": self.card_last4,
+                "exp_month": self.card_exp_month,
+                "exp_year": self.card_exp_year,
+                "fingerprint": self.fingerprint,
+            },
+            "consent": {
+                "usage": self.consent_usage,
+                "text": self.consent_text,
+                "accepted_at": iso_timestamp(self.consented_at),
+            },
+            "detached_at": iso_timestamp(self.detached_at),
+            "created": iso_timestamp(self.created),
+        }

@@ -1,0 +1,43 @@
+"""Reads: a merchant's customers and their saved payment methods, in one mode."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from payments.errors import NotFound
+from payments.models import Merchant
+
+from .models import Customer, PaymentMethod
+
+
+def customer_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Customer]:
+    """Return the merchant's customers in the mode (deleted ones left out), newest first."""
+    return Customer.objects.filter(
+        merchant=merchant, livemode=livemode, deleted_at__isnull=True
+    ).order_by("-created", "-id")
+
+
+def customer_get(*, merchant: Merchant, livemode: bool, customer_id: str) -> Customer:
+    """Return the merchant's customer; raise ``NotFound`` for another's, a deleted one or none."""
+    customer = customer_list(merchant=merchant, livemode=livemode).filter(public_id=customer_id)
+    found = customer.first()
+    if found is None:
+        raise NotFound("No such customer.")
+    return found
+
+
+def payment_method_list(*, customer: Customer) -> QuerySet[PaymentMethod]:
+    """Return the customer's attached payment methods, newest first."""
+    return (
+        PaymentMethod.objects.filter(customer=customer, detached_at__isnull=True)
+        .select_related("customer")
+        .order_by("-created", "-id")
+    )
+
+
+def payment_method_get(*, customer: Customer, payment_method_id: str) -> PaymentMethod:
+    """Return the customer's attached method; raise ``NotFound`` otherwise."""
+    method = payment_method_list(customer=customer).filter(public_id=payment_method_id).first()
+    if method is None:
+        raise NotFound("No such payment method.")
+    return method
