@@ -98,6 +98,16 @@ SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
         behaviour="processing_error",
     ),
     SeedAccount(VISA, "card", "Lost", pan="4000000000009987", brand="visa", status="lost"),
+    # Like Stripe's 4000 0000 0000 0341: saving it for a customer works (nothing asks the issuer
+    # then), every charge of it declines.
+    SeedAccount(
+        VISA,
+        "card",
+        "Saves fine; every charge declines lost_card",
+        pan="4000000000000341",
+        brand="visa",
+        status="lost",
+    ),
     SeedAccount(VISA, "card", "Stolen", pan="4000000000009979", brand="visa", status="stolen"),
     SeedAccount(
         VISA, "card", "Account closed", pan="4000000000000010", brand="visa", status="closed"

@@ -47,6 +47,9 @@ class AuthorizationRequest:
     method: MethodDetails
     livemode: bool = False
     authenticated: bool = False  # the holder passed the OTP challenge for this payment
+    # The merchant charges a card saved with the holder's consent, without the holder (a
+    # renewal): no CVC comes with it.
+    merchant_initiated: bool = False
     description: str = ""  # the order: the merchant's reference, as the holder's statement shows it
     # The card acceptor: who is paid, as the institution records (and the holder sees) it.
     merchant_id: str = ""

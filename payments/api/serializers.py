@@ -156,23 +156,40 @@ class WalletInput(Input):
     phone = serializers.CharField(max_length=32, help_text="E.164, e.g. +15555550100")
 
 
+SAVED = "saved"  # a payment method saved for a customer, by its id (pm_...)
+
+
 class PaymentMethodInput(Input):
-    type = serializers.ChoiceField(choices=Payment.Method.choices)
+    type = serializers.ChoiceField(choices=[*Payment.Method.choices, (SAVED, "Saved")])
     card = CardInput(required=False, help_text="Required when type is card")
     wallet = WalletInput(required=False, help_text="Required when type is wallet")
+    id = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="Required when type is saved: the saved payment method (pm_...), charged "
+        "by the merchant without the customer (needs their off_session consent)",
+    )
 
     def validate(self, attrs):
         kind = attrs["type"]
-        if kind in ("card", "wallet") and kind not in attrs:
+        needed = "id" if kind == SAVED else kind
+        if needed in ("card", "wallet", "id") and needed not in attrs:
+            what = "the saved payment method's id" if kind == SAVED else f"the {kind} details"
             raise serializers.ValidationError(
-                {kind: [f"Give the {kind} details for type {kind}."]}, code="required"
+                {needed: [f"Give {what} for type {kind}."]}, code="required"
             )
         # Details of another method were either ignored or, read in place of the right ones,
         # refused with a wrong message (type wallet with a card: "Enter your phone number.").
-        others = [name for name in ("card", "wallet") if name != kind and name in attrs]
+        others = [name for name in ("card", "wallet", "id") if name != needed and name in attrs]
         if others:
             raise serializers.ValidationError(
-                {name: [f"Leave out the {name} details for type {kind}."] for name in others},
+                {
+                    name: [
+                        f"Leave out the {'id' if name == 'id' else name + ' details'} "
+                        f"for type {kind}."
+                    ]
+                    for name in others
+                },
                 code="not_for_this_type",
             )
         return attrs

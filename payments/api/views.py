@@ -26,6 +26,7 @@ from payments.services import (
     payment_cancel,
     payment_capture,
     payment_create,
+    payment_create_saved,
     refund_create,
     sandbox_reset,
 )
@@ -110,7 +111,9 @@ class OrderPaymentCreateView(MerchantAPIView):
             "Authorize a payment for the order. A decline is a 201 with status `declined` and "
             "`decline_code`; `next_action` tells when an OTP code or a bank transfer is needed. "
             "After too many wrong OTP codes on the order or card (or codes sent to one phone) "
-            "the payment is declined `authentication_locked` for a while."
+            "the payment is declined `authentication_locked` for a while. "
+            "Type `saved` with the `id` of a customer's saved card (pm_...) charges it without "
+            "the customer and without a CVC: the customer must have agreed to `off_session` use."
         ),
         request=s.PaymentCreateInput,
         responses={201: s.PaymentOutput},
@@ -120,9 +123,12 @@ class OrderPaymentCreateView(MerchantAPIView):
         order = selectors.order_get(**_scope(request), order_id=order_id, with_payments=False)
         details = method.get("card") or method.get("wallet") or {}
         try:
-            payment = payment_create(
-                order=order, method=MethodInput(type=method["type"], **details)
-            )
+            if method["type"] == s.SAVED:
+                payment = payment_create_saved(order=order, method_id=method["id"])
+            else:
+                payment = payment_create(
+                    order=order, method=MethodInput(type=method["type"], **details)
+                )
         except ValidationFailed as err:
             raise _payment_method_errors(err) from None
         return Response(s.PaymentOutput(payment).data, status=status.HTTP_201_CREATED)

@@ -32,6 +32,7 @@ from .refunds import (
     refunds_sweep,
 )
 from .sandbox import SandboxReset, sandbox_reset
+from .saved import payment_create_saved
 from .transfers import bank_transfer_simulate, bank_transfers_expire
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "payment_cancel",
     "payment_capture",
     "payment_create",
+    "payment_create_saved",
     "refund_check",
     "refund_create",
     "refund_process",

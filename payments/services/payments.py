@@ -38,7 +38,7 @@ from ..errors import (
     PaymentInProgress,
     ValidationFailed,
 )
-from ..models import Order, Payment, PaymentAttempt
+from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
 from ..routing import connector_for, route_payment
 from ..transitions import transition_run
@@ -127,8 +127,9 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
 
 
 def _payment_open(
-    *, order: Order, method: MethodInput, card, phone, route
+    *, order: Order, method: MethodInput, card, phone, route, vault: CardVault | None = None
 ) -> tuple[Payment, PaymentAttempt]:
+    """Open the payment and its first attempt; ``vault``: the saved card's row, stored already."""
     try:
         merchant = order.merchant  # the caller's order comes with it; the locked row does not
         with transaction.atomic():
@@ -151,7 +152,7 @@ def _payment_open(
             if card:
                 # A valid number of no known brand is stored and sent: its issuer declines it
                 # (``card_not_supported``) as an outcome the shopper and merchant can read.
-                payment.card = card_store(
+                payment.card = vault or card_store(
                     pan=card.number,
                     brand=card.brand or "",
                     exp_month=card.exp_month,
@@ -211,16 +212,22 @@ def _ensure_payable(order: Order) -> None:
 
 
 def authorization_send(
-    *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails
+    *,
+    payment: Payment,
+    attempt: PaymentAttempt,
+    details: MethodDetails,
+    merchant_initiated: bool = False,
 ) -> Payment:
     """Ask the institution to authorize the attempt and apply its answer; return the payment."""
-    payment = _authorization_send(payment=payment, attempt=attempt, details=details)
+    payment = _authorization_send(
+        payment=payment, attempt=attempt, details=details, merchant_initiated=merchant_initiated
+    )
     metrics.payment_outcome(payment)
     return payment
 
 
 def _authorization_send(
-    *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails
+    *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails, merchant_initiated: bool
 ) -> Payment:
     request = AuthorizationRequest(
         reference=attempt.public_id,
@@ -230,6 +237,7 @@ def _authorization_send(
         method=details,
         livemode=payment.livemode,
         authenticated=attempt.authenticated,
+        merchant_initiated=merchant_initiated,
         description=payment.order.reference,
         merchant_id=payment.merchant.public_id,
         merchant_name=payment.merchant.name,

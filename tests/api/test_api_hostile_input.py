@@ -22,6 +22,7 @@ LIST_URLS = [
     "/api/v1/events",
     "/api/v1/settlements",
     "/api/v1/webhook-endpoints",
+    "/api/v1/customers",
 ]
 
 
@@ -450,6 +451,33 @@ OPERATIONS = {
         {"settlement_id": "settlement"},
         None,
     ),
+    ("get", "/api/v1/customers"): ({}, None),
+    ("post", "/api/v1/customers"): (
+        {},
+        {"email": "probe@example.com", "name": "Probe", "metadata": {"k": "v"}},
+    ),
+    ("get", "/api/v1/customers/{customer_id}"): ({"customer_id": "customer"}, None),
+    ("patch", "/api/v1/customers/{customer_id}"): ({"customer_id": "customer"}, {"name": "New"}),
+    ("delete", "/api/v1/customers/{customer_id}"): ({"customer_id": "customer"}, None),
+    ("get", "/api/v1/customers/{customer_id}/payment-methods"): (
+        {"customer_id": "customer"},
+        None,
+    ),
+    ("post", "/api/v1/customers/{customer_id}/payment-methods"): (
+        {"customer_id": "customer"},
+        {
+            **card_body(),
+            "consent": {"text": "Save my card.", "ip": "203.0.113.7", "usage": "off_session"},
+        },
+    ),
+    ("get", "/api/v1/customers/{customer_id}/payment-methods/{payment_method_id}"): (
+        {"customer_id": "customer", "payment_method_id": "saved_method"},
+        None,
+    ),
+    ("delete", "/api/v1/customers/{customer_id}/payment-methods/{payment_method_id}"): (
+        {"customer_id": "customer", "payment_method_id": "saved_method"},
+        None,
+    ),
 }
 WRITES = [op for op in OPERATIONS if op[0] != "get"]
 WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
@@ -504,6 +532,14 @@ class World:
         body = {"url": "https://example.com/hooks", "enabled_events": ["*"]}
         return self.client.post("/api/v1/webhook-endpoints", body, format="json").json()["id"]
 
+    def _make_customer(self) -> str:
+        return self.client.post("/api/v1/customers", {}, format="json").json()["id"]
+
+    def _make_saved_method(self) -> str:
+        operation = ("post", "/api/v1/customers/{customer_id}/payment-methods")
+        url = f"/api/v1/customers/{self['customer']}/payment-methods"
+        return self.client.post(url, OPERATIONS[operation][1], format="json").json()["id"]
+
     def _make_settlement(self) -> str:
         from datetime import timedelta
 
@@ -548,6 +584,7 @@ def other_world(other_api, create_order, pay_order):
 
 def snapshot() -> dict:
     """Every row a request could write, with the states it could change."""
+    from billing.models import Customer, PaymentMethod
     from ledger.models import JournalEntry
     from payments.models import (
         Event,
@@ -560,6 +597,12 @@ def snapshot() -> dict:
     from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     return {
+        "customers": list(
+            Customer.objects.order_by("pk").values_list("pk", "email", "name", "deleted_at")
+        ),
+        "payment_methods": list(
+            PaymentMethod.objects.order_by("pk").values_list("pk", "detached_at")
+        ),
         "orders": list(Order.objects.order_by("pk").values_list("pk", "status")),
         "payments": list(
             Payment.objects.order_by("pk").values_list("pk", "status", "amount_captured")
@@ -748,6 +791,31 @@ BOOLEAN = ["maybe", 2, None, [], {}]
 CARD = ("post", "/api/v1/orders/{order_id}/payments")
 ENDPOINT_CREATE = ("post", "/api/v1/webhook-endpoints")
 ENDPOINT_UPDATE = ("patch", "/api/v1/webhook-endpoints/{endpoint_id}")
+CARD_PROBES = {
+    "payment_method": [*TEXT, "card"],
+    "payment_method.type": CHOICE,
+    "payment_method.card": [*TEXT, "4242424242424242"],
+    "payment_method.card.number": [
+        *TEXT,
+        "4242",
+        "abcd",
+        "4242424242424241",  # fails the Luhn check
+        "\u0664\u0662\u0664\u0662" * 4,  # Arabic-Indic digits
+        "\uff14\uff12\uff14\uff12" * 4,  # full-width digits
+        "4" * 33,
+    ],
+    "payment_method.card.exp_month": ["12a", 13, 0, -1, True, 1.5, None, "", [], 10**30],
+    "payment_method.card.exp_year": ["20x5", 10**30, -1, 10000, True, 1.5, None, ""],
+    "payment_method.card.cvc": [*TEXT, "", "12", "12345", "abc", "\uff11\uff12\uff13"],
+    "payment_method.card.holder_name": [True, [], {}, "x" * 201, "123", "\u202e", "<b>"],
+    "payment_method.id": [*TEXT, "x" * 33, "pm_x"],  # only for type saved
+}
+CUSTOMER_CREATE = ("post", "/api/v1/customers")
+CUSTOMER_PROBES = {
+    "email": [*TEXT, "nope", "a@" + "b" * 300 + ".com"],
+    "name": [*TEXT, "x" * 201],
+    "metadata": [[], "x", {"k": [1]}, {"k" * 41: 1}, {f"k{i}": i for i in range(51)}],
+}
 FIELD_PROBES = {
     ORDER_CREATE: {
         "amount": AMOUNTS,
@@ -774,24 +842,7 @@ FIELD_PROBES = {
             {"k": "x" * 501},
         ],
     },
-    CARD: {
-        "payment_method": [*TEXT, "card"],
-        "payment_method.type": CHOICE,
-        "payment_method.card": [*TEXT, "4242424242424242"],
-        "payment_method.card.number": [
-            *TEXT,
-            "4242",
-            "abcd",
-            "4242424242424241",  # fails the Luhn check
-            "\u0664\u0662\u0664\u0662" * 4,  # Arabic-Indic digits
-            "\uff14\uff12\uff14\uff12" * 4,  # full-width digits
-            "4" * 33,
-        ],
-        "payment_method.card.exp_month": ["12a", 13, 0, -1, True, 1.5, None, "", [], 10**30],
-        "payment_method.card.exp_year": ["20x5", 10**30, -1, 10000, True, 1.5, None, ""],
-        "payment_method.card.cvc": [*TEXT, "", "12", "12345", "abc", "\uff11\uff12\uff13"],
-        "payment_method.card.holder_name": [True, [], {}, "x" * 201, "123", "\u202e", "<b>"],
-    },
+    CARD: CARD_PROBES,
     ("post", "/api/v1/payments/{payment_id}/capture"): {"amount": AMOUNTS},
     ("post", "/api/v1/payments/{payment_id}/otp"): {"code": [*TEXT, "1" * 13]},
     ("post", "/api/v1/payments/{payment_id}/refunds"): {
@@ -823,6 +874,20 @@ FIELD_PROBES = {
     ("post", "/api/v1/sandbox/bank-transfers"): {
         "reference": [*TEXT, "", "x" * 101],
         "amount": AMOUNTS,
+    },
+    CUSTOMER_CREATE: CUSTOMER_PROBES,
+    ("patch", "/api/v1/customers/{customer_id}"): CUSTOMER_PROBES,
+    ("post", "/api/v1/customers/{customer_id}/payment-methods"): {
+        "type": CHOICE,
+        **{
+            name.removeprefix("payment_method."): values
+            for name, values in CARD_PROBES.items()
+            if name.startswith("payment_method.card")
+        },
+        "consent": [*TEXT, "yes"],
+        "consent.text": [True, [], {}, None, "", "   ", "x" * 2001],
+        "consent.ip": [*TEXT, "", "nope", "999.1.1.1"],
+        "consent.usage": CHOICE,
     },
 }
 

@@ -1,0 +1,86 @@
+"""Paying an order with a saved card (``pm_...``), resolved through ``payments.saved_methods``.
+
+The card comes from the vault row saved with it; no CVC exists to send. A merchant-initiated
+charge (the merchant's server charging without the customer, e.g. a renewal) is flagged as
+such to the institution and refused unless the customer consented to ``off_session`` use.
+"""
+
+from __future__ import annotations
+
+from institutions.connector import MethodDetails
+
+from ..errors import ValidationFailed
+from ..models import Order, Payment
+from ..routing import route_payment
+from ..saved_methods import saved_method_resolve
+from ..validation import CardData, FieldError, card_expired, validate_amount
+from ..vault import card_reveal
+from .payments import MethodInput, _payment_open, authorization_send
+
+FIELD = "payment_method.id"
+
+
+def payment_create_saved(
+    *, order: Order, method_id: str, merchant_initiated: bool = True
+) -> Payment:
+    """Authorize a payment of ``order`` with the saved card ``method_id``; return the payment.
+
+    Raise ``ValidationFailed`` (field ``payment_method.id``) for an unknown or detached method,
+    an expired card, or a merchant-initiated charge without ``off_session`` consent; a decline
+    is a normal outcome, as for a card typed in.
+    """
+    saved = saved_method_resolve(
+        merchant=order.merchant, livemode=order.livemode, method_id=method_id
+    )
+    if saved is None:
+        raise ValidationFailed(
+            [FieldError(FIELD, "resource_missing", "No such saved payment method.")]
+        )
+    errors = validate_amount(amount=order.amount, currency=order.currency, method="card")
+    if merchant_initiated and not saved.off_session:
+        errors.append(
+            FieldError(
+                FIELD,
+                "off_session_consent_missing",
+                "The customer did not agree to be charged without being present "
+                "(consent usage off_session); ask them to pay, or to save the card again.",
+            )
+        )
+    if card_expired(exp_month=saved.exp_month, exp_year=saved.exp_year):
+        errors.append(FieldError(FIELD, "expired_card", "This saved card has expired."))
+    if errors:
+        raise ValidationFailed(errors)
+
+    route = route_payment(method_type="card", card_brand=saved.brand, livemode=order.livemode)
+    pan = card_reveal(card=saved.card)
+    card = CardData(
+        number=pan,
+        brand=saved.brand,
+        first6=saved.card.first6,
+        last4=saved.last4,
+        exp_month=saved.exp_month,
+        exp_year=saved.exp_year,
+        cvc="",
+        holder_name=saved.holder_name,
+    )
+    payment, attempt = _payment_open(
+        order=order,
+        method=MethodInput(type=Payment.Method.CARD),
+        card=card,
+        phone=None,
+        route=route,
+        vault=saved.card,
+    )
+    details = MethodDetails(
+        type=Payment.Method.CARD,
+        card_number=pan,
+        exp_month=saved.exp_month,
+        exp_year=saved.exp_year,
+        holder_name=saved.holder_name,
+    )
+    return authorization_send(
+        payment=payment,
+        attempt=attempt,
+        details=details,
+        merchant_initiated=merchant_initiated,
+    )
