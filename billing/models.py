@@ -1,9 +1,11 @@
-"""Customers of a merchant and the cards they saved, with the consent they gave."""
+"""Customers of a merchant, the cards they saved (with the consent they gave), prices and
+subscriptions."""
 
 from django.db import models
 from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
 
-from payments.models import CardVault, Merchant, new_public_id
+from payments.models import CURRENCY_CHECK, CardVault, Merchant, new_public_id
 from payments.representations import iso_timestamp
 
 
@@ -13,6 +15,14 @@ def new_customer_id() -> str:
 
 def new_payment_method_id() -> str:
     return new_public_id("pm")
+
+
+def new_price_id() -> str:
+    return new_public_id("price")
+
+
+def new_subscription_id() -> str:
+    return new_public_id("sub")
 
 
 class Customer(models.Model):
@@ -128,3 +138,146 @@ class PaymentMethod(models.Model):
             "detached_at": iso_timestamp(self.detached_at),
             "created": iso_timestamp(self.created),
         }
+
+
+class Price(models.Model):
+    """What a subscription charges each period: an amount in minor units, every N intervals."""
+
+    class Interval(models.TextChoices):
+        DAY = "day"
+        WEEK = "week"
+        MONTH = "month"
+        YEAR = "year"
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_price_id, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="prices")
+    livemode = models.BooleanField(default=False)
+    product_name = models.CharField(max_length=200)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=8, choices=Interval.choices)
+    interval_count = models.PositiveSmallIntegerField(default=1)
+    trial_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_price_amount_positive"),
+            models.CheckConstraint(condition=CURRENCY_CHECK, name="billing_price_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(interval_count__gte=1), name="billing_price_interval_count_gte_1"
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "livemode", "-created"])]
+
+    def __str__(self):
+        return f"{self.product_name} {self.amount} {self.currency}/{self.interval}"
+
+    def api_data(self) -> dict:
+        return {
+            "id": self.public_id,
+            "object": "price",
+            "livemode": self.livemode,
+            "product_name": self.product_name,
+            "amount": self.amount,
+            "currency": self.currency,
+            "interval": self.interval,
+            "interval_count": self.interval_count,
+            "trial_days": self.trial_days,
+            "created": iso_timestamp(self.created),
+        }
+
+
+class Subscription(FSMModelMixin, models.Model):
+    """A customer billed a price every period from the billing cycle anchor.
+
+    The machine (DESIGN section 3): ``incomplete`` until the first payment, then ``trialing`` or
+    ``active``; a failed renewal makes it ``past_due``, and dunning ends it ``unpaid`` or
+    ``canceled``; ``paused`` stops billing until resumed.
+    """
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete"
+        TRIALING = "trialing"
+        ACTIVE = "active"
+        PAST_DUE = "past_due"
+        UNPAID = "unpaid"
+        CANCELED = "canceled"
+        PAUSED = "paused"
+
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_subscription_id, editable=False
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="subscriptions")
+    livemode = models.BooleanField(default=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
+    price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="subscriptions")
+    payment_method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = FSMField(default=Status.INCOMPLETE, choices=Status.choices, protected=True)
+    billing_cycle_anchor = models.DateTimeField()
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    trial_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["merchant", "livemode", "-created"]),
+            # The renewal sweep: due periods of subscriptions that bill.
+            models.Index(fields=["status", "current_period_end"]),
+        ]
+
+    def __str__(self):
+        return self.public_id
+
+    # --- the machine: only billing services call these, with the event in the same transaction
+
+    @transition(field=status, source=Status.INCOMPLETE, target=Status.TRIALING)
+    def start_trial(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.INCOMPLETE, Status.TRIALING, Status.PAST_DUE],
+        target=Status.ACTIVE,
+    )
+    def activate(self):
+        """The first payment, the first after the trial, or a retry succeeded."""
+
+    @transition(field=status, source=[Status.ACTIVE, Status.TRIALING], target=Status.PAST_DUE)
+    def mark_past_due(self):
+        pass
+
+    @transition(field=status, source=Status.PAST_DUE, target=Status.UNPAID)
+    def mark_unpaid(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[
+            Status.INCOMPLETE,
+            Status.TRIALING,
+            Status.ACTIVE,
+            Status.PAST_DUE,
+            Status.UNPAID,
+            Status.PAUSED,
+        ],
+        target=Status.CANCELED,
+    )
+    def cancel(self):
+        pass
+
+    @transition(field=status, source=Status.ACTIVE, target=Status.PAUSED)
+    def pause(self):
+        pass
+
+    @transition(field=status, source=Status.PAUSED, target=Status.ACTIVE)
+    def resume(self):
+        pass

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from payments.errors import NotFound
 from payments.models import Merchant
 
-from .models import Customer, PaymentMethod
+from .models import Customer, PaymentMethod, Price
 
 
 def customer_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Customer]:
@@ -41,3 +41,16 @@ def payment_method_get(*, customer: Customer, payment_method_id: str) -> Payment
     if method is None:
         raise NotFound("No such payment method.")
     return method
+
+
+def price_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Price]:
+    """Return the merchant's prices in the mode, newest first."""
+    return Price.objects.filter(merchant=merchant, livemode=livemode).order_by("-created", "-id")
+
+
+def price_get(*, merchant: Merchant, livemode: bool, price_id: str) -> Price:
+    """Return the merchant's price; raise ``NotFound`` for any other."""
+    price = price_list(merchant=merchant, livemode=livemode).filter(public_id=price_id).first()
+    if price is None:
+        raise NotFound("No such price.")
+    return price

@@ -4,6 +4,7 @@ can be assigned outside a transition."""
 
 import pytest
 
+from billing.models import Subscription
 from payments.models import Order, Payment, Refund
 from settlement.models import SettlementBatch
 from webhooks.models import WebhookDelivery
@@ -60,6 +61,22 @@ WEBHOOK_DELIVERY_EXTENSIONS = {("pending", "failed")} | {
     (state, "pending") for state in ("pending", "retrying", "succeeded", "failed")
 }
 
+SUBSCRIPTION_DESIGN = {
+    ("incomplete", "trialing"),
+    ("incomplete", "active"),
+    ("trialing", "active"),
+    ("active", "past_due"),
+    ("past_due", "unpaid"),
+    ("past_due", "canceled"),
+    ("active", "paused"),
+    ("paused", "active"),
+}
+# A retry that succeeds recovers a past-due subscription; the first charge after a trial can
+# fail like a renewal; a merchant may cancel a subscription in any state that still bills.
+SUBSCRIPTION_EXTENSIONS = {("past_due", "active"), ("trialing", "past_due")} | {
+    (state, "canceled") for state in ("incomplete", "trialing", "active", "unpaid", "paused")
+}
+
 MACHINES = [
     pytest.param(Payment, PAYMENT_DESIGN | PAYMENT_EXTENSIONS, id="payment"),
     pytest.param(Order, ORDER_DESIGN, id="order"),
@@ -70,6 +87,7 @@ MACHINES = [
         WEBHOOK_DELIVERY_DESIGN | WEBHOOK_DELIVERY_EXTENSIONS,
         id="webhook_delivery",
     ),
+    pytest.param(Subscription, SUBSCRIPTION_DESIGN | SUBSCRIPTION_EXTENSIONS, id="subscription"),
 ]
 
 

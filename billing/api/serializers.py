@@ -11,15 +11,17 @@ from rest_framework import serializers
 
 from payments.api.filters import _with_created_range
 from payments.api.serializers import (
+    AmountField,
     CardInput,
+    CurrencyField,
     Input,
     MetadataField,
     constant_field,
     limited_text,
 )
 
-from ..models import Customer, PaymentMethod
-from ..services import CONSENT_TEXT_MAX
+from ..models import Customer, PaymentMethod, Price
+from ..services import CONSENT_TEXT_MAX, TRIAL_DAYS_MAX
 
 
 class CustomerCreateInput(Input):
@@ -98,4 +100,53 @@ class CustomerFilter(df.FilterSet):
 
     class Meta:
         model = Customer
+        fields: list[str] = []
+
+
+class JsonIntegerField(serializers.IntegerField):
+    """An integer given as a JSON integer: "7", 7.0 and true are refused, not converted."""
+
+    default_error_messages = {"invalid": "Give a JSON integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PriceCreateInput(Input):
+    product_name = limited_text(Price, "product_name")
+    amount = AmountField(help_text="Charged each period, in the currency's minor unit")
+    currency = CurrencyField(help_text="ISO 4217 code of a supported currency")
+    interval = serializers.ChoiceField(choices=Price.Interval.choices)
+    interval_count = JsonIntegerField(
+        min_value=1, max_value=365, required=False, default=1, help_text="Intervals per period"
+    )
+    trial_days = JsonIntegerField(
+        min_value=1, max_value=TRIAL_DAYS_MAX, required=False, allow_null=True, default=None
+    )
+
+
+class PriceOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("price")
+    livemode = serializers.BooleanField()
+    product_name = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    interval = serializers.ChoiceField(choices=Price.Interval.choices)
+    interval_count = serializers.IntegerField()
+    trial_days = serializers.IntegerField(allow_null=True)
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+@_with_created_range
+class PriceFilter(df.FilterSet):
+    currency = df.CharFilter(max_length=3, help_text="ISO 4217 code")
+
+    class Meta:
+        model = Price
         fields: list[str] = []

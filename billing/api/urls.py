@@ -19,4 +19,6 @@ urlpatterns = [
         views.CustomerPaymentMethodDetailView.as_view(),
         name="customer-payment-method",
     ),
+    path("prices", views.PriceListCreateView.as_view(), name="prices"),
+    path("prices/<str:price_id>", views.PriceDetailView.as_view(), name="price"),
 ]

@@ -145,3 +145,32 @@ class CustomerPaymentMethodDetailView(MerchantAPIView):
         _valid(NoInput, request.data)
         method = self._get(request, customer_id, payment_method_id)
         return Response(services.payment_method_detach(method=method).api_data())
+
+
+class PriceListCreateView(MerchantListView):
+    serializer_class = s.PriceOutput
+    filterset_class = s.PriceFilter
+    selector = staticmethod(selectors.price_list)
+
+    @extend_schema(summary="List prices", operation_id="prices_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a price",
+        description="A period is `interval_count` intervals, at most about a year.",
+        operation_id="prices_create",
+        request=s.PriceCreateInput,
+        responses={201: s.PriceOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.PriceCreateInput, request.data)
+        price = services.price_create(**_scope(request), **data)
+        return Response(price.api_data(), status=status.HTTP_201_CREATED)
+
+
+class PriceDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve a price", responses=s.PriceOutput)
+    def get(self, request: Request, price_id: str) -> Response:
+        price = selectors.price_get(**_scope(request), price_id=price_id)
+        return Response(price.api_data())

@@ -23,6 +23,7 @@ LIST_URLS = [
     "/api/v1/settlements",
     "/api/v1/webhook-endpoints",
     "/api/v1/customers",
+    "/api/v1/prices",
 ]
 
 
@@ -451,6 +452,12 @@ OPERATIONS = {
         {"settlement_id": "settlement"},
         None,
     ),
+    ("get", "/api/v1/prices"): ({}, None),
+    ("post", "/api/v1/prices"): (
+        {},
+        {"product_name": "Probe", "amount": 1000, "currency": "USD", "interval": "month"},
+    ),
+    ("get", "/api/v1/prices/{price_id}"): ({"price_id": "price"}, None),
     ("get", "/api/v1/customers"): ({}, None),
     ("post", "/api/v1/customers"): (
         {},
@@ -532,6 +539,10 @@ class World:
         body = {"url": "https://example.com/hooks", "enabled_events": ["*"]}
         return self.client.post("/api/v1/webhook-endpoints", body, format="json").json()["id"]
 
+    def _make_price(self) -> str:
+        body = OPERATIONS[("post", "/api/v1/prices")][1]
+        return self.client.post("/api/v1/prices", body, format="json").json()["id"]
+
     def _make_customer(self) -> str:
         return self.client.post("/api/v1/customers", {}, format="json").json()["id"]
 
@@ -584,7 +595,7 @@ def other_world(other_api, create_order, pay_order):
 
 def snapshot() -> dict:
     """Every row a request could write, with the states it could change."""
-    from billing.models import Customer, PaymentMethod
+    from billing.models import Customer, PaymentMethod, Price
     from ledger.models import JournalEntry
     from payments.models import (
         Event,
@@ -597,6 +608,7 @@ def snapshot() -> dict:
     from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     return {
+        "prices": Price.objects.count(),
         "customers": list(
             Customer.objects.order_by("pk").values_list("pk", "email", "name", "deleted_at")
         ),
@@ -874,6 +886,14 @@ FIELD_PROBES = {
     ("post", "/api/v1/sandbox/bank-transfers"): {
         "reference": [*TEXT, "", "x" * 101],
         "amount": AMOUNTS,
+    },
+    ("post", "/api/v1/prices"): {
+        "product_name": [*TEXT, "", "   ", "x" * 201],
+        "amount": AMOUNTS,
+        "currency": [*TEXT, "", "US", "XXX", 840],
+        "interval": CHOICE,
+        "interval_count": [0, -1, 13, 366, "1", 1.5, True, None, 10**30],
+        "trial_days": [0, -1, 731, "7", 1.5, True, 10**30],
     },
     CUSTOMER_CREATE: CUSTOMER_PROBES,
     ("patch", "/api/v1/customers/{customer_id}"): CUSTOMER_PROBES,
