@@ -344,7 +344,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant Payments API",
-    "DESCRIPTION": "Orders, payments, captures, refunds, events and webhooks.",
+    "DESCRIPTION": (
+        "Orders, payments, captures, refunds, events, webhooks, customers with saved payment "
+        "methods, and prices."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
