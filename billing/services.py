@@ -202,11 +202,12 @@ def payment_method_attach(
                     customer=customer,
                     card=card_store(
                         pan=card.number,
-                        brand=card.brand,
+                        brand=card.brand or "",
                         exp_month=card.exp_month,
                         exp_year=card.exp_year,
                     ),
-                    card_brand=card.brand,
+                    # A valid number of no known brand is saved too: its issuer declines it.
+                    card_brand=card.brand or "",
                     card_last4=card.last4,
                     card_exp_month=card.exp_month,
                     card_exp_year=card.exp_year,

@@ -51,11 +51,13 @@ def payment_create_saved(
     if errors:
         raise ValidationFailed(errors)
 
-    route = route_payment(method_type="card", card_brand=saved.brand, livemode=order.livemode)
+    route = route_payment(
+        method_type="card", card_brand=saved.brand or None, livemode=order.livemode
+    )
     pan = card_reveal(card=saved.card)
     card = CardData(
         number=pan,
-        brand=saved.brand,
+        brand=saved.brand or None,
         first6=saved.card.first6,
         last4=saved.last4,
         exp_month=saved.exp_month,

@@ -157,3 +157,15 @@ def test_a_saved_card_that_expired_since_is_refused(merchant, customer, save_car
         payment_create_saved(order=order, method_id=method["id"])
 
     assert [e.code for e in caught.value.errors] == ["expired_card"]
+
+
+def test_a_card_of_no_known_brand_saves_and_its_charge_is_declined_not_refused(
+    customer, save_card, create_order, pay_order
+):
+    method = _saved(save_card, customer, "1234567812345670")  # Luhn-valid, no brand's BIN
+
+    response = _pay_saved(pay_order, create_order()["id"], method["id"])
+
+    assert method["card"]["brand"] == "" and method["card"]["last4"] == "5670"
+    assert response.status_code == 201
+    assert response.json()["decline_code"] == "card_not_supported"
