@@ -29,28 +29,9 @@ def payment_create_saved(
     an expired card, or a merchant-initiated charge without ``off_session`` consent; a decline
     is a normal outcome, as for a card typed in.
     """
-    saved = saved_method_resolve(
-        merchant=order.merchant, livemode=order.livemode, method_id=method_id
+    saved = _saved_card_usable(
+        order=order, method_id=method_id, merchant_initiated=merchant_initiated
     )
-    if saved is None:
-        raise ValidationFailed(
-            [FieldError(FIELD, "resource_missing", "No such saved payment method.")]
-        )
-    errors = validate_amount(amount=order.amount, currency=order.currency, method="card")
-    if merchant_initiated and not saved.off_session:
-        errors.append(
-            FieldError(
-                FIELD,
-                "off_session_consent_missing",
-                "The customer did not agree to be charged without being present "
-                "(consent usage off_session); ask them to pay, or to save the card again.",
-            )
-        )
-    if card_expired(exp_month=saved.exp_month, exp_year=saved.exp_year):
-        errors.append(FieldError(FIELD, "expired_card", "This saved card has expired."))
-    if errors:
-        raise ValidationFailed(errors)
-
     route = route_payment(
         method_type="card", card_brand=saved.brand or None, livemode=order.livemode
     )
@@ -86,3 +67,29 @@ def payment_create_saved(
         details=details,
         merchant_initiated=merchant_initiated,
     )
+
+
+def _saved_card_usable(*, order: Order, method_id: str, merchant_initiated: bool):
+    """Return the saved card ``method_id`` of the order's merchant and mode, if it may pay it."""
+    saved = saved_method_resolve(
+        merchant=order.merchant, livemode=order.livemode, method_id=method_id
+    )
+    if saved is None:
+        raise ValidationFailed(
+            [FieldError(FIELD, "resource_missing", "No such saved payment method.")]
+        )
+    errors = validate_amount(amount=order.amount, currency=order.currency, method="card")
+    if merchant_initiated and not saved.off_session:
+        errors.append(
+            FieldError(
+                FIELD,
+                "off_session_consent_missing",
+                "The customer did not agree to be charged without being present "
+                "(consent usage off_session); ask them to pay, or to save the card again.",
+            )
+        )
+    if card_expired(exp_month=saved.exp_month, exp_year=saved.exp_year):
+        errors.append(FieldError(FIELD, "expired_card", "This saved card has expired."))
+    if errors:
+        raise ValidationFailed(errors)
+    return saved
