@@ -8,6 +8,11 @@ from django.dispatch import Signal
 #: not found.
 events_committed = Signal()
 
+#: Sent by ``event_record`` with ``event`` (just inserted), inside the transaction that recorded
+#: it: what a receiver writes commits or rolls back with the event. Keep receivers cheap, they run
+#: under the caller's row locks.
+event_recorded = Signal()
+
 #: Sent by the back office's order page with ``request``, ``order`` and ``object_ids`` (the public
 #: ids of the order, its payments and refunds). A receiver returns HTML to show under the
 #: order's events (or None).

@@ -345,3 +345,13 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def event_deliveries(event_pk: int) -> list:
+    """Return every webhook delivery of an event, oldest first, creating those missing (for an
+    endpoint registered after the event); the tasks of new ones run only on commit."""
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import deliveries_create_for_event
+
+    deliveries_create_for_event(event_pk=event_pk)
+    return list(WebhookDelivery.objects.filter(event_id=event_pk).order_by("pk"))

@@ -7,9 +7,16 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from payments.signals import events_committed, order_page_sections
+        from django.db.models.signals import post_delete, post_save
+
+        from payments.signals import event_recorded, order_page_sections
 
         from . import receivers
+        from .models import WebhookEndpoint
 
-        events_committed.connect(receivers.events_committed_dispatch, dispatch_uid="webhooks")
+        event_recorded.connect(receivers.event_recorded_deliveries, dispatch_uid="webhooks")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                receivers.endpoints_forget, sender=WebhookEndpoint, dispatch_uid="webhooks"
+            )
         order_page_sections.connect(receivers.order_page_deliveries, dispatch_uid="webhooks")

@@ -1,68 +1,81 @@
-"""What the webhooks app does on payments' signals: committed events, the order page."""
+"""What the webhooks app does on payments' signals: recorded events, the order page."""
 
 from __future__ import annotations
 
-import logging
+import threading
+import weakref
 
-from django.db.models import Exists, OuterRef
+from django.db import transaction
 from django.template.loader import render_to_string
-from kombu.exceptions import OperationalError
 
+from backoffice.on_commit import send_on_commit_batched
 from payments.models import Event
 
 from .models import WebhookEndpoint
 from .selectors import deliveries_of_objects
-from .services.deliveries import deliveries_create_for_event
-
-logger = logging.getLogger(__name__)
+from .services.deliveries import deliveries_write
 
 
-def events_committed_dispatch(sender, *, event_pks: list[int], **kwargs) -> None:
-    """Send one ``events_dispatch_task`` for the committed events some endpoint wants.
+def event_recorded_deliveries(sender, *, event: Event, **kwargs) -> None:
+    """Write the event's deliveries in the transaction that records it; wake a worker on commit.
 
-    No message at all when no enabled endpoint of their merchant and mode wants any of them:
-    decided now, at commit time, so an endpoint created before the commit still gets them. If
-    the broker cannot take the message, the deliveries are written here (the database is the
-    outbox) and the sweep sends them once it is back: the request that made the events has
-    committed and must not fail now.
+    The delivery rows commit or roll back with the event, so no committed event lacks them: a
+    lost message costs a delay (``webhooks_sweep`` sends them), never a webhook. The endpoints
+    are those enabled and subscribed when the event is recorded. The deliveries of one commit
+    go out in one message; none for an event no endpoint wants.
     """
-    pks = events_wanted(event_pks)
-    if not pks:
+    endpoints = [
+        endpoint
+        for endpoint in _endpoints_enabled(event.merchant_id, event.livemode)
+        if endpoint.subscribes_to(event.type)
+    ]
+    if not endpoints:
         return
-    from .tasks import events_dispatch_task
+    deliveries = deliveries_write(event=event, endpoints=endpoints)
+    from .tasks import deliveries_send_task
 
-    try:
-        events_dispatch_task.delay(pks)
-    except OperationalError:
-        logger.warning("broker unreachable: deliveries of %s events left to the sweep", len(pks))
-        for pk in pks:
-            deliveries_create_for_event(event_pk=pk, enqueue=False)
+    send_on_commit_batched(deliveries_send_task, [d.pk for d in deliveries])
 
 
-def events_wanted(event_pks: list[int]) -> list[int]:
-    """Return, in the given order, the ids of the events (found in the database) that an
-    enabled endpoint of their merchant and mode subscribes to."""
-    has_endpoint = WebhookEndpoint.objects.filter(
-        merchant_id=OuterRef("merchant_id"), livemode=OuterRef("livemode"), enabled=True
-    )
-    events = list(
-        Event.objects.filter(Exists(has_endpoint), pk__in=event_pks).values_list(
-            "pk", "merchant_id", "livemode", "type"
+class _TransactionEndpoints:
+    """The enabled endpoints read in the current transaction, per (merchant, mode): read once
+    per transaction, not once per event (a payment records several)."""
+
+    __slots__ = ("__weakref__", "by_scope", "ended")
+
+    def __init__(self) -> None:
+        self.by_scope: dict[tuple[int, bool], list[WebhookEndpoint]] = {}
+        self.ended = False
+
+    def __call__(self) -> None:
+        self.ended = True
+
+
+# This thread's endpoints of the open transaction. Django holds the object as an on-commit
+# callback: it runs (ended) on commit, and is dropped (the weak reference dies) on rollback.
+_local = threading.local()
+
+
+def _endpoints_enabled(merchant_id: int, livemode: bool) -> list[WebhookEndpoint]:
+    current = getattr(_local, "endpoints", None)
+    cache = current() if current is not None else None
+    if cache is None or cache.ended:
+        cache = _TransactionEndpoints()
+        _local.endpoints = weakref.ref(cache)
+        transaction.on_commit(cache)
+    key = (merchant_id, livemode)
+    if key not in cache.by_scope:
+        cache.by_scope[key] = list(
+            WebhookEndpoint.objects.filter(
+                merchant_id=merchant_id, livemode=livemode, enabled=True
+            ).only("pk", "enabled_events")
         )
-    )
-    if not events:
-        return []
-    endpoints: dict[tuple[int, bool], list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(
-        merchant_id__in={merchant_id for _, merchant_id, _, _ in events}, enabled=True
-    ).only("merchant_id", "livemode", "enabled_events"):
-        endpoints.setdefault((endpoint.merchant_id, endpoint.livemode), []).append(endpoint)
-    wanted = {
-        pk
-        for pk, merchant_id, livemode, type_ in events
-        if any(e.subscribes_to(type_) for e in endpoints.get((merchant_id, livemode), ()))
-    }
-    return [pk for pk in dict.fromkeys(event_pks) if pk in wanted]
+    return cache.by_scope[key]
+
+
+def endpoints_forget(sender, **kwargs) -> None:
+    """Drop this thread's endpoints read in the open transaction (an endpoint was written)."""
+    _local.endpoints = None
 
 
 def order_page_deliveries(sender, *, request, order, object_ids: list[str], **kwargs) -> str:

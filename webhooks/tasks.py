@@ -1,8 +1,9 @@
 """Celery tasks of webhooks: each takes ids and calls one service; each is safe to run twice.
 
-The task names are those the tasks had in ``payments.tasks``: messages queued before the
-webhooks app existed carry them, and an event dispatch (unlike a delivery) has no row a sweep
-would find again if its message were refused.
+A committed event's deliveries are rows written with it; the messages only wake a worker, and
+``webhooks_sweep`` finds again the deliveries whose message was lost. The task names of
+``payments.tasks`` are kept: messages queued by earlier versions carry them (the two event
+dispatch tasks serve only those: deliveries are no longer created by a task).
 """
 
 from celery import shared_task
@@ -10,10 +11,16 @@ from celery import shared_task
 from . import services
 
 
+@shared_task(name="webhooks.tasks.deliveries_send_task")
+def deliveries_send_task(delivery_pks: list[int]) -> int:
+    """Send the delivery tasks of one commit's deliveries; return how many."""
+    return services.deliveries_send(delivery_pks=delivery_pks)
+
+
 @shared_task(name="payments.tasks.events_dispatch_task")
 def events_dispatch_task(event_pks: list[int]) -> int:
-    """Fan the events of one commit out to their merchants' webhook endpoints, in order;
-    return deliveries created."""
+    """Create the missing deliveries of events (messages queued by earlier versions); return
+    deliveries created."""
     return sum(len(services.deliveries_create_for_event(event_pk=pk)) for pk in event_pks)
 
 

@@ -1,8 +1,9 @@
 """Events: an append-only record of every state change, written in the same transaction.
 
-The events of one transaction are announced together once it commits: ``events_committed`` is
-sent with all their ids (the webhooks app turns them into deliveries). An event recorded outside
-a transaction is announced at once.
+Each event is announced twice: ``event_recorded`` inside its transaction (the webhooks app writes
+its deliveries there, so that they commit with it), and, once the transaction commits,
+``events_committed`` with the ids of all the transaction's events. An event recorded outside a
+transaction is announced at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from backoffice.on_commit import on_commit_in_context
 
 from ..models import Event
 from ..representations import object_data
-from ..signals import events_committed
+from ..signals import event_recorded, events_committed
 
 
 def event_record(
@@ -49,6 +50,7 @@ def event_record(
     if computed:
         # Deferred: read back from the row on first access, which most callers never make.
         del event.sequence
+    event_recorded.send(sender=Event, event=event)
     _announce_on_commit(event.pk)
     return event
 

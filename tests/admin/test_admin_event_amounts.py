@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from payments.models import Event
+from tests.conftest import event_deliveries
 
 NBSP = "\u00a0"
 
@@ -68,7 +69,7 @@ def test_delivery_page_shows_the_payload_sent_and_readable_amounts(
     login, manager, merchant, euro_payment_event
 ):
     from payments.representations import event_data
-    from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
+    from webhooks.services import webhook_endpoint_create
 
     webhook_endpoint_create(
         merchant=merchant,
@@ -76,7 +77,7 @@ def test_delivery_page_shows_the_payload_sent_and_readable_amounts(
         url="https://hooks.example.com/payments",
         enabled_events=["*"],
     )
-    (delivery,) = deliveries_create_for_event(event_pk=euro_payment_event.pk)
+    (delivery,) = event_deliveries(euro_payment_event.pk)
     client = login(manager)
 
     english = client.get(

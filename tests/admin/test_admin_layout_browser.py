@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, event_deliveries
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -29,7 +29,7 @@ def busy_merchant(make_order, pay, merchant, django_capture_on_commit_callbacks)
     from payments.models import Event
     from settlement.services import cutoff_for, settlement_run
     from tests.conftest import bank_transfer
-    from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
+    from webhooks.services import webhook_endpoint_create
 
     merchant.name = "Northwind Speciality Coffee Roasters International"
     merchant.save()
@@ -50,7 +50,7 @@ def busy_merchant(make_order, pay, merchant, django_capture_on_commit_callbacks)
         pending = pay(make_order(reference="NW-TRANSFER-1"), bank_transfer())
     with django_capture_on_commit_callbacks(execute=True):
         for event in Event.objects.filter(merchant=merchant)[:6]:
-            deliveries_create_for_event(event_pk=event.pk)
+            event_deliveries(event.pk)
     cutoff = cutoff_for(date(2026, 11, 24))
     with (
         time_machine.travel(cutoff, tick=False),

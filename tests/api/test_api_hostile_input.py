@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from tests.api.conftest import card_body
+from tests.conftest import event_deliveries
 
 pytestmark = pytest.mark.django_db
 
@@ -369,7 +370,6 @@ def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_without_crashing
     """An endpoint registered before its URL was checked this way: its attempt is refused."""
     from payments.models import Event
     from webhooks.models import WebhookEndpoint
-    from webhooks.services import deliveries_create_for_event
     from webhooks.tasks import webhook_deliver_task
 
     created = api.post(
@@ -380,7 +380,7 @@ def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_without_crashing
     WebhookEndpoint.objects.filter(public_id=created["id"]).update(url=url)
     order = create_order()
     event = Event.objects.get(object_id=order["id"], type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
 
     webhook_deliver_task(delivery.pk)
 

@@ -7,11 +7,11 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from payments.models import Event
+from tests.conftest import event_deliveries
 from tests.webhooks.conftest import current_code
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     MAX_ENDPOINTS,
-    deliveries_create_for_event,
     webhook_endpoint_disable,
     webhook_endpoint_update,
 )
@@ -87,7 +87,7 @@ def test_another_merchants_endpoints_and_deliveries_are_hidden(
     )
     order = make_order(merchant=other_merchant)
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
 
     listing = staff_client.get("/admin/webhooks/webhookendpoint/")
     assert endpoint.url.encode() not in listing.content
@@ -109,7 +109,7 @@ def test_delivery_page_shows_attempts_and_redelivers(
     )
     receiver.answer(500, body=b"down for maintenance")
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
     webhook_deliver_task(delivery.pk)
 
     page = staff_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
@@ -135,7 +135,7 @@ def test_the_dashboard_tells_the_manager_which_endpoints_the_platform_disabled_a
     webhook_endpoint_disable(endpoint_pk=theirs.pk, reason="The endpoint answered 410 Gone.")
     receiver.always(410)
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
     webhook_deliver_task(delivery.pk)
     gone.refresh_from_db()
 

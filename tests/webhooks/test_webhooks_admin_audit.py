@@ -10,10 +10,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from backoffice.models import AuditLog
 from payments.models import Event
 from payments.services import staff_membership_grant
+from tests.conftest import event_deliveries
 from tests.factories import UserFactory
 from tests.webhooks.conftest import current_code
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
+from webhooks.services import webhook_endpoint_create
 
 
 def _signed_in(client, merchant, role):
@@ -132,7 +133,7 @@ def test_redelivering_failed_deliveries_is_audited(
 ):
     receiver.default.status = 500
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,7 +172,7 @@ def _failed_delivery(order, days_ago: int) -> WebhookDelivery:
     from django.utils import timezone
 
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
     Event.objects.filter(pk=event.pk).update(created=timezone.now() - timedelta(days=days_ago))
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED)
     return delivery

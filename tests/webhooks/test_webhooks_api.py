@@ -9,8 +9,9 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from payments.models import Event
+from tests.conftest import event_deliveries
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-from webhooks.services import MAX_ENDPOINTS, deliveries_create_for_event
+from webhooks.services import MAX_ENDPOINTS
 from webhooks.tasks import webhook_deliver_task
 
 BASE = "/api/v1/webhook-endpoints"
@@ -145,7 +146,7 @@ def test_redeliver_failed_since_restarts_only_failed_deliveries_since_then(
     deliveries = []
     for o in (make_order(), make_order()):
         event = Event.objects.get(object_id=o.public_id, type="order.created")
-        deliveries += deliveries_create_for_event(event_pk=event.pk)
+        deliveries += event_deliveries(event.pk)
     # Both are attempted together (one batch of the endpoint): 410 Gone disables the endpoint
     # and both deliveries fail.
     receiver.always(410)

@@ -11,8 +11,9 @@ from standardwebhooks import Webhook
 
 import webhooks.services.attempts
 from payments.models import Event
+from tests.conftest import event_deliveries
 from webhooks.models import WebhookDelivery
-from webhooks.services import deliveries_create_for_event, endpoint_batch_attempt
+from webhooks.services import endpoint_batch_attempt
 from webhooks.tasks import webhook_deliver_task
 
 
@@ -21,7 +22,7 @@ def _deliveries(orders) -> list[WebhookDelivery]:
     out = []
     for order in orders:
         event = Event.objects.get(object_id=order.public_id, type="order.created")
-        out += deliveries_create_for_event(event_pk=event.pk)
+        out += event_deliveries(event.pk)
     return out
 
 

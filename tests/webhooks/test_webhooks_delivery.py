@@ -13,6 +13,7 @@ from standardwebhooks import Webhook
 
 from payments.models import Event
 from payments.representations import event_data
+from tests.conftest import event_deliveries
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
     RETRY_JITTER,
@@ -30,7 +31,7 @@ def _event(order, type_="order.created") -> Event:
 
 def _deliver_first(order, type_="order.created") -> WebhookDelivery:
     """Create the event's deliveries and make the first attempt of the only one."""
-    (delivery,) = deliveries_create_for_event(event_pk=_event(order, type_).pk)
+    (delivery,) = event_deliveries(_event(order, type_).pk)
     webhook_deliver_task(delivery.pk)
     delivery.refresh_from_db()
     return delivery
@@ -115,7 +116,7 @@ def test_failing_endpoint_is_retried_on_the_schedule_then_the_delivery_fails(
 ):
     make_endpoint()
     receiver.always(500, body=b"boom")
-    (delivery,) = deliveries_create_for_event(event_pk=_event(order).pk)
+    (delivery,) = event_deliveries(_event(order).pk)
     chosen = []
 
     with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -354,7 +355,7 @@ def test_pending_deliveries_of_a_disabled_endpoint_fail_without_a_request(
     from webhooks.services import webhook_endpoint_update
 
     endpoint, _ = make_endpoint()
-    (delivery,) = deliveries_create_for_event(event_pk=_event(order).pk)
+    (delivery,) = event_deliveries(_event(order).pk)
     webhook_endpoint_update(endpoint=endpoint, enabled=False)
 
     webhook_deliver_task(delivery.pk)
@@ -371,7 +372,7 @@ def test_sweep_resends_a_delivery_whose_task_was_lost(
     from webhooks.services import LOST_TASK_GRACE, webhooks_sweep
 
     make_endpoint()
-    (delivery,) = deliveries_create_for_event(event_pk=_event(order).pk)  # its task never runs
+    (delivery,) = event_deliveries(_event(order).pk)  # its task never runs
 
     assert webhooks_sweep() == 0
     with (

@@ -1,4 +1,5 @@
-"""Events reach the broker as one message per commit, and none for merchants without endpoints."""
+"""An event's deliveries commit with it; one message per commit wakes a worker (none for merchants
+without endpoints), and the sweep sends the deliveries whose message was lost."""
 
 from datetime import timedelta
 
@@ -17,7 +18,12 @@ from webhooks.services import LOST_TASK_GRACE, webhooks_sweep
 
 pytestmark = pytest.mark.django_db
 
-DISPATCH = "payments.tasks.events_dispatch_task"
+SEND = "webhooks.tasks.deliveries_send_task"
+
+
+def _event_types(delivery_pks) -> list[str]:
+    deliveries = WebhookDelivery.objects.in_bulk(delivery_pks)
+    return [deliveries[pk].event.type for pk in delivery_pks]
 
 
 @pytest.fixture
@@ -50,9 +56,8 @@ def test_the_events_of_one_commit_go_out_in_one_message(make_endpoint, receiver,
 
     pay(order)
 
-    dispatches = [args[0] for name, args in sent if name == DISPATCH]
-    types = [[Event.objects.get(pk=pk).type for pk in pks] for pks in dispatches]
-    assert types == [
+    sends = [args[0] for name, args in sent if name == SEND]
+    assert [_event_types(pks) for pks in sends] == [
         ["payment.created"],
         ["payment.authorized", "payment.captured", "order.paid"],
     ]
@@ -101,7 +106,8 @@ def test_events_of_a_rolled_back_savepoint_are_not_sent_and_later_ones_are(
             pass
         after = event_record(obj=order, type="order.paid")
 
-    assert [args[0] for name, args in sent if name == DISPATCH] == [[kept.pk, after.pk]]
+    (send,) = [args[0] for name, args in sent if name == SEND]
+    assert [WebhookDelivery.objects.get(pk=pk).event_id for pk in send] == [kept.pk, after.pk]
     assert set(WebhookDelivery.objects.values_list("event_id", flat=True)) == {kept.pk, after.pk}
     assert [kept.sequence, after.sequence] == [2, 3]
 
@@ -176,3 +182,81 @@ def test_events_of_a_rolled_back_transaction_are_never_announced(order, announce
         kept = event_record(obj=order, type="order.canceled")
 
     assert announced == [[kept.pk]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_deliveries_of_a_rolled_back_transaction_roll_back_with_its_events(
+    make_endpoint, order, sent
+):
+    make_endpoint()
+    before = WebhookDelivery.objects.count()
+
+    written = []
+
+    @transaction.atomic
+    def record_then_fail():
+        event_record(obj=order, type="order.paid")
+        written.append(WebhookDelivery.objects.count() - before)
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        record_then_fail()
+
+    assert written == [1]  # written with the event
+
+    assert WebhookDelivery.objects.count() == before
+    assert [name for name, _ in sent if name == SEND] == []
+
+
+@pytest.fixture
+def wakeups_lost(monkeypatch):
+    """The broker takes the wake-up messages of committed deliveries and loses them (a worker
+    killed with them unacknowledged, then the broker flushed)."""
+    from webhooks.tasks import deliveries_send_task
+
+    lost = []
+    monkeypatch.setattr(deliveries_send_task, "apply_async", lambda args, **kw: lost.append(args))
+    return lost
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_whose_wakeup_messages_are_lost_still_has_every_webhook_sent_by_the_sweep(
+    make_endpoint, receiver, order, pay, wakeups_lost
+):
+    make_endpoint()
+
+    pay(order)
+
+    assert len(wakeups_lost) == 2 and receiver.requests == []
+    deliveries = WebhookDelivery.objects.filter(event__merchant=order.merchant)
+    paid = Event.objects.filter(merchant=order.merchant).exclude(type="order.created")
+    events = set(paid.values_list("pk", flat=True))  # recorded after the endpoint's creation
+    assert set(deliveries.values_list("event_id", flat=True)) == events  # none missing
+    assert webhooks_sweep() == 0  # not overdue yet: their messages may still come
+    with time_machine.travel(timezone.now() + LOST_TASK_GRACE + timedelta(seconds=1)):
+        assert webhooks_sweep() >= 1
+
+    assert set(deliveries.values_list("status", flat=True)) == {"succeeded"}
+    received = sorted(r.headers["webhook-id"] for r in receiver.requests)
+    assert received == sorted(
+        Event.objects.filter(pk__in=events).values_list("public_id", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_while_the_broker_is_down_is_sent_by_the_sweep(
+    make_endpoint, receiver, order, broker_down
+):
+    make_endpoint(enabled_events=["order.paid"])
+
+    with transaction.atomic():
+        event = event_record(obj=order, type="order.paid")
+
+    (delivery,) = WebhookDelivery.objects.filter(event=event)
+    app.conf.task_always_eager = True  # the broker is back
+    with time_machine.travel(timezone.now() + LOST_TASK_GRACE + timedelta(seconds=1)):
+        webhooks_sweep()
+
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [event.public_id]

@@ -13,7 +13,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from payments.errors import ValidationFailed
 from payments.models import Event
 from payments.vault import secret_decrypt
-from webhooks.services import deliveries_create_for_event, webhook_endpoint_rotate_secret
+from tests.conftest import event_deliveries
+from webhooks.services import webhook_endpoint_rotate_secret
 from webhooks.tasks import webhook_deliver_task
 
 REFUSED_URLS = [
@@ -80,7 +81,7 @@ def test_private_address_is_refused_again_at_delivery(
     endpoint, _ = make_endpoint(url=f"{scheme_host}:{port}/hooks")  # allowed when registered
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
 
     webhook_deliver_task(delivery.pk)
 
@@ -119,7 +120,7 @@ def test_a_delivery_logs_neither_the_urls_query_nor_the_secret(
 
 def _deliver(order):
     event = Event.objects.get(object_id=order.public_id, type="order.created")
-    (delivery,) = deliveries_create_for_event(event_pk=event.pk)
+    (delivery,) = event_deliveries(event.pk)
     webhook_deliver_task(delivery.pk)
 
 

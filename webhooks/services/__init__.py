@@ -19,6 +19,8 @@ from .attempts import (
 from .deliveries import (
     LOST_TASK_GRACE,
     deliveries_create_for_event,
+    deliveries_send,
+    deliveries_write,
     delivery_restart,
     endpoint_redeliver_failed,
     event_redeliver,
@@ -46,6 +48,8 @@ __all__ = [
     "RETRY_SCHEDULE",
     "AttemptResult",
     "deliveries_create_for_event",
+    "deliveries_send",
+    "deliveries_write",
     "delivery_attempt",
     "delivery_restart",
     "endpoint_batch_attempt",

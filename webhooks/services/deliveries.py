@@ -68,6 +68,33 @@ def _delivery_get_or_create(
     return delivery, created
 
 
+def deliveries_write(*, event: Event, endpoints: list[WebhookEndpoint]) -> list[WebhookDelivery]:
+    """Insert the event's deliveries to ``endpoints`` (one statement), due now; return them.
+
+    For an event just recorded, in its transaction: no delivery of it exists yet. No task is
+    sent: the caller wakes a worker once the transaction commits, or the sweep does.
+    """
+    now = timezone.now()
+    return WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            event=event,
+            endpoint=endpoint,
+            merchant_id=event.merchant_id,
+            livemode=event.livemode,
+            next_attempt_at=now,
+        )
+        for endpoint in endpoints
+    )
+
+
+def deliveries_send(*, delivery_pks: list[int]) -> int:
+    """Send one ``webhook_deliver_task`` per delivery (a commit's deliveries, from one message);
+    return how many."""
+    for pk in delivery_pks:
+        delivery_enqueue(pk)
+    return len(delivery_pks)
+
+
 def deliveries_create_for_event(*, event_pk: int, enqueue: bool = True) -> list[WebhookDelivery]:
     """Create one delivery per enabled endpoint subscribed to the event; return the new ones.
 
