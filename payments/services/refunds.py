@@ -110,16 +110,20 @@ def refunds_sweep() -> int:
     """Send again the refunds pending for longer than ``REFUND_SWEEP_GRACE``; return how many.
 
     ``refund_process`` is safe to run twice and the institution treats a refund's reference
-    idempotently, so one sent while its own retry is still queued costs nothing.
+    idempotently, so one sent while its own retry is still queued costs nothing. Rows are
+    taken with ``SKIP LOCKED`` (PostgreSQL): a refund a worker is processing right now (its row
+    locked by ``refund_process``) or another sweep has taken is left alone.
     """
     cutoff = timezone.now() - REFUND_SWEEP_GRACE
-    pks = list(
-        Refund.objects.filter(status=Refund.Status.PENDING, created__lte=cutoff)
-        .order_by("created")
-        .values_list("pk", flat=True)[:REFUND_SWEEP_BATCH]
-    )
-    for pk in pks:
-        _enqueue_refund(pk)
+    with transaction.atomic():
+        pks = list(
+            Refund.objects.select_for_update(skip_locked=True)
+            .filter(status=Refund.Status.PENDING, created__lte=cutoff)
+            .order_by("created")
+            .values_list("pk", flat=True)[:REFUND_SWEEP_BATCH]
+        )
+        for pk in pks:
+            _enqueue_refund(pk)
     if pks:
         logger.warning("refund sweep re-sent %s pending refunds", len(pks))
     sweep_found(sweep="refunds", count=len(pks))

@@ -260,3 +260,44 @@ def test_an_event_committed_while_the_broker_is_down_is_sent_by_the_sweep(
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert [r.headers["webhook-id"] for r in receiver.requests] == [event.public_id]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_never_send_one_delivery_twice(
+    make_endpoint, receiver, make_order, wakeups_lost
+):
+    import threading
+
+    from django.db import connection
+
+    make_endpoint(enabled_events=["order.created"])
+    orders = [make_order() for _ in range(20)]
+    assert receiver.requests == []
+    barrier = threading.Barrier(2)
+    found = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            found.append(webhooks_sweep())
+        finally:
+            connection.close()
+
+    with time_machine.travel(timezone.now() + LOST_TASK_GRACE + timedelta(seconds=1)):
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert sorted(ids) == sorted(
+        Event.objects.filter(
+            type="order.created", object_id__in=[o.public_id for o in orders]
+        ).values_list("public_id", flat=True)
+    )  # each once
+    assert sum(found) == 20
+    deliveries = WebhookDelivery.objects.filter(event__object_id__in=[o.public_id for o in orders])
+    assert set(deliveries.values_list("status", flat=True)) == {"succeeded"}
+    assert all(d.attempts.count() == 1 for d in deliveries)

@@ -173,19 +173,25 @@ def endpoint_redeliver_failed(
 
 
 def webhooks_sweep() -> int:
-    """Re-send deliveries due for longer than ``LOST_TASK_GRACE`` (their task was lost).
+    """Re-send deliveries due for longer than ``LOST_TASK_GRACE`` (their task was lost); return
+    how many.
 
-    Return how many were sent. A task found not due or already done does nothing, so an
-    occasional duplicate is harmless.
+    Safe with several sweeps at once: each claims its deliveries with ``SELECT … FOR UPDATE SKIP
+    LOCKED`` (PostgreSQL) and marks them due now, so another sweep skips them until they are
+    overdue again. The attempt itself is claimed under the delivery's lock: a duplicate task
+    finds nothing due and sends nothing.
     """
-    cutoff = timezone.now() - LOST_TASK_GRACE
-    pks = list(
-        WebhookDelivery.objects.filter(status__in=ACTIVE, next_attempt_at__lte=cutoff)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    for pk in pks:
-        delivery_enqueue(pk)
+    now = timezone.now()
+    with transaction.atomic():
+        pks = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status__in=ACTIVE, next_attempt_at__lte=now - LOST_TASK_GRACE)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        WebhookDelivery.objects.filter(pk__in=pks).update(next_attempt_at=now, updated=now)
+        for pk in pks:
+            delivery_enqueue(pk)
     if pks:
         logger.warning("webhook sweep re-sent %s overdue deliveries", len(pks))
     sweep_found(sweep="webhooks", count=len(pks))
