@@ -204,8 +204,36 @@ if CELERY_BROKER_URL.startswith("sqla+sqlite"):
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# The database is the queue of record (docs/architecture.md): every task's work is a row a sweep
+# finds again, so a message is a wake-up call and losing one costs minutes, never work.
+# acks_late: a message is acknowledged after its task ran, so a worker stopped mid-task (deploy,
+# crash) hands it back and the work resumes at once instead of at the next sweep; every task is
+# safe to run twice. But a child killed by a signal or the OOM killer is acknowledged (not
+# rejected): a message that kills its worker must not come back forever; the sweep retries it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# Redis hands an unacknowledged message to another worker after visibility_timeout. It must
+# exceed the longest task (a settlement run, bounded by the workers' 10-minute statement timeout)
+# and the longest countdown we send (webhook retries: 15 minutes, longer waits are left to the
+# sweep), or a running or waiting task would be delivered twice. Recovery does not need it short:
+# the sweeps find a dead worker's work within minutes.
+BROKER_VISIBILITY_TIMEOUT = 3600
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+# A queue per kind of work, each consumed by its own workers (README, scripts/run.py): requests to
+# merchants' receivers, however slow, never hold up refunds or settlement; "celery" takes the rest
+# (expiries, reconciliation, sweeps).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "payments.tasks.webhook_deliver_task": {"queue": "webhooks"},
+    "payments.tasks.events_dispatch_task": {"queue": "webhooks"},
+    "payments.tasks.event_dispatch_task": {"queue": "webhooks"},
+    "webhooks.tasks.deliveries_send_task": {"queue": "webhooks"},
+    "payments.tasks.refund_process_task": {"queue": "payments"},
+    "settlement.tasks.*": {"queue": "settlement"},
+}
+#: Every queue, for a worker that consumes them all (the tests' real worker).
+CELERY_QUEUES_ALL = ("celery", "webhooks", "payments", "settlement")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The worker keeps its database connection across tasks (closed every 100 tasks and on error)
 # instead of reconnecting for each one: +50% webhook deliveries/s measured by `make bench`.
@@ -399,6 +427,8 @@ WEBHOOKS_ALLOW_PRIVATE_URLS = (
 # The only ports webhooks reach unless WEBHOOKS_ALLOW_PRIVATE_URLS (docs/webhooks.md).
 WEBHOOKS_PORTS = (443, 8443)
 WEBHOOKS_TIMEOUT = 10.0  # seconds per webhook request (connect, read, write)
+# A receiver that does not even accept the connection fails fast: its batch frees the worker.
+WEBHOOKS_CONNECT_TIMEOUT = 3.0
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"

@@ -1,6 +1,7 @@
-"""`make run`: migrate, create demo data once, then run web, Celery worker and beat together.
+"""`make run`: migrate, create demo data once, then run web, Celery workers and beat together.
 
-Ctrl-C stops all three. A worker or beat that crashes is started again (with a log line); the
+Two workers: one sends webhooks (queue ``webhooks``), the other does everything else (refunds,
+settlement, expiries, sweeps), so a slow receiver never holds up a refund. Ctrl-C stops all. A worker or beat that crashes is started again (with a log line); the
 web server ending stops everything. Everything lives under var/ (SQLite database and broker,
 generated keys).
 """
@@ -17,7 +18,7 @@ PY = sys.executable
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 #: Processes started again when they end; a crash loop waits a little longer each time.
-RESTARTED = ("worker", "beat")
+RESTARTED = ("worker", "webhooks-worker", "beat")
 RESTART_DELAYS = (1, 2, 5, 10, 30)
 
 
@@ -27,19 +28,28 @@ def manage(*args: str) -> None:
 
 def commands() -> dict[str, list[str]]:
     celery = [PY, "-m", "celery", "-A", "merchant_portal"]
-    return {
-        "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
-        "worker": [
+
+    def worker(name: str, queues: str) -> list[str]:
+        return [
             *celery,
             "worker",
             "-l",
             "info",
+            "-Q",
+            queues,
+            "-n",
+            f"{name}@%h",
             "--concurrency",
             "2",
             "--without-mingle",
             "--without-gossip",
             "--without-heartbeat",
-        ],
+        ]
+
+    return {
+        "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
+        "worker": worker("worker", "celery,payments,settlement"),
+        "webhooks-worker": worker("webhooks", "webhooks"),
         "beat": [*celery, "beat", "-l", "info"],
     }
 
@@ -101,7 +111,7 @@ def main() -> int:
     manage("demo_setup")
     supervisor = Supervisor(commands())
     supervisor.start_all()
-    print(f"Started web (http://{HOST}:{PORT}/), Celery worker and Celery beat. Ctrl-C stops all.")
+    print(f"Started web (http://{HOST}:{PORT}/), Celery workers and beat. Ctrl-C stops all.")
     signal.signal(signal.SIGTERM, lambda *_: (supervisor.stop(), sys.exit(0)))
     try:
         while (ended := supervisor.check(time.monotonic())) is None:
@@ -109,7 +119,7 @@ def main() -> int:
         print(f"Process ended: {ended}; stopping the others.")
         return 1
     except KeyboardInterrupt:
-        print("\nStopping web, worker and beat...")
+        print("\nStopping web, workers and beat...")
         return 0
     finally:
         supervisor.stop()

@@ -304,6 +304,8 @@ def celery_worker_process(transactional_db, settings):
                 "worker",
                 "-l",
                 "info",
+                "-Q",
+                ",".join(settings.CELERY_QUEUES_ALL),
                 "--concurrency",
                 "2",
                 "--without-mingle",

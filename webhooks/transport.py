@@ -134,7 +134,8 @@ def post(url: str, *, body: bytes, headers: dict) -> HttpOutcome:
     if problem:
         return HttpOutcome(None, "", f"Refused: {problem}", 0)
     started = time.monotonic()
-    timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT)
+    # A receiver not accepting connections fails within the connect timeout, not the whole one.
+    timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT, connect=settings.WEBHOOKS_CONNECT_TIMEOUT)
     _request_deadline.at = started + settings.WEBHOOKS_TIMEOUT
     try:
         with http_client().stream(
