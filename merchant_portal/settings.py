@@ -429,6 +429,9 @@ WEBHOOKS_PORTS = (443, 8443)
 WEBHOOKS_TIMEOUT = 10.0  # seconds per webhook request (connect, read, write)
 # A receiver that does not even accept the connection fails fast: its batch frees the worker.
 WEBHOOKS_CONNECT_TIMEOUT = 3.0
+# Failed attempts in a row after which an endpoint's deliveries are held (no request) this long.
+WEBHOOKS_CIRCUIT_FAILURES = 5
+WEBHOOKS_CIRCUIT_COOLOFF = timedelta(minutes=1)
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"

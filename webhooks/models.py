@@ -37,6 +37,12 @@ class WebhookEndpoint(models.Model):
     failing_since = models.DateTimeField(
         null=True, blank=True, help_text="First failed attempt since the last success"
     )
+    # One batch of attempts at a time, and a circuit breaker (webhooks.services.circuit).
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    circuit_open_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Deliveries held until then"
+    )
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -81,6 +87,9 @@ class WebhookDelivery(FSMModelMixin, models.Model):
         default=0, help_text="Failed attempts since the delivery was (re)started"
     )
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    retries_end_at = models.DateTimeField(
+        null=True, blank=True, help_text="No retry after this (set by the first failure)"
+    )
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -29,6 +29,7 @@ from payments.representations import event_data
 from .. import metrics, transport
 from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ..signing import endpoint_secrets, headers_sign
+from .circuit import claim_duration, endpoint_claim, endpoint_release
 from .deliveries import ACTIVE, delivery_enqueue, delivery_lock
 from .endpoints import webhook_endpoint_disable
 
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 RETRY_SCHEDULE: tuple[int, ...] = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 #: Each scheduled wait is stretched or shrunk by up to this fraction, so retries spread out.
 RETRY_JITTER = 0.1
+#: Retries end this long after a delivery's first failure at the latest: the schedule's length
+#: with its jitter, however often a receiver's ``Retry-After`` asked for an earlier retry.
+RETRY_WINDOW = timedelta(seconds=sum(RETRY_SCHEDULE) * (1 + RETRY_JITTER))
 #: Statuses whose ``Retry-After`` header is honoured.
 RETRY_AFTER_STATUSES = frozenset({429, 502, 503, 504})
 #: A task may run this early (clock skew between hosts) and still find its delivery due.
@@ -61,6 +65,7 @@ _ATTEMPT_RESULT_FIELDS = (
 _DELIVERY_RESULT_FIELDS = (
     "status",
     "schedule_step",
+    "retries_end_at",
     "next_attempt_at",
     "completed_at",
     "last_status_code",
@@ -156,7 +161,25 @@ def endpoint_batch_attempt(*, delivery_pk: int, batch: int | None = None) -> Att
     if not claims:
         return result
     outcomes = _post_all(claims)
-    return _attempts_record(claims, outcomes)[0]
+    results = _attempts_record(claims, outcomes)
+    _endpoint_next(claims[0].delivery.endpoint)
+    return results[0]
+
+
+def _endpoint_next(endpoint: WebhookEndpoint) -> None:
+    """Hand the endpoint on: send a task for its oldest due delivery (those whose task found the
+    endpoint claimed), when its circuit lets one through."""
+    now = timezone.now()
+    pk = (
+        WebhookDelivery.objects.filter(_due(now), endpoint_id=endpoint.pk)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is not None:
+        held = endpoint.circuit_open_until
+        wait = int((held - now).total_seconds()) + 1 if held and held > now else None
+        delivery_enqueue(pk, countdown=wait)
 
 
 def _due(now: datetime) -> Q:
@@ -187,11 +210,16 @@ def _claim(*, delivery_pk: int, now: datetime, more: int) -> tuple[list[_Claim],
             delivery.next_attempt_at, delivery.completed_at = None, now
             delivery.save()
             return [], AttemptResult("failed")
+        # One batch per endpoint at a time: another batch running (or an open circuit) leaves
+        # this delivery due, for the batch that runs to hand on when it is over.
+        longest = now + claim_duration(deliveries=more + 1, concurrency=DELIVERY_CONCURRENCY)
+        if not endpoint_claim(endpoint=endpoint, until=longest, now=now):
+            return [], AttemptResult("skipped")
         deliveries = [delivery, *_others_due(delivery, now=now, limit=more)]
-        # Claim the attempts: a duplicate task finds them not due until the requests must be over
-        # (each round of DELIVERY_CONCURRENCY requests within four timeouts).
-        rounds = -(-len(deliveries) // DELIVERY_CONCURRENCY)
-        claimed_until = now + timedelta(seconds=rounds * 4 * settings.WEBHOOKS_TIMEOUT + 30)
+        # Claim the attempts: a duplicate task finds them not due until the requests must be over.
+        claimed_until = now + claim_duration(
+            deliveries=len(deliveries), concurrency=DELIVERY_CONCURRENCY
+        )
         WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
             attempt_count=F("attempt_count") + 1, next_attempt_at=claimed_until, updated=now
         )
@@ -327,6 +355,14 @@ def _attempts_record(
             )
         WebhookAttempt.objects.bulk_update(attempts, _ATTEMPT_RESULT_FIELDS)
         WebhookDelivery.objects.bulk_update(deliveries, _DELIVERY_RESULT_FIELDS)
+        endpoint = claims[0].delivery.endpoint
+        endpoint.circuit_open_until = endpoint_release(
+            endpoint_pk=endpoint.pk,
+            failures_before=endpoint.consecutive_failures,
+            succeeded=sum(_is_success(o.status_code) for o in outcomes),
+            failed=sum(not _is_success(o.status_code) for o in outcomes),
+            now=now,
+        )
     for entry in logged:
         logger.info("webhook delivery %s attempt %s: %s (status %s, %s ms)", *entry)
     return results
@@ -375,7 +411,11 @@ def _delivery_advance(
     if not active:
         return "skipped", None
     # The rest of a batch whose failure disabled the endpoint fails with it.
-    if batch.disable_reason or delivery.schedule_step >= len(RETRY_SCHEDULE):
+    if (
+        batch.disable_reason
+        or delivery.schedule_step >= len(RETRY_SCHEDULE)
+        or (delivery.retries_end_at is not None and now >= delivery.retries_end_at)
+    ):
         delivery.fail()
         delivery.next_attempt_at, delivery.completed_at = None, now
         return "failed", None
@@ -385,7 +425,13 @@ def _delivery_advance(
     )
     retry_in = retry_delay(step=delivery.schedule_step, retry_after=honoured)
     delivery.schedule_retry()
-    delivery.schedule_step += 1
+    # A Retry-After shorter than the scheduled wait sets this retry's delay without using up a
+    # step: the schedule lasts its ~28 hours (RETRY_WINDOW bounds a receiver that always asks).
+    scheduled = RETRY_SCHEDULE[delivery.schedule_step] * (1 - RETRY_JITTER)
+    if honoured is None or retry_in >= scheduled:
+        delivery.schedule_step += 1
+    if delivery.retries_end_at is None:
+        delivery.retries_end_at = now + RETRY_WINDOW
     delivery.next_attempt_at = now + timedelta(seconds=retry_in)
     attempt.retry_in = retry_in
     delivery_enqueue(delivery.pk, countdown=retry_in)

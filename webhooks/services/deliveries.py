@@ -24,6 +24,8 @@ ACTIVE = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING)
 #: The sweep re-sends a due delivery whose task has not run this long after it was due.
 LOST_TASK_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 500
+#: Retries due later than this get no message now: the sweep finds them when due.
+MAX_COUNTDOWN = 15 * 60
 
 
 def delivery_enqueue(delivery_pk: int, *, countdown: int | None = None) -> None:
@@ -31,6 +33,10 @@ def delivery_enqueue(delivery_pk: int, *, countdown: int | None = None) -> None:
     unreachable, ``webhooks_sweep`` sends it once the delivery is overdue."""
     from ..tasks import webhook_deliver_task
 
+    if countdown is not None and countdown > MAX_COUNTDOWN:
+        # A message waiting hours in a worker would outlive the broker's visibility timeout
+        # (and be delivered twice); the sweep sends the delivery once it is due.
+        return
     send_on_commit(webhook_deliver_task, delivery_pk, countdown=countdown)
 
 
@@ -123,7 +129,7 @@ def delivery_restart(*, delivery_pk: int) -> WebhookDelivery:
         if delivery is None:
             raise NotFound("No such webhook delivery.")
         delivery.restart()
-        delivery.schedule_step = 0
+        delivery.schedule_step, delivery.retries_end_at = 0, None
         delivery.next_attempt_at, delivery.completed_at = timezone.now(), None
         delivery.save()
         delivery_enqueue(delivery.pk)
@@ -184,8 +190,10 @@ def webhooks_sweep() -> int:
     now = timezone.now()
     with transaction.atomic():
         pks = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=ACTIVE, next_attempt_at__lte=now - LOST_TASK_GRACE)
+            # Held by their endpoint's open circuit: found once it closes.
+            .exclude(endpoint__circuit_open_until__gt=now)
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         )
