@@ -39,7 +39,7 @@ def test_one_trace_runs_from_the_request_through_the_tasks_to_the_webhook(spans,
     trace_id = pay[0].context.trace_id
     in_trace = [s for s in finished if s.context.trace_id == trace_id]
     names = {s.name for s in in_trace}
-    assert any("events_dispatch_task" in n for n in names), names
+    assert any("deliveries_send_task" in n for n in names), names
     assert any("webhook_deliver_task" in n for n in names), names
     webhook_posts = [
         s
