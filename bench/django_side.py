@@ -162,26 +162,29 @@ def micro(*, otp_payments: int, seconds: float, prepare_seconds: float = 8.0) ->
 def webhooks_seed(*, url: str, deliveries: int, broker_url: str) -> dict:
     """Register an endpoint at ``url`` and queue ``deliveries`` webhook deliveries for it.
 
-    Orders are created through the service (each records ``order.created``); the dispatch tasks
-    that queues are dropped, then ``deliveries_create_for_event`` creates one delivery per event
-    and queues its ``webhook_deliver_task``: the worker started afterwards only delivers.
+    Orders are created through the service: each records ``order.created`` and, in the same
+    transaction, its delivery. The wake-up messages that queues are dropped, then one
+    ``webhook_deliver_task`` per delivery is queued: the worker started afterwards only delivers.
     """
     import redis
 
-    from payments.models import Event
     from payments.services import merchant_create, order_create
-    from webhooks.services import deliveries_create_for_event, webhook_endpoint_create
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import webhook_endpoint_create
+    from webhooks.tasks import webhook_deliver_task
 
     merchant = merchant_create(name="Bench webhooks merchant")
-    webhook_endpoint_create(merchant=merchant, livemode=False, url=url, enabled_events=["*"])
+    endpoint, _ = webhook_endpoint_create(
+        merchant=merchant, livemode=False, url=url, enabled_events=["*"]
+    )
     t0 = time.perf_counter()
     for n in range(deliveries):
         order_create(merchant=merchant, amount=1000, currency="USD", reference=f"hook-{n}")
     redis.Redis.from_url(broker_url).flushdb()
-    created = 0
-    for event_pk in Event.objects.filter(merchant=merchant).values_list("pk", flat=True):
-        created += len(deliveries_create_for_event(event_pk=event_pk))
-    return {"deliveries": created, "seed_s": round(time.perf_counter() - t0, 2)}
+    pks = list(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("pk", flat=True))
+    for pk in pks:
+        webhook_deliver_task.delay(pk)
+    return {"deliveries": len(pks), "seed_s": round(time.perf_counter() - t0, 2)}
 
 
 def webhooks_status() -> dict:

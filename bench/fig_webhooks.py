@@ -59,7 +59,7 @@ def run(b: Bench, *, template: str) -> None:
         worker = b.procs.start(
             "celery-worker",
             [p.PY, "-m", "celery", "-A", "merchant_portal", "worker", "-l", "warning",
-             "--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h"],
+             "-Q", "webhooks", "--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}@%h"],
             env,
         )  # fmt: skip
         deadline = time.monotonic() + min(120, max(30, b.remaining() - 30))
