@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from payments.api.base import MerchantAPIView, MerchantListView
+from payments.api.base import MerchantAPIView, MerchantListView, request_scope, validated
 from payments.api.serializers import NoInput, constant_field
 
 from .. import selectors, services
@@ -19,18 +19,8 @@ from ..models import Customer
 from . import serializers as s
 
 
-def _scope(request: Request) -> dict:
-    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _customer(request: Request, customer_id: str) -> Customer:
-    return selectors.customer_get(**_scope(request), customer_id=customer_id)
+    return selectors.customer_get(**request_scope(request), customer_id=customer_id)
 
 
 class CustomerListCreateView(MerchantListView):
@@ -49,8 +39,8 @@ class CustomerListCreateView(MerchantListView):
         responses={201: s.CustomerOutput},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.CustomerCreateInput, request.data)
-        customer = services.customer_create(**_scope(request), **data)
+        data = validated(s.CustomerCreateInput, request.data)
+        customer = services.customer_create(**request_scope(request), **data)
         return Response(customer.api_data(), status=status.HTTP_201_CREATED)
 
 
@@ -67,7 +57,7 @@ class CustomerDetailView(MerchantAPIView):
     )
     def patch(self, request: Request, customer_id: str) -> Response:
         customer = _customer(request, customer_id)
-        data = _valid(s.CustomerUpdateInput, request.data)
+        data = validated(s.CustomerUpdateInput, request.data)
         return Response(services.customer_update(customer=customer, **data).api_data())
 
     @extend_schema(
@@ -76,7 +66,7 @@ class CustomerDetailView(MerchantAPIView):
         responses=s.CustomerOutput,
     )
     def delete(self, request: Request, customer_id: str) -> Response:
-        _valid(NoInput, request.data)
+        validated(NoInput, request.data)
         customer = services.customer_delete(customer=_customer(request, customer_id))
         return Response(customer.api_data())
 
@@ -112,7 +102,7 @@ class CustomerPaymentMethodsView(MerchantAPIView):
     )
     def post(self, request: Request, customer_id: str) -> Response:
         customer = _customer(request, customer_id)
-        data = _valid(s.PaymentMethodCreateInput, request.data)
+        data = validated(s.PaymentMethodCreateInput, request.data)
         consent = data["consent"]
         method, created = services.payment_method_attach(
             customer=customer,
@@ -142,7 +132,7 @@ class CustomerPaymentMethodDetailView(MerchantAPIView):
         responses=s.SavedPaymentMethodOutput,
     )
     def delete(self, request: Request, customer_id: str, payment_method_id: str) -> Response:
-        _valid(NoInput, request.data)
+        validated(NoInput, request.data)
         method = self._get(request, customer_id, payment_method_id)
         return Response(services.payment_method_detach(method=method).api_data())
 
@@ -164,13 +154,13 @@ class PriceListCreateView(MerchantListView):
         responses={201: s.PriceOutput},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.PriceCreateInput, request.data)
-        price = services.price_create(**_scope(request), **data)
+        data = validated(s.PriceCreateInput, request.data)
+        price = services.price_create(**request_scope(request), **data)
         return Response(price.api_data(), status=status.HTTP_201_CREATED)
 
 
 class PriceDetailView(MerchantAPIView):
     @extend_schema(summary="Retrieve a price", responses=s.PriceOutput)
     def get(self, request: Request, price_id: str) -> Response:
-        price = selectors.price_get(**_scope(request), price_id=price_id)
+        price = selectors.price_get(**request_scope(request), price_id=price_id)
         return Response(price.api_data())

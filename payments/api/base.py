@@ -48,6 +48,8 @@ __all__ = [
     "idempotent",
     "problem",
     "problem_response",
+    "request_scope",
+    "validated",
 ]
 
 PROBLEM_SCHEMA = {
@@ -212,3 +214,15 @@ class MerchantListView(MerchantAPIView, ListAPIView):
             return self.filterset_class._meta.model.objects.none()
         key = self.request.auth
         return type(self).selector(merchant=key.merchant, livemode=key.livemode)
+
+
+def request_scope(request) -> dict:
+    """Return the merchant and mode of the request's API key, as services take them."""
+    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """Return ``data`` checked by ``serializer_class``; invalid input raises (a 400 problem)."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

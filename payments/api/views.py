@@ -40,18 +40,9 @@ from .base import (
     MerchantListView,
     problem,
     refuse_unknown_parameters,
+    request_scope,
+    validated,
 )
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _scope(request: Request) -> dict:
-    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
-
 
 # --- orders ------------------------------------------------------------------------------------
 
@@ -72,8 +63,8 @@ class OrderListCreateView(MerchantListView):
         responses={201: s.OrderOutput},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.OrderCreateInput, request.data)
-        order = order_create(**_scope(request), **data)
+        data = validated(s.OrderCreateInput, request.data)
+        order = order_create(**request_scope(request), **data)
         output = s.OrderOutput(order, context={"payments": []})  # a new order has none
         return Response(output.data, status=status.HTTP_201_CREATED)
 
@@ -81,15 +72,15 @@ class OrderListCreateView(MerchantListView):
 class OrderDetailView(MerchantAPIView):
     @extend_schema(summary="Retrieve an order", responses=s.OrderOutput)
     def get(self, request: Request, order_id: str) -> Response:
-        order = selectors.order_get(**_scope(request), order_id=order_id)
+        order = selectors.order_get(**request_scope(request), order_id=order_id)
         return Response(s.OrderOutput(order).data)
 
 
 class OrderCancelView(MerchantAPIView):
     @extend_schema(summary="Cancel a pending order", request=None, responses=s.OrderOutput)
     def post(self, request: Request, order_id: str) -> Response:
-        _valid(s.NoInput, request.data)
-        order = selectors.order_get(**_scope(request), order_id=order_id)
+        validated(s.NoInput, request.data)
+        order = selectors.order_get(**request_scope(request), order_id=order_id)
         return Response(s.OrderOutput(order_cancel(order=order)).data)
 
 
@@ -119,8 +110,10 @@ class OrderPaymentCreateView(MerchantAPIView):
         responses={201: s.PaymentOutput},
     )
     def post(self, request: Request, order_id: str) -> Response:
-        method = _valid(s.PaymentCreateInput, request.data)["payment_method"]
-        order = selectors.order_get(**_scope(request), order_id=order_id, with_payments=False)
+        method = validated(s.PaymentCreateInput, request.data)["payment_method"]
+        order = selectors.order_get(
+            **request_scope(request), order_id=order_id, with_payments=False
+        )
         details = method.get("card") or method.get("wallet") or {}
         try:
             if method["type"] == s.SAVED:
@@ -150,7 +143,7 @@ class PaymentListView(MerchantListView):
 class PaymentDetailView(MerchantAPIView):
     @extend_schema(summary="Retrieve a payment", responses=s.PaymentOutput)
     def get(self, request: Request, payment_id: str) -> Response:
-        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        payment = selectors.payment_get(**request_scope(request), payment_id=payment_id)
         return Response(s.PaymentOutput(payment).data)
 
 
@@ -169,18 +162,18 @@ class PaymentOtpVerifyView(MerchantAPIView):
         responses=s.PaymentOutput,
     )
     def post(self, request: Request, payment_id: str) -> Response:
-        code = _valid(s.OtpVerifyInput, request.data)["code"]
-        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        code = validated(s.OtpVerifyInput, request.data)["code"]
+        payment = selectors.payment_get(**request_scope(request), payment_id=payment_id)
         return Response(s.PaymentOutput(otp_verify(payment_pk=payment.pk, code=code)).data)
 
 
 class PaymentOtpResendView(MerchantAPIView):
     @extend_schema(summary="Send a new OTP code", request=None, responses=s.PaymentOutput)
     def post(self, request: Request, payment_id: str) -> Response:
-        _valid(s.NoInput, request.data)
-        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        validated(s.NoInput, request.data)
+        payment = selectors.payment_get(**request_scope(request), payment_id=payment_id)
         otp_resend(payment_pk=payment.pk)
-        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
+        payment = selectors.payment_get(**request_scope(request), payment_id=payment_id)
         return Response(s.PaymentOutput(payment).data)
 
 
@@ -189,8 +182,8 @@ class PaymentCaptureView(MerchantAPIView):
         summary="Capture an authorized payment", request=s.CaptureInput, responses=s.PaymentOutput
     )
     def post(self, request: Request, payment_id: str) -> Response:
-        data = _valid(s.CaptureInput, request.data)
-        payment = payment_capture(**_scope(request), payment_id=payment_id, **data)
+        data = validated(s.CaptureInput, request.data)
+        payment = payment_capture(**request_scope(request), payment_id=payment_id, **data)
         return Response(s.PaymentOutput(payment).data)
 
 
@@ -202,8 +195,8 @@ class PaymentCancelView(MerchantAPIView):
         responses=s.PaymentOutput,
     )
     def post(self, request: Request, payment_id: str) -> Response:
-        _valid(s.NoInput, request.data)
-        payment = payment_cancel(**_scope(request), payment_id=payment_id)
+        validated(s.NoInput, request.data)
+        payment = payment_cancel(**request_scope(request), payment_id=payment_id)
         return Response(s.PaymentOutput(payment).data)
 
 
@@ -218,8 +211,8 @@ class PaymentRefundCreateView(MerchantAPIView):
         responses={201: s.RefundOutput},
     )
     def post(self, request: Request, payment_id: str) -> Response:
-        data = _valid(s.RefundCreateInput, request.data)
-        refund = refund_create(**_scope(request), payment_id=payment_id, **data)
+        data = validated(s.RefundCreateInput, request.data)
+        refund = refund_create(**request_scope(request), payment_id=payment_id, **data)
         return Response(s.RefundOutput(refund).data, status=status.HTTP_201_CREATED)
 
 
@@ -236,7 +229,7 @@ class RefundListView(MerchantListView):
 class RefundDetailView(MerchantAPIView):
     @extend_schema(summary="Retrieve a refund", responses=s.RefundOutput)
     def get(self, request: Request, refund_id: str) -> Response:
-        refund = selectors.refund_get(**_scope(request), refund_id=refund_id)
+        refund = selectors.refund_get(**request_scope(request), refund_id=refund_id)
         return Response(s.RefundOutput(refund).data)
 
 
@@ -256,7 +249,7 @@ class EventListView(MerchantListView):
 class EventDetailView(MerchantAPIView):
     @extend_schema(summary="Retrieve an event", responses=s.EventOutput)
     def get(self, request: Request, event_id: str) -> Response:
-        event = selectors.event_get(**_scope(request), event_id=event_id)
+        event = selectors.event_get(**request_scope(request), event_id=event_id)
         return Response(s.EventOutput(event).data)
 
 
@@ -288,9 +281,11 @@ class SandboxOtpMessagesView(SandboxView):
     )
     def get(self, request: Request) -> Response:
         refuse_unknown_parameters(request, known={"payment"})
-        payment_id = _valid(s.OtpMessagesQuery, request.query_params)["payment"]
-        payment = selectors.payment_get(**_scope(request), payment_id=payment_id)
-        messages = selectors.outbox_message_list(**_scope(request)).filter(payment=payment)[:50]
+        payment_id = validated(s.OtpMessagesQuery, request.query_params)["payment"]
+        payment = selectors.payment_get(**request_scope(request), payment_id=payment_id)
+        messages = selectors.outbox_message_list(**request_scope(request)).filter(payment=payment)[
+            :50
+        ]
         return Response({"object": "list", "data": [s.OtpMessageOutput(m).data for m in messages]})
 
 
@@ -301,8 +296,10 @@ class SandboxBankTransferView(SandboxView):
         responses=s.PaymentOutput,
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.BankTransferSimulateInput, request.data)
-        selectors.payment_get_by_transfer_reference(**_scope(request), reference=data["reference"])
+        data = validated(s.BankTransferSimulateInput, request.data)
+        selectors.payment_get_by_transfer_reference(
+            **request_scope(request), reference=data["reference"]
+        )
         payment = bank_transfer_simulate(
             transfer_reference=data["reference"],
             amount=data["amount"],
@@ -333,7 +330,7 @@ class SandboxResetView(SandboxView):
     )
     def post(self, request: Request) -> Response:
         refuse_unknown_parameters(request, known=set())
-        _valid(s.NoInput, request.data)
+        validated(s.NoInput, request.data)
         done = sandbox_reset(merchant=request.auth.merchant)
         return Response(s.SandboxResetOutput(done).data)
 

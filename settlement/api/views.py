@@ -9,7 +9,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from payments.api.base import MerchantAPIView, MerchantListView
+from payments.api.base import MerchantAPIView, MerchantListView, request_scope
 from settlement import selectors
 from settlement.models import SettlementBatch
 from settlement.reports import report_response
@@ -28,10 +28,6 @@ class SettlementFilter(df.FilterSet):
         fields: list[str] = []
 
 
-def _scope(request: Request) -> dict:
-    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
-
-
 class SettlementListView(MerchantListView):
     serializer_class = SettlementOutput
     filterset_class = SettlementFilter
@@ -45,7 +41,7 @@ class SettlementListView(MerchantListView):
 class SettlementDetailView(MerchantAPIView):
     @extend_schema(summary="Retrieve a settlement", responses=SettlementOutput)
     def get(self, request: Request, settlement_id: str) -> Response:
-        batch = selectors.settlement_get(**_scope(request), settlement_id=settlement_id)
+        batch = selectors.settlement_get(**request_scope(request), settlement_id=settlement_id)
         return Response(SettlementOutput(batch).data)
 
 
@@ -72,5 +68,5 @@ class SettlementReportView(MerchantAPIView):
         },
     )
     def get(self, request: Request, settlement_id: str):
-        batch = selectors.settlement_get(**_scope(request), settlement_id=settlement_id)
+        batch = selectors.settlement_get(**request_scope(request), settlement_id=settlement_id)
         return report_response(batch)

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from payments.api.base import MerchantAPIView, MerchantListView
+from payments.api.base import MerchantAPIView, MerchantListView, request_scope, validated
 from payments.api.serializers import NoInput
 
 from .. import selectors, services
@@ -52,16 +52,6 @@ DELIVERY_SEMANTICS = (
 )
 
 
-def _scope(request: Request) -> dict:
-    return {"merchant": request.auth.merchant, "livemode": request.auth.livemode}
-
-
-def _valid(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _deliveries_response(deliveries) -> Response:
     return Response(
         {"object": "list", "data": [delivery_data(d) for d in deliveries]},
@@ -86,14 +76,14 @@ class WebhookEndpointListCreateView(MerchantListView):
         responses={201: EndpointWithSecretOutput},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(EndpointCreateInput, request.data)
-        endpoint, secret = services.webhook_endpoint_create(**_scope(request), **data)
+        data = validated(EndpointCreateInput, request.data)
+        endpoint, secret = services.webhook_endpoint_create(**request_scope(request), **data)
         return Response(endpoint_data(endpoint, secret=secret), status=status.HTTP_201_CREATED)
 
 
 class WebhookEndpointDetailView(MerchantAPIView):
     def _get(self, request: Request, endpoint_id: str) -> WebhookEndpoint:
-        return selectors.webhook_endpoint_get(**_scope(request), endpoint_id=endpoint_id)
+        return selectors.webhook_endpoint_get(**request_scope(request), endpoint_id=endpoint_id)
 
     @extend_schema(summary="Retrieve a webhook endpoint", responses=EndpointOutput)
     def get(self, request: Request, endpoint_id: str) -> Response:
@@ -107,13 +97,13 @@ class WebhookEndpointDetailView(MerchantAPIView):
     )
     def patch(self, request: Request, endpoint_id: str) -> Response:
         endpoint = self._get(request, endpoint_id)
-        data = _valid(EndpointUpdateInput, request.data)
+        data = validated(EndpointUpdateInput, request.data)
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, **data)
         return Response(endpoint_data(endpoint))
 
     @extend_schema(summary="Delete a webhook endpoint", responses={204: None})
     def delete(self, request: Request, endpoint_id: str) -> Response:
-        _valid(NoInput, request.data)
+        validated(NoInput, request.data)
         services.webhook_endpoint_delete(endpoint=self._get(request, endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -126,8 +116,8 @@ class WebhookEndpointRotateSecretView(MerchantAPIView):
         responses=EndpointWithSecretOutput,
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
-        _valid(NoInput, request.data)
-        endpoint = selectors.webhook_endpoint_get(**_scope(request), endpoint_id=endpoint_id)
+        validated(NoInput, request.data)
+        endpoint = selectors.webhook_endpoint_get(**request_scope(request), endpoint_id=endpoint_id)
         endpoint, secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint)
         return Response(endpoint_data(endpoint, secret=secret))
 
@@ -139,8 +129,8 @@ class WebhookEndpointRedeliverFailedView(MerchantAPIView):
         responses={202: RedeliveryOutput},
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
-        endpoint = selectors.webhook_endpoint_get(**_scope(request), endpoint_id=endpoint_id)
-        since = _valid(RedeliverFailedInput, request.data)["since"]
+        endpoint = selectors.webhook_endpoint_get(**request_scope(request), endpoint_id=endpoint_id)
+        since = validated(RedeliverFailedInput, request.data)["since"]
         return _deliveries_response(
             services.endpoint_redeliver_failed(endpoint=endpoint, since=since)
         )
@@ -154,7 +144,7 @@ class WebhookEndpointDeliveriesView(MerchantListView):
         if getattr(self, "swagger_fake_view", False):
             return WebhookDelivery.objects.none()
         endpoint = selectors.webhook_endpoint_get(
-            **_scope(self.request), endpoint_id=self.kwargs["endpoint_id"]
+            **request_scope(self.request), endpoint_id=self.kwargs["endpoint_id"]
         )
         return selectors.endpoint_delivery_list(endpoint=endpoint)
 
@@ -174,8 +164,8 @@ class EventRedeliverView(MerchantAPIView):
         responses={202: RedeliveryOutput},
     )
     def post(self, request: Request, event_id: str) -> Response:
-        endpoint_id = _valid(EventRedeliverInput, request.data).get("endpoint")
+        endpoint_id = validated(EventRedeliverInput, request.data).get("endpoint")
         deliveries = services.event_redeliver(
-            **_scope(request), event_id=event_id, endpoint_id=endpoint_id
+            **request_scope(request), event_id=event_id, endpoint_id=endpoint_id
         )
         return _deliveries_response(deliveries)
