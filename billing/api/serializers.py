@@ -21,7 +21,8 @@ from payments.api.serializers import (
 )
 
 from ..models import Customer, PaymentMethod, Price
-from ..services import CONSENT_TEXT_MAX, TRIAL_DAYS_MAX
+from ..services.methods import CONSENT_TEXT_MAX
+from ..services.prices import TRIAL_DAYS_MAX
 
 
 class CustomerCreateInput(Input):
