@@ -281,3 +281,18 @@ class Subscription(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.PAUSED, target=Status.ACTIVE)
     def resume(self):
         pass
+
+
+# Invoices live in their own module; importing them here registers them with the app.
+from .invoice_models import Invoice, InvoiceLine, InvoicePayment, NumberSeries  # noqa: E402
+
+__all__ = [
+    "Customer",
+    "Invoice",
+    "InvoiceLine",
+    "InvoicePayment",
+    "NumberSeries",
+    "PaymentMethod",
+    "Price",
+    "Subscription",
+]

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from payments.errors import NotFound
 from payments.models import Merchant
 
-from .models import Customer, PaymentMethod, Price
+from .models import Customer, Invoice, PaymentMethod, Price
 
 
 def customer_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Customer]:
@@ -54,3 +54,22 @@ def price_get(*, merchant: Merchant, livemode: bool, price_id: str) -> Price:
     if price is None:
         raise NotFound("No such price.")
     return price
+
+
+def invoice_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Invoice]:
+    """Return the merchant's invoices in the mode, newest first, with what their answer reads."""
+    return (
+        Invoice.objects.filter(merchant=merchant, livemode=livemode)
+        .select_related("customer", "subscription")
+        .prefetch_related("lines")
+        .order_by("-created", "-id")
+    )
+
+
+def invoice_get(*, merchant: Merchant, livemode: bool, invoice_id: str) -> Invoice:
+    """Return the merchant's invoice; raise ``NotFound`` for any other."""
+    invoice = invoice_list(merchant=merchant, livemode=livemode).filter(public_id=invoice_id)
+    found = invoice.first()
+    if found is None:
+        raise NotFound("No such invoice.")
+    return found

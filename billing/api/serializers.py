@@ -20,7 +20,7 @@ from payments.api.serializers import (
     limited_text,
 )
 
-from ..models import Customer, PaymentMethod, Price
+from ..models import Customer, Invoice, PaymentMethod, Price
 from ..services.methods import CONSENT_TEXT_MAX
 from ..services.prices import TRIAL_DAYS_MAX
 
@@ -150,4 +150,65 @@ class PriceFilter(df.FilterSet):
 
     class Meta:
         model = Price
+        fields: list[str] = []
+
+
+class InvoiceLineOutput(serializers.Serializer):
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_amount = serializers.IntegerField(help_text="Minor units; negative for a proration credit")
+    tax_rate_bps = serializers.IntegerField(help_text="Tax rate in basis points (2000 = 20%)")
+    amount = serializers.IntegerField(help_text="quantity × unit_amount")
+    tax_amount = serializers.IntegerField(help_text="amount × rate, rounded half-even")
+    period_start = serializers.DateTimeField(allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+    proration = serializers.BooleanField()
+
+
+class InvoiceOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("invoice")
+    livemode = serializers.BooleanField()
+    number = serializers.CharField(allow_null=True, help_text="Given at finalize, gap-free")
+    status = serializers.ChoiceField(choices=Invoice.Status.choices)
+    customer = serializers.CharField()
+    subscription = serializers.CharField(allow_null=True)
+    billing_reason = serializers.ChoiceField(choices=Invoice.BillingReason.choices)
+    collection_method = serializers.ChoiceField(choices=Invoice.CollectionMethod.choices)
+    currency = serializers.CharField()
+    lines = InvoiceLineOutput(many=True)
+    subtotal = serializers.IntegerField()
+    tax = serializers.IntegerField()
+    total = serializers.IntegerField()
+    amount_paid = serializers.IntegerField()
+    amount_remaining = serializers.IntegerField()
+    period_start = serializers.DateTimeField(allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    memo = serializers.CharField(allow_null=True)
+    footer = serializers.CharField(allow_null=True)
+    metadata = MetadataField()
+    attempt_count = serializers.IntegerField()
+    next_payment_attempt = serializers.DateTimeField(allow_null=True)
+    finalized_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    voided_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+@_with_created_range
+class InvoiceFilter(df.FilterSet):
+    status = df.ChoiceFilter(choices=Invoice.Status.choices)
+    customer = df.CharFilter(
+        field_name="customer__public_id", max_length=32, help_text="A customer id"
+    )
+    subscription = df.CharFilter(
+        field_name="subscription__public_id", max_length=32, help_text="A subscription id"
+    )
+
+    class Meta:
+        model = Invoice
         fields: list[str] = []

@@ -21,4 +21,6 @@ urlpatterns = [
     ),
     path("prices", views.PriceListCreateView.as_view(), name="prices"),
     path("prices/<str:price_id>", views.PriceDetailView.as_view(), name="price"),
+    path("invoices", views.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<str:invoice_id>", views.InvoiceDetailView.as_view(), name="invoice"),
 ]

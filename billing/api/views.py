@@ -164,3 +164,26 @@ class PriceDetailView(MerchantAPIView):
     def get(self, request: Request, price_id: str) -> Response:
         price = selectors.price_get(**request_scope(request), price_id=price_id)
         return Response(price.api_data())
+
+
+class InvoiceListView(MerchantListView):
+    """The invoices list; the invoicing app's view adds ``POST`` (drafts) on the same path."""
+
+    serializer_class = s.InvoiceOutput
+    filterset_class = s.InvoiceFilter
+    selector = staticmethod(selectors.invoice_list)
+
+    @extend_schema(
+        summary="List invoices",
+        description="Filter by `customer`, `subscription` or `status`.",
+        operation_id="invoices_list",
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class InvoiceDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve an invoice", responses=s.InvoiceOutput)
+    def get(self, request: Request, invoice_id: str) -> Response:
+        invoice = selectors.invoice_get(**request_scope(request), invoice_id=invoice_id)
+        return Response(invoice.api_data())

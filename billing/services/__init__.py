@@ -9,6 +9,16 @@ which this app answers (registered in ``BillingConfig.ready``). Every change rec
 """
 
 from .customers import customer_create, customer_delete, customer_update
+from .invoices import (
+    LineInput,
+    invoice_create,
+    invoice_finalize,
+    invoice_mark_uncollectible,
+    invoice_payment_apply,
+    invoice_update,
+    invoice_void,
+    line_totals,
+)
 from .methods import (
     card_fingerprint,
     payment_method_attach,
@@ -18,6 +28,14 @@ from .methods import (
 from .prices import price_create
 
 __all__ = [
+    "LineInput",
+    "invoice_create",
+    "invoice_finalize",
+    "invoice_mark_uncollectible",
+    "invoice_payment_apply",
+    "invoice_update",
+    "invoice_void",
+    "line_totals",
     "card_fingerprint",
     "customer_create",
     "customer_delete",
