@@ -25,6 +25,7 @@ LIST_URLS = [
     "/api/v1/webhook-endpoints",
     "/api/v1/customers",
     "/api/v1/prices",
+    "/api/v1/invoices",
 ]
 
 
@@ -458,6 +459,8 @@ OPERATIONS = {
         {"product_name": "Probe", "amount": 1000, "currency": "USD", "interval": "month"},
     ),
     ("get", "/api/v1/prices/{price_id}"): ({"price_id": "price"}, None),
+    ("get", "/api/v1/invoices"): ({}, None),
+    ("get", "/api/v1/invoices/{invoice_id}"): ({"invoice_id": "invoice"}, None),
     ("get", "/api/v1/customers"): ({}, None),
     ("post", "/api/v1/customers"): (
         {},
@@ -545,6 +548,14 @@ class World:
 
     def _make_customer(self) -> str:
         return self.client.post("/api/v1/customers", {}, format="json").json()["id"]
+
+    def _make_invoice(self) -> str:
+        from billing.models import Customer
+        from billing.services import LineInput, invoice_create
+
+        customer = Customer.objects.get(public_id=self["customer"])
+        lines = [LineInput(description="Probe", unit_amount=1000)]
+        return invoice_create(customer=customer, currency="USD", lines=lines).public_id
 
     def _make_saved_method(self) -> str:
         operation = ("post", "/api/v1/customers/{customer_id}/payment-methods")
