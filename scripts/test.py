@@ -1,8 +1,12 @@
-"""Run the whole suite in its tiers and end with one summary line.
+"""Run the whole suite in its tiers and end with one summary line per tier and a total.
 
-Tier 1: every test not marked postgres/redis, on SQLite, eager Celery, Chromium browser tests.
-Tier 2: tests marked postgres or redis, against DATABASE_URL (PostgreSQL) and REDIS_URL, with a
-real Celery worker. A tier that cannot run is named loudly; under CI=true that is a failure.
+Tier sqlite: every test not marked postgres/redis, on SQLite (the embedded default), eager
+Celery, Chromium browser tests.
+Tier postgres: the whole suite again on DATABASE_URL (PostgreSQL, what production runs), with
+REDIS_URL: the tests marked postgres/redis (row locks, races, a real Celery worker) run only here.
+Both run in random order: pytest-randomly prints the seed; pass ``--randomly-seed=N`` through
+to replay an order, or ``-p no:randomly`` to turn it off. A tier that cannot
+run is named loudly; under CI=true that is a failure.
 """
 
 import json
@@ -19,7 +23,7 @@ SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 def run_tier(name: str, marker: str, env: dict[str, str], extra: list[str]) -> dict:
     report = Path(tempfile.mkstemp(prefix="tier-", suffix=".json")[1])
     env = {**env, "TIER_REPORT": str(report), "TEST_TIER": name}
-    cmd = [sys.executable, "-m", "pytest", "-m", marker, *extra]
+    cmd = [sys.executable, "-m", "pytest", *(["-m", marker] if marker else []), *extra]
     print(f"\n==== tier: {name} ====", flush=True)
     code = subprocess.call(cmd, cwd=ROOT, env=env)
     counts = json.loads(report.read_text() or "{}") if report.stat().st_size else {}
@@ -36,12 +40,10 @@ def main() -> int:
     skipped_tiers = list(results["sqlite"].get("skipped_tiers", []))
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL"):
-        results["postgres+redis"] = run_tier(
-            "postgres+redis", "postgres or redis", dict(os.environ), extra
-        )
-        skipped_tiers += results["postgres+redis"].get("skipped_tiers", [])
+        results["postgres"] = run_tier("postgres", "", dict(os.environ), extra)
+        skipped_tiers += results["postgres"].get("skipped_tiers", [])
     else:
-        skipped_tiers.append("postgres+redis (set DATABASE_URL=postgres://... and REDIS_URL)")
+        skipped_tiers.append("postgres (set DATABASE_URL=postgres://... and REDIS_URL)")
 
     passed = sum(r.get("passed", 0) for r in results.values())
     failed = sum(r.get("failed", 0) + r.get("error", 0) for r in results.values())
@@ -50,6 +52,11 @@ def main() -> int:
     bad_exit = any(code not in (0, 5) for code in exit_codes)
 
     print()
+    for name, r in results.items():
+        print(
+            f"{name}: {r.get('passed', 0)} passed, {r.get('failed', 0) + r.get('error', 0)} "
+            f"failed, {r.get('skipped', 0)} skipped"
+        )
     for tier in skipped_tiers:
         print("!" * 78)
         print(f"!!! SKIPPED TIER: {tier}")
