@@ -7,9 +7,15 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from payments.saved_methods import saved_method_resolver_register
+        from payments.saved_methods import (
+            customer_directory_register,
+            saved_method_resolver_register,
+        )
 
         from .services import saved_method_resolve
+        from .services.checkout import DIRECTORY
 
-        # payments never imports billing: it asks the resolver registered here for "pm_" ids.
+        # payments never imports billing: it asks the resolver registered here for "pm_" ids,
+        # and the customer directory for "cus_" ids (orders naming a customer, the checkout).
         saved_method_resolver_register(prefix="pm", resolver=saved_method_resolve)
+        customer_directory_register(prefix="cus", directory=DIRECTORY)

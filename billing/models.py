@@ -1,11 +1,13 @@
 """Customers of a merchant, the cards they saved (with the consent they gave), prices and
 subscriptions."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
+from django_otp.models import CooldownMixin, ThrottlingMixin
 
-from payments.models import CURRENCY_CHECK, CardVault, Merchant, new_public_id
+from payments.models import CURRENCY_CHECK, CardVault, Merchant, OutboxMessage, new_public_id
 from payments.representations import iso_timestamp
 
 
@@ -61,9 +63,17 @@ class Customer(models.Model):
         }
 
 
-class PaymentMethod(models.Model):
+class PaymentMethod(FSMModelMixin, models.Model):
     """A card saved for a customer: the PAN stays in the vault, this row holds what may be
-    shown, a fingerprint to recognise the card again, and the holder's consent."""
+    shown, a fingerprint to recognise the card again, and the holder's consent.
+
+    Saved by API, a card whose issuer verifies its holder is ``requires_action`` until the code
+    sent to the holder is verified (``PaymentMethodVerification``); only ``active`` ones pay.
+    """
+
+    class Status(models.TextChoices):
+        REQUIRES_ACTION = "requires_action"
+        ACTIVE = "active"
 
     class Type(models.TextChoices):
         CARD = "card"
@@ -94,6 +104,7 @@ class PaymentMethod(models.Model):
     consent_ip = models.GenericIPAddressField()
     consent_usage = models.CharField(max_length=16, choices=Usage.choices)
     consented_at = models.DateTimeField()
+    status = FSMField(default=Status.ACTIVE, choices=Status.choices, protected=True)
     detached_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -116,12 +127,33 @@ class PaymentMethod(models.Model):
     def masked(self) -> str:
         return f"{self.card_brand} •••• {self.card_last4} {self.card_exp_month:02d}/{self.card_exp_year}"
 
+    @transition(field=status, source=Status.REQUIRES_ACTION, target=Status.ACTIVE)
+    def verify(self):
+        """The holder entered the code the issuer asked for: the card may now be charged."""
+
+    def next_action(self) -> dict | None:
+        """How to verify a method ``requires_action``: where the code went and where to send it."""
+        if self.status != self.Status.REQUIRES_ACTION:
+            return None
+        verification = getattr(self, "verification", None)
+        path = f"/api/v1/customers/{self.customer.public_id}/payment-methods/{self.public_id}/otp"
+        return {
+            "type": "otp",
+            "channel": verification.channel if verification else "sms",
+            "masked_destination": verification.masked_destination if verification else None,
+            "expires_at": iso_timestamp(verification.valid_until) if verification else None,
+            "verify_url": path,
+            "resend_url": f"{path}/resend",
+        }
+
     def api_data(self) -> dict:
         return {
             "id": self.public_id,
             "object": "payment_method",
             "livemode": self.livemode,
             "type": self.type,
+            "status": self.status,
+            "next_action": self.next_action(),
             "customer": self.customer.public_id,
             "card": {
                 "brand": self.card_brand,
@@ -138,6 +170,59 @@ class PaymentMethod(models.Model):
             "detached_at": iso_timestamp(self.detached_at),
             "created": iso_timestamp(self.created),
         }
+
+
+class _ChallengeBase(models.Model):
+    """The base hooks django-otp's mixins call through ``super()`` (a Device would supply them)."""
+
+    class Meta:
+        abstract = True
+
+    def verify_is_allowed(self):
+        return True, None
+
+    def generate_is_allowed(self):
+        return True, None
+
+
+class PaymentMethodVerification(CooldownMixin, ThrottlingMixin, _ChallengeBase):
+    """The code the issuer asked to send to the holder of a card saved by API; only its hash is
+    kept. The limits are the payments' OTP ones (``PAYMENTS_OTP_*``): wrong codes, resends, life."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        VERIFIED = "verified"
+        FAILED = "failed"
+
+    method = models.OneToOneField(
+        PaymentMethod, on_delete=models.CASCADE, related_name="verification"
+    )
+    channel = models.CharField(max_length=10, default="sms")
+    destination = models.CharField(max_length=200, help_text="Where codes are sent (not card data)")
+    masked_destination = models.CharField(max_length=200)
+    token_hash = models.CharField(max_length=64, blank=True)
+    valid_until = models.DateTimeField()
+    resend_count = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The last code sent (the sandbox shows it to the merchant's tests).
+    message = models.ForeignKey(
+        OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"verification of {self.method_id} ({self.status})"
+
+    def get_throttle_factor(self):
+        return settings.PAYMENTS_OTP_THROTTLE_FACTOR
+
+    def get_cooldown_duration(self):
+        return settings.PAYMENTS_OTP_RESEND_COOLDOWN
+
+    @property
+    def attempts_remaining(self) -> int:
+        return max(0, settings.PAYMENTS_OTP_MAX_ATTEMPTS - self.throttling_failure_count)
 
 
 class Price(models.Model):

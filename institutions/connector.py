@@ -144,6 +144,16 @@ class Connector(abc.ABC):
     def lookup(self, *, reference: str) -> AuthorizationResult | None:
         """Return the outcome of the authorize call made under ``reference``; None if none arrived."""
 
+    def authentication_required(
+        self, *, method: MethodDetails, livemode: bool = False, sandbox_owner: str = ""
+    ) -> Challenge | None:
+        """Whether the issuer wants the holder verified (OTP) before the card is kept for later
+        charges, and where the code goes; None when it does not. Like a 3-D Secure enrolment
+        check: nothing is held or charged, and the account's standing is not asked (a card
+        reported lost is saved, and declined when charged). Institutions that ask nothing keep
+        this default."""
+        return None
+
 
 @dataclass(frozen=True)
 class SandboxResetResult:

@@ -39,9 +39,11 @@ from . import selectors, services
 from .connector import (
     AuthorizationRequest,
     AuthorizationResult,
+    Challenge,
     Connector,
     ConnectorError,
     ConnectorTimeout,
+    MethodDetails,
     OperationResult,
     register,
 )
@@ -198,6 +200,17 @@ class SandboxCardIssuer(SandboxHoldingConnector):
             lambda: services.authorization_result(
                 record=services.authorization_card(institution=self.code, request=request)
             ),
+        )
+
+    def authentication_required(
+        self, *, method: MethodDetails, livemode: bool = False, sandbox_owner: str = ""
+    ) -> Challenge | None:
+        if livemode:
+            raise ConnectorError(
+                "livemode_not_supported", f"{self.display_name} takes test payments only."
+            )
+        return services.card_authentication_required(
+            institution=self.code, card_number=method.card_number, owner_key=sandbox_owner
         )
 
 

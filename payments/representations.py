@@ -84,6 +84,8 @@ def order_data(order: Order, *, with_payments: bool = True, payments=None) -> di
         "reference": order.reference,
         "description": order.description,
         "customer_email": order.customer_email or None,
+        "customer": order.customer or None,
+        "setup_future_usage": order.setup_future_usage,
         "return_url": order.return_url or None,
         "capture_method": order.capture_method,
         "metadata": order.metadata,

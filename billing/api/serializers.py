@@ -80,11 +80,25 @@ class SavedConsentOutput(serializers.Serializer):
     accepted_at = serializers.DateTimeField()
 
 
+class SavedPaymentMethodNextAction(serializers.Serializer):
+    type = constant_field("otp")
+    channel = serializers.CharField()
+    masked_destination = serializers.CharField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    verify_url = serializers.CharField(help_text="POST the holder's code here: {\"code\": ...}")
+    resend_url = serializers.CharField()
+
+
 class SavedPaymentMethodOutput(serializers.Serializer):
     id = serializers.CharField()
     object = constant_field("payment_method")
     livemode = serializers.BooleanField()
     type = serializers.ChoiceField(choices=PaymentMethod.Type.choices)
+    status = serializers.ChoiceField(
+        choices=PaymentMethod.Status.choices,
+        help_text="requires_action: the holder's code must be verified before it can be charged",
+    )
+    next_action = SavedPaymentMethodNextAction(allow_null=True)
     customer = serializers.CharField()
     card = SavedCardOutput()
     consent = SavedConsentOutput()

@@ -19,6 +19,21 @@ urlpatterns = [
         views.CustomerPaymentMethodDetailView.as_view(),
         name="customer-payment-method",
     ),
+    path(
+        "customers/<str:customer_id>/payment-methods/<str:payment_method_id>/otp",
+        views.CustomerPaymentMethodOtpView.as_view(),
+        name="customer-payment-method-otp",
+    ),
+    path(
+        "customers/<str:customer_id>/payment-methods/<str:payment_method_id>/otp/resend",
+        views.CustomerPaymentMethodOtpResendView.as_view(),
+        name="customer-payment-method-otp-resend",
+    ),
+    path(
+        "customers/<str:customer_id>/payment-methods/<str:payment_method_id>/otp-messages",
+        views.CustomerPaymentMethodOtpMessagesView.as_view(),
+        name="customer-payment-method-otp-messages",
+    ),
     path("prices", views.PriceListCreateView.as_view(), name="prices"),
     path("prices/<str:price_id>", views.PriceDetailView.as_view(), name="price"),
     path("invoices", views.InvoiceListView.as_view(), name="invoices"),

@@ -6,16 +6,19 @@ Everything is looked up within the API key's merchant and mode: another merchant
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments.api.base import MerchantAPIView, MerchantListView, request_scope, validated
-from payments.api.serializers import NoInput, constant_field
+from payments.api.serializers import NoInput, OtpMessageOutput, OtpVerifyInput, constant_field
+from payments.errors import NotFound
 
 from .. import selectors, services
 from ..models import Customer
+from ..services.verification import payment_method_verification_resend, payment_method_verify
 from . import serializers as s
 
 
@@ -94,7 +97,10 @@ class CustomerPaymentMethodsView(MerchantAPIView):
             "The card is validated as for a payment (the CVC is checked and never stored), with "
             "the customer's consent: the text shown, their IP and the usage (`off_session` lets "
             "the merchant charge it without them). Saving a card the customer already saved "
-            "returns that method with 200; a new one is 201."
+            "returns that method with 200; a new one is 201. When the card's issuer wants its "
+            "holder verified, the method is `requires_action` (it cannot be charged) and "
+            "`next_action` says where the code went and where to send it "
+            "(`POST .../payment-methods/{id}/otp`); the right code makes it `active`."
         ),
         operation_id="customer_payment_methods_create",
         request=s.PaymentMethodCreateInput,
@@ -135,6 +141,60 @@ class CustomerPaymentMethodDetailView(MerchantAPIView):
         validated(NoInput, request.data)
         method = self._get(request, customer_id, payment_method_id)
         return Response(services.payment_method_detach(method=method).api_data())
+
+
+def _method(request: Request, customer_id: str, payment_method_id: str):
+    return selectors.payment_method_get(
+        customer=_customer(request, customer_id), payment_method_id=payment_method_id
+    )
+
+
+class CustomerPaymentMethodOtpView(MerchantAPIView):
+    @extend_schema(
+        summary="Verify a saved card with the holder's code",
+        description=(
+            "For a method `requires_action`: the right code makes it `active`. A wrong code is a "
+            "400 `otp_invalid` with `attempts_remaining`; an expired one `otp_expired`; the last "
+            "allowed wrong code detaches the method (400 `authentication_failed`: save the card "
+            "again). Limits are those of a payment's code."
+        ),
+        request=OtpVerifyInput,
+        responses=s.SavedPaymentMethodOutput,
+    )
+    def post(self, request: Request, customer_id: str, payment_method_id: str) -> Response:
+        code = validated(OtpVerifyInput, request.data)["code"]
+        method = _method(request, customer_id, payment_method_id)
+        return Response(payment_method_verify(method=method, code=code).api_data())
+
+
+class CustomerPaymentMethodOtpResendView(MerchantAPIView):
+    @extend_schema(
+        summary="Send the holder a new code for a saved card",
+        request=None,
+        responses=s.SavedPaymentMethodOutput,
+    )
+    def post(self, request: Request, customer_id: str, payment_method_id: str) -> Response:
+        validated(NoInput, request.data)
+        method = _method(request, customer_id, payment_method_id)
+        return Response(payment_method_verification_resend(method=method).api_data())
+
+
+class CustomerPaymentMethodOtpMessagesView(MerchantAPIView):
+    @extend_schema(
+        summary="Read the last code sent for a saved card (sandbox)",
+        responses=inline_serializer(
+            "PaymentMethodOtpMessageList",
+            fields={"object": constant_field("list"), "data": OtpMessageOutput(many=True)},
+        ),
+    )
+    def get(self, request: Request, customer_id: str, payment_method_id: str) -> Response:
+        if request.auth.livemode or not settings.PAYMENTS_SANDBOX:
+            raise NotFound("The sandbox is only available with a test API key.")
+        method = _method(request, customer_id, payment_method_id)
+        verification = getattr(method, "verification", None)
+        message = verification.message if verification is not None else None
+        data = [OtpMessageOutput(message).data] if message is not None else []
+        return Response({"object": "list", "data": data})
 
 
 class PriceListCreateView(MerchantListView):

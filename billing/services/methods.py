@@ -14,14 +14,15 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from payments.errors import NotFound, ValidationFailed
-from payments.models import Merchant
+from payments.models import CardVault, Merchant
 from payments.saved_methods import SavedCard
-from payments.services import event_record
+from payments.services import card_authentication_check, event_record
 from payments.validation import FieldError, validate_card
-from payments.vault import card_store
+from payments.vault import card_reveal, card_store
 
 from ..models import Customer, PaymentMethod
 from .customers import _customer_lock, payment_method_detach_locked
+from .verification import verification_start
 
 CONSENT_TEXT_MAX = 2000
 
@@ -79,7 +80,8 @@ def payment_method_attach(
 
     The card is validated as for a payment (the CVC is checked, then forgotten). A card the
     customer already saved returns that method, also when two requests race: the customer row
-    is locked, and the partial unique constraint is the last word.
+    is locked, and the partial unique constraint is the last word. When the issuer wants its
+    holder verified, the new method is ``requires_action`` and a code goes to the holder.
     """
     card, errors = validate_card(
         number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name
@@ -88,40 +90,109 @@ def payment_method_attach(
     if errors or card is None:
         raise ValidationFailed(errors)
     fingerprint = card_fingerprint(merchant=customer.merchant, pan=card.number)
+    existing = _attached(customer=customer, fingerprint=fingerprint)
+    if existing is not None:
+        return existing, False
+    # Asked before any lock is taken: the issuer is a network call.
+    challenge = card_authentication_check(
+        merchant=customer.merchant, livemode=customer.livemode, card=card
+    )
+    return _method_save(
+        customer=customer,
+        fingerprint=fingerprint,
+        vault=lambda: card_store(
+            pan=card.number,
+            brand=card.brand or "",
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        ),
+        # A valid number of no known brand is saved too: its issuer declines it.
+        card_fields={
+            "card_brand": card.brand or "",
+            "card_last4": card.last4,
+            "card_exp_month": card.exp_month,
+            "card_exp_year": card.exp_year,
+            "holder_name": card.holder_name,
+        },
+        consent={"consent_text": consent_text, "consent_ip": consent_ip},
+        usage=consent_usage,
+        challenge=challenge,
+    )
+
+
+def payment_method_attach_vaulted(
+    *,
+    customer: Customer,
+    card: CardVault,
+    holder_name: str,
+    consent_text: str,
+    consent_ip: str,
+    consent_usage: str,
+    consented_at=None,
+) -> tuple[PaymentMethod, bool]:
+    """Save a card already in the vault (the hosted checkout's, once its payment succeeded).
+
+    The holder was present and passed whatever the issuer asked during that payment, so the
+    method is ``active`` at once. The same card saved before returns that method.
+    """
+    errors = _consent_errors(text=consent_text, ip=consent_ip, usage=consent_usage)
+    if errors:
+        raise ValidationFailed(errors)
+    fingerprint = card_fingerprint(merchant=customer.merchant, pan=card_reveal(card=card))
+    return _method_save(
+        customer=customer,
+        fingerprint=fingerprint,
+        vault=lambda: card,
+        card_fields={
+            "card_brand": card.brand,
+            "card_last4": card.last4,
+            "card_exp_month": card.exp_month,
+            "card_exp_year": card.exp_year,
+            "holder_name": holder_name[:100],
+        },
+        consent={
+            "consent_text": consent_text,
+            "consent_ip": consent_ip,
+            "consented_at": consented_at or timezone.now(),
+        },
+        usage=consent_usage,
+        challenge=None,
+    )
+
+
+def _method_save(
+    *, customer, fingerprint, vault, card_fields, consent, usage, challenge
+) -> tuple[PaymentMethod, bool]:
+    """Create the method under the customer's lock, or return the one saved for this card."""
     with transaction.atomic():
         customer = _customer_lock(customer)
         existing = _attached(customer=customer, fingerprint=fingerprint)
         if existing is not None:
             return existing, False
+        status = PaymentMethod.Status.REQUIRES_ACTION if challenge else PaymentMethod.Status.ACTIVE
+        consented_at = consent.get("consented_at") or timezone.now()
         try:
             with transaction.atomic():  # the vault row goes too if the INSERT loses a race
                 method = PaymentMethod.objects.create(
                     merchant_id=customer.merchant_id,
                     livemode=customer.livemode,
                     customer=customer,
-                    card=card_store(
-                        pan=card.number,
-                        brand=card.brand or "",
-                        exp_month=card.exp_month,
-                        exp_year=card.exp_year,
-                    ),
-                    # A valid number of no known brand is saved too: its issuer declines it.
-                    card_brand=card.brand or "",
-                    card_last4=card.last4,
-                    card_exp_month=card.exp_month,
-                    card_exp_year=card.exp_year,
-                    holder_name=card.holder_name,
+                    card=vault(),
                     fingerprint=fingerprint,
-                    consent_text=consent_text,
-                    consent_ip=consent_ip,
-                    consent_usage=consent_usage,
-                    consented_at=timezone.now(),
+                    consent_text=consent["consent_text"],
+                    consent_ip=consent["consent_ip"],
+                    consent_usage=usage,
+                    consented_at=consented_at,
+                    status=status,
+                    **card_fields,
                 )
         except IntegrityError:
             existing = _attached(customer=customer, fingerprint=fingerprint)
             if existing is None:
                 raise
             return existing, False
+        if challenge is not None:
+            verification_start(method=method, challenge=challenge)
         event_record(obj=method, type="payment_method.attached", sequence=1)
     return method, True
 
@@ -171,4 +242,5 @@ def saved_method_resolve(*, merchant: Merchant, livemode: bool, method_id: str) 
         exp_year=method.card_exp_year,
         holder_name=method.holder_name,
         off_session=method.consent_usage == PaymentMethod.Usage.OFF_SESSION,
+        requires_action=method.status == PaymentMethod.Status.REQUIRES_ACTION,
     )

@@ -40,6 +40,7 @@ from .authorize import (
     authorization_transfer,
     authorization_wallet,
 )
+from .authentication import card_authentication_required
 from .common import DECLINE_MESSAGES
 from .holds import hold_capture, hold_refund, hold_void
 from .transfers import transfer_capture, transfer_receive, transfer_refund, transfer_void
@@ -54,6 +55,7 @@ __all__ = [
     "authorization_transfer",
     "authorization_wallet",
     "balance_get_or_create",
+    "card_authentication_required",
     "hold_capture",
     "hold_refund",
     "hold_void",

@@ -130,6 +130,20 @@ class OrderCreateInput(Input):
     reference = limited_text(Order, "reference", help_text="Unique per merchant")
     description = limited_text(Order, "description", required=False, allow_blank=True)
     customer_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    customer = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Your customer paying (cus_...): the checkout offers their saved cards and to "
+        "save the card paid with",
+    )
+    setup_future_usage = serializers.ChoiceField(
+        choices=Order.SetupFutureUsage.choices,
+        required=False,
+        default=Order.SetupFutureUsage.ON_SESSION,
+        help_text="The use a card saved at the checkout is consented for; off_session lets you "
+        "charge it without the customer",
+    )
     # The URL's syntax is its shape, checked here; what a return URL may be is the service's.
     return_url = limited_text(
         Order, "return_url", base=serializers.URLField, required=False, allow_blank=True
@@ -335,6 +349,8 @@ class OrderOutput(serializers.Serializer):
     reference = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     customer_email = serializers.CharField(allow_null=True)
+    customer = serializers.CharField(allow_null=True)
+    setup_future_usage = serializers.ChoiceField(choices=Order.SetupFutureUsage.choices)
     return_url = serializers.CharField(allow_null=True)
     capture_method = serializers.ChoiceField(choices=Order.CaptureMethod.choices)
     metadata = MetadataField()

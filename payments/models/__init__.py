@@ -25,11 +25,13 @@ from .orders import Order
 from .otp import OtpChallenge, OtpLimitCounter
 from .payments import ACTIVE_PAYMENT_STATUSES, CardVault, Payment, PaymentAttempt
 from .refunds import Refund
+from .saving import CardSaveConsent
 
 __all__ = [
     "ACTIVE_PAYMENT_STATUSES",
     "ApiKey",
     "CURRENCY_CHECK",
+    "CardSaveConsent",
     "CardVault",
     "Event",
     "IdempotencyRecord",

@@ -17,6 +17,10 @@ class Order(FSMModelMixin, models.Model):
         CANCELED = "canceled"
         EXPIRED = "expired"
 
+    class SetupFutureUsage(models.TextChoices):
+        ON_SESSION = "on_session"
+        OFF_SESSION = "off_session"
+
     class CaptureMethod(models.TextChoices):
         AUTOMATIC = "automatic"
         MANUAL = "manual"
@@ -32,6 +36,15 @@ class Order(FSMModelMixin, models.Model):
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=500, blank=True)
     customer_email = models.EmailField(blank=True)
+    # The merchant's customer (``cus_...``) paying, when the order names one: the checkout then
+    # offers the customer's saved cards and to save the card paid with. A public id, not a
+    # foreign key: customers belong to ``billing``, reached through ``payments.saved_methods``.
+    customer = models.CharField(max_length=32, blank=True)
+    # How a card saved at the checkout may be used later: ``on_session`` (the customer pays
+    # again while present) or ``off_session`` (the merchant may also charge it without them).
+    setup_future_usage = models.CharField(
+        max_length=16, choices=SetupFutureUsage.choices, default=SetupFutureUsage.ON_SESSION
+    )
     return_url = models.URLField(max_length=2000, blank=True)
     capture_method = models.CharField(
         max_length=16, choices=CaptureMethod.choices, default=CaptureMethod.AUTOMATIC

@@ -12,6 +12,11 @@ from .captures import (
     payment_cancel,
     payment_capture,
 )
+from .card_saving import (
+    card_authentication_check,
+    card_save_consent_record,
+    payment_card_save,
+)
 from .events import event_record
 from .merchants import (
     api_key_authenticate,
@@ -45,6 +50,8 @@ __all__ = [
     "authorization_apply",
     "authorizations_expire",
     "bank_transfer_simulate",
+    "card_authentication_check",
+    "card_save_consent_record",
     "bank_transfers_expire",
     "event_record",
     "merchant_create",
@@ -58,6 +65,7 @@ __all__ = [
     "payment_abandon_by_shopper",
     "payment_cancel",
     "payment_capture",
+    "payment_card_save",
     "payment_create",
     "payment_create_saved",
     "refund_check",

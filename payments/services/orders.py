@@ -16,6 +16,7 @@ from .. import locks
 from ..errors import InvalidTransition, ValidationFailed
 from ..models import ACTIVE_PAYMENT_STATUSES, Merchant, Order
 from ..representations import order_data
+from ..saved_methods import customer_exists
 from ..transitions import transition_check, transition_run
 from ..validation import FieldError, validate_amount, validate_metadata
 from .captures import payment_expire_locked
@@ -79,6 +80,40 @@ def _order_errors(
     return errors
 
 
+def _customer_errors(*, merchant, livemode, customer, setup_future_usage) -> list[FieldError]:
+    """The order's customer must be one of the merchant's, in the order's mode."""
+    errors = []
+    if customer and not (
+        isinstance(customer, str)
+        and customer_exists(merchant=merchant, livemode=livemode, customer_id=customer)
+    ):
+        mode = "live" if livemode else "test"
+        errors.append(
+            FieldError(
+                "customer",
+                "resource_missing",
+                f"No such customer: give the id (cus_...) of one of your {mode}-mode customers.",
+            )
+        )
+    if setup_future_usage not in Order.SetupFutureUsage.values:
+        errors.append(
+            FieldError(
+                "setup_future_usage",
+                "invalid_choice",
+                "Setup future usage is on_session or off_session.",
+            )
+        )
+    elif setup_future_usage == Order.SetupFutureUsage.OFF_SESSION and not customer:
+        errors.append(
+            FieldError(
+                "setup_future_usage",
+                "customer_required",
+                "A card can be saved only for a customer: name the order's customer too.",
+            )
+        )
+    return errors
+
+
 def order_create(
     *,
     merchant: Merchant,
@@ -91,8 +126,15 @@ def order_create(
     return_url: str = "",
     capture_method: str = Order.CaptureMethod.AUTOMATIC,
     metadata: dict | None = None,
+    customer: str = "",
+    setup_future_usage: str = Order.SetupFutureUsage.ON_SESSION,
 ) -> Order:
-    """Create a pending order the shopper can pay at its checkout URL until it expires."""
+    """Create a pending order the shopper can pay at its checkout URL until it expires.
+
+    ``customer`` (a ``cus_...`` of the merchant, same mode) lets the checkout offer the
+    customer's saved cards and to save the new one; ``setup_future_usage`` is the use a card
+    saved there is consented for (``off_session`` lets the merchant charge it without them).
+    """
     metadata = {} if metadata is None else metadata
     currency = currency.upper() if isinstance(currency, str) else currency
     errors = _order_errors(
@@ -104,6 +146,12 @@ def order_create(
         return_url=return_url,
         capture_method=capture_method,
         metadata=metadata,
+    )
+    errors += _customer_errors(
+        merchant=merchant,
+        livemode=livemode,
+        customer=customer,
+        setup_future_usage=setup_future_usage,
     )
     if errors:
         raise ValidationFailed(errors)
@@ -120,6 +168,8 @@ def order_create(
                 return_url=return_url,
                 capture_method=capture_method,
                 metadata=metadata,
+                customer=customer,
+                setup_future_usage=setup_future_usage,
                 expires_at=timezone.now() + settings.PAYMENTS_ORDER_TTL,
             )
             # A new order: its first event, and no payments yet.

@@ -78,6 +78,17 @@ def _saved_card_usable(*, order: Order, method_id: str, merchant_initiated: bool
         raise ValidationFailed(
             [FieldError(FIELD, "resource_missing", "No such saved payment method.")]
         )
+    if saved.requires_action:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    FIELD,
+                    "payment_method_requires_action",
+                    "This saved card is waiting for its holder's verification code and cannot "
+                    "be charged yet; verify it first (POST .../payment-methods/{id}/otp).",
+                )
+            ]
+        )
     errors = validate_amount(amount=order.amount, currency=order.currency, method="card")
     if merchant_initiated and not saved.off_session:
         errors.append(

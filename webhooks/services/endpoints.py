@@ -47,6 +47,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "customer.deleted",
     "payment_method.attached",
     "payment_method.detached",
+    "payment_method.updated",
 )
 
 #: Endpoints a merchant may have per mode: each event is sent once per endpoint, so without a
