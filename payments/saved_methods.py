@@ -104,7 +104,9 @@ def customer_exists(*, merchant: Merchant, livemode: bool, customer_id: str) -> 
     )
 
 
-def customer_saved_cards(*, merchant: Merchant, livemode: bool, customer_id: str) -> list[SavedCard]:
+def customer_saved_cards(
+    *, merchant: Merchant, livemode: bool, customer_id: str
+) -> list[SavedCard]:
     """Return the customer's cards that can pay now (none for an unknown customer)."""
     directory = _directory(customer_id)
     if directory is None:

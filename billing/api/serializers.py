@@ -85,7 +85,7 @@ class SavedPaymentMethodNextAction(serializers.Serializer):
     channel = serializers.CharField()
     masked_destination = serializers.CharField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
-    verify_url = serializers.CharField(help_text="POST the holder's code here: {\"code\": ...}")
+    verify_url = serializers.CharField(help_text='POST the holder\'s code here: {"code": ...}')
     resend_url = serializers.CharField()
 
 

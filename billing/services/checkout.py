@@ -26,7 +26,9 @@ def customer_exists(*, merchant: Merchant, livemode: bool, customer_id: str) -> 
     return _customer(merchant=merchant, livemode=livemode, customer_id=customer_id) is not None
 
 
-def customer_saved_cards(*, merchant: Merchant, livemode: bool, customer_id: str) -> list[SavedCard]:
+def customer_saved_cards(
+    *, merchant: Merchant, livemode: bool, customer_id: str
+) -> list[SavedCard]:
     """The customer's verified, unexpired cards, newest first (a customer keeps few)."""
     today = timezone.localdate()
     methods = (
@@ -46,9 +48,7 @@ def customer_saved_cards(*, merchant: Merchant, livemode: bool, customer_id: str
         for public_id, month, year in methods
         if (year, month) >= (today.year, today.month)
         and (
-            saved := saved_method_resolve(
-                merchant=merchant, livemode=livemode, method_id=public_id
-            )
+            saved := saved_method_resolve(merchant=merchant, livemode=livemode, method_id=public_id)
         )
         is not None
     ]

@@ -158,9 +158,7 @@ def payment_method_verification_resend(*, method: PaymentMethod) -> PaymentMetho
     allowed, info = verification.generate_is_allowed()
     if not allowed:
         wait = _seconds_until(info["next_generation_at"])
-        raise OtpResendNotAllowed(
-            f"Wait {wait} s before asking for a new code.", retry_after=wait
-        )
+        raise OtpResendNotAllowed(f"Wait {wait} s before asking for a new code.", retry_after=wait)
     verification.resend_count += 1
     _code_send(verification, method)
     return method

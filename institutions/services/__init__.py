@@ -33,6 +33,7 @@ from .accounts import (
     sandbox_owner_open,
     sandbox_reset,
 )
+from .authentication import card_authentication_required
 from .authorize import (
     BANK_NAME,
     authorization_card,
@@ -40,7 +41,6 @@ from .authorize import (
     authorization_transfer,
     authorization_wallet,
 )
-from .authentication import card_authentication_required
 from .common import DECLINE_MESSAGES
 from .holds import hold_capture, hold_refund, hold_void
 from .transfers import transfer_capture, transfer_receive, transfer_refund, transfer_void

@@ -63,12 +63,20 @@ class PaymentForm(forms.Form):
     cvc = forms.CharField(required=False, max_length=8, strip=True)
     holder_name = forms.CharField(required=False)
     phone = forms.CharField(required=False, max_length=40)
+    # A saved card of the order's customer ("pm_..."), or "" for a card typed in.
+    saved_card = forms.CharField(required=False, max_length=40)
+    save_card = forms.BooleanField(required=False)
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = methods_for(currency)
         self.fields["method"].error_messages["invalid_choice"] = "Choose how you want to pay."
         self.fields["method"].error_messages["required"] = "Choose how you want to pay."
+
+    def saved_card_id(self) -> str:
+        """Return the saved card chosen to pay by card, or "" (call after ``is_valid``)."""
+        data = self.cleaned_data
+        return data["saved_card"] if data["method"] == "card" else ""
 
     def method_input(self) -> MethodInput:
         """Return what to hand to ``payment_create`` (call after ``is_valid``)."""

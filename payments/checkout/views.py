@@ -47,6 +47,7 @@ from payments.services import (
 )
 from payments.validation import card_brand, normalize_pan
 
+from . import saving
 from .forms import OtpForm, PaymentForm, methods_for
 from .selectors import order_for_checkout
 
@@ -187,8 +188,19 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
     form = PaymentForm(request.POST, currency=order.currency)
     if form.is_valid():
         method = form.method_input()
+        saved_card = form.saved_card_id() if order.customer else ""
         try:
-            payment = payment_create(order=order, method=method)
+            if saved_card:
+                payment = saving.pay_with_saved_card(order=order, method_id=saved_card)
+            else:
+                payment = payment_create(order=order, method=method)
+                if method.type == "card" and form.cleaned_data["save_card"]:
+                    saving.consent_record(
+                        request=request,
+                        order=order,
+                        payment=payment,
+                        holder_name=method.holder_name,
+                    )
         except ValidationFailed as err:
             form.add_service_errors(err.errors)
         except PaymentInProgress:
@@ -213,6 +225,7 @@ def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -
         selected = methods[0][0]
     typed = normalize_pan(form.redisplay_value("number")) if form is not None else ""
     fields = _fields(form) if form is not None else _EMPTY_FIELDS
+    cards = saving.saved_cards(order)
     context = {
         **_base_context(order, return_url=False),
         "form": form,
@@ -223,6 +236,15 @@ def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -
         "available": dict(methods),
         "selected": selected,
         "typed_brand": (card_brand(typed) or "") if typed else "",
+        "saved_cards": cards,
+        # A saved card is chosen until the shopper picks "Use another card".
+        "saved_selected": (
+            form.data.get("saved_card", "") if form is not None else cards[0].method_id
+        )
+        if cards
+        else "",
+        "consent_words": saving.consent_words(order) if order.customer else "",
+        "save_checked": form is not None and bool(form.data.get("save_card")),
     }
     return render(request, "checkout/pay.html", context)
 
@@ -259,6 +281,8 @@ def _payment_context(payment: Payment, **extra) -> dict:
             payment.transfer["expires_at"].replace("Z", "+00:00")
         )
     context["succeeded"] = payment.status in SUCCEEDED
+    # The card the shopper agreed to save is saved once the payment succeeds, on any path here.
+    context["card_saved"] = context["succeeded"] and saving.card_saved(payment)
     context["can_retry"] = not _order_closed(order) and not _active_payment(order)
     return context
 
@@ -295,7 +319,7 @@ def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpRes
     tries_in_error = False
     if form.is_valid():
         try:
-            otp_verify(payment_pk=payment.pk, code=form.cleaned_data["code"])
+            saving.card_saved(otp_verify(payment_pk=payment.pk, code=form.cleaned_data["code"]))
         except OtpError as err:
             form.add_error("code", err.message)
             # A wrong code's message already says how many tries are left: say it once.

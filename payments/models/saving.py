@@ -6,7 +6,7 @@ from .payments import Payment
 
 
 class CardSaveConsent(models.Model):
-    """"Save this card for future payments", ticked for one payment of an order that names a
+    """ "Save this card for future payments", ticked for one payment of an order that names a
     customer: what was shown, when, from which IP and for which use. The card is saved (through
     ``payments.saved_methods``) once the payment succeeds; ``method_id`` is then the saved
     method's id, and a failed or abandoned payment saves nothing."""

@@ -85,6 +85,9 @@
   function fieldsToCheck(form) {
     if (form.id === "otp-form") return [field("code")];
     var picked = form.querySelector("input[name=method]:checked");
+    // A saved card chosen: nothing to type, the server checks the choice.
+    var saved = form.querySelector("input[name=saved_card]:checked");
+    if (picked && picked.value === "card" && saved && saved.value) return [];
     return picked ? PANES[picked.value].map(field) : [];
   }
 
