@@ -386,6 +386,8 @@ SPECTACULAR_SETTINGS = {
         "TypeEnum": "payments.models.Payment.Method",
         "PaymentMethodInputTypeEnum": ["card", "wallet", "bank_transfer", "saved"],
         "SavedPaymentMethodTypeEnum": "billing.models.PaymentMethod.Type",
+        # The use a saved card is consented for: the same two values on orders and methods.
+        "UsageEnum": "billing.models.PaymentMethod.Usage",
     },
 }
 

@@ -394,6 +394,7 @@ def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_without_crashing
 # Each operation with the objects it acts on (a key of ``World``) and a valid body, so that a
 # probe reaches the code behind the parsing: a refusal there must be a 4xx problem too.
 
+METHOD_OTP = ("post", "/api/v1/customers/{customer_id}/payment-methods/{payment_method_id}/otp")
 OPERATIONS = {
     ("get", "/api/v1/orders"): ({}, None),
     ("post", "/api/v1/orders"): ({}, {"amount": 1000, "currency": "USD", "reference": "probe"}),
@@ -488,6 +489,18 @@ OPERATIONS = {
         {"customer_id": "customer", "payment_method_id": "saved_method"},
         None,
     ),
+    METHOD_OTP: (
+        {"customer_id": "customer", "payment_method_id": "verifying_method"},
+        {"code": ""},
+    ),
+    (
+        "post",
+        "/api/v1/customers/{customer_id}/payment-methods/{payment_method_id}/otp/resend",
+    ): ({"customer_id": "customer", "payment_method_id": "verifying_method"}, None),
+    (
+        "get",
+        "/api/v1/customers/{customer_id}/payment-methods/{payment_method_id}/otp-messages",
+    ): ({"customer_id": "customer", "payment_method_id": "verifying_method"}, None),
 }
 WRITES = [op for op in OPERATIONS if op[0] != "get"]
 WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
@@ -562,6 +575,14 @@ class World:
         url = f"/api/v1/customers/{self['customer']}/payment-methods"
         return self.client.post(url, OPERATIONS[operation][1], format="json").json()["id"]
 
+    def _make_verifying_method(self) -> str:
+        from tests.conftest import OTP_CARD
+
+        operation = ("post", "/api/v1/customers/{customer_id}/payment-methods")
+        url = f"/api/v1/customers/{self['customer']}/payment-methods"
+        body = {**OPERATIONS[operation][1], **card_body(OTP_CARD)}
+        return self.client.post(url, body, format="json").json()["id"]
+
     def _make_settlement(self) -> str:
         from datetime import timedelta
 
@@ -590,6 +611,9 @@ class World:
         if operation == ("post", "/api/v1/payments/{payment_id}/otp"):
             inbox = f"/api/v1/sandbox/otp-messages?payment={self['challenged']}"
             body = {"code": self.client.get(inbox).json()["data"][0]["code"]}
+        if operation == METHOD_OTP:
+            url = self.url(operation).removesuffix("/otp") + "/otp-messages"
+            body = {"code": self.client.get(url).json()["data"][0]["code"]}
         return body
 
 
@@ -854,6 +878,8 @@ FIELD_PROBES = {
             "x" * 2001,
         ],
         "capture_method": CHOICE,
+        "customer": [*TEXT, "x" * 33, "cus_" + "x" * 24],
+        "setup_future_usage": CHOICE,
         "metadata": [
             [],
             "x",
@@ -868,6 +894,7 @@ FIELD_PROBES = {
     CARD: CARD_PROBES,
     ("post", "/api/v1/payments/{payment_id}/capture"): {"amount": AMOUNTS},
     ("post", "/api/v1/payments/{payment_id}/otp"): {"code": [*TEXT, "1" * 13]},
+    METHOD_OTP: {"code": [*TEXT, "1" * 13]},
     ("post", "/api/v1/payments/{payment_id}/refunds"): {
         "amount": AMOUNTS,
         "reason": [*TEXT, "x" * 501],
