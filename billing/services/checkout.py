@@ -13,7 +13,7 @@ from payments.models import CardVault, Merchant
 from payments.saved_methods import CustomerDirectory, SaveConsent, SavedCard
 
 from ..models import Customer, PaymentMethod
-from .methods import payment_method_attach_vaulted, saved_method_resolve
+from .methods import payment_method_attach_vaulted, saved_card_of
 
 
 def _customer(*, merchant: Merchant, livemode: bool, customer_id: str) -> Customer | None:
@@ -40,17 +40,13 @@ def customer_saved_cards(
             detached_at__isnull=True,
             status=PaymentMethod.Status.ACTIVE,
         )
-        .order_by("-created", "-id")
-        .values_list("public_id", "card_exp_month", "card_exp_year")[:20]
+        .select_related("card")
+        .order_by("-created", "-id")[:20]
     )
     return [
-        saved
-        for public_id, month, year in methods
-        if (year, month) >= (today.year, today.month)
-        and (
-            saved := saved_method_resolve(merchant=merchant, livemode=livemode, method_id=public_id)
-        )
-        is not None
+        saved_card_of(method)
+        for method in methods
+        if (method.card_exp_year, method.card_exp_month) >= (today.year, today.month)
     ]
 
 

@@ -233,6 +233,11 @@ def saved_method_resolve(*, merchant: Merchant, livemode: bool, method_id: str) 
     )
     if method is None:
         return None
+    return saved_card_of(method)
+
+
+def saved_card_of(method: PaymentMethod) -> SavedCard:
+    """The method as ``payments.saved_methods`` sees it (its ``card`` loaded with it)."""
     return SavedCard(
         method_id=method.public_id,
         card=method.card,

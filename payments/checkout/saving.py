@@ -69,13 +69,15 @@ def consent_record(
     *, request: HttpRequest, order: Order, payment: Payment, holder_name: str
 ) -> CardSaveConsent | None:
     """Record the shopper's consent to save the card of ``payment``; save it if already paid."""
-    if not order.customer or payment.status == Payment.Status.DECLINED:
+    # The consent names the shopper's address; with none known, nothing is recorded or saved.
+    ip = client_ip(request) or request.META.get("REMOTE_ADDR") or ""
+    if not order.customer or not ip or payment.status == Payment.Status.DECLINED:
         return None
     card_save_consent_record(
         payment=payment,
         customer=order.customer,
         text=consent_text(order),
-        ip=client_ip(request) or "0.0.0.0",
+        ip=ip,
         usage=order.setup_future_usage,
         holder_name=holder_name,
     )

@@ -27,12 +27,12 @@ def customer_order(make_order, customer):
     return make
 
 
-def _save_and_pay(client, order, number=VISA, *, save=True, **extra):
+def _save_and_pay(client, order, number=VISA, *, save=True, cvc="123", **extra):
     data = {
         "method": "card",
         "number": number,
         "exp": "12 / 35",
-        "cvc": "123",
+        "cvc": cvc,
         "holder_name": "Ada Lovelace",
         **({"save_card": "1"} if save else {}),
         **extra,
@@ -197,3 +197,32 @@ def test_the_0341_card_saved_for_the_customer_declines_lost_card_at_the_checkout
 
     payment = Payment.objects.get(order=order)
     assert payment.status == "declined" and payment.decline_code == "lost_card"
+
+
+def test_an_expired_saved_card_is_not_offered(client, customer, customer_order):
+    _save_and_pay(client, customer_order())
+    PaymentMethod.objects.update(card_exp_year=2020)
+
+    page = client.get(pay_path(customer_order())).content.decode()
+
+    assert "•••• 4242" not in page and "saved-cards" not in page
+
+
+def test_the_page_reads_the_saved_cards_in_one_query_however_many(client, customer, customer_order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        order = customer_order()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(pay_path(order)).status_code == 200
+        return len(captured)
+
+    _save_and_pay(client, customer_order())
+    one = queries()
+    for number in ("5555555555554444", "378282246310005"):
+        cvc = "1234" if number.startswith("37") else "123"
+        _save_and_pay(client, customer_order(), number, cvc=cvc)
+
+    assert PaymentMethod.objects.count() == 3
+    assert queries() == one
