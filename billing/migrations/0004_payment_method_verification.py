@@ -6,39 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_prices_and_subscriptions'),
-        ('payments', '0007_order_customer_and_card_save_consent'),
+        ("billing", "0003_invoices"),
+        ("payments", "0007_order_customer_and_card_save_consent"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paymentmethod',
-            name='status',
-            field=django_fsm.FSMField(choices=[('requires_action', 'Requires Action'), ('active', 'Active')], default='active', max_length=50, protected=True),
+            model_name="paymentmethod",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[("requires_action", "Requires Action"), ("active", "Active")],
+                default="active",
+                max_length=50,
+                protected=True,
+            ),
         ),
         migrations.CreateModel(
-            name='PaymentMethodVerification',
+            name="PaymentMethodVerification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_generated_timestamp', models.DateTimeField(blank=True, help_text='The last time a token was generated for this device.', null=True)),
-                ('throttling_failure_timestamp', models.DateTimeField(blank=True, default=None, help_text='A timestamp of the last failed verification attempt. Null if last attempt succeeded.', null=True)),
-                ('throttling_failure_count', models.PositiveIntegerField(default=0, help_text='Number of successive failed attempts.')),
-                ('channel', models.CharField(default='sms', max_length=10)),
-                ('destination', models.CharField(help_text='Where codes are sent (not card data)', max_length=200)),
-                ('masked_destination', models.CharField(max_length=200)),
-                ('token_hash', models.CharField(blank=True, max_length=64)),
-                ('valid_until', models.DateTimeField()),
-                ('resend_count', models.PositiveSmallIntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('verified', 'Verified'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='payments.outboxmessage')),
-                ('method', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='verification', to='billing.paymentmethod')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "last_generated_timestamp",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="The last time a token was generated for this device.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "throttling_failure_timestamp",
+                    models.DateTimeField(
+                        blank=True,
+                        default=None,
+                        help_text="A timestamp of the last failed verification attempt. Null if last attempt succeeded.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "throttling_failure_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Number of successive failed attempts."
+                    ),
+                ),
+                ("channel", models.CharField(default="sms", max_length=10)),
+                (
+                    "destination",
+                    models.CharField(
+                        help_text="Where codes are sent (not card data)", max_length=200
+                    ),
+                ),
+                ("masked_destination", models.CharField(max_length=200)),
+                ("token_hash", models.CharField(blank=True, max_length=64)),
+                ("valid_until", models.DateTimeField()),
+                ("resend_count", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("verified", "Verified"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="payments.outboxmessage",
+                    ),
+                ),
+                (
+                    "method",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="verification",
+                        to="billing.paymentmethod",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
     ]

@@ -5,35 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0006_otp_limit_counters'),
+        ("payments", "0006_otp_limit_counters"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='customer',
+            model_name="order",
+            name="customer",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='order',
-            name='setup_future_usage',
-            field=models.CharField(choices=[('on_session', 'On Session'), ('off_session', 'Off Session')], default='on_session', max_length=16),
+            model_name="order",
+            name="setup_future_usage",
+            field=models.CharField(
+                choices=[("on_session", "On Session"), ("off_session", "Off Session")],
+                default="on_session",
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='CardSaveConsent',
+            name="CardSaveConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customer', models.CharField(max_length=32)),
-                ('text', models.TextField()),
-                ('ip', models.GenericIPAddressField()),
-                ('usage', models.CharField(max_length=16)),
-                ('holder_name', models.CharField(blank=True, max_length=100)),
-                ('consented_at', models.DateTimeField()),
-                ('method_id', models.CharField(blank=True, max_length=32)),
-                ('saved_at', models.DateTimeField(blank=True, null=True)),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='card_save_consent', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("customer", models.CharField(max_length=32)),
+                ("text", models.TextField()),
+                ("ip", models.GenericIPAddressField()),
+                ("usage", models.CharField(max_length=16)),
+                ("holder_name", models.CharField(blank=True, max_length=100)),
+                ("consented_at", models.DateTimeField()),
+                ("method_id", models.CharField(blank=True, max_length=32)),
+                ("saved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="card_save_consent",
+                        to="payments.payment",
+                    ),
+                ),
             ],
         ),
     ]
