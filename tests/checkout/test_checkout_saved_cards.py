@@ -226,3 +226,30 @@ def test_the_page_reads_the_saved_cards_in_one_query_however_many(client, custom
 
     assert PaymentMethod.objects.count() == 3
     assert queries() == one
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_saves_of_one_card_from_two_payments_make_one_method(customer, customer_order):
+    from payments.services import card_save_consent_record, payment_card_save, payment_create
+    from tests.conftest import card
+    from tests.payments.test_concurrency import race
+
+    payments = []
+    for _ in range(2):
+        payment = payment_create(order=customer_order(), method=card(VISA))
+        card_save_consent_record(
+            payment=payment,
+            customer=customer.public_id,
+            text="Save this card for future payments. I allow it.",
+            ip="203.0.113.9",
+            usage="on_session",
+            holder_name="Ada Lovelace",
+        )
+        payments.append(payment)
+
+    # Each payment saved twice at once (a reload racing the redirect), both payments at once.
+    results = race(4, lambda i: payment_card_save(payment=payments[i % 2]).method_id)
+
+    (method,) = PaymentMethod.objects.filter(customer=customer)
+    assert results == [method.public_id] * 4
