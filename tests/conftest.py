@@ -103,6 +103,18 @@ def _fast_settings(settings):
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in LANGUAGE_CODE: a page answered in another language (Accept-Language)
+    leaves it active in the thread, and in random order the next test would inherit it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
