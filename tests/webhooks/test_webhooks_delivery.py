@@ -259,12 +259,11 @@ def test_410_gone_disables_the_endpoint_at_once(make_endpoint, receiver, order):
     ("status", "retry_after", "expected"),
     [
         (429, "120", 120),
-        (503, "1", RETRY_SCHEDULE[0]),  # clamped to the shortest wait
         (502, "999999", max(RETRY_SCHEDULE)),  # clamped to the longest wait
         (504, "Wed, 21 Oct 2026 07:30:00 GMT", 1800),
     ],
 )
-def test_retry_after_is_honoured_within_the_schedule_bounds(
+def test_a_retry_after_longer_than_the_scheduled_wait_replaces_it(
     make_endpoint, receiver, order, status, retry_after, expected
 ):
     make_endpoint()
@@ -276,6 +275,27 @@ def test_retry_after_is_honoured_within_the_schedule_bounds(
     attempt = delivery.attempts.get()
     assert attempt.retry_in == expected
     assert delivery.next_attempt_at == attempt.started_at + timedelta(seconds=expected)
+    assert delivery.schedule_step == 1
+
+
+@pytest.mark.parametrize("retry_after", ["0", "1", "Wed, 21 Oct 2026 06:00:00 GMT"])
+def test_a_retry_after_shorter_than_the_scheduled_wait_never_brings_the_retry_earlier(
+    make_endpoint, receiver, make_order, retry_after
+):
+    make_endpoint()
+    receiver.always(503, headers={"Retry-After": retry_after})
+
+    with time_machine.travel("2026-10-21 07:00:00+00:00", tick=False):
+        delivery = _deliver_first(make_order())
+    with time_machine.travel(delivery.next_attempt_at, tick=False):
+        delivery_attempt(delivery_pk=delivery.pk)
+    delivery.refresh_from_db()
+
+    first, second = delivery.attempts.order_by("number")
+    for attempt, scheduled in zip((first, second), RETRY_SCHEDULE, strict=False):
+        assert scheduled * (1 - RETRY_JITTER) - 1 <= attempt.retry_in
+        assert attempt.retry_in <= scheduled * (1 + RETRY_JITTER) + 1
+    assert delivery.schedule_step == 2  # each retry used its step
 
 
 def test_retry_after_of_a_500_is_ignored(make_endpoint, receiver, order):

@@ -45,8 +45,8 @@ DELIVERY_SEMANTICS = (
     "Delivery is at least once: deduplicate by `webhook-id`. Any 2xx within 10 s (the whole "
     "request) is success, so acknowledge first and process later; "
     "redirects are not followed; 410 Gone disables the endpoint; other answers are retried "
-    "after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (Retry-After honoured for 429, "
-    "502, 503 and 504). An endpoint failing every delivery for 5 days is disabled "
+    "after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (the Retry-After of a 429, 502, "
+    "503 or 504 may lengthen a wait, never shorten it). An endpoint failing every delivery for 5 days is disabled "
     "(`disabled_reason` says why). A merchant has at most 16 endpoints per mode (409 "
     "`endpoint_limit_reached`); one endpoint may receive every event type."
 )

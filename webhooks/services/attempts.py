@@ -39,8 +39,9 @@ logger = logging.getLogger(__name__)
 RETRY_SCHEDULE: tuple[int, ...] = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 #: Each scheduled wait is stretched or shrunk by up to this fraction, so retries spread out.
 RETRY_JITTER = 0.1
-#: Retries end this long after a delivery's first failure at the latest: the schedule's length
-#: with its jitter, however often a receiver's ``Retry-After`` asked for an earlier retry.
+#: No retry is scheduled after a failed attempt made this long after the delivery's first
+#: failure: the schedule's length with its jitter, however long the waits a receiver's
+#: ``Retry-After`` asked for (which only ever lengthen a wait).
 RETRY_WINDOW = timedelta(seconds=sum(RETRY_SCHEDULE) * (1 + RETRY_JITTER))
 #: Statuses whose ``Retry-After`` header is honoured.
 RETRY_AFTER_STATUSES = frozenset({429, 502, 503, 504})
@@ -122,13 +123,16 @@ def retry_after_seconds(value: str | None, *, now: datetime) -> int | None:
 def retry_delay(*, step: int, retry_after: int | None = None) -> int:
     """Return the seconds to wait before retry ``step`` (0-based) of ``RETRY_SCHEDULE``.
 
-    A receiver's ``Retry-After`` is honoured, clamped to the schedule's shortest and longest
-    waits; otherwise the scheduled wait with jitter.
+    The scheduled wait, with jitter. A receiver's ``Retry-After`` (at most the schedule's
+    longest wait) only moves the retry later, never earlier: a receiver answering ``429`` with
+    ``Retry-After: 30`` forever gets the schedule's 8 attempts over about 28 hours, neither 8
+    attempts in minutes nor one every 30 seconds for a day.
     """
-    if retry_after is not None:
-        return min(max(retry_after, min(RETRY_SCHEDULE)), max(RETRY_SCHEDULE))
     base = RETRY_SCHEDULE[step]
-    return max(1, round(base * random.uniform(1 - RETRY_JITTER, 1 + RETRY_JITTER)))  # noqa: S311
+    scheduled = max(1, round(base * random.uniform(1 - RETRY_JITTER, 1 + RETRY_JITTER)))  # noqa: S311
+    if retry_after is None:
+        return scheduled
+    return max(scheduled, min(retry_after, max(RETRY_SCHEDULE)))
 
 
 def delivery_attempt(*, delivery_pk: int) -> AttemptResult:
@@ -423,13 +427,10 @@ def _delivery_advance(
     honoured = (
         retry_after_seconds(outcome.retry_after, now=now) if code in RETRY_AFTER_STATUSES else None
     )
+    # Every retry uses a step of the schedule; a Retry-After may only lengthen its wait.
     retry_in = retry_delay(step=delivery.schedule_step, retry_after=honoured)
     delivery.schedule_retry()
-    # A Retry-After shorter than the scheduled wait sets this retry's delay without using up a
-    # step: the schedule lasts its ~28 hours (RETRY_WINDOW bounds a receiver that always asks).
-    scheduled = RETRY_SCHEDULE[delivery.schedule_step] * (1 - RETRY_JITTER)
-    if honoured is None or retry_in >= scheduled:
-        delivery.schedule_step += 1
+    delivery.schedule_step += 1
     if delivery.retries_end_at is None:
         delivery.retries_end_at = now + RETRY_WINDOW
     delivery.next_attempt_at = now + timedelta(seconds=retry_in)
