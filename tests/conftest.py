@@ -1,5 +1,6 @@
 """Test tiers, shared fixtures and the per-tier report that scripts/test.py sums up."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -62,19 +63,37 @@ def _eager_celery(settings):
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """Tasks are published for real, to a broker nothing listens on (an outage)."""
+    from merchant_portal.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    with broker_at("redis://127.0.0.1:1/0", monkeypatch):
+        yield
+    app.conf.task_always_eager = saved
+
+
+@contextlib.contextmanager
+def broker_at(url: str, monkeypatch):
+    """Point this process's Celery app at another broker (Celery reads ``CELERY_BROKER_URL``
+    from the environment before its configuration), with fresh connection pools."""
     from merchant_portal.celery import app
 
     def reset_pools():
         app._pool = None
         app.amqp._producer_pool = None
 
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
-    reset_pools()
-    yield
-    app.conf.task_always_eager, app.conf.broker_url = saved
+    saved = app.conf.broker_url
+    with monkeypatch.context() as patch:
+        patch.setenv("CELERY_BROKER_URL", url)
+        app.conf.broker_url = url
+        reset_pools()
+        try:
+            yield
+        finally:
+            app.conf.broker_url = saved
+            reset_pools()
     reset_pools()
 
 
@@ -281,11 +300,28 @@ def celery_worker_process(transactional_db, settings):
     Tests using it run in the PostgreSQL + Redis tier (mark them ``postgres`` and ``redis``) and
     see only committed data, hence ``transactional_db``. Tasks are sent for real, not eagerly.
     """
+    from merchant_portal.celery import app
+
+    app.conf.task_always_eager = False
+    app.connection_for_write().connect()  # fail fast if the broker is unreachable
+    app.control.purge()
+    proc = celery_worker_start()
+    try:
+        yield proc
+    finally:
+        celery_worker_stop(proc)
+        app.conf.task_always_eager = True
+
+
+def celery_worker_start(*, env: dict | None = None, log: Path | None = None, ping: bool = True):
+    """Start a Celery worker process (every queue, two children, its own process group) on the
+    test database and the configured broker, ``env`` added to its environment; with ``ping``,
+    return once it answers a ping."""
     import subprocess
     import sys
     import time
 
-    from django.db import connection
+    from django.conf import settings
 
     from merchant_portal.celery import app
 
@@ -293,59 +329,62 @@ def celery_worker_process(transactional_db, settings):
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     if db.get("PASSWORD"):
         url = url.replace("@", f":{db['PASSWORD']}@", 1)
-    env = {
+    full_env = {
         **os.environ,
         "DATABASE_URL": url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DJANGO_ENV": "local",
+        **(env or {}),
     }
-    env.pop("TEST_DB_NAME", None)
-    app.conf.task_always_eager = False
-    app.connection_for_write().connect()  # fail fast if the broker is unreachable
-    app.control.purge()
-    log = Path(os.environ.get("TEST_OUTPUT_DIR", "test-output")) / "celery-worker.log"
+    full_env.pop("TEST_DB_NAME", None)
+    log = log or Path(os.environ.get("TEST_OUTPUT_DIR", "test-output")) / "celery-worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    name = f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "merchant_portal",
-                "worker",
-                "-l",
-                "info",
-                "-Q",
-                ",".join(settings.CELERY_QUEUES_ALL),
-                "--concurrency",
-                "2",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                f"test-{os.getpid()}@%h",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if app.control.inspect(timeout=0.5).ping():
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(f"Celery worker exited early; see {log}")
-        else:
-            raise RuntimeError(f"Celery worker did not start; see {log}")
-        yield proc
-    finally:
-        proc.terminate()
+            [sys.executable, "-m", "celery", "-A", "merchant_portal", "worker", "-l", "info",
+             "-Q", ",".join(settings.CELERY_QUEUES_ALL), "--concurrency", "2",
+             "--without-mingle", "--without-gossip", "-n", name],
+            env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    proc.log = log
+    if not ping:
+        return proc
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if app.control.inspect(timeout=0.5, destination=[name.replace("%h", _hostname())]).ping():
+            return proc
+        if proc.poll() is not None:
+            raise RuntimeError(f"Celery worker exited early; see {log}")
+    celery_worker_stop(proc)
+    raise RuntimeError(f"Celery worker did not start; see {log}")
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def celery_worker_stop(proc, *, kill: bool = False) -> None:
+    """Stop a worker started by ``celery_worker_start`` and its children: warm shutdown, or
+    SIGKILL to the whole process group at once with ``kill`` (a crash: nothing acknowledged)."""
+    import signal
+    import subprocess
+
+    if kill:
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        app.conf.task_always_eager = True
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=15)
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):

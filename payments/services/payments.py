@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -37,6 +37,7 @@ from ..errors import (
     OrderNotPayable,
     PaymentInProgress,
     ValidationFailed,
+    database_busy,
 )
 from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
@@ -269,9 +270,35 @@ def _authorization_send(
         logger.exception("authorization %s failed unexpectedly; outcome unknown", attempt.public_id)
         _attempt_mark_unknown(attempt_pk=attempt.pk, message="Unexpected error; being reconciled.")
         return Payment.objects.get(pk=payment.pk)
-    return authorization_apply(
-        payment_pk=payment.pk, attempt_pk=attempt.pk, result=result, order_pk=payment.order_id
-    )
+    return _answer_apply(payment=payment, attempt=attempt, result=result)
+
+
+def _answer_apply(
+    *, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
+) -> Payment:
+    """Apply the institution's answer; if the database is too busy to record it (a held lock, a
+    statement timeout), leave the payment ``processing`` for ``attempts_reconcile``.
+
+    The institution has acted by now, so "busy, nothing was done" (503) would be untrue: the
+    payment is answered ``processing``, as after an institution timeout, and its outcome is
+    applied by the reconciliation shortly after.
+    """
+    try:
+        return authorization_apply(
+            payment_pk=payment.pk, attempt_pk=attempt.pk, result=result, order_pk=payment.order_id
+        )
+    except OperationalError as err:
+        if not database_busy(err):
+            raise
+    logger.warning("answer to %s not recorded, database busy; reconciling", attempt.public_id)
+    try:
+        _attempt_mark_unknown(
+            attempt_pk=attempt.pk, message="The answer could not be recorded; being reconciled."
+        )
+    except OperationalError as err:
+        if not database_busy(err):
+            raise  # a pending attempt is reconciled all the same
+    return Payment.objects.get(pk=payment.pk)
 
 
 def _attempt_mark_unknown(*, attempt_pk: int, message: str) -> None:

@@ -16,6 +16,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    at: float = 0.0  # time.time() when the request arrived
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Receiver:
         self.default = Answer()
         self.lock = threading.Lock()
         self.in_flight = self.most_in_flight = 0  # requests being answered at once
+        self.released = threading.Event()  # set: a delayed answer is sent at once
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,13 +46,19 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver.lock:
                     receiver.requests.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                        Received(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            time.time(),
+                        )
                     )
                     answer = receiver.answers.popleft() if receiver.answers else receiver.default
                     receiver.in_flight += 1
                     receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 if answer.delay:
-                    time.sleep(answer.delay)  # the slow receiver under test, not a test sleep
+                    # The slow receiver under test, not a test sleep; ``released`` ends it.
+                    receiver.released.wait(answer.delay)
                 with receiver.lock:
                     receiver.in_flight -= 1
                 if answer.drip:
