@@ -5,6 +5,7 @@ from contextvars import Token
 from celery import Celery
 from celery.signals import (
     before_task_publish,
+    setup_logging,
     task_postrun,
     task_prerun,
     worker_init,
@@ -20,6 +21,18 @@ app.autodiscover_tasks()
 
 #: The message header that carries the request id into a task.
 REQUEST_ID_HEADER = "request_id"
+
+
+@setup_logging.connect
+def _worker_logging(**kwargs) -> None:
+    """Workers and beat log as the web does (``settings.LOGGING``: ``LOG_FORMAT``, each line
+    with its request id, card data masked) instead of the format Celery would set up in its
+    place, which knows neither the request id nor the masking."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @worker_init.connect  # the solo pool runs tasks in the main process

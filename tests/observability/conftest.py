@@ -88,3 +88,21 @@ def payment_run(api, make_endpoint, receiver, django_capture_on_commit_callbacks
         }
 
     return run
+
+
+@pytest.fixture
+def spans():
+    """Instrument as tracing_setup does, into an in-memory exporter; return its spans."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from merchant_portal.tracing import instrument, uninstrument
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrument(provider)
+    yield exporter.get_finished_spans
+    uninstrument()
+    provider.shutdown()

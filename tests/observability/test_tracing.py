@@ -4,26 +4,7 @@ import os
 import subprocess
 import sys
 
-import pytest
 from django.conf import settings as django_settings
-
-
-@pytest.fixture
-def spans():
-    """Instrument as tracing_setup does, into an in-memory exporter; return its spans."""
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from merchant_portal.tracing import instrument, uninstrument
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrument(provider)
-    yield exporter.get_finished_spans
-    uninstrument()
-    provider.shutdown()
 
 
 def test_one_trace_runs_from_the_request_through_the_tasks_to_the_webhook(spans, payment_run):
