@@ -44,7 +44,9 @@ def test_a_hanging_receiver_does_not_delay_another_merchants_webhooks(
 
         receiver.released.set()
         receiver.always(200)
-        wait_for(lambda: not undelivered_events(merchant), timeout=60)
+        # Within a minute or so; longer only if the machine was so slow that the worker gave
+        # up on the hanging requests first and the endpoint's circuit opened for a minute.
+        wait_for(lambda: not undelivered_events(merchant), timeout=150)
     finally:
         receiver.released.set()
         celery_worker_stop(worker)

@@ -58,6 +58,17 @@ class _EndpointHeld:
         self.thread.join()
 
 
+def _other_backends() -> int:
+    """Connections to the test database other than this one (a dead worker's backend lingers
+    until PostgreSQL notices its client is gone, holding its row locks)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
 def test_a_worker_killed_with_unacked_messages_then_a_flushed_broker_lose_no_event(
     real_broker, merchant, make_endpoint, receiver, monkeypatch, tmp_path
 ):
@@ -78,6 +89,7 @@ def test_a_worker_killed_with_unacked_messages_then_a_flushed_broker_lose_no_eve
         redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # every message gone
     finally:
         held.release()
+    wait_for(lambda: _other_backends() == 0, timeout=30)
     assert receiver.requests == []
     events = set(Event.objects.filter(merchant=merchant).values_list("public_id", flat=True))
     assert len(events) >= 5 and set(undelivered_events(merchant)) == events
