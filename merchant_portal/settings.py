@@ -219,23 +219,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 # the sweeps find a dead worker's work within minutes.
 BROKER_VISIBILITY_TIMEOUT = 3600
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
-        # A hung Redis (accepting connections, answering nothing) costs a send one second, not
-        # the request or task forever: the send fails, is logged and left to the sweeps. The
-        # workers' BRPOP runs in kombu's event loop, which this timeout does not apply to.
-        "socket_timeout": 1.0,
-        "socket_connect_timeout": 1.0,
-    }
-# One retry of a failed send, on a new connection (a Redis restarted under a pooled connection is
-# ridden out); a hung or stopped broker costs a send about three seconds, then it is logged and
-# left to the sweeps, which send the work once the broker is back.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
+    # A hung Redis costs a send 1 s (~3 s with its one retry), then the sweeps send the work.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_max": 0.2}
 # A queue per kind of work, each consumed by its own workers (README, scripts/run.py): requests to
 # merchants' receivers, however slow, never hold up refunds or settlement; "celery" takes the rest
 # (expiries, reconciliation, sweeps).
