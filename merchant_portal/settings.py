@@ -216,10 +216,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 # exceed the longest task (a settlement run, bounded by the workers' 10-minute statement timeout)
 # and the longest countdown we send (webhook retries: 15 minutes, longer waits are left to the
 # sweep), or a running or waiting task would be delivered twice. Recovery does not need it short:
-# the sweeps find a dead worker's work within minutes.
+# the sweeps find a dead worker's work within minutes. A hung Redis costs a send 1 s (3 s with
+# its one retry), then the sweeps send the work.
 BROKER_VISIBILITY_TIMEOUT = 3600
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # A hung Redis costs a send 1 s (~3 s with its one retry), then the sweeps send the work.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
     CELERY_BROKER_TRANSPORT_OPTIONS |= {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_max": 0.2}
