@@ -212,12 +212,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # rejected): a message that kills its worker must not come back forever; the sweep retries it.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
-# Redis hands an unacknowledged message to another worker after visibility_timeout. It must
-# exceed the longest task (a settlement run, bounded by the workers' 10-minute statement timeout)
-# and the longest countdown we send (webhook retries: 15 minutes, longer waits are left to the
-# sweep), or a running or waiting task would be delivered twice. Recovery does not need it short:
-# the sweeps find a dead worker's work within minutes. A hung Redis costs a send 1 s (3 s with
-# its one retry), then the sweeps send the work.
+# Redis hands an unacknowledged message to another worker after visibility_timeout. It must exceed
+# the longest task (a settlement run, bounded by the workers' 10-minute statement timeout) and the
+# longest countdown we send (webhook retries: 15 minutes, longer waits are left to the sweep), or a
+# running or waiting task would be delivered twice. Recovery does not need it short: the sweeps
+# find lost work within minutes. A hung Redis costs a send 1 s (3 with its one retry).
 BROKER_VISIBILITY_TIMEOUT = 3600
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
