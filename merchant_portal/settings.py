@@ -1,6 +1,6 @@
 """Settings for the merchant payment platform.
 
-The environment is read here and only here. Unset variables fall back to embedded defaults
+The environment is read here and only here (through ``merchant_portal.environment``). Unset variables fall back to embedded defaults
 (SQLite, an embedded SQLite Celery broker, local-memory cache, keys generated under ``var/``) with a
 warning; ``DJANGO_ENV=production`` refuses to start without them.
 """
@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from merchant_portal.environment import Environment, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -24,32 +26,10 @@ PRODUCTION = DJANGO_ENV == "production"
 TESTING = "pytest" in sys.modules or os.environ.get("DJANGO_ENV") == "test"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-_EMBEDDED_DEFAULTS: list[str] = []
-
-
-def _required_in_production(name: str, fallback) -> str:
-    value = _env(name)
-    if value is not None:
-        return value
-    if PRODUCTION:
-        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
-    _EMBEDDED_DEFAULTS.append(name)
-    return fallback()
-
-
-def _generated_once(filename: str, make) -> str:
-    """Return a secret kept under var/, creating it on first use (local runs only)."""
-    path = VAR_DIR / filename
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
+_ENV = Environment(production=PRODUCTION, var_dir=VAR_DIR)
+_env = _ENV.get
+_required_in_production = _ENV.required_in_production
+_generated_once = _ENV.generated_once
 
 SECRET_KEY = _required_in_production(
     "SECRET_KEY", lambda: _generated_once("secret_key", lambda: secrets.token_urlsafe(50))
@@ -447,30 +427,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = (
 )
 # "json": one JSON object per line (log collectors); "text": one readable line (a terminal).
 LOG_FORMAT = _env("LOG_FORMAT", "json" if PRODUCTION else "text").lower()
-if LOG_FORMAT not in ("json", "text"):
-    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        # Both add the request id bound to the context (merchant_portal.log_format).
-        "text": {
-            "()": "merchant_portal.log_format.TextFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
-        },
-        "json": {"()": "merchant_portal.log_format.JsonFormatter"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},  # its start-up banner on every command is noise
-        # httpx logs each request's whole URL, and a webhook URL's query may carry the
-        # receiver's token; webhooks.services logs each attempt by delivery id instead.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(log_format=LOG_FORMAT, level=_env("LOG_LEVEL", "INFO"))
 
 # --- metrics and traces (README "Operations") ---------------------------------------------
 # /metrics wants "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open to local runs and
@@ -490,11 +447,5 @@ METRICS_QUEUE_INTERVAL = float(_env("METRICS_QUEUE_INTERVAL", "15"))
 OTEL_EXPORTER_OTLP_ENDPOINT = _env("OTEL_EXPORTER_OTLP_ENDPOINT")
 OTEL_SERVICE_NAME = _env("OTEL_SERVICE_NAME", "merchant-payments")
 
-if _EMBEDDED_DEFAULTS and not TESTING and not os.environ.get("_EMBEDDED_DEFAULTS_WARNED"):
-    os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # once per process tree, not per child
-    sys.stderr.write(
-        "WARNING: embedded defaults in use for "
-        + ", ".join(_EMBEDDED_DEFAULTS)
-        + " (SQLite, embedded SQLite broker, local-memory cache, keys under var/). "
-        "Fine for local runs; set them for production (DJANGO_ENV=production).\n"
-    )
+if not TESTING:
+    _ENV.warn_embedded_defaults()
