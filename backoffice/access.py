@@ -26,9 +26,14 @@ MERCHANT_STAFF_VIEW = [
     ("settlement", "payout"),
     ("billing", "customer"),
     ("billing", "paymentmethod"),
+    ("payouts", "payoutbatch"),
+    ("payouts", "payoutitem"),
+    ("payouts", "recipient"),
+    ("payouts", "chargebatch"),
+    ("payouts", "chargeitem"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
-PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "billing", "backoffice"]
+PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "billing", "payouts", "backoffice"]
 
 
 def _perms_for(pairs):

@@ -10,6 +10,8 @@ class LedgerAccount(models.Model):
         MERCHANT_PENDING = "merchant_pending", "Merchant pending"
         MERCHANT_PAYABLE = "merchant_payable", "Merchant payable"
         MERCHANT_PAID_OUT = "merchant_paid_out", "Merchant paid out"
+        # Money of the merchant set aside for approved bulk payouts until they are paid or fail.
+        MERCHANT_PAYOUT_HOLD = "merchant_payout_hold", "Merchant payout hold"
         PLATFORM_FEES = "platform_fees", "Platform fees"
         PLATFORM_CASH = "platform_cash", "Platform cash"
         INSTITUTION_RECEIVABLE = "institution_receivable", "Institution receivable"

@@ -6,10 +6,12 @@ from payments.invariants import invariant_violations
 
 
 def all_violations() -> list[str]:
-    """Return every violation of the money invariants across payments, ledger and settlement."""
+    """Return every violation of the money invariants, of every app that has them."""
     out = list(invariant_violations())
     try:
         from settlement.invariants import settlement_violations
     except ImportError:
         return out
-    return out + list(settlement_violations())
+    from payouts.invariants import payout_violations
+
+    return out + list(settlement_violations()) + payout_violations()

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "webhooks",
     "settlement",
     "billing",
+    "payouts",
     "demo",
 ]
 MIDDLEWARE = [
@@ -248,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "settlement.tasks.reconciliation_run_task",
         "schedule": 6 * 3600.0,
     },
+    "charge-items-sweep": {"task": "payouts.tasks.charge_items_sweep_task", "schedule": 60.0},
 }
 
 # --- auth, sessions, admin ---------------------------------------------------------------------
@@ -400,6 +402,8 @@ PAYMENTS_DEFAULT_FEE_BPS = 290
 PAYMENTS_IDEMPOTENCY_TTL = timedelta(hours=24)
 # Time of day (UTC, "HH:MM") that closes each settlement day.
 SETTLEMENT_CUTOFF_TIME = _env("SETTLEMENT_CUTOFF_TIME", "00:00")
+PAYOUTS_DEBTOR_NAME = _env("PAYOUTS_DEBTOR_NAME", "Merchant Payments Sandbox")  # pain.001
+PAYOUTS_DEBTOR_IBAN = _env("PAYOUTS_DEBTOR_IBAN", "DE89370400440532013000")  # files pay from
 PAYMENTS_IDEMPOTENCY_LOCK_TIMEOUT = (
     120  # seconds before an unfinished idempotent request is abandoned
 )

@@ -77,7 +77,7 @@ def ledger_vs_payments_violations() -> list[str]:
     )
     for row in rows:
         expected[(row["merchant__public_id"], row["currency"])] += row["c"] - row["r"]
-    # A merchant's pending, payable and paid-out accounts plus the platform fees owned by that
+    # A merchant's pending, payable, held and paid-out accounts plus the platform fees owned by that
     # merchant always equal what was captured minus refunded: settlement moves money between
     # them but never creates or destroys it.
     actual: dict[tuple[str, str], int] = defaultdict(int)
@@ -87,6 +87,7 @@ def ledger_vs_payments_violations() -> list[str]:
                 "merchant_pending",
                 "merchant_payable",
                 "merchant_paid_out",
+                "merchant_payout_hold",  # payouts: approved bulk payouts not yet paid
                 "platform_fees",
             ],
             account__owner__startswith="mer_",
