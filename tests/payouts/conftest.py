@@ -10,19 +10,16 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.admin.conftest import login, make_staff, manager, totp_now  # noqa: F401
-from tests.api.conftest import api, other_api  # noqa: F401
-from tests.billing.conftest import customer, save_card, saved_card_body  # noqa: F401
+from tests.admin.conftest import login, make_staff, manager, totp_now
+from tests.api.conftest import api, other_api
+from tests.billing.conftest import customer, save_card, saved_card_body
 
-# IBANs with valid checksums (schwifty's own examples and generated ones).
-GOOD_IBANS = [
-    "DE89370400440532013000",
-    "FR1420041010050500013M02606",
-    "NL91ABNA0417164300",
-    "BE68539007547034",
-    "ES9121000418450200051332",
-    "AT611904300234573201",
-]
+# Fixtures of the admin, API and billing tests, offered to these tests too.
+__all__ = ["api", "customer", "login", "make_staff", "manager", "other_api", "save_card"]
+__all__ += ["totp_now"]
+
+
+LOST_CARD = "4000000000000341"  # saves fine; every charge declines lost_card
 
 
 def valid_iban(n: int) -> str:
@@ -80,3 +77,43 @@ def payout_rows(count: int, *, amount: int = 1000, currency: str = "EUR") -> lis
         }
         for n in range(1, count + 1)
     ]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The authorization requests sent to institutions, recorded as they go."""
+    import payments.services.payments as module
+
+    requests = []
+    real = module.connector_for
+
+    def connector_for(code):
+        connector = real(code)
+        authorize = connector.authorize
+
+        def recorded(request):
+            requests.append(request)
+            return authorize(request)
+
+        connector.authorize = recorded
+        return connector
+
+    monkeypatch.setattr(module, "connector_for", connector_for)
+    return requests
+
+
+@pytest.fixture
+def cards(customer, save_card):
+    """A customer's saved cards: ``good`` and ``lost`` for off-session use, ``on_session``."""
+
+    def saved(number, usage="off_session"):
+        response = save_card(customer["id"], saved_card_body(number, usage=usage))
+        assert response.status_code in (200, 201), response.content
+        return response.json()["id"]
+
+    return {
+        "customer": customer["id"],
+        "good": saved("4242424242424242"),
+        "lost": saved(LOST_CARD),
+        "on_session": saved("5555555555554444", usage="on_session"),
+    }
