@@ -6,6 +6,7 @@ import pytest
 
 from billing.models import Subscription
 from payments.models import Order, Payment, Refund
+from payouts.models import ChargeBatch, ChargeItem, PayoutBatch, PayoutItem
 from settlement.models import SettlementBatch
 from webhooks.models import WebhookDelivery
 
@@ -77,6 +78,20 @@ SUBSCRIPTION_EXTENSIONS = {("past_due", "active"), ("trialing", "past_due")} | {
     (state, "canceled") for state in ("incomplete", "trialing", "active", "unpaid", "paused")
 }
 
+PAYOUT_BATCH_DESIGN = _chain("pending_approval", "approved", "processing", "completed") | {
+    ("pending_approval", "canceled")
+}
+PAYOUT_ITEM_DESIGN = _chain("pending", "processing", "paid", "returned") | {
+    ("processing", "failed"),
+    ("pending", "failed"),  # its batch canceled before approval
+}
+CHARGE_BATCH_DESIGN = _chain("ready", "running", "completed")
+CHARGE_ITEM_DESIGN = {
+    ("pending", "processing"),
+    ("processing", "succeeded"),
+    ("processing", "failed"),
+}
+
 MACHINES = [
     pytest.param(Payment, PAYMENT_DESIGN | PAYMENT_EXTENSIONS, id="payment"),
     pytest.param(Order, ORDER_DESIGN, id="order"),
@@ -88,6 +103,10 @@ MACHINES = [
         id="webhook_delivery",
     ),
     pytest.param(Subscription, SUBSCRIPTION_DESIGN | SUBSCRIPTION_EXTENSIONS, id="subscription"),
+    pytest.param(PayoutBatch, PAYOUT_BATCH_DESIGN, id="payout_batch"),
+    pytest.param(PayoutItem, PAYOUT_ITEM_DESIGN, id="payout_item"),
+    pytest.param(ChargeBatch, CHARGE_BATCH_DESIGN, id="charge_batch"),
+    pytest.param(ChargeItem, CHARGE_ITEM_DESIGN, id="charge_item"),
 ]
 
 

@@ -39,7 +39,7 @@ class _BatchInput(Input):
     )
     # Each row is checked on its own and reported by row: any JSON value is taken here.
     items = serializers.ListField(
-        child=serializers.JSONField(), allow_empty=False, max_length=MAX_ITEMS
+        child=serializers.JSONField(allow_null=True), allow_empty=False, max_length=MAX_ITEMS
     )
 
 

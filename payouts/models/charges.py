@@ -137,6 +137,6 @@ class ChargeItem(FSMModelMixin, models.Model):
     def succeed(self):
         pass
 
-    @transition(field=status, source=[Status.PENDING, Status.PROCESSING], target=Status.FAILED)
+    @transition(field=status, source=Status.PROCESSING, target=Status.FAILED)
     def fail(self):
         pass

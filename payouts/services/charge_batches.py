@@ -47,9 +47,11 @@ def charge_batch_create(
     scope = {"merchant": merchant, "livemode": livemode, "reference": reference}
     if existing := ChargeBatch.objects.filter(**scope).first():
         return existing, False
-    method_ids = {i.get("payment_method") for i in items if isinstance(i, dict)}
+    method_ids = [i.get("payment_method") for i in items if isinstance(i, dict)]
     methods = saved_methods_for(
-        merchant=merchant, livemode=livemode, method_ids={m for m in method_ids if m}
+        merchant=merchant,
+        livemode=livemode,
+        method_ids={m.strip() for m in method_ids if isinstance(m, str)},
     )
     accepted, rejected = charge_rows_check(items=items, methods=methods)
     if not accepted:

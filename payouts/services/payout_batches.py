@@ -68,7 +68,8 @@ def payout_batch_create(
     scope = {"merchant": merchant, "livemode": livemode, "reference": reference}
     if existing := PayoutBatch.objects.filter(**scope).first():
         return existing, False
-    wanted = {i.get("reference") for i in items if isinstance(i, dict)} - {None}
+    wanted = [i.get("reference") for i in items if isinstance(i, dict)]
+    wanted = {ref.strip() for ref in wanted if isinstance(ref, str)}
     accepted, rejected = payout_rows_check(
         items=items,
         available=payout_balances_available(merchant=merchant),

@@ -193,3 +193,24 @@ def test_another_merchant_cannot_see_the_batch(api, other_api, settled):
     assert api.get(f"/api/v1/payout-batches/{batch['id']}").status_code == 200
     assert other_api.get(f"/api/v1/payout-batches/{batch['id']}").status_code == 404
     assert other_api.get("/api/v1/payout-batches").json()["data"] == []
+
+
+def test_values_of_the_wrong_type_are_refused_rows_not_errors(api, settled):
+    settled(1_000_000)
+    good = payout_rows(1)[0]
+    rows = [
+        {**good, "reference": ["a list"]},
+        {**good, "iban": {"an": "object"}, "reference": "x-2"},
+        {**good, "amount": "12.50", "reference": "x-3"},
+        {**good, "amount": True, "reference": "x-4"},
+        {**good, "name": "N" * 71, "reference": "x-5"},
+        {**good, "reference": "R" * 36},
+        None,
+        {**good, "reference": "x-8"},
+    ]
+
+    response = _post(api, {"reference": "types", "items": rows})
+
+    assert response.status_code == 201, response.content
+    assert sorted({r["row"] for r in response.json()["rejected"]}) == [1, 2, 3, 4, 5, 6, 7]
+    assert response.json()["accepted"] == 1
