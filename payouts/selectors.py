@@ -76,7 +76,7 @@ def payout_batch_summary(*, batch: PayoutBatch) -> dict:
 
 
 def payout_item_list(*, batch: PayoutBatch) -> QuerySet[PayoutItem]:
-    return PayoutItem.objects.filter(batch=batch).select_related("recipient").order_by("row")
+    return PayoutItem.objects.filter(batch=batch).select_related("recipient", "batch")
 
 
 def saved_methods_for(*, merchant: Merchant, livemode: bool, method_ids) -> dict[str, object]:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from payments.api.filters import _with_created_range
 from payments.api.serializers import Input, constant_field
 
-from ..models import ChargeBatch, PayoutBatch
+from ..models import ChargeBatch, PayoutBatch, PayoutItem
 from ..validation import MAX_ITEMS
 
 
@@ -76,6 +76,37 @@ class PayoutBatchOutput(serializers.Serializer):
         return instance.api_data()
 
 
+class RecipientOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("recipient")
+    livemode = serializers.BooleanField()
+    name = serializers.CharField()
+    iban_last4 = serializers.CharField()
+    country = serializers.CharField()
+    bic = serializers.CharField()
+    currency = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
+class PayoutItemOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("payout")
+    livemode = serializers.BooleanField()
+    batch = serializers.CharField()
+    row = serializers.IntegerField()
+    reference = serializers.CharField()
+    recipient = RecipientOutput()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=PayoutItem.Status.choices)
+    failure_code = serializers.CharField(allow_null=True)
+    failure_message = serializers.CharField(allow_null=True)
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
 class ProgressOutput(serializers.Serializer):
     total = serializers.IntegerField()
     processed = serializers.IntegerField()
@@ -118,4 +149,13 @@ class ChargeBatchFilter(df.FilterSet):
 
     class Meta:
         model = ChargeBatch
+        fields: list[str] = []
+
+
+class PayoutItemFilter(df.FilterSet):
+    status = df.ChoiceFilter(choices=PayoutItem.Status.choices)
+    reference = df.CharFilter(max_length=35)
+
+    class Meta:
+        model = PayoutItem
         fields: list[str] = []

@@ -11,6 +11,11 @@ urlpatterns = [
     path(
         "payout-batches/<str:batch_id>", views.PayoutBatchDetailView.as_view(), name="payout-batch"
     ),
+    path(
+        "payout-batches/<str:batch_id>/payouts",
+        views.PayoutItemListView.as_view(),
+        name="payout-batch-payouts",
+    ),
     path("charge-batches", views.ChargeBatchListCreateView.as_view(), name="charge-batches"),
     path(
         "charge-batches/<str:batch_id>", views.ChargeBatchDetailView.as_view(), name="charge-batch"

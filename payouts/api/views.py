@@ -16,6 +16,7 @@ from payments.api.base import MerchantAPIView, MerchantListView, request_scope, 
 from payments.api.serializers import NoInput
 
 from .. import selectors, services
+from ..models import PayoutItem
 from . import serializers as s
 
 _CREATED_OR_EXISTING = (
@@ -55,6 +56,23 @@ class PayoutBatchDetailView(MerchantAPIView):
     def get(self, request: Request, batch_id: str) -> Response:
         batch = selectors.payout_batch_get(**request_scope(request), batch_id=batch_id)
         return Response(batch.api_data())
+
+
+class PayoutItemListView(MerchantListView):
+    serializer_class = s.PayoutItemOutput
+    filterset_class = s.PayoutItemFilter
+
+    @extend_schema(summary="List a payout batch's payouts", operation_id="payout_batch_items_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no API key
+            return PayoutItem.objects.none()
+        batch = selectors.payout_batch_get(
+            **request_scope(self.request), batch_id=self.kwargs["batch_id"]
+        )
+        return selectors.payout_item_list(batch=batch)
 
 
 class ChargeBatchListCreateView(MerchantListView):

@@ -214,3 +214,21 @@ def test_values_of_the_wrong_type_are_refused_rows_not_errors(api, settled):
     assert response.status_code == 201, response.content
     assert sorted({r["row"] for r in response.json()["rejected"]}) == [1, 2, 3, 4, 5, 6, 7]
     assert response.json()["accepted"] == 1
+
+
+def test_a_batchs_payouts_are_listed_with_their_status_and_no_full_iban(api, other_api, settled):
+    settled(1_000_000)
+    rows = payout_rows(3)
+    batch = _post(api, {"reference": "listed", "items": rows}).json()
+
+    page = api.get(f"/api/v1/payout-batches/{batch['id']}/payouts?limit=2").json()
+    rest = api.get(page["next"]).json()
+    failed = api.get(f"/api/v1/payout-batches/{batch['id']}/payouts?status=failed").json()
+
+    listed = page["data"] + rest["data"]
+    assert sorted(p["reference"] for p in listed) == ["INV-00001", "INV-00002", "INV-00003"]
+    assert {p["status"] for p in listed} == {"pending"}
+    assert listed[0]["recipient"]["iban_last4"] == rows[2]["iban"][-4:]
+    assert rows[2]["iban"] not in str(listed)
+    assert failed["data"] == []
+    assert other_api.get(f"/api/v1/payout-batches/{batch['id']}/payouts").status_code == 404
