@@ -176,3 +176,19 @@ def test_a_batch_with_no_acceptable_row_is_a_400(api, cards):
         ("items[1].payment_method", "off_session_consent_missing"),
     }
     assert not ChargeBatch.objects.exists()
+
+
+def test_a_card_detached_after_the_check_fails_its_item_and_the_others_are_charged(
+    api, cards, sent, django_capture_on_commit_callbacks
+):
+    rows = _rows(cards, 2) + [{**_rows(cards, 1, method="lost")[0], "reference": "gone"}]
+    batch = _create(api, "detached", rows).json()
+    url = f"/api/v1/customers/{cards['customer']}/payment-methods/{cards['lost']}"
+    assert api.delete(url, format="json").status_code == 200
+
+    _start(api, batch["id"], django_capture_on_commit_callbacks)
+
+    progress = api.get(f"/api/v1/charge-batches/{batch['id']}").json()["progress"]
+    assert progress["succeeded"] == 2
+    assert progress["failed_by_code"] == {"resource_missing": 1}
+    assert len(sent) == 2

@@ -248,3 +248,25 @@ def test_staff_of_another_merchant_see_no_batch(
     refused = _upload(outsider, merchant, payout_rows(2), reference="theirs")
     assert refused.status_code == 200  # the merchant is not a choice for them
     assert PayoutBatch.objects.count() == 1
+
+
+def test_a_batch_canceled_before_approval_fails_its_payouts_and_holds_nothing(
+    login, preparer, approver, merchant, settled, time_machine
+):
+    time_machine.move_to(datetime.now(UTC), tick=True)
+    settled(1_000_000)
+    client = _client_of(login, preparer)
+    _upload(client, merchant, payout_rows(2))
+    _upload(client, merchant, payout_rows(4)[2:], reference="second")
+    first, second = PayoutBatch.objects.order_by("pk")
+    _action(_client_of(login, approver), second, "approve", totp_now(approver))
+
+    _action(client, first, "cancel")
+    _action(client, second, "cancel")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == "canceled" and second.status == "approved"
+    assert set(first.items.values_list("status", "failure_code")) == {("failed", "batch_canceled")}
+    assert "cannot be canceled" in client.get(CHANGELIST).content.decode()
+    assert _hold(merchant) == -2000
