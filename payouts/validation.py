@@ -95,11 +95,23 @@ def _iban(item: Mapping) -> tuple[IBAN | None, list[FieldError]]:
         return None, [FieldError("iban", "invalid_iban", f"This IBAN is not valid: {err}.")]
 
 
+#: The BIC of each (country, bank code) looked up so far: schwifty's registry never changes while
+#: we run, and a batch names few banks many times (the lookup is most of a row's checking).
+_BANK_BICS: dict[tuple[str, str], str] = {}
+
+
+def _bank_bic(iban: IBAN) -> str:
+    key = (iban.country_code, iban.bank_code)
+    if key not in _BANK_BICS:
+        found = iban.bic
+        _BANK_BICS[key] = str(found) if found else ""
+    return _BANK_BICS[key]
+
+
 def _bic(item: Mapping, iban: IBAN | None) -> tuple[str, list[FieldError]]:
     raw = _text(item, "bic")
     if not raw:
-        found = iban.bic if iban is not None else None
-        return (str(found) if found else ""), []
+        return (_bank_bic(iban) if iban is not None else ""), []
     try:
         return str(BIC(raw)), []
     except SchwiftyException as err:
