@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from backoffice.metrics import sweep_found
 from backoffice.on_commit import send_on_commit
 from payments.errors import DomainError, ValidationFailed
 from payments.models import Merchant, Payment
@@ -226,4 +227,6 @@ def charge_items_sweep(*, now: datetime | None = None) -> int:
     batch_pks = set(_claimable(now=now).values_list("batch_id", flat=True).distinct())
     running = ChargeBatch.objects.filter(status=ChargeBatch.Status.RUNNING)
     batch_pks |= set(running.values_list("pk", flat=True))
-    return sum(charge_batch_run(batch_pk=pk, now=now) for pk in sorted(batch_pks))
+    done = sum(charge_batch_run(batch_pk=pk, now=now) for pk in sorted(batch_pks))
+    sweep_found(sweep="charge_items", count=done)
+    return done
