@@ -121,10 +121,12 @@ def _orders_insert(
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_t(Order)} (public_id, merchant_id, livemode, reference, amount,"
-            " currency, description, customer_email, return_url, capture_method, metadata, status,"
-            " checkout_token, expires_at, paid_at, created, updated) "
+            " currency, description, customer_email, customer, setup_future_usage, return_url,"
+            " capture_method, metadata, status, checkout_token, expires_at, paid_at, created,"
+            " updated) "
             f"SELECT 'ord_' || %s || s.i, m.id, %s, 'bulk-' || %s || '-' || s.i,"
-            f" 500 + (CAST(s.i AS bigint) * 7919) %% 100000, %s, '', '', '', 'automatic', {empty}, 'paid',"
+            f" 500 + (CAST(s.i AS bigint) * 7919) %% 100000, %s, '', '', '', 'on_session', '',"
+            f" 'automatic', {empty}, 'paid',"
             f" 'bulk' || %s || s.i, {captured_at}, {captured_at}, {captured_at}, {captured_at} "
             f"FROM {_series(payments)} JOIN {merchant_of} ON m.k = s.i %% {len(merchant_ids)}",
             [tag, livemode, tag, currency, tag, at, at, at, at, *merchant_ids],

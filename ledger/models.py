@@ -46,6 +46,7 @@ class JournalEntry(models.Model):
         FEE = "fee", "Fee"
         SETTLEMENT = "settlement", "Settlement"
         PAYOUT = "payout", "Payout"
+        BULK_PAYOUT = "bulk_payout", "Bulk payout"
         ADJUSTMENT = "adjustment", "Adjustment"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -10,6 +10,7 @@ from billing.models import PaymentMethod
 from ledger.models import Posting
 from payments.errors import NotFound
 from payments.models import Merchant
+from settlement.models import Payout as SettlementPayout
 
 from .models import ChargeBatch, ChargeItem, PayoutBatch, PayoutItem
 
@@ -21,8 +22,10 @@ HOLD_ACCOUNT = "merchant_payout_hold"
 def payout_balances_available(*, merchant: Merchant) -> dict[str, int]:
     """Return the merchant's available balance per currency it holds, in minor units.
 
-    The settled balance (``merchant_payable``, what settlement has closed and not yet paid out);
-    approved batches' holds are already taken out of it. Currencies it never held are absent.
+    The settled balance (``merchant_payable``, what settlement has closed and not yet paid out)
+    less the settlement payouts already scheduled to the merchant's own bank, which will take
+    it (on manual payouts there are none); approved batches' holds are already taken out of it.
+    Currencies it never held are absent.
     """
     rows = (
         Posting.objects.filter(account__owner=merchant.public_id, account__kind=BALANCE_ACCOUNT)
@@ -30,7 +33,17 @@ def payout_balances_available(*, merchant: Merchant) -> dict[str, int]:
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    return {currency: -(total or 0) for currency, total in rows}
+    balances = {currency: -(total or 0) for currency, total in rows}
+    scheduled = (
+        SettlementPayout.objects.filter(merchant=merchant, status=SettlementPayout.Status.SCHEDULED)
+        .values_list("currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for currency, total in scheduled:
+        if currency in balances:
+            balances[currency] -= total or 0
+    return balances
 
 
 def payout_references_used(*, merchant: Merchant, livemode: bool, references) -> set[str]:

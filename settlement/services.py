@@ -207,7 +207,9 @@ def _batches_close(
             payout_date=batch.payout_date,
         )
         for batch in batches
+        # A merchant on manual payouts keeps the money in its balance (bulk payouts).
         if batch.payout_amount
+        and batch.merchant.payout_schedule == Merchant.PayoutSchedule.AUTOMATIC
     )
     for batch in batches:
         # open -> closed, like every transition, tells the merchant (a new batch: sequence 1).

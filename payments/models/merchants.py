@@ -20,6 +20,19 @@ class Merchant(models.Model):
     fee_bps = models.PositiveIntegerField(
         default=290, help_text="Percentage fee in basis points (290 = 2.90%)."
     )
+
+    class PayoutSchedule(models.TextChoices):
+        # automatic: each settlement batch is paid to the merchant's bank on its payout date;
+        # manual: settled money stays in the balance, for the merchant's own bulk payouts.
+        AUTOMATIC = "automatic"
+        MANUAL = "manual"
+
+    payout_schedule = models.CharField(
+        max_length=16,
+        choices=PayoutSchedule.choices,
+        default=PayoutSchedule.AUTOMATIC,
+        help_text="Automatic: settlements are paid out; manual: the balance is kept for bulk payouts.",
+    )
     live_enabled = models.BooleanField(default=False, help_text="May take live payments.")
     is_demo = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(auto_now_add=True)

@@ -24,7 +24,7 @@ def ledger_batch_hold(*, batch: PayoutBatch, totals: dict[str, int]) -> None:
             Line(owner=owner, kind=HOLD, currency=currency, amount=-amount),
         ]
     journal_post(
-        kind="payout",
+        kind="bulk_payout",
         reference=batch.public_id,
         description=f"Hold for payout batch {batch.public_id} ({batch.reference})",
         idempotency_key=f"payout_batch_hold:{batch.public_id}",
@@ -45,7 +45,7 @@ def ledger_item_outcome(*, item: PayoutItem, owner: str) -> None:
     debit, credit, verb = _MOVES[item.status]
     amount, currency = item.amount, item.currency
     journal_post(
-        kind="payout",
+        kind="bulk_payout",
         reference=item.public_id,
         description=f"Payout {item.public_id} ({item.reference}) {verb}",
         idempotency_key=f"payout_item_{verb}:{item.public_id}",

@@ -232,3 +232,34 @@ def test_a_batchs_payouts_are_listed_with_their_status_and_no_full_iban(api, oth
     assert rows[2]["iban"] not in str(listed)
     assert failed["data"] == []
     assert other_api.get(f"/api/v1/payout-batches/{batch['id']}/payouts").status_code == 404
+
+
+def test_money_settlement_pays_out_itself_is_not_available_to_a_bulk_payout(
+    api, merchant, make_order, pay
+):
+    """On automatic payouts each settled batch has a payout scheduled to the merchant's own
+    bank: paying suppliers from the same balance would send that money twice."""
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from payouts.selectors import payout_balances_available
+    from settlement.models import Payout
+    from settlement.services import cutoff_for, settlement_run
+
+    assert merchant.payout_schedule == "automatic"
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=UTC), tick=False):
+        pay(make_order(amount=500_000, currency="EUR"))
+    cutoff = cutoff_for(date(2026, 11, 3))
+    with time_machine.travel(cutoff, tick=False):
+        settlement_run(cutoff=cutoff)
+    (scheduled,) = Payout.objects.filter(merchant=merchant, currency="EUR")
+    assert account_balance(owner=merchant.public_id, kind="merchant_payable", currency="EUR") == (
+        -scheduled.amount
+    )
+
+    assert payout_balances_available(merchant=merchant) == {"EUR": 0}
+    response = _post(api, {"reference": "twice", "items": payout_rows(1, amount=100)})
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["code"] == "insufficient_balance"
+    assert not PayoutBatch.objects.exists()
