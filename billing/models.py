@@ -10,6 +10,9 @@ from django_otp.models import CooldownMixin, ThrottlingMixin
 from payments.models import CURRENCY_CHECK, CardVault, Merchant, OutboxMessage, new_public_id
 from payments.representations import iso_timestamp
 
+# The engine's rows (clocks, dunning settings, charge attempts) live in their own module.
+from .engine_models import BillingSettings, ChargeAttempt, Notice, TestClock
+
 
 def new_customer_id() -> str:
     return new_public_id("cus")
@@ -39,6 +42,10 @@ class Customer(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     name = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # A test-mode customer on a clock lives in the clock's time, not the wall clock's.
+    test_clock = models.ForeignKey(
+        TestClock, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
@@ -59,6 +66,7 @@ class Customer(models.Model):
             "name": self.name or None,
             "metadata": self.metadata,
             "deleted": self.deleted_at is not None,
+            "test_clock": self.test_clock.public_id if self.test_clock_id else None,
             "created": iso_timestamp(self.created),
         }
 
@@ -308,19 +316,73 @@ class Subscription(FSMModelMixin, models.Model):
     trial_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     canceled_at = models.DateTimeField(null=True, blank=True)
+    # Billing time (the customer's clock) of the start, the end, the pause.
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # The next moment the engine has work here (period end, upcoming notice, trial end,
+    # expiry of an incomplete start, end of dunning); None when nothing is scheduled.
+    due_at = models.DateTimeField(null=True, blank=True)
+    # The period end whose ``invoice.upcoming`` notice was sent.
+    upcoming_sent_for = models.DateTimeField(null=True, blank=True)
+    # Dunning that waits for a new card (``after_update``) ends here if none comes.
+    dunning_ends_at = models.DateTimeField(null=True, blank=True)
+    # Proration credit (minor units of the price's currency) taken off the next invoices.
+    credit_balance = models.BigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_balance__gte=0), name="billing_sub_credit_not_negative"
+            ),
+        ]
         indexes = [
             models.Index(fields=["merchant", "livemode", "-created"]),
-            # The renewal sweep: due periods of subscriptions that bill.
-            models.Index(fields=["status", "current_period_end"]),
+            # The renewal sweep: subscriptions with work due.
+            models.Index(
+                fields=["due_at"], condition=Q(due_at__isnull=False), name="billing_sub_due"
+            ),
         ]
 
     def __str__(self):
         return self.public_id
+
+    @property
+    def next_billing_at(self):
+        """When the next invoice is due, or None when the subscription no longer bills."""
+        billing = (self.Status.ACTIVE, self.Status.TRIALING, self.Status.PAST_DUE)
+        if self.status in billing and not self.cancel_at_period_end:
+            return self.current_period_end
+        return None
+
+    def api_data(self) -> dict:
+        latest = self.invoices.order_by("-created", "-id").first() if self.pk else None
+        return {
+            "id": self.public_id,
+            "object": "subscription",
+            "livemode": self.livemode,
+            "status": self.status,
+            "customer": self.customer.public_id,
+            "price": self.price.public_id,
+            "payment_method": self.payment_method.public_id if self.payment_method_id else None,
+            "billing_cycle_anchor": iso_timestamp(self.billing_cycle_anchor),
+            "current_period_start": iso_timestamp(self.current_period_start),
+            "current_period_end": iso_timestamp(self.current_period_end),
+            "next_billing_at": iso_timestamp(self.next_billing_at),
+            "trial_end": iso_timestamp(self.trial_end),
+            "cancel_at_period_end": self.cancel_at_period_end,
+            "canceled_at": iso_timestamp(self.canceled_at),
+            "ended_at": iso_timestamp(self.ended_at),
+            "paused_at": iso_timestamp(self.paused_at),
+            "credit_balance": self.credit_balance,
+            "currency": self.price.currency,
+            "latest_invoice": latest.public_id if latest else None,
+            "start_date": iso_timestamp(self.started_at),
+            "created": iso_timestamp(self.created),
+        }
 
     # --- the machine: only billing services call these, with the event in the same transaction
 
@@ -330,11 +392,11 @@ class Subscription(FSMModelMixin, models.Model):
 
     @transition(
         field=status,
-        source=[Status.INCOMPLETE, Status.TRIALING, Status.PAST_DUE],
+        source=[Status.INCOMPLETE, Status.TRIALING, Status.PAST_DUE, Status.UNPAID],
         target=Status.ACTIVE,
     )
     def activate(self):
-        """The first payment, the first after the trial, or a retry succeeded."""
+        """The first payment, the first after the trial, a retry, or a late payment succeeded."""
 
     @transition(field=status, source=[Status.ACTIVE, Status.TRIALING], target=Status.PAST_DUE)
     def mark_past_due(self):
@@ -372,12 +434,16 @@ class Subscription(FSMModelMixin, models.Model):
 from .invoice_models import Invoice, InvoiceLine, InvoicePayment, NumberSeries  # noqa: E402
 
 __all__ = [
+    "BillingSettings",
+    "ChargeAttempt",
     "Customer",
     "Invoice",
     "InvoiceLine",
     "InvoicePayment",
+    "Notice",
     "NumberSeries",
     "PaymentMethod",
     "Price",
     "Subscription",
+    "TestClock",
 ]

@@ -7,7 +7,15 @@ from django.db.models import QuerySet
 from payments.errors import NotFound
 from payments.models import Merchant
 
-from .models import Customer, Invoice, PaymentMethod, Price
+from .models import (
+    ChargeAttempt,
+    Customer,
+    Invoice,
+    PaymentMethod,
+    Price,
+    Subscription,
+    TestClock,
+)
 
 
 def customer_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Customer]:
@@ -41,6 +49,55 @@ def payment_method_get(*, customer: Customer, payment_method_id: str) -> Payment
     if method is None:
         raise NotFound("No such payment method.")
     return method
+
+
+def subscription_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Subscription]:
+    """Return the merchant's subscriptions in the mode, newest first, with what they show."""
+    return (
+        Subscription.objects.filter(merchant=merchant, livemode=livemode)
+        .select_related("customer", "price", "payment_method")
+        .order_by("-created", "-id")
+    )
+
+
+def subscription_get(*, merchant: Merchant, livemode: bool, subscription_id: str) -> Subscription:
+    """Return the merchant's subscription; raise ``NotFound`` for any other."""
+    found = subscription_list(merchant=merchant, livemode=livemode).filter(
+        public_id=subscription_id
+    )
+    subscription = found.first()
+    if subscription is None:
+        raise NotFound("No such subscription.")
+    return subscription
+
+
+def charge_attempt_list(*, subscription: Subscription) -> QuerySet[ChargeAttempt]:
+    """Return the subscription's charge attempts, oldest first."""
+    return (
+        ChargeAttempt.objects.filter(subscription=subscription)
+        .select_related("invoice", "payment_method")
+        .order_by("attempted_at", "id")
+    )
+
+
+def test_clock_list(*, merchant: Merchant, livemode: bool) -> QuerySet[TestClock]:
+    """Return the merchant's test clocks (none in live mode), newest first."""
+    if livemode:
+        return TestClock.objects.none()
+    return TestClock.objects.filter(merchant=merchant).order_by("-created", "-id")
+
+
+def test_clock_get(*, merchant: Merchant, livemode: bool, clock_id: str) -> TestClock:
+    """Return the merchant's test clock; raise ``NotFound`` for any other (and in live mode)."""
+    clock = test_clock_list(merchant=merchant, livemode=livemode).filter(public_id=clock_id)
+    found = clock.first()
+    if found is None:
+        raise NotFound("No such test clock.")
+    return found
+
+
+test_clock_list.__test__ = False
+test_clock_get.__test__ = False
 
 
 def price_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Price]:

@@ -214,9 +214,10 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.deliveries_send_task": {"queue": "webhooks"},
     "payments.tasks.refund_process_task": {"queue": "payments"},
     "settlement.tasks.*": {"queue": "settlement"},
+    "billing.tasks.*": {"queue": "billing"},
 }
 #: Every queue, for a worker that consumes them all (the tests' real worker).
-CELERY_QUEUES_ALL = ("celery", "webhooks", "payments", "settlement")
+CELERY_QUEUES_ALL = ("celery", "webhooks", "payments", "settlement", "billing")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The worker keeps its database connection across tasks (closed every 100 tasks and on error)
 # instead of reconnecting for each one: +50% webhook deliveries/s measured by `make bench`.
@@ -244,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
     # Closes the batches of the latest cut-off passed; a re-run of the same cut-off is a no-op.
     "settlement-run": {"task": "settlement.tasks.settlement_run_task", "schedule": 900.0},
+    # Renewals, trial ends, retries and expiries due, found in the database (billing/services).
+    "billing-sweep": {"task": "billing.tasks.billing_sweep_task", "schedule": 60.0},
     "settlement-payouts": {"task": "settlement.tasks.payouts_pay_due_task", "schedule": 900.0},
     "settlement-reconcile": {
         "task": "settlement.tasks.reconciliation_run_task",

@@ -29,6 +29,9 @@ class CustomerCreateInput(Input):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     name = limited_text(Customer, "name", required=False, allow_blank=True, default="")
     metadata = MetadataField(required=False)
+    test_clock = serializers.CharField(
+        max_length=32, required=False, help_text="A test clock id: the customer lives in its time"
+    )
 
 
 class CustomerUpdateInput(Input):
@@ -60,6 +63,7 @@ class CustomerOutput(serializers.Serializer):
     name = serializers.CharField(allow_null=True)
     metadata = MetadataField()
     deleted = serializers.BooleanField()
+    test_clock = serializers.CharField(allow_null=True)
     created = serializers.DateTimeField()
 
     def to_representation(self, instance):

@@ -12,7 +12,7 @@ from payments.models import Merchant
 from payments.services import event_record
 from payments.validation import FieldError, validate_metadata
 
-from ..models import Customer, PaymentMethod
+from ..models import Customer, PaymentMethod, TestClock
 
 NAME_MAX = Customer._meta.get_field("name").max_length
 EMAIL_MAX = Customer._meta.get_field("email").max_length
@@ -41,15 +41,29 @@ def customer_create(
     email: str = "",
     name: str = "",
     metadata: dict | None = None,
+    test_clock: str | None = None,
 ) -> Customer:
-    """Create a customer of the merchant in the mode and record ``customer.created``."""
+    """Create a customer of the merchant in the mode and record ``customer.created``.
+
+    ``test_clock`` (a ``clock_`` id, test mode only) puts the customer in that clock's time.
+    """
     metadata = {} if metadata is None else metadata
     errors = _customer_errors(email=email, name=name, metadata=metadata)
+    clock = None
+    if test_clock is not None:
+        clock = TestClock.objects.filter(merchant=merchant, public_id=test_clock).first()
+        if clock is None or livemode:
+            errors.append(FieldError("test_clock", "resource_missing", "No such test clock."))
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
         customer = Customer.objects.create(
-            merchant=merchant, livemode=livemode, email=email, name=name, metadata=metadata
+            merchant=merchant,
+            livemode=livemode,
+            email=email,
+            name=name,
+            metadata=metadata,
+            test_clock=clock,
         )
         event_record(obj=customer, type="customer.created", sequence=1)
     return customer
