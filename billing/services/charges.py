@@ -29,6 +29,7 @@ from ..conf import setting
 from ..models import ChargeAttempt, Invoice, Subscription
 from .dunning_steps import attempt_failed, attempt_succeeded
 from .invoices import invoice_lock
+from .lifecycle import subscription_lock
 
 logger = logging.getLogger(__name__)
 
@@ -167,11 +168,7 @@ def charge_attempt_apply(
     """Apply an attempt's outcome exactly once (a second call changes nothing)."""
     with transaction.atomic():
         sub_pk = ChargeAttempt.objects.values_list("subscription_id", flat=True).get(pk=attempt_pk)
-        subscription = (
-            Subscription.objects.select_for_update()
-            .select_related("customer", "price", "payment_method")
-            .get(pk=sub_pk)
-        )
+        subscription = subscription_lock(sub_pk)
         attempt = ChargeAttempt.objects.select_for_update().get(pk=attempt_pk)
         if attempt.status != ChargeAttempt.Status.PENDING:
             return attempt
