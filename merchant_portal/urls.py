@@ -30,5 +30,6 @@ urlpatterns = [
     path("api/v1/", include("billing.api.subscription_urls")),
     re_path(r"^api/", api_not_found),  # after every API route: the rest is a 404 problem
     path("", include("payments.checkout.urls")),  # checkout/<token>/...
+    path("billing/", include("billing.urls")),
     path("demo/shop/", include("demo.urls")),
 ]
