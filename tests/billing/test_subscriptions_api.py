@@ -289,3 +289,38 @@ def test_subscription_and_invoice_events_are_recorded(m, started):
         "invoice.upcoming",
     ):
         assert expected in types
+
+
+def test_an_endpoint_can_ask_for_subscription_and_invoice_events_and_gets_them(
+    m, started, settings
+):
+    from webhooks.models import WebhookDelivery
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    wanted = [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.created",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice.upcoming",
+    ]
+    response = m.post(
+        "webhook-endpoints", {"url": "http://127.0.0.1:9/hooks", "enabled_events": wanted}
+    )
+    assert response.status_code == 201, response.content
+    clock, _, subscription = started
+
+    m.advance(clock, "2026-04-02T00:00:00Z")
+    m.post(f"subscriptions/{subscription['id']}/cancel")
+
+    sent = set(WebhookDelivery.objects.values_list("event__type", flat=True))
+    assert {
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.created",
+        "invoice.paid",
+        "invoice.upcoming",
+    } <= sent
+    assert sent <= set(wanted)

@@ -48,6 +48,16 @@ EVENT_TYPES: tuple[str, ...] = (
     "payment_method.attached",
     "payment_method.detached",
     "payment_method.updated",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.upcoming",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
 )
 
 #: Endpoints a merchant may have per mode: each event is sent once per endpoint, so without a
