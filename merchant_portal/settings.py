@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from merchant_portal.environment import Environment, logging_config
@@ -214,10 +215,9 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.deliveries_send_task": {"queue": "webhooks"},
     "payments.tasks.refund_process_task": {"queue": "payments"},
     "settlement.tasks.*": {"queue": "settlement"},
-    "billing.tasks.*": {"queue": "billing"},
 }
 #: Every queue, for a worker that consumes them all (the tests' real worker).
-CELERY_QUEUES_ALL = ("celery", "webhooks", "payments", "settlement", "billing")
+CELERY_QUEUES_ALL = ("celery", "webhooks", "payments", "settlement")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The worker keeps its database connection across tasks (closed every 100 tasks and on error)
 # instead of reconnecting for each one: +50% webhook deliveries/s measured by `make bench`.
@@ -245,7 +245,6 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
     # Closes the batches of the latest cut-off passed; a re-run of the same cut-off is a no-op.
     "settlement-run": {"task": "settlement.tasks.settlement_run_task", "schedule": 900.0},
-    # Renewals, trial ends, retries and expiries due, found in the database (billing/services).
     "billing-sweep": {"task": "billing.tasks.billing_sweep_task", "schedule": 60.0},
     "settlement-payouts": {"task": "settlement.tasks.payouts_pay_due_task", "schedule": 900.0},
     "settlement-reconcile": {
@@ -426,6 +425,8 @@ WEBHOOKS_CIRCUIT_COOLOFF = timedelta(minutes=1)
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
+# E-mail: EMAIL_URL (README "E-mail"), e.g. submission://user:pw@host:587?_default_from_email=...
+vars().update(dj_email_url.parse(_required_in_production("EMAIL_URL", lambda: "console:")))
 
 # --- logging: ids and codes only, never card data or secrets ---------------------------------
 # Error pages (DEBUG) and error e-mails list every frame's variables: card data hidden in all.

@@ -1,7 +1,7 @@
 """`make run`: migrate, create demo data once, then run web, Celery workers and beat together.
 
 Two workers: one sends webhooks (queue ``webhooks``), the other does everything else (refunds,
-settlement, billing, expiries, sweeps), so a slow receiver never holds up a refund. Ctrl-C stops all. A worker or beat that crashes is started again (with a log line); the
+settlement, expiries, sweeps), so a slow receiver never holds up a refund. Ctrl-C stops all. A worker or beat that crashes is started again (with a log line); the
 web server ending stops everything. Everything lives under var/ (SQLite database and broker,
 generated keys).
 """
@@ -48,7 +48,7 @@ def commands() -> dict[str, list[str]]:
 
     return {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
-        "worker": worker("worker", "celery,payments,settlement,billing"),
+        "worker": worker("worker", "celery,payments,settlement"),
         "webhooks-worker": worker("webhooks", "webhooks"),
         "beat": [*celery, "beat", "-l", "info"],
     }

@@ -31,6 +31,9 @@ print(json.dumps({
     "otp_attempts": s.PAYMENTS_OTP_MAX_ATTEMPTS,
     "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False) and s.CSRF_COOKIE_SECURE,
     "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
+    "email_backend": s.EMAIL_BACKEND,
+    "email_host": s.EMAIL_HOST,
+    "email_tls": s.EMAIL_USE_TLS,
 }))
 """
 
@@ -50,6 +53,7 @@ _CONFIG_VARS = (
     "DEMO_MODE",
     "SETTLEMENT_CUTOFF_TIME",
     "PAYMENTS_API_THROTTLE_RATE",
+    "EMAIL_URL",
     "TEST_DB_NAME",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "_EMBEDDED_DEFAULTS_WARNED",
@@ -88,6 +92,7 @@ def test_with_nothing_set_every_concern_runs_on_its_embedded_default(tmp_path):
     assert values["throttle"] == "100/s"
     # DESIGN section 1: the OTP is short-lived and allows few attempts.
     assert values["otp_ttl"] == 300 and values["otp_attempts"] == 3
+    assert values["email_backend"] == "django.core.mail.backends.console.EmailBackend"
     (warning,) = [line for line in stderr.splitlines() if line.startswith("WARNING: embedded")]
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY"):
         assert name in warning
@@ -119,6 +124,7 @@ def test_production_turns_the_local_conveniences_off(tmp_path):
         REDIS_URL="redis://127.0.0.1:6379/9",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/9",
         ALLOWED_HOSTS="pay.example.com",
+        EMAIL_URL="submission://billing:pw@smtp.example.com:587",
     )
 
     assert values["debug"] is False
@@ -126,4 +132,6 @@ def test_production_turns_the_local_conveniences_off(tmp_path):
     assert values["demo_mode"] is False
     assert values["secure_cookies"] is True and values["hsts"] >= 31536000
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["email_host"] == "smtp.example.com" and values["email_tls"] is True
     assert not list(tmp_path.glob("secret_key")) and "WARNING: embedded" not in stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core import signing
@@ -91,7 +92,10 @@ def _message(notice: Notice) -> EmailMultiAlternatives:
     )
     text = render_to_string(f"billing/email/{notice.kind}.txt", context)
     html = render_to_string(f"billing/email/{notice.kind}.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[notice.to_email])
+    # Header values are one line: a name with a line break cannot add a header.
+    subject = " ".join(subject.split())
+    sender = formataddr((" ".join(subscription.merchant.name.split()), settings.DEFAULT_FROM_EMAIL))
+    message = EmailMultiAlternatives(subject, text, from_email=sender, to=[notice.to_email])
     message.attach_alternative(html, "text/html")
     return message
 

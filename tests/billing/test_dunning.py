@@ -187,3 +187,11 @@ def test_receipt_and_upcoming_renewal_emails_are_sent(m, mailoutbox):
     upcoming = [mail for mail in mailoutbox if "renews soon" in mail.subject]
     assert len(upcoming) == 1 and upcoming[0].to == ["grace@example.com"]
     assert "1 Apr 2026" in upcoming[0].body
+
+
+def test_emails_come_from_the_merchant_by_name(m, mailoutbox, merchant):
+    customer = m.customer(m.clock("2026-03-01T00:00:00Z"))
+    m.subscribe(customer, m.price(), m.card(customer))
+    (receipt,) = mailoutbox
+    assert receipt.from_email.startswith(f"{merchant.name} <")
+    assert receipt.alternatives and "text/html" in receipt.alternatives[0][1]
