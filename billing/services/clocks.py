@@ -30,9 +30,7 @@ def billing_now(customer: Customer) -> datetime:
     return TestClock.objects.values_list("frozen_time", flat=True).get(pk=customer.test_clock_id)
 
 
-def test_clock_create(
-    *, merchant: Merchant, livemode: bool, frozen_time, name: str
-) -> TestClock:
+def test_clock_create(*, merchant: Merchant, livemode: bool, frozen_time, name: str) -> TestClock:
     """Create a clock at ``frozen_time``; clocks are a test-mode tool only."""
     errors = []
     if livemode:
