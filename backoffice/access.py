@@ -31,6 +31,9 @@ MERCHANT_STAFF_VIEW = [
     ("payouts", "recipient"),
     ("payouts", "chargebatch"),
     ("payouts", "chargeitem"),
+    ("billing", "subscription"),
+    ("billing", "invoice"),
+    ("billing", "chargeattempt"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
 PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "billing", "payouts", "backoffice"]

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from backoffice.admin_mixins import MerchantScopedAdmin, short_datetime, short_id, short_text
 from payments.admin_amounts import json_html
 
+from .admin_subscriptions import CustomerInvoiceInline, SubscriptionInline
 from .models import Customer, PaymentMethod
 
 
@@ -61,7 +62,7 @@ class CustomerAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         "created",
     ]
     readonly_fields = fields
-    inlines = [PaymentMethodInline]
+    inlines = [PaymentMethodInline, SubscriptionInline, CustomerInvoiceInline]
 
     def get_queryset(self, request):
         attached = Count("payment_methods", filter=Q(payment_methods__detached_at__isnull=True))
