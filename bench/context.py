@@ -19,7 +19,7 @@ from bench.services import SCRATCH_PREFIX, Postgres, Redis, run_id
 # Variables of the developer's shell that must not leak into the production profile.
 _SCRUB = (
     "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "TEST_DB_NAME", "CELERY_TASK_ALWAYS_EAGER",
-    "DEBUG", "DJANGO_ENV", "SITE_URL", "VAR_DIR", "DEMO_MODE",
+    "DEBUG", "DJANGO_ENV", "SITE_URL", "VAR_DIR", "DEMO_MODE", "EMAIL_URL",
 )  # fmt: skip
 
 
@@ -71,6 +71,7 @@ class Bench:
             SECRET_KEY=self.secret_key,
             FIELD_ENCRYPTION_KEYS=self.encryption_keys,
             ALLOWED_HOSTS="127.0.0.1",
+            EMAIL_URL="dummy:",  # billing's e-mails to customers go nowhere in a bench
             SECURE_SSL_REDIRECT="false",
             DATABASE_URL=self.pg.url(dbname),
             REDIS_URL=self.redis.cache_url,

@@ -41,6 +41,7 @@ def test_production_profile_passes_the_deploy_checks(tmp_path):
         "REDIS_URL": "redis://127.0.0.1:6379/9",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9",
         "ALLOWED_HOSTS": "pay.example.com",
+        "EMAIL_URL": "submission://billing:pw@smtp.example.com:587",
     }
     result = _run_django(["check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
 

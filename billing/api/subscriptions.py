@@ -7,7 +7,7 @@ Mutations honour ``Idempotency-Key`` (``MerchantAPIView``).
 from __future__ import annotations
 
 import django_filters as df
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,17 @@ from ..services import subscriptions as services
 from .serializers import JsonIntegerField
 
 # --- serializers -------------------------------------------------------------------------------
+
+
+def inline_choice(choices, **kwargs) -> serializers.ChoiceField:
+    """A choice field documented as an inline enum: several outputs have a ``status`` of their
+    own, and a named component each would collide in the schema."""
+
+    @extend_schema_field({"type": "string", "enum": [value for value, _ in choices]})
+    class InlineChoiceField(serializers.ChoiceField):
+        pass
+
+    return InlineChoiceField(choices=choices, **kwargs)
 
 
 class SubscriptionCreateInput(Input):
@@ -56,7 +67,7 @@ class SubscriptionOutput(serializers.Serializer):
     id = serializers.CharField()
     object = constant_field("subscription")
     livemode = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=Subscription.Status.choices)
+    status = inline_choice(Subscription.Status.choices)
     customer = serializers.CharField()
     price = serializers.CharField()
     payment_method = serializers.CharField(allow_null=True)
@@ -84,15 +95,13 @@ class ChargeAttemptOutput(serializers.Serializer):
     object = constant_field("charge_attempt")
     invoice = serializers.CharField()
     number = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ChargeAttempt.Status.choices)
+    status = inline_choice(ChargeAttempt.Status.choices)
     amount = serializers.IntegerField()
     currency = serializers.CharField()
     payment_method = serializers.CharField()
     payment = serializers.CharField(allow_null=True)
     decline_code = serializers.CharField(allow_null=True)
-    decline_category = serializers.ChoiceField(
-        choices=ChargeAttempt.Category.choices, allow_null=True
-    )
+    decline_category = inline_choice(ChargeAttempt.Category.choices, allow_null=True)
     attempted_at = serializers.DateTimeField()
 
 
@@ -122,7 +131,7 @@ class TestClockOutput(serializers.Serializer):
     livemode = serializers.BooleanField()
     name = serializers.CharField(allow_null=True)
     frozen_time = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=TestClock.Status.choices)
+    status = inline_choice(TestClock.Status.choices)
     advancing_to = serializers.DateTimeField(allow_null=True)
     created = serializers.DateTimeField()
 
@@ -177,6 +186,7 @@ class SubscriptionDetailView(MerchantAPIView):
 
     @extend_schema(
         summary="Change a subscription's price",
+        operation_id="subscriptions_update",
         description=(
             "Prorated at once: the unused part of the old price is credited, "
             "`round(old × (end − now) / (end − start))`, and the rest of the period is charged "
