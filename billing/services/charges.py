@@ -191,19 +191,23 @@ def charge_attempt_apply(
     return attempt
 
 
-def charge_attempts_recover(*, now: datetime) -> int:
+def charge_attempts_recover(*, now: datetime, clock=None, wall_now: datetime | None = None) -> int:
     """Finish attempts left ``pending`` longer than ``BILLING_ATTEMPT_STALE_AFTER``.
 
-    For customers on the wall clock (``now``): a clock's advance charges its attempts itself.
-    An attempt without an order is charged now (the order's unique reference still lets only
+    For the customers of ``clock`` (billing time ``now``, staleness by ``wall_now``), else for
+    those on the wall clock. An attempt without an order is charged now (the order's unique reference still lets only
     one worker do it); one with an order takes that order's outcome; an order left without a
     payment is canceled and the attempt fails ``processing_error``. Return how many were done.
     """
-    stale = now - setting("BILLING_ATTEMPT_STALE_AFTER")
+    stale = (wall_now or now) - setting("BILLING_ATTEMPT_STALE_AFTER")
+    scope = (
+        {"subscription__customer__test_clock": clock}
+        if clock
+        else {"subscription__customer__test_clock__isnull": True}
+    )
     pending = ChargeAttempt.objects.filter(
-        status=ChargeAttempt.Status.PENDING, created__lt=stale,
-        subscription__customer__test_clock__isnull=True,
-    ).values_list("pk", "merchant_id", "idempotency_key")  # fmt: skip
+        status=ChargeAttempt.Status.PENDING, created__lt=stale, **scope
+    ).values_list("pk", "merchant_id", "idempotency_key")
     done = 0
     for pk, merchant_id, key in list(pending[: setting("BILLING_SWEEP_BATCH")]):
         order = Order.objects.filter(merchant_id=merchant_id, reference=key).first()

@@ -81,6 +81,11 @@ def attempt_failed(
     ) or now
     last_day = first + timedelta(days=policy.retry_schedule_days[-1])
     failures = invoice.charge_attempts.filter(status=ChargeAttempt.Status.FAILED).count()
+    if failures <= 1 or category == Category.AFTER_UPDATE:
+        # Once per invoice (and at each wait for a card): the link lets them give another card,
+        # which pays the invoice even after dunning gave up (``unpaid``).
+        key = f"{invoice.public_id}:{failures}"
+        notice_queue(kind="payment_failed", subscription=subscription, invoice=invoice, key=key)
     if category == Category.RETRY_LATER and failures <= len(policy.retry_schedule_days):
         retry_at = first + timedelta(days=policy.retry_schedule_days[failures - 1])
         invoice.next_payment_attempt = max(retry_at, now)
@@ -92,9 +97,6 @@ def attempt_failed(
         dunning_end(subscription=subscription, invoice=invoice, now=now, policy=policy)
         return
     subscription_save(subscription, event=event)
-    if failures <= 1 or category == Category.AFTER_UPDATE:
-        key = f"{invoice.public_id}:{failures}"
-        notice_queue(kind="payment_failed", subscription=subscription, invoice=invoice, key=key)
 
 
 def dunning_end(

@@ -195,3 +195,22 @@ def test_emails_come_from_the_merchant_by_name(m, mailoutbox, merchant):
     (receipt,) = mailoutbox
     assert receipt.from_email.startswith(f"{merchant.name} <")
     assert receipt.alternatives and "text/html" in receipt.alternatives[0][1]
+
+
+def test_an_unpaid_subscription_is_active_again_when_the_customer_gives_a_card(
+    m, client, mailoutbox, django_capture_on_commit_callbacks, assert_invariants
+):
+    clock, _, subscription = _trial_on(m, "4000000000000341")
+    m.advance(clock, "2026-03-09T00:00:00Z")
+    assert m.subscription(subscription)["status"] == "unpaid"  # lost_card: never retried
+    link = _update_link(mailoutbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(link, _card_form()).status_code == 302
+
+    after = m.subscription(subscription)
+    assert after["status"] == "active" and after["current_period_end"] == "2026-04-08T00:00:00Z"
+    assert [i["status"] for i in m.invoices(subscription)] == ["paid"]
+    m.advance(clock, "2026-04-09T00:00:00Z")
+    assert [i["status"] for i in m.invoices(subscription)] == ["paid", "paid"]
+    assert_invariants()
