@@ -33,6 +33,7 @@ urlpatterns = [
         views.SubscriptionAttemptsView.as_view(),
         name="subscription-attempts",
     ),
+    path("billing-settings", views.BillingSettingsView.as_view(), name="billing-settings"),
     path("test-clocks", views.TestClockListCreateView.as_view(), name="test-clocks"),
     path("test-clocks/<str:clock_id>", views.TestClockDetailView.as_view(), name="test-clock"),
     path(

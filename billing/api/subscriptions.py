@@ -17,9 +17,11 @@ from payments.api.filters import _with_created_range
 from payments.api.serializers import Input, NoInput, constant_field, limited_text
 
 from .. import selectors
-from ..models import ChargeAttempt, Subscription, TestClock
+from ..dunning import policy_for
+from ..models import BillingSettings, ChargeAttempt, Subscription, TestClock
 from ..services import clocks as clock_services
 from ..services import subscriptions as services
+from ..services.merchant_settings import billing_settings_set
 from .serializers import JsonIntegerField
 
 # --- serializers -------------------------------------------------------------------------------
@@ -145,7 +147,53 @@ class TestClockFilter(df.FilterSet):
         fields: list[str] = []
 
 
+class BillingSettingsInput(Input):
+    retry_schedule_days = serializers.ListField(
+        child=JsonIntegerField(min_value=1, max_value=60),
+        min_length=1,
+        max_length=8,
+        help_text="Days after the first failed charge at which it is tried again, increasing",
+    )
+    final_status = serializers.ChoiceField(choices=BillingSettings.FinalStatus.choices)
+
+
+class BillingSettingsOutput(serializers.Serializer):
+    object = constant_field("billing_settings")
+    retry_schedule_days = serializers.ListField(child=serializers.IntegerField())
+    final_status = serializers.ChoiceField(choices=BillingSettings.FinalStatus.choices)
+
+
+def _settings_data(merchant) -> dict:
+    policy = policy_for(merchant_id=merchant.pk)
+    return {
+        "object": "billing_settings",
+        "retry_schedule_days": list(policy.retry_schedule_days),
+        "final_status": policy.final_status,
+    }
+
+
 # --- views -------------------------------------------------------------------------------------
+
+
+class BillingSettingsView(MerchantAPIView):
+    @extend_schema(summary="Retrieve the dunning settings", responses=BillingSettingsOutput)
+    def get(self, request: Request) -> Response:
+        return Response(_settings_data(request.auth.merchant))
+
+    @extend_schema(
+        summary="Set the dunning settings",
+        description=(
+            "How a declined renewal that may pay later (`insufficient_funds`, "
+            "`processing_error`) is retried, and what the subscription becomes when dunning "
+            "gives up: `unpaid` (kept, revived by a payment) or `canceled`. Both modes."
+        ),
+        request=BillingSettingsInput,
+        responses=BillingSettingsOutput,
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(BillingSettingsInput, request.data)
+        billing_settings_set(merchant=request.auth.merchant, **data)
+        return Response(_settings_data(request.auth.merchant))
 
 
 def _subscription(request: Request, subscription_id: str) -> Subscription:

@@ -324,3 +324,25 @@ def test_an_endpoint_can_ask_for_subscription_and_invoice_events_and_gets_them(
         "invoice.upcoming",
     } <= sent
     assert sent <= set(wanted)
+
+
+def test_dunning_settings_default_then_set_by_the_merchant(m):
+    assert m.get("billing-settings") == {
+        "object": "billing_settings",
+        "retry_schedule_days": [1, 3, 7, 14],
+        "final_status": "unpaid",
+    }
+    bad = m.post("billing-settings", {"retry_schedule_days": [5, 2], "final_status": "gone"})
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} >= {"final_status"}
+
+    done = m.post("billing-settings", {"retry_schedule_days": [2, 4], "final_status": "canceled"})
+
+    assert done.status_code == 200
+    assert m.get("billing-settings")["retry_schedule_days"] == [2, 4]
+
+
+def test_a_customer_on_an_unknown_clock_is_refused(m):
+    response = m.post("customers", {"email": "a@example.com", "test_clock": "clock_nope"})
+    assert response.status_code == 400
+    assert _errors(response) == {("test_clock", "resource_missing")}
