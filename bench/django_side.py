@@ -3,7 +3,8 @@
 ``python -m bench.django_side <command> '<json args>'`` prints one JSON document on stdout.
 Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``micro`` (OTP and
 card validation rates beside their trivial baselines), ``webhooks-seed`` / ``webhooks-status``,
-``settle-seed`` / ``settle-check``.
+``settle-seed`` / ``settle-check``, ``billing-seed`` / ``billing-advance`` / ``billing-check`` /
+``billing-baseline`` (in ``bench.billing_side``).
 """
 
 from __future__ import annotations
@@ -258,6 +259,12 @@ def settle_check(*, cutoffs: list[str]) -> dict:
     return result
 
 
+def _billing():
+    from bench import billing_side
+
+    return billing_side
+
+
 COMMANDS = {
     "setup-http": setup_http,
     "micro": micro,
@@ -265,6 +272,10 @@ COMMANDS = {
     "webhooks-status": webhooks_status,
     "settle-seed": settle_seed,
     "settle-check": settle_check,
+    "billing-seed": lambda **args: _billing().seed(**args),
+    "billing-advance": lambda **args: _billing().advance(**args),
+    "billing-check": lambda **args: _billing().check(**args),
+    "billing-baseline": lambda **args: _billing().baseline(**args),
 }
 
 
