@@ -32,6 +32,7 @@ AFTER_UPDATE_CODES = frozenset(
         "authentication_required",
         "off_session_consent_missing",
         "payment_method_missing",
+        "payment_method_requires_action",
     }
 )
 NEVER_CODES = frozenset(

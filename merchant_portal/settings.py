@@ -425,7 +425,6 @@ WEBHOOKS_CIRCUIT_COOLOFF = timedelta(minutes=1)
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
-# E-mail: EMAIL_URL (README "E-mail"), e.g. submission://user:pw@host:587?_default_from_email=...
 vars().update(dj_email_url.parse(_required_in_production("EMAIL_URL", lambda: "console:")))
 
 # --- logging: ids and codes only, never card data or secrets ---------------------------------

@@ -19,6 +19,7 @@ from payments.validation import FieldError
 
 from ..models import Customer, TestClock
 
+NAME_MAX = TestClock._meta.get_field("name").max_length
 #: How far one advance may go: a few years of billing is what a merchant wants to watch.
 ADVANCE_MAX_DAYS = 5 * 366
 
@@ -37,6 +38,8 @@ def test_clock_create(*, merchant: Merchant, livemode: bool, frozen_time, name: 
         errors.append(FieldError(None, "livemode", "Test clocks exist in test mode only."))
     if not isinstance(frozen_time, datetime) or timezone.is_naive(frozen_time):
         errors.append(FieldError("frozen_time", "invalid", "Give a time with its time zone."))
+    if not isinstance(name, str) or len(name) > NAME_MAX:
+        errors.append(FieldError("name", "too_long", f"A name has at most {NAME_MAX} characters."))
     if errors:
         raise ValidationFailed(errors)
     return TestClock.objects.create(merchant=merchant, frozen_time=frozen_time, name=name)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from payments.errors import InvalidTransition
+from payments.errors import InvalidTransition, ValidationFailed
+from payments.validation import FieldError
 
-from ..models import Invoice, Subscription
+from ..models import Invoice, PaymentMethod, Subscription
 from .charges import attempt_open, charge_attempt_run
 from .clocks import billing_now
 from .lifecycle import Status, subscription_lock, subscription_save
@@ -58,6 +59,18 @@ def subscription_card_replace(
         consent_ip=consent_ip,
         consent_usage="off_session",
     )
+    if method.status != PaymentMethod.Status.ACTIVE:
+        # The bank wants its holder verified first: off-session renewals cannot do that here.
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "card.number",
+                    "verification_required",
+                    "This card must be verified by its bank before it can be charged for "
+                    "renewals; please use another card.",
+                )
+            ]
+        )
     now = billing_now(subscription.customer)
     attempts = []
     with transaction.atomic():

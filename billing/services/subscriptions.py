@@ -68,6 +68,14 @@ def _create_inputs(*, merchant, livemode, customer, price, payment_method):
                     "payment_method", "resource_missing", "No such payment method of the customer."
                 )
             )
+        elif method.status != PaymentMethod.Status.ACTIVE:
+            errors.append(
+                FieldError(
+                    "payment_method",
+                    "payment_method_requires_action",
+                    "The card's holder must first verify it with the code their bank sent.",
+                )
+            )
         elif method.consent_usage != PaymentMethod.Usage.OFF_SESSION:
             errors.append(
                 FieldError(

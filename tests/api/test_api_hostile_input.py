@@ -26,6 +26,8 @@ LIST_URLS = [
     "/api/v1/customers",
     "/api/v1/prices",
     "/api/v1/invoices",
+    "/api/v1/subscriptions",
+    "/api/v1/test-clocks",
 ]
 
 
@@ -501,6 +503,41 @@ OPERATIONS = {
         "get",
         "/api/v1/customers/{customer_id}/payment-methods/{payment_method_id}/otp-messages",
     ): ({"customer_id": "customer", "payment_method_id": "verifying_method"}, None),
+    ("get", "/api/v1/subscriptions"): ({}, None),
+    ("post", "/api/v1/subscriptions"): ({}, {}),  # the world's customer, price and card
+    ("get", "/api/v1/subscriptions/{subscription_id}"): ({"subscription_id": "subscription"}, None),
+    ("post", "/api/v1/subscriptions/{subscription_id}"): (
+        {"subscription_id": "subscription"},
+        {},  # the world's price
+    ),
+    ("post", "/api/v1/subscriptions/{subscription_id}/cancel"): (
+        {"subscription_id": "subscription"},
+        {"at_period_end": True},
+    ),
+    ("post", "/api/v1/subscriptions/{subscription_id}/pause"): (
+        {"subscription_id": "subscription"},
+        None,
+    ),
+    ("post", "/api/v1/subscriptions/{subscription_id}/resume"): (
+        {"subscription_id": "paused_subscription"},
+        None,
+    ),
+    ("get", "/api/v1/subscriptions/{subscription_id}/attempts"): (
+        {"subscription_id": "subscription"},
+        None,
+    ),
+    ("get", "/api/v1/billing-settings"): ({}, None),
+    ("post", "/api/v1/billing-settings"): (
+        {},
+        {"retry_schedule_days": [1, 3, 7], "final_status": "canceled"},
+    ),
+    ("get", "/api/v1/test-clocks"): ({}, None),
+    ("post", "/api/v1/test-clocks"): ({}, {"frozen_time": "2026-01-31T10:00:00Z", "name": "P"}),
+    ("get", "/api/v1/test-clocks/{clock_id}"): ({"clock_id": "clock"}, None),
+    ("post", "/api/v1/test-clocks/{clock_id}/advance"): (
+        {"clock_id": "clock"},
+        {"frozen_time": "2026-02-01T10:00:00Z"},
+    ),
 }
 WRITES = [op for op in OPERATIONS if op[0] != "get"]
 WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
@@ -583,6 +620,24 @@ class World:
         body = {**OPERATIONS[operation][1], **card_body(OTP_CARD)}
         return self.client.post(url, body, format="json").json()["id"]
 
+    def _make_clock(self) -> str:
+        body = {"frozen_time": "2026-01-31T10:00:00Z"}
+        return self.client.post("/api/v1/test-clocks", body, format="json").json()["id"]
+
+    def _subscribe(self) -> str:
+        operation = ("post", "/api/v1/subscriptions")
+        response = self.client.post("/api/v1/subscriptions", self.body(operation), format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    def _make_subscription(self) -> str:
+        return self._subscribe()
+
+    def _make_paused_subscription(self) -> str:
+        subscription = self._subscribe()
+        self.client.post(f"/api/v1/subscriptions/{subscription}/pause", {}, format="json")
+        return subscription
+
     def _make_settlement(self) -> str:
         from datetime import timedelta
 
@@ -611,6 +666,18 @@ class World:
         if operation == ("post", "/api/v1/payments/{payment_id}/otp"):
             inbox = f"/api/v1/sandbox/otp-messages?payment={self['challenged']}"
             body = {"code": self.client.get(inbox).json()["data"][0]["code"]}
+        if operation == ("post", "/api/v1/subscriptions"):
+            body = {
+                "customer": self["customer"],
+                "price": self["price"],
+                "payment_method": self["saved_method"],
+                "trial_days": 0,
+                "billing_cycle_anchor": None,
+            }
+        if operation == ("post", "/api/v1/subscriptions/{subscription_id}"):
+            body = {"price": self["price"]}
+        if operation == CUSTOMER_CREATE:
+            body = {**body, "test_clock": self["clock"]}
         if operation == METHOD_OTP:
             url = self.url(operation).removesuffix("/otp") + "/otp-messages"
             body = {"code": self.client.get(url).json()["data"][0]["code"]}
@@ -933,7 +1000,7 @@ FIELD_PROBES = {
         "interval_count": [0, -1, 13, 366, "1", 1.5, True, None, 10**30],
         "trial_days": [0, -1, 731, "7", 1.5, True, 10**30],
     },
-    CUSTOMER_CREATE: CUSTOMER_PROBES,
+    CUSTOMER_CREATE: {**CUSTOMER_PROBES, "test_clock": [*TEXT, "clock_nope", "x" * 33]},
     ("patch", "/api/v1/customers/{customer_id}"): CUSTOMER_PROBES,
     ("post", "/api/v1/customers/{customer_id}/payment-methods"): {
         "type": CHOICE,
@@ -946,6 +1013,28 @@ FIELD_PROBES = {
         "consent.text": [True, [], {}, None, "", "   ", "x" * 2001],
         "consent.ip": [*TEXT, "", "nope", "999.1.1.1"],
         "consent.usage": CHOICE,
+    },
+    ("post", "/api/v1/subscriptions"): {
+        "customer": [*TEXT, "cus_nope", "x" * 33],
+        "price": [*TEXT, "price_nope", "x" * 33],
+        "payment_method": [*TEXT, "pm_nope", "x" * 33],
+        "trial_days": [-1, 731, "7", 1.5, True, 10**30],
+        "billing_cycle_anchor": [True, [], {}, "yesterday", 1700000000, "2020-01-01T00:00:00Z"],
+    },
+    ("post", "/api/v1/subscriptions/{subscription_id}"): {
+        "price": [*TEXT, "price_nope", "x" * 33],
+    },
+    ("post", "/api/v1/subscriptions/{subscription_id}/cancel"): {"at_period_end": BOOLEAN},
+    ("post", "/api/v1/billing-settings"): {
+        "retry_schedule_days": [*TEXT, [], [0], [61], [3, 1], [1] * 9, ["1"], [1.5]],
+        "final_status": CHOICE,
+    },
+    ("post", "/api/v1/test-clocks"): {
+        "frozen_time": [*TEXT, "", "tomorrow", 1700000000, "2024-13-01T00:00:00Z"],
+        "name": [True, [], {}, "x" * 201],
+    },
+    ("post", "/api/v1/test-clocks/{clock_id}/advance"): {
+        "frozen_time": [*TEXT, "", "soon", "2020-01-01T00:00:00Z", "2040-01-01T00:00:00Z"],
     },
 }
 

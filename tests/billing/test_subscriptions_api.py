@@ -346,3 +346,15 @@ def test_a_customer_on_an_unknown_clock_is_refused(m):
     response = m.post("customers", {"email": "a@example.com", "test_clock": "clock_nope"})
     assert response.status_code == 400
     assert _errors(response) == {("test_clock", "resource_missing")}
+
+
+def test_a_card_waiting_for_its_holders_code_cannot_start_a_subscription(m):
+    customer = m.customer()
+    card = m.card(customer, "4000000000003220")  # the issuer asks for a code at saving
+    assert card["status"] == "requires_action"
+    response = m.post(
+        "subscriptions",
+        {"customer": customer["id"], "price": m.price()["id"], "payment_method": card["id"]},
+    )
+    assert response.status_code == 400
+    assert _errors(response) == {("payment_method", "payment_method_requires_action")}
