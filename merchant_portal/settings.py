@@ -245,6 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "payments.tasks.webhooks_sweep_task", "schedule": 60.0},
     # Closes the batches of the latest cut-off passed; a re-run of the same cut-off is a no-op.
     "settlement-run": {"task": "settlement.tasks.settlement_run_task", "schedule": 900.0},
+    # Renewals, trial ends, retries and expiries due, found in the database (billing.services).
     "billing-sweep": {"task": "billing.tasks.billing_sweep_task", "schedule": 60.0},
     "settlement-payouts": {"task": "settlement.tasks.payouts_pay_due_task", "schedule": 900.0},
     "settlement-reconcile": {
@@ -425,6 +426,8 @@ WEBHOOKS_CIRCUIT_COOLOFF = timedelta(minutes=1)
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
+# E-mail (billing's to customers): EMAIL_URL, e.g. submission://user:password@host:587 (SMTP
+# with STARTTLS; ?_default_from_email=... sets the sender); locally printed ("console:").
 vars().update(dj_email_url.parse(_required_in_production("EMAIL_URL", lambda: "console:")))
 
 # --- logging: ids and codes only, never card data or secrets ---------------------------------
