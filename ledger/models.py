@@ -15,6 +15,12 @@ class LedgerAccount(models.Model):
         PLATFORM_FEES = "platform_fees", "Platform fees"
         PLATFORM_CASH = "platform_cash", "Platform cash"
         INSTITUTION_RECEIVABLE = "institution_receivable", "Institution receivable"
+        # Invoicing (owner: the customer's id, "cus_..."): what customers owe on open invoices,
+        # and the credit balance the merchant owes them; the merchant's side of both is
+        # ``merchant_invoiced``. Memorandum accounts: the money itself moves on capture.
+        CUSTOMER_RECEIVABLE = "customer_receivable", "Customer receivable"
+        CUSTOMER_CREDIT = "customer_credit", "Customer credit"
+        MERCHANT_INVOICED = "merchant_invoiced", "Merchant invoiced"
 
     owner = models.CharField(
         max_length=64, help_text='A merchant id ("mer_..."), "platform" or an institution code.'
@@ -48,6 +54,8 @@ class JournalEntry(models.Model):
         PAYOUT = "payout", "Payout"
         BULK_PAYOUT = "bulk_payout", "Bulk payout"
         ADJUSTMENT = "adjustment", "Adjustment"
+        INVOICE = "invoice", "Invoice"
+        CREDIT_NOTE = "credit_note", "Credit note"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     reference = models.CharField(

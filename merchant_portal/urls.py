@@ -25,11 +25,13 @@ urlpatterns = [
     path("api/v1/", include("payments.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),
     path("api/v1/", include("settlement.api.urls")),
+    path("api/v1/", include("invoicing.api.urls")),  # before billing's: it adds to /invoices
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("payouts.api.urls")),
     path("api/v1/", include("billing.api.subscription_urls")),
     re_path(r"^api/", api_not_found),  # after every API route: the rest is a 404 problem
     path("", include("payments.checkout.urls")),  # checkout/<token>/...
     path("billing/", include("billing.urls")),
+    path("", include("invoicing.urls")),  # invoice/<token>/: the pay link
     path("demo/shop/", include("demo.urls")),
 ]

@@ -58,6 +58,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "invoice.upcoming",
     "invoice.voided",
     "invoice.marked_uncollectible",
+    "invoice.updated",
+    "invoice.sent",
+    "invoice.overdue",
+    "credit_note.created",
 )
 
 #: Endpoints a merchant may have per mode: each event is sent once per endpoint, so without a

@@ -1,0 +1,43 @@
+"""What invoicing does when the payment core (or billing) records an event, inside the event's
+transaction: keep the ledger's receivable equal to what the invoice says is due, apply a
+captured pay-link order to its invoice, and tell the merchant a pay-link payment failed.
+
+Receivers run under the caller's row locks: each returns at once for events it does not need.
+"""
+
+from __future__ import annotations
+
+from payments.models import Event, Merchant
+
+from .services.ledger_entries import ledger_invoice_sync
+from .services.paylinks import invoice_order_paid, invoice_payment_failed
+
+# The invoice's own states that leave something due (and so on the customer's receivable).
+_DUE_STATES = ("open", "uncollectible")
+
+
+def on_event_recorded(sender, event: Event, **kwargs) -> None:
+    if event.object_type == "invoice" and event.type != "invoice.payment_failed":
+        _invoice_changed(event)
+    elif event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice"):
+        invoice_order_paid(order_id=event.object_id)
+    elif event.type == "payment.declined" and event.data.get("order"):
+        invoice_payment_failed(
+            order_id=event.data["order"], decline_code=event.data.get("decline_code") or ""
+        )
+
+
+def _invoice_changed(event: Event) -> None:
+    data = event.data
+    if data["status"] == "draft":
+        return  # nothing is owed before finalize
+    due = data["amount_remaining"] if data["status"] in _DUE_STATES else 0
+    ledger_invoice_sync(
+        invoice_id=data["id"],
+        customer_id=data["customer"],
+        merchant_id=Merchant.objects.values_list("public_id", flat=True).get(pk=event.merchant_id),
+        currency=data["currency"],
+        due=due,
+        description=f"{event.type} {data.get('number') or data['id']}",
+        key=f"invoice-event:{event.public_id}",
+    )

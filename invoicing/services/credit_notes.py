@@ -1,0 +1,192 @@
+"""Credit notes: numbered in their own series, they take an amount off a finalized invoice.
+
+What is still due is reduced first; the rest comes out of what was paid, refunded through the
+payment core (one refund per payment, newest payment first) or credited to the customer's
+balance. Every step has its journal entry: the receivable (through the invoice's event), the
+customer credit, and the payment core's refund entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.models import Invoice, NumberSeries
+from billing.services import line_totals
+from billing.services.invoices import invoice_lock, number_take
+from payments.errors import InvalidTransition, ValidationFailed
+from payments.models import Payment
+from payments.services import event_record, refund_create, refunds_reserved
+from payments.transitions import transition_run
+from payments.validation import FieldError
+
+from ..models import CreditNote, CreditNoteLine, CustomerBalanceTransaction, InvoiceOrder
+from .balances import customer_balance_change
+
+CREDITABLE = (Invoice.Status.OPEN, Invoice.Status.PAID, Invoice.Status.UNCOLLECTIBLE)
+CREDIT_TO = ("refund", "customer_balance")
+
+
+@dataclass(frozen=True)
+class CreditLineInput:
+    description: str
+    unit_amount: int
+    quantity: int = 1
+    tax_rate_bps: int = 0
+
+
+def _amounts(amount, lines) -> tuple[int, int, list[CreditNoteLine]]:
+    """Return the credit note's amount, its tax and its unsaved lines."""
+    if (amount is None) == (lines is None):
+        raise ValidationFailed(
+            [FieldError("amount", "required", "Give amount or lines, not both.")]
+        )
+    if lines is None:
+        return amount, 0, []
+    rows = []
+    for line in lines:
+        net, tax = line_totals(
+            quantity=line.quantity, unit_amount=line.unit_amount, tax_rate_bps=line.tax_rate_bps
+        )
+        rows.append(
+            CreditNoteLine(
+                description=line.description.strip(),
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+                tax_rate_bps=line.tax_rate_bps,
+                amount=net,
+                tax=tax,
+            )
+        )
+    return sum(r.amount + r.tax for r in rows), sum(r.tax for r in rows), rows
+
+
+def _credited(invoice: Invoice) -> dict:
+    return CreditNote.objects.filter(invoice=invoice).aggregate(
+        amount=Sum("amount"), from_paid=Sum("refund_amount") + Sum("balance_amount")
+    )
+
+
+def _refundable_payments(invoice: Invoice) -> list[tuple[Payment, int]]:
+    """Return the captured payments of the invoice's orders with what each can still refund."""
+    orders = InvoiceOrder.objects.filter(invoice=invoice, applied_at__isnull=False)
+    payments = Payment.objects.filter(
+        order__in=orders.values("order"), status__in=Payment.CAPTURED_STATES
+    ).order_by("-captured_at", "-id")
+    out = []
+    for payment in payments:
+        left = payment.amount_captured - refunds_reserved(payment=payment)
+        if left > 0:
+            out.append((payment, left))
+    return out
+
+
+def _refund(invoice: Invoice, amount: int, reason: str) -> list[str]:
+    """Refund ``amount`` of the invoice's payments; return the refunds' ids."""
+    plan, left = [], amount
+    for payment, refundable in _refundable_payments(invoice):
+        part = min(left, refundable)
+        plan.append((payment, part))
+        left -= part
+        if not left:
+            break
+    if left:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "credit_to",
+                    "not_refundable",
+                    "Part of what was paid did not come through the pay link and cannot be "
+                    "refunded; credit it to the customer balance.",
+                )
+            ]
+        )
+    return [
+        refund_create(
+            merchant=invoice.merchant, payment_id=p.public_id, amount=part, reason=reason
+        ).public_id
+        for p, part in plan
+    ]
+
+
+def _reduce_due(invoice: Invoice, amount: int) -> None:
+    invoice.amount_remaining -= amount
+    paid = invoice.amount_remaining == 0 and invoice.status == Invoice.Status.OPEN
+    if paid:
+        transition_run(invoice.pay)
+        invoice.paid_at = timezone.now()
+    invoice.save()
+    event_record(obj=invoice, type="invoice.paid" if paid else "invoice.updated")
+
+
+def credit_note_create(
+    *,
+    invoice: Invoice,
+    reason: str,
+    amount: int | None = None,
+    lines: Sequence[CreditLineInput] | None = None,
+    memo: str = "",
+    credit_to: str = "refund",
+) -> CreditNote:
+    """Issue a credit note on a finalized invoice; record ``credit_note.created``."""
+    total, tax, rows = _amounts(amount, lines)
+    with transaction.atomic():
+        invoice = invoice_lock(invoice)
+        if invoice.status not in CREDITABLE:
+            raise InvalidTransition(f"A {invoice.status} invoice takes no credit note.")
+        credited = _credited(invoice)
+        creditable = invoice.total - (credited["amount"] or 0)
+        if not 0 < total <= creditable:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "amount", "exceeds_creditable", f"At most {creditable} can be credited."
+                    )
+                ]
+            )
+        due_reduction = (
+            min(total, invoice.amount_remaining) if invoice.status != Invoice.Status.PAID else 0
+        )
+        from_paid = total - due_reduction
+        note = CreditNote.objects.create(
+            merchant_id=invoice.merchant_id,
+            livemode=invoice.livemode,
+            invoice=invoice,
+            number=number_take(
+                merchant=invoice.merchant,
+                livemode=invoice.livemode,
+                kind=NumberSeries.Kind.CREDIT_NOTE,
+                year=timezone.now().year,
+            ),
+            currency=invoice.currency,
+            amount=total,
+            tax=tax,
+            due_reduction=due_reduction,
+            refund_amount=from_paid if credit_to == "refund" else 0,
+            balance_amount=from_paid if credit_to != "refund" else 0,
+            reason=reason,
+            memo=memo,
+        )
+        for row in rows:
+            row.credit_note = note
+        CreditNoteLine.objects.bulk_create(rows)
+        if due_reduction:
+            _reduce_due(invoice, due_reduction)
+        if note.refund_amount:
+            note.refunds = _refund(invoice, note.refund_amount, f"Credit note {note.number}")
+            note.save(update_fields=["refunds"])
+        if note.balance_amount:
+            customer_balance_change(
+                customer=invoice.customer,
+                currency=invoice.currency,
+                amount=note.balance_amount,
+                kind=CustomerBalanceTransaction.Kind.CREDIT_NOTE,
+                reference=f"credit_note:{note.public_id}",
+                invoice=invoice,
+            )
+        event_record(obj=note, type="credit_note.created", sequence=1)
+    return note

@@ -1,0 +1,16 @@
+"""Celery tasks of invoicing: each takes ids and calls one service."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="invoicing.tasks.invoice_email_task")
+def invoice_email_task(invoice_pk: int, to: str, kind: str) -> None:
+    services.invoice_email_deliver(invoice_pk=invoice_pk, to=to, kind=kind)
+
+
+@shared_task(name="invoicing.tasks.reminders_sweep_task")
+def reminders_sweep_task() -> int:
+    """Send the reminders due and record overdue invoices (beat, hourly)."""
+    return services.invoice_reminders_sweep()
