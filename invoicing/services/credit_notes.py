@@ -65,10 +65,9 @@ def _amounts(amount, lines) -> tuple[int, int, list[CreditNoteLine]]:
     return sum(r.amount + r.tax for r in rows), sum(r.tax for r in rows), rows
 
 
-def _credited(invoice: Invoice) -> dict:
-    return CreditNote.objects.filter(invoice=invoice).aggregate(
-        amount=Sum("amount"), from_paid=Sum("refund_amount") + Sum("balance_amount")
-    )
+def _credited(invoice: Invoice) -> int:
+    """Return what the invoice's credit notes took off it so far."""
+    return CreditNote.objects.filter(invoice=invoice).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def _refundable_payments(invoice: Invoice) -> list[tuple[Payment, int]]:
@@ -138,8 +137,7 @@ def credit_note_create(
         invoice = invoice_lock(invoice)
         if invoice.status not in CREDITABLE:
             raise InvalidTransition(f"A {invoice.status} invoice takes no credit note.")
-        credited = _credited(invoice)
-        creditable = invoice.total - (credited["amount"] or 0)
+        creditable = invoice.total - _credited(invoice)
         if not 0 < total <= creditable:
             raise ValidationFailed(
                 [

@@ -58,3 +58,32 @@ def open_invoice(api, create_invoice, django_capture_on_commit_callbacks):
         return response.json()
 
     return make
+
+
+@pytest.fixture
+def pay(client):
+    """Start paying ``amount`` ("" for all that is due) on the hosted page; return the order."""
+    from urllib.parse import urlsplit
+
+    from payments.models import Order
+
+    def start(invoice, amount=""):
+        response = client.post(urlsplit(invoice["hosted_invoice_url"]).path, {"amount": amount})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+        return Order.objects.get(checkout_token=token)
+
+    return start
+
+
+@pytest.fixture
+def checkout(client, django_capture_on_commit_callbacks):
+    """Pay an order on the hosted checkout as the payer's browser does; return the page URL."""
+
+    def submit(order, **data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/checkout/{order.checkout_token}/", data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return response["Location"]
+
+    return submit

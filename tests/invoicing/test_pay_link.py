@@ -16,7 +16,7 @@ from invoicing.models import (
 )
 from ledger.selectors import account_balance
 from merchant_portal.invariants import all_violations
-from payments.models import Event, Order
+from payments.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -30,32 +30,6 @@ def _path(url: str) -> str:
 @pytest.fixture
 def invoice(open_invoice):
     return open_invoice()
-
-
-@pytest.fixture
-def pay(client, django_capture_on_commit_callbacks):
-    """Start paying ``amount`` ("" for all that is due) on the hosted page; return the order."""
-
-    def start(invoice, amount=""):
-        response = client.post(_path(invoice["hosted_invoice_url"]), {"amount": amount})
-        assert response.status_code == 302, response.content.decode()[:2000]
-        token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
-        return Order.objects.get(checkout_token=token)
-
-    return start
-
-
-@pytest.fixture
-def checkout(client, django_capture_on_commit_callbacks):
-    """Pay an order on the hosted checkout as the payer's browser does; return the page URL."""
-
-    def submit(order, **data):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(f"/checkout/{order.checkout_token}/", data)
-        assert response.status_code == 302, response.content.decode()[:2000]
-        return response["Location"]
-
-    return submit
 
 
 def card_data(number="4242 4242 4242 4242"):
