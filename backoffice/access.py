@@ -34,9 +34,20 @@ MERCHANT_STAFF_VIEW = [
     ("billing", "subscription"),
     ("billing", "invoice"),
     ("billing", "chargeattempt"),
+    ("invoicing", "creditnote"),
+    ("invoicing", "customerbalance"),
+    ("invoicing", "invoicingprofile"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
-PLATFORM_STAFF_APPS = ["payments", "webhooks", "settlement", "billing", "payouts", "backoffice"]
+PLATFORM_STAFF_APPS = [
+    "payments",
+    "webhooks",
+    "settlement",
+    "billing",
+    "invoicing",
+    "payouts",
+    "backoffice",
+]
 
 
 def _perms_for(pairs):
