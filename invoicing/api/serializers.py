@@ -21,9 +21,7 @@ from payments.api.serializers import (
 
 from ..models import CreditNote
 from ..selectors import invoice_data
-from ..services.drafts import DUE_DAYS_MAX
-
-MEMO_MAX = 5000
+from ..services.drafts import DUE_DAYS_MAX, MEMO_MAX
 
 
 class LineInput(Input):
@@ -81,7 +79,9 @@ class CreditNoteLineInput(Input):
 
 
 class CreditNoteCreateInput(Input):
-    amount = JsonIntegerField(min_value=1, required=False, help_text="Instead of lines")
+    amount = JsonIntegerField(
+        min_value=1, required=False, help_text="Tax included; instead of lines (neither: all)"
+    )
     lines = CreditNoteLineInput(many=True, allow_empty=False, max_length=LINES_MAX, required=False)
     reason = serializers.ChoiceField(choices=CreditNote.Reason.choices)
     memo = limited_text(CreditNote, "memo", required=False, allow_blank=True, default="")

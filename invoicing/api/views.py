@@ -7,6 +7,9 @@ create), like an id that does not exist.
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -22,12 +25,28 @@ from billing.selectors import invoice_get
 from billing.services import LineInput
 from payments.api.base import MerchantAPIView, request_scope, validated
 from payments.api.serializers import NoInput, constant_field
+from payments.errors import ValidationFailed
+from payments.validation import FieldError
 
 from .. import selectors, services
 from ..documents import invoice_document
 from ..pdf import invoice_pdf_filename, invoice_pdf_render
 from ..services.credit_notes import CreditLineInput
 from . import serializers as s
+
+_INDEXED = re.compile(r"^(\w+)\[(\d+)\]")
+
+
+@contextmanager
+def _api_field_names():
+    """Name the service's ``lines[0].unit_amount`` as the API names fields: ``lines.0.…``."""
+    try:
+        yield
+    except ValidationFailed as err:
+        errors = [
+            FieldError(_INDEXED.sub(r"\1.\2", e.field), e.code, e.message) for e in err.errors
+        ]
+        raise ValidationFailed(errors, err.message) from None
 
 
 def _invoice(request: Request, invoice_id: str) -> Invoice:
@@ -62,13 +81,14 @@ class InvoiceListCreateView(InvoiceListView):
     )
     def post(self, request: Request) -> Response:
         data = dict(validated(s.InvoiceCreateInput, request.data))
-        invoice = services.invoice_draft_create(
-            **request_scope(request),
-            customer_id=data.pop("customer"),
-            currency=data.pop("currency").upper(),
-            lines=_lines(data),
-            **data,
-        )
+        with _api_field_names():
+            invoice = services.invoice_draft_create(
+                **request_scope(request),
+                customer_id=data.pop("customer"),
+                currency=data.pop("currency").upper(),
+                lines=_lines(data),
+                **data,
+            )
         return Response(selectors.invoice_data(invoice), status=status.HTTP_201_CREATED)
 
 
@@ -86,7 +106,8 @@ class InvoiceDetailView(BillingInvoiceDetailView):
     def patch(self, request: Request, invoice_id: str) -> Response:
         invoice = _invoice(request, invoice_id)
         data = dict(validated(s.InvoiceUpdateInput, request.data))
-        invoice = services.invoice_draft_update(invoice=invoice, lines=_lines(data), **data)
+        with _api_field_names():
+            invoice = services.invoice_draft_update(invoice=invoice, lines=_lines(data), **data)
         return Response(selectors.invoice_data(invoice))
 
 
@@ -193,7 +214,8 @@ class CreditNotesView(MerchantAPIView):
     @extend_schema(
         summary="Issue a credit note",
         description=(
-            "`amount` (tax included) or `lines`, and a `reason`. What is still due is reduced "
+            "`amount` (tax included) or `lines` (neither: all that is still creditable), and a "
+            "`reason`. What is still due is reduced "
             "first; the rest of what was paid is refunded (`credit_to: refund`) or credited to "
             "the customer's balance (`customer_balance`). Numbered in its own series (`CN-…`)."
         ),

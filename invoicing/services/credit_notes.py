@@ -29,6 +29,7 @@ from .balances import customer_balance_change
 
 CREDITABLE = (Invoice.Status.OPEN, Invoice.Status.PAID, Invoice.Status.UNCOLLECTIBLE)
 CREDIT_TO = ("refund", "customer_balance")
+MEMO_MAX = CreditNote._meta.get_field("memo").max_length
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,23 @@ class CreditLineInput:
     tax_rate_bps: int = 0
 
 
-def _amounts(amount, lines) -> tuple[int, int, list[CreditNoteLine]]:
-    """Return the credit note's amount, its tax and its unsaved lines."""
-    if (amount is None) == (lines is None):
-        raise ValidationFailed(
-            [FieldError("amount", "required", "Give amount or lines, not both.")]
-        )
+def _checked(*, amount, lines, reason, memo, credit_to) -> None:
+    errors = []
+    if amount is not None and lines is not None:
+        errors.append(FieldError("amount", "conflict", "Give amount or lines, not both."))
+    if reason not in CreditNote.Reason.values:
+        errors.append(FieldError("reason", "invalid_choice", "Not a credit note reason."))
+    if not isinstance(memo, str) or len(memo) > MEMO_MAX:
+        errors.append(FieldError("memo", "too_long", f"At most {MEMO_MAX} characters."))
+    if credit_to not in CREDIT_TO:
+        errors.append(FieldError("credit_to", "invalid_choice", "refund or customer_balance."))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _amounts(amount, lines) -> tuple[int | None, int, list[CreditNoteLine]]:
+    """Return the credit note's amount (None: all that is creditable), its tax and its unsaved
+    lines."""
     if lines is None:
         return amount, 0, []
     rows = []
@@ -131,13 +143,16 @@ def credit_note_create(
     memo: str = "",
     credit_to: str = "refund",
 ) -> CreditNote:
-    """Issue a credit note on a finalized invoice; record ``credit_note.created``."""
+    """Issue a credit note on a finalized invoice (for ``amount``, ``lines``, or without either
+    all that is still creditable); record ``credit_note.created``."""
+    _checked(amount=amount, lines=lines, reason=reason, memo=memo, credit_to=credit_to)
     total, tax, rows = _amounts(amount, lines)
     with transaction.atomic():
         invoice = invoice_lock(invoice)
         if invoice.status not in CREDITABLE:
             raise InvalidTransition(f"A {invoice.status} invoice takes no credit note.")
         creditable = invoice.total - _credited(invoice)
+        total = creditable if total is None else total
         if not 0 < total <= creditable:
             raise ValidationFailed(
                 [

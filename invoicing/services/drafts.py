@@ -29,6 +29,7 @@ from payments.validation import FieldError
 from ..models import CustomerBalanceTransaction, HostedInvoice
 from .balances import customer_balance_amount, customer_balance_change
 
+MEMO_MAX = 5000  # memo and footer, each
 DUE_DAYS_DEFAULT = 30
 DUE_DAYS_MAX = 365
 _UNSET = object()
@@ -52,8 +53,12 @@ def _customer(*, merchant: Merchant, livemode: bool, customer_id) -> Customer:
     return customer
 
 
-def _terms_errors(*, due_days, due_date, today: date) -> list[FieldError]:
-    errors = []
+def _terms_errors(*, due_days, due_date, today: date, **texts) -> list[FieldError]:
+    errors = [
+        FieldError(name, "too_long", f"At most {MEMO_MAX} characters.")
+        for name, text in texts.items()
+        if isinstance(text, str) and len(text) > MEMO_MAX
+    ]
     if due_days is not None and due_date is not None:
         errors.append(FieldError("due_date", "conflict", "Give due_days or due_date, not both."))
     if due_days is not None and not 0 <= due_days <= DUE_DAYS_MAX:
@@ -78,7 +83,9 @@ def invoice_draft_create(
 ) -> Invoice:
     """Create a draft for the merchant's customer; without terms it is due 30 days after it is
     finalized. Raise ``ValidationFailed`` naming each wrong field."""
-    errors = _terms_errors(due_days=due_days, due_date=due_date, today=timezone.localdate())
+    errors = _terms_errors(
+        due_days=due_days, due_date=due_date, today=timezone.localdate(), memo=memo, footer=footer
+    )
     if errors:
         raise ValidationFailed(errors)
     customer = _customer(merchant=merchant, livemode=livemode, customer_id=customer_id)
@@ -111,7 +118,10 @@ def invoice_draft_update(
     terms = {"due_days": due_days, "due_date": due_date}
     given = {k: v for k, v in terms.items() if v is not _UNSET}
     errors = _terms_errors(
-        due_days=given.get("due_days"), due_date=given.get("due_date"), today=timezone.localdate()
+        due_days=given.get("due_days"),
+        due_date=given.get("due_date"),
+        today=timezone.localdate(),
+        **{k: v for k, v in changes.items() if k in ("memo", "footer")},
     )
     if errors:
         raise ValidationFailed(errors)

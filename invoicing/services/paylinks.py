@@ -89,7 +89,7 @@ def invoice_order_paid(*, order_id: str) -> None:
     (it was paid meanwhile, voided, or the payer paid more than due) becomes the customer's
     credit balance. Called inside the capture's transaction."""
     link = (
-        InvoiceOrder.objects.select_for_update()
+        InvoiceOrder.objects.select_for_update(of=("self",))
         .select_related("invoice__customer__merchant", "order")
         .filter(order__public_id=order_id)
         .first()

@@ -538,6 +538,38 @@ OPERATIONS = {
         {"clock_id": "clock"},
         {"frozen_time": "2026-02-01T10:00:00Z"},
     ),
+    ("post", "/api/v1/invoices"): (
+        {},
+        {
+            "customer": "",  # the world's customer
+            "currency": "EUR",
+            "lines": [{"description": "Probe", "quantity": 2, "unit_amount": 1000}],
+            "due_days": 14,
+            "memo": "m",
+            "footer": "f",
+            "metadata": {"k": "v"},
+        },
+    ),
+    ("patch", "/api/v1/invoices/{invoice_id}"): (
+        {"invoice_id": "invoice"},
+        {"memo": "changed", "due_days": 7},
+    ),
+    ("post", "/api/v1/invoices/{invoice_id}/finalize"): ({"invoice_id": "invoice"}, None),
+    ("post", "/api/v1/invoices/{invoice_id}/void"): ({"invoice_id": "open_invoice"}, None),
+    ("post", "/api/v1/invoices/{invoice_id}/mark-uncollectible"): (
+        {"invoice_id": "open_invoice"},
+        None,
+    ),
+    ("post", "/api/v1/invoices/{invoice_id}/send"): (
+        {"invoice_id": "open_invoice"},
+        {"email": "probe@example.com"},
+    ),
+    ("get", "/api/v1/invoices/{invoice_id}/pdf"): ({"invoice_id": "open_invoice"}, None),
+    ("get", "/api/v1/invoices/{invoice_id}/credit-notes"): ({"invoice_id": "open_invoice"}, None),
+    ("post", "/api/v1/invoices/{invoice_id}/credit-notes"): (
+        {"invoice_id": "open_invoice"},
+        {"amount": 100, "reason": "other", "memo": "m", "credit_to": "refund"},
+    ),
 }
 WRITES = [op for op in OPERATIONS if op[0] != "get"]
 WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
@@ -597,15 +629,8 @@ class World:
         return self.client.post("/api/v1/prices", body, format="json").json()["id"]
 
     def _make_customer(self) -> str:
-        return self.client.post("/api/v1/customers", {}, format="json").json()["id"]
-
-    def _make_invoice(self) -> str:
-        from billing.models import Customer
-        from billing.services import LineInput, invoice_create
-
-        customer = Customer.objects.get(public_id=self["customer"])
-        lines = [LineInput(description="Probe", unit_amount=1000)]
-        return invoice_create(customer=customer, currency="USD", lines=lines).public_id
+        body = {"email": "world@example.com"}  # an address to send its invoices to
+        return self.client.post("/api/v1/customers", body, format="json").json()["id"]
 
     def _make_saved_method(self) -> str:
         operation = ("post", "/api/v1/customers/{customer_id}/payment-methods")
@@ -638,6 +663,14 @@ class World:
         self.client.post(f"/api/v1/subscriptions/{subscription}/pause", {}, format="json")
         return subscription
 
+    def _make_invoice(self) -> str:
+        body = self.body(("post", "/api/v1/invoices"))
+        return self.client.post("/api/v1/invoices", body, format="json").json()["id"]
+
+    def _make_open_invoice(self) -> str:
+        invoice = self["invoice"]
+        return self.client.post(f"/api/v1/invoices/{invoice}/finalize").json()["id"]
+
     def _make_settlement(self) -> str:
         from datetime import timedelta
 
@@ -661,6 +694,8 @@ class World:
 
     def body(self, operation):
         body = OPERATIONS[operation][1]
+        if operation == ("post", "/api/v1/invoices"):
+            body = {**body, "customer": self["customer"]}
         if operation == ("post", "/api/v1/sandbox/bank-transfers"):
             body = {**body, "reference": self["transfer"]}
         if operation == ("post", "/api/v1/payments/{payment_id}/otp"):
@@ -697,7 +732,8 @@ def other_world(other_api, create_order, pay_order):
 
 def snapshot() -> dict:
     """Every row a request could write, with the states it could change."""
-    from billing.models import Customer, PaymentMethod, Price
+    from billing.models import Customer, Invoice, PaymentMethod, Price
+    from invoicing.models import CreditNote
     from ledger.models import JournalEntry
     from payments.models import (
         Event,
@@ -734,6 +770,10 @@ def snapshot() -> dict:
             WebhookDelivery.objects.order_by("pk").values_list("pk", "status", "attempt_count")
         ),
         "idempotency": IdempotencyRecord.objects.count(),
+        "invoices": list(
+            Invoice.objects.order_by("pk").values_list("pk", "status", "number", "amount_remaining")
+        ),
+        "credit_notes": CreditNote.objects.count(),
     }
 
 
@@ -903,6 +943,18 @@ TEXT = [True, [], {}, None]
 CHOICE = ["bogus", 1, None, [], True]
 BOOLEAN = ["maybe", 2, None, [], {}]
 CARD = ("post", "/api/v1/orders/{order_id}/payments")
+INVOICE_LINES = [
+    *TEXT,
+    [],
+    [{}],
+    [{"description": "x", "unit_amount": "100"}],
+    [{"description": "x", "unit_amount": -100}],
+    [{"description": "", "unit_amount": 100}],
+    [{"description": "x", "unit_amount": 100, "quantity": 0}],
+    [{"description": "x", "unit_amount": 100, "tax_rate_bps": 10001}],
+    [{"description": "x", "unit_amount": 10**30}],
+    [{"description": "x", "unit_amount": 100}] * 251,
+]
 ENDPOINT_CREATE = ("post", "/api/v1/webhook-endpoints")
 ENDPOINT_UPDATE = ("patch", "/api/v1/webhook-endpoints/{endpoint_id}")
 CARD_PROBES = {
@@ -1036,6 +1088,32 @@ FIELD_PROBES = {
     ("post", "/api/v1/test-clocks/{clock_id}/advance"): {
         "frozen_time": [*TEXT, "", "soon", "2020-01-01T00:00:00Z", "2040-01-01T00:00:00Z"],
     },
+    ("post", "/api/v1/invoices"): {
+        "customer": [*TEXT, "", "cus_nope", "x" * 33],
+        "currency": [*TEXT, "", "US", "XXX", 840],
+        "lines": INVOICE_LINES,
+        "due_days": [-1, 366, "7", 1.5, True],
+        "due_date": [*TEXT, "", "tomorrow", "2001-01-01", 20990101],
+        "memo": [True, [], {}, "x" * 5001],
+        "footer": [True, [], {}, "x" * 5001],
+        "metadata": [[], "x", {"k": [1]}, {"k" * 41: 1}],
+    },
+    ("patch", "/api/v1/invoices/{invoice_id}"): {
+        "lines": INVOICE_LINES,
+        "due_days": [-1, 366, "7", 1.5, True, None],
+        "due_date": [*TEXT, "", "2001-01-01"],
+        "memo": [True, [], {}, None, "x" * 5001],
+        "footer": [True, [], {}, None, "x" * 5001],
+        "metadata": [[], "x", {"k": [1]}],
+    },
+    ("post", "/api/v1/invoices/{invoice_id}/send"): {"email": [*TEXT, "", "nope"]},
+    ("post", "/api/v1/invoices/{invoice_id}/credit-notes"): {
+        "amount": [*AMOUNTS, 10**9],
+        "lines": [[], "x", [{}], [{"description": "x", "unit_amount": 0}]],
+        "reason": CHOICE,
+        "memo": [True, [], {}, "x" * 501],
+        "credit_to": CHOICE,
+    },
 }
 
 
@@ -1163,7 +1241,27 @@ def _disable_endpoint(world):
     return url
 
 
+def _finalize(world):
+    _post(world.client, f"/api/v1/invoices/{world['invoice']}/finalize")
+    return f"/api/v1/invoices/{world['invoice']}"
+
+
+def _void(world):
+    _post(world.client, f"/api/v1/invoices/{world['open_invoice']}/void")
+    return f"/api/v1/invoices/{world['open_invoice']}"
+
+
 STATE_CONFLICTS = {
+    "finalize twice": (_finalize, "/finalize", None, 409, "invalid_state"),
+    "void twice": (_void, "/void", None, 409, "invalid_state"),
+    "credit a void invoice": (
+        _void,
+        "/credit-notes",
+        {"amount": 1, "reason": "other"},
+        409,
+        "invalid_state",
+    ),
+    "send a void invoice": (_void, "/send", None, 409, "invalid_state"),
     "capture twice": (_capture, "/capture", None, 409, "invalid_state"),
     "cancel after capture": (_capture, "/cancel", None, 409, "invalid_state"),
     "refund after cancel": (_cancel, "/refunds", None, 409, "invalid_state"),
