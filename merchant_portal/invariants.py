@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from invoicing.invariants import invoicing_violations
 from payments.invariants import invariant_violations
 
 
 def all_violations() -> list[str]:
     """Return every violation of the money invariants, of every app that has them."""
-    out = list(invariant_violations())
+    out = list(invariant_violations()) + invoicing_violations()
     try:
         from settlement.invariants import settlement_violations
     except ImportError:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing.models import Customer, Invoice
@@ -26,7 +27,7 @@ from payments.errors import ValidationFailed
 from payments.models import Merchant
 from payments.validation import FieldError
 
-from ..models import CustomerBalanceTransaction, HostedInvoice
+from ..models import CreditNote, CustomerBalanceTransaction, HostedInvoice
 from .balances import customer_balance_amount, customer_balance_change
 
 MEMO_MAX = 5000  # memo and footer, each
@@ -176,7 +177,24 @@ def _balance_use(invoice: Invoice) -> None:
 
 
 def invoice_close(*, invoice: Invoice, action: str) -> Invoice:
-    """Void (``void``) or mark uncollectible (``mark_uncollectible``) an invoice."""
-    if action == "void":
-        return invoice_void(invoice=invoice)
-    return invoice_mark_uncollectible(invoice=invoice)
+    """Void (``void``) or mark uncollectible (``mark_uncollectible``) an invoice. What was
+    paid of a voided invoice (and not yet refunded or credited by a credit note) goes to the
+    customer's credit balance: voiding never keeps the customer's money."""
+    if action != "void":
+        return invoice_mark_uncollectible(invoice=invoice)
+    with transaction.atomic():
+        invoice = invoice_void(invoice=invoice)
+        credited = CreditNote.objects.filter(invoice=invoice).aggregate(
+            s=Sum(F("refund_amount") + F("balance_amount"))
+        )["s"]
+        kept = invoice.amount_paid - (credited or 0)
+        if kept > 0:
+            customer_balance_change(
+                customer=invoice.customer,
+                currency=invoice.currency,
+                amount=kept,
+                kind=CustomerBalanceTransaction.Kind.UNAPPLIED_PAYMENT,
+                reference=f"void:{invoice.public_id}",
+                invoice=invoice,
+            )
+    return invoice

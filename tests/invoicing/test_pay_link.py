@@ -155,6 +155,16 @@ def test_the_credit_balance_pays_the_next_invoice_first(api, invoice, pay, check
     assert CustomerBalance.objects.get().amount == 0
 
 
+def test_voiding_a_part_paid_invoice_gives_the_money_to_the_customer_balance(
+    api, invoice, pay, checkout, customer
+):
+    checkout(pay(invoice, "100.00"), **card_data())
+    api.post(f"/api/v1/invoices/{invoice['id']}/void")
+    assert CustomerBalance.objects.get().amount == 10000
+    assert account_balance(owner=customer["id"], kind="customer_receivable", currency="EUR") == 0
+    assert all_violations() == []
+
+
 def test_a_declined_card_records_invoice_payment_failed(invoice, pay, checkout):
     order = pay(invoice)
     checkout(order, **card_data("4000 0000 0000 9995"))  # insufficient funds
