@@ -7,8 +7,10 @@ Receivers run under the caller's row locks: each returns at once for events it d
 
 from __future__ import annotations
 
+from billing.models import Invoice
 from payments.models import Event, Merchant
 
+from .models import HostedInvoice
 from .services.ledger_entries import ledger_invoice_sync
 from .services.paylinks import invoice_order_paid, invoice_payment_failed
 
@@ -31,6 +33,10 @@ def _invoice_changed(event: Event) -> None:
     data = event.data
     if data["status"] == "draft":
         return  # nothing is owed before finalize
+    if event.type == "invoice.finalized":
+        # Every finalized invoice gets its pay link, those billing opens by itself too.
+        invoice_pk = Invoice.objects.values_list("pk", flat=True).get(public_id=data["id"])
+        HostedInvoice.objects.get_or_create(invoice_id=invoice_pk)
     due = data["amount_remaining"] if data["status"] in _DUE_STATES else 0
     ledger_invoice_sync(
         invoice_id=data["id"],

@@ -167,3 +167,19 @@ def test_a_draft_pdf_says_draft(api, create_invoice):
     assert response.status_code == 200
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Draft invoice" in text
+
+
+def test_an_invoice_billing_finalizes_by_itself_gets_a_pay_link_too(api, customer):
+    from billing.models import Customer
+    from billing.services import LineInput, invoice_create, invoice_finalize
+
+    invoice = invoice_create(
+        customer=Customer.objects.get(public_id=customer["id"]),
+        currency="EUR",
+        lines=[LineInput(description="Plan, December", unit_amount=2900)],
+    )
+    invoice_finalize(invoice=invoice)
+    shown = api.get(f"/api/v1/invoices/{invoice.public_id}").json()
+    assert shown["hosted_invoice_url"].startswith("http")
+    listed = api.get("/api/v1/invoices").json()["data"]
+    assert listed[0]["hosted_invoice_url"] == shown["hosted_invoice_url"]
