@@ -256,8 +256,6 @@ CELERY_BEAT_SCHEDULE = {
     "charge-items-sweep": {"task": "payouts.tasks.charge_items_sweep_task", "schedule": 60.0},
     "invoice-reminders": {"task": "invoicing.tasks.reminders_sweep_task", "schedule": 3600.0},
 }
-EMAIL_BACKEND = _env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")  # invoices
-DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "invoices@merchant-payments.localhost")
 
 # --- auth, sessions, admin ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
