@@ -7,6 +7,7 @@ Receivers run under the caller's row locks: each returns at once for events it d
 
 from __future__ import annotations
 
+from backoffice.on_commit import send_on_commit
 from billing.models import Invoice
 from payments.models import Event, Merchant
 
@@ -33,6 +34,11 @@ def _invoice_changed(event: Event) -> None:
     data = event.data
     if data["status"] == "draft":
         return  # nothing is owed before finalize
+    if event.type in ("invoice.paid", "invoice.voided"):
+        from .tasks import invoice_orders_close_task
+
+        invoice_pk = Invoice.objects.values_list("pk", flat=True).get(public_id=data["id"])
+        send_on_commit(invoice_orders_close_task, invoice_pk)
     if event.type == "invoice.finalized":
         # Every finalized invoice gets its pay link, those billing opens by itself too.
         invoice_pk = Invoice.objects.values_list("pk", flat=True).get(public_id=data["id"])

@@ -14,3 +14,9 @@ def invoice_email_task(invoice_pk: int, to: str, kind: str) -> None:
 def reminders_sweep_task() -> int:
     """Send the reminders due and record overdue invoices (beat, hourly)."""
     return services.invoice_reminders_sweep()
+
+
+@shared_task(name="invoicing.tasks.invoice_orders_close_task")
+def invoice_orders_close_task(invoice_pk: int) -> int:
+    """Cancel the pending orders of a paid or void invoice (safe to run twice)."""
+    return services.invoice_orders_close(invoice_pk=invoice_pk)

@@ -11,7 +11,13 @@ from .drafts import (
     invoice_draft_update,
     invoice_open,
 )
-from .paylinks import invoice_order_paid, invoice_pay_start, invoice_payable, invoice_payment_failed
+from .paylinks import (
+    invoice_order_paid,
+    invoice_orders_close,
+    invoice_pay_start,
+    invoice_payable,
+    invoice_payment_failed,
+)
 from .reminders import invoice_reminders_sweep
 from .sending import invoice_email_deliver, invoice_send
 
@@ -27,6 +33,7 @@ __all__ = [
     "invoice_email_deliver",
     "invoice_open",
     "invoice_order_paid",
+    "invoice_orders_close",
     "invoice_pay_start",
     "invoice_payable",
     "invoice_payment_failed",

@@ -20,7 +20,7 @@ from billing.services import invoice_payment_apply
 from billing.services.invoices import invoice_lock
 from payments.errors import InvalidTransition, ValidationFailed
 from payments.models import Order
-from payments.services import event_record, order_create
+from payments.services import event_record, order_cancel, order_create
 from payments.validation import FieldError
 
 from ..models import CustomerBalanceTransaction, InvoiceOrder
@@ -117,6 +117,22 @@ def invoice_order_paid(*, order_id: str) -> None:
         )
     link.applied_at = timezone.now()
     link.save(update_fields=["applied_at"])
+
+
+def invoice_orders_close(*, invoice_pk: int) -> int:
+    """Cancel the pending orders of an invoice that is paid or void, so that no one pays it
+    again through an old checkout link; return how many. An order whose payment is under way
+    (a bank transfer awaited) is left: if that money comes, it goes to the customer's balance.
+    Orders left behind expire with their deadline anyway."""
+    closed = 0
+    pending = InvoiceOrder.objects.filter(invoice_id=invoice_pk, order__status=Order.Status.PENDING)
+    for link in pending.select_related("order"):
+        try:
+            order_cancel(order=link.order)
+        except InvalidTransition:
+            continue  # paid, expired or with a payment in progress meanwhile
+        closed += 1
+    return closed
 
 
 def invoice_payment_failed(*, order_id: str, decline_code: str) -> None:

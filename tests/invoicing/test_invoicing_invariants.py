@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def settled(api, open_invoice, pay, checkout, django_capture_on_commit_callbacks):
+def settled(client, api, open_invoice, pay, checkout, django_capture_on_commit_callbacks):
     """One invoice voided, one open, one paid in part, credited in part, then overpaid."""
     api.post(f"/api/v1/invoices/{open_invoice()['id']}/void")
     open_invoice()
@@ -24,8 +24,9 @@ def settled(api, open_invoice, pay, checkout, django_capture_on_commit_callbacks
             format="json",
         )
     one, two = pay(invoice), pay(invoice, "10.00")
+    transfer = checkout(two, method="bank_transfer")  # under way
     checkout(one, **card_data())
-    checkout(two, **card_data())
+    client.post(transfer + "simulate-transfer")  # arrives after the invoice was paid
     return invoice
 
 

@@ -113,6 +113,17 @@ def test_a_bank_transfer_in_two_parts_ends_paid(client, invoice, pay, checkout, 
     assert all_violations() == []
 
 
+def test_once_paid_the_other_orders_of_the_invoice_are_canceled(
+    invoice, pay, checkout, django_capture_on_commit_callbacks
+):
+    stale, awaited = pay(invoice, "10.00"), pay(invoice, "20.00")
+    checkout(awaited, method="bank_transfer")  # a transfer is awaited: left to come
+    checkout(pay(invoice), **card_data())
+    stale.refresh_from_db()
+    awaited.refresh_from_db()
+    assert (stale.status, awaited.status) == ("canceled", "pending")
+
+
 def test_a_second_click_hands_out_the_same_order(invoice, pay):
     assert pay(invoice).pk == pay(invoice).pk
     assert pay(invoice, "100").pk != pay(invoice).pk
@@ -128,11 +139,12 @@ def test_paying_more_than_due_or_nothing_is_refused_on_the_page(client, invoice)
 
 
 def test_a_payment_after_the_invoice_was_paid_becomes_customer_credit(
-    invoice, pay, checkout, customer
+    client, invoice, pay, checkout, customer
 ):
-    one, two = pay(invoice), pay(invoice, "582.49")  # two orders in flight
+    one, two = pay(invoice), pay(invoice, "582.49")
+    transfer = checkout(two, method="bank_transfer")  # under way
     checkout(one, **card_data())
-    checkout(two, **card_data())
+    client.post(transfer + "simulate-transfer")  # arrives after the invoice was paid
 
     assert _invoice(invoice).amount_paid == DUE
     balance = CustomerBalance.objects.get(customer__public_id=customer["id"], currency="EUR")
@@ -145,10 +157,13 @@ def test_a_payment_after_the_invoice_was_paid_becomes_customer_credit(
     assert all_violations() == []
 
 
-def test_the_credit_balance_pays_the_next_invoice_first(api, invoice, pay, checkout, open_invoice):
+def test_the_credit_balance_pays_the_next_invoice_first(
+    client, invoice, pay, checkout, open_invoice
+):
     one, two = pay(invoice), pay(invoice, "100.00")
+    transfer = checkout(two, method="bank_transfer")  # under way
     checkout(one, **card_data())
-    checkout(two, **card_data())
+    client.post(transfer + "simulate-transfer")  # arrives after the invoice was paid
     following = open_invoice(lines=[{"description": "Support", "unit_amount": 25000}])
     assert following["amount_paid"] == 10000
     assert following["amount_remaining"] == 15000
