@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # An order about to expire is not handed out again: the payer needs time to pay it.
 _REUSE_MARGIN = timedelta(minutes=10)
+# Orders of one invoice pending at once: whoever holds the link cannot make orders without end.
+PENDING_ORDERS_MAX = 10
 
 
 def invoice_payable(invoice: Invoice) -> bool:
@@ -66,6 +68,17 @@ def invoice_pay_start(*, invoice: Invoice, amount: int | None = None) -> Order:
         )
         if reusable is not None:
             return reusable.order
+        pending = InvoiceOrder.objects.filter(invoice=invoice, order__status=Order.Status.PENDING)
+        if pending.count() >= PENDING_ORDERS_MAX:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "amount",
+                        "too_many_payments",
+                        "Several payments of this invoice are already started: continue one.",
+                    )
+                ]
+            )
         attempt = invoice.pay_orders.count() + 1
         order = order_create(
             merchant=invoice.merchant,

@@ -129,6 +129,15 @@ def test_a_second_click_hands_out_the_same_order(invoice, pay):
     assert pay(invoice, "100").pk != pay(invoice).pk
 
 
+def test_the_link_cannot_start_payments_without_end(client, invoice, pay):
+    for cents in range(1, 11):
+        pay(invoice, f"{cents}.00")
+    response = client.post(_path(invoice["hosted_invoice_url"]), {"amount": "11.00"})
+    assert response.status_code == 400
+    assert "already started" in response.content.decode()
+    assert pay(invoice, "3.00")  # one already started is handed out again
+
+
 def test_paying_more_than_due_or_nothing_is_refused_on_the_page(client, invoice):
     url = _path(invoice["hosted_invoice_url"])
     for typed in ("600.00", "0", "abc", "1.234"):
