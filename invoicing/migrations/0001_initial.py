@@ -7,175 +7,407 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('billing', '0003_invoices'),
-        ('payments', '0006_otp_limit_counters'),
+        ("billing", "0003_invoices"),
+        ("payments", "0006_otp_limit_counters"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=invoicing.models.new_credit_note_id, editable=False, max_length=32, unique=True)),
-                ('livemode', models.BooleanField(default=False)),
-                ('number', models.CharField(max_length=40)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.BigIntegerField()),
-                ('tax', models.BigIntegerField(default=0)),
-                ('due_reduction', models.BigIntegerField(default=0)),
-                ('refund_amount', models.BigIntegerField(default=0)),
-                ('balance_amount', models.BigIntegerField(default=0)),
-                ('refunds', models.JSONField(blank=True, default=list)),
-                ('reason', models.CharField(choices=[('duplicate', 'Duplicate'), ('fraudulent', 'Fraudulent'), ('order_change', 'Order Change'), ('product_unsatisfactory', 'Product Unsatisfactory'), ('other', 'Other')], max_length=32)),
-                ('memo', models.CharField(blank=True, max_length=500)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='billing.invoice')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=invoicing.models.new_credit_note_id,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("number", models.CharField(max_length=40)),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.BigIntegerField()),
+                ("tax", models.BigIntegerField(default=0)),
+                ("due_reduction", models.BigIntegerField(default=0)),
+                ("refund_amount", models.BigIntegerField(default=0)),
+                ("balance_amount", models.BigIntegerField(default=0)),
+                ("refunds", models.JSONField(blank=True, default=list)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("duplicate", "Duplicate"),
+                            ("fraudulent", "Fraudulent"),
+                            ("order_change", "Order Change"),
+                            ("product_unsatisfactory", "Product Unsatisfactory"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("memo", models.CharField(blank=True, max_length=500)),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CreditNoteLine',
+            name="CreditNoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=500)),
-                ('quantity', models.PositiveIntegerField()),
-                ('unit_amount', models.BigIntegerField()),
-                ('tax_rate_bps', models.PositiveIntegerField(default=0)),
-                ('amount', models.BigIntegerField()),
-                ('tax', models.BigIntegerField()),
-                ('credit_note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='invoicing.creditnote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=500)),
+                ("quantity", models.PositiveIntegerField()),
+                ("unit_amount", models.BigIntegerField()),
+                ("tax_rate_bps", models.PositiveIntegerField(default=0)),
+                ("amount", models.BigIntegerField()),
+                ("tax", models.BigIntegerField()),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="invoicing.creditnote",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerBalance',
+            name="CustomerBalance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.BigIntegerField(default=0)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='balances', to='billing.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.BigIntegerField(default=0)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balances",
+                        to="billing.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CustomerBalanceTransaction',
+            name="CustomerBalanceTransaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.BigIntegerField(help_text='Positive: credit to the customer; negative: used.')),
-                ('kind', models.CharField(choices=[('overpayment', 'Overpayment'), ('unapplied_payment', 'Unapplied Payment'), ('credit_note', 'Credit Note'), ('applied_to_invoice', 'Applied To Invoice')], max_length=24)),
-                ('reference', models.CharField(max_length=80, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='balance_transactions', to='billing.customer')),
-                ('invoice', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "amount",
+                    models.BigIntegerField(
+                        help_text="Positive: credit to the customer; negative: used."
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("overpayment", "Overpayment"),
+                            ("unapplied_payment", "Unapplied Payment"),
+                            ("credit_note", "Credit Note"),
+                            ("applied_to_invoice", "Applied To Invoice"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("reference", models.CharField(max_length=80, unique=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balance_transactions",
+                        to="billing.customer",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.invoice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HostedInvoice',
+            name="HostedInvoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=invoicing.models.new_pay_token, editable=False, max_length=64, unique=True)),
-                ('due_days', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_to', models.EmailField(blank=True, max_length=254)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('invoice', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='hosted', to='billing.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        default=invoicing.models.new_pay_token,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                ("due_days", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_to", models.EmailField(blank=True, max_length=254)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "invoice",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hosted",
+                        to="billing.invoice",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InvoiceOrder',
+            name="InvoiceOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('applied_at', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pay_orders', to='billing.invoice')),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='invoice_link', to='payments.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("applied_at", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pay_orders",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoice_link",
+                        to="payments.order",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='InvoiceReminder',
+            name="InvoiceReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('days', models.SmallIntegerField(help_text='Negative: before the due date; positive: after.')),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='billing.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "days",
+                    models.SmallIntegerField(
+                        help_text="Negative: before the due date; positive: after."
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="billing.invoice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['invoice', 'days'],
+                "ordering": ["invoice", "days"],
             },
         ),
         migrations.CreateModel(
-            name='InvoicingProfile',
+            name="InvoicingProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('legal_name', models.CharField(blank=True, max_length=200)),
-                ('address', models.TextField(blank=True, max_length=500)),
-                ('tax_id', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, help_text='Shown on invoices and used as Reply-To.', max_length=254)),
-                ('iban', models.CharField(blank=True, help_text='Shown with an EPC QR code on EUR invoices.', max_length=34)),
-                ('bic', models.CharField(blank=True, max_length=11)),
-                ('reminder_days_before', models.JSONField(blank=True, default=invoicing.models.default_reminders_before, help_text='Days before the due date a reminder is sent, e.g. [7, 1].')),
-                ('reminder_days_after', models.JSONField(blank=True, default=invoicing.models.default_reminders_after, help_text='Days after the due date an overdue reminder is sent, e.g. [1, 7, 14].')),
-                ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='invoicing_profile', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("legal_name", models.CharField(blank=True, max_length=200)),
+                ("address", models.TextField(blank=True, max_length=500)),
+                ("tax_id", models.CharField(blank=True, max_length=40)),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Shown on invoices and used as Reply-To.",
+                        max_length=254,
+                    ),
+                ),
+                (
+                    "iban",
+                    models.CharField(
+                        blank=True,
+                        help_text="Shown with an EPC QR code on EUR invoices.",
+                        max_length=34,
+                    ),
+                ),
+                ("bic", models.CharField(blank=True, max_length=11)),
+                (
+                    "reminder_days_before",
+                    models.JSONField(
+                        blank=True,
+                        default=invoicing.models.default_reminders_before,
+                        help_text="Days before the due date a reminder is sent, e.g. [7, 1].",
+                    ),
+                ),
+                (
+                    "reminder_days_after",
+                    models.JSONField(
+                        blank=True,
+                        default=invoicing.models.default_reminders_after,
+                        help_text="Days after the due date an overdue reminder is sent, e.g. [1, 7, 14].",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invoicing_profile",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.UniqueConstraint(fields=('merchant', 'livemode', 'number'), name='invoicing_credit_note_number_uniq'),
+            model_name="creditnote",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "livemode", "number"), name="invoicing_credit_note_number_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='invoicing_cn_amount_gt_0'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="invoicing_cn_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('due_reduction'), '+', models.F('refund_amount')), '+', models.F('balance_amount'))), ('balance_amount__gte', 0), ('due_reduction__gte', 0), ('refund_amount__gte', 0)), name='invoicing_cn_amount_split'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("due_reduction"), "+", models.F("refund_amount")
+                            ),
+                            "+",
+                            models.F("balance_amount"),
+                        ),
+                    ),
+                    ("balance_amount__gte", 0),
+                    ("due_reduction__gte", 0),
+                    ("refund_amount__gte", 0),
+                ),
+                name="invoicing_cn_amount_split",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='invoicing_cn_currency_iso'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")),
+                name="invoicing_cn_currency_iso",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerbalance',
-            constraint=models.UniqueConstraint(fields=('customer', 'currency'), name='invoicing_balance_one_per_currency'),
+            model_name="customerbalance",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "currency"), name="invoicing_balance_one_per_currency"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerbalance',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='invoicing_balance_gte_0'),
+            model_name="customerbalance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="invoicing_balance_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerbalance',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='invoicing_balance_currency'),
+            model_name="customerbalance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")),
+                name="invoicing_balance_currency",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerbalancetransaction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='invoicing_balance_txn_nonzero'),
+            model_name="customerbalancetransaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True),
+                name="invoicing_balance_txn_nonzero",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoiceorder',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='invoicing_order_amount_gt_0'),
+            model_name="invoiceorder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="invoicing_order_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoicereminder',
-            constraint=models.UniqueConstraint(fields=('invoice', 'days'), name='invoicing_reminder_once'),
+            model_name="invoicereminder",
+            constraint=models.UniqueConstraint(
+                fields=("invoice", "days"), name="invoicing_reminder_once"
+            ),
         ),
     ]

@@ -4,20 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0001_initial'),
+        ("ledger", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='journalentry',
-            name='kind',
-            field=models.CharField(choices=[('capture', 'Capture'), ('refund', 'Refund'), ('fee', 'Fee'), ('settlement', 'Settlement'), ('payout', 'Payout'), ('adjustment', 'Adjustment'), ('invoice', 'Invoice'), ('credit_note', 'Credit note')], max_length=16),
+            model_name="journalentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("capture", "Capture"),
+                    ("refund", "Refund"),
+                    ("fee", "Fee"),
+                    ("settlement", "Settlement"),
+                    ("payout", "Payout"),
+                    ("adjustment", "Adjustment"),
+                    ("invoice", "Invoice"),
+                    ("credit_note", "Credit note"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgeraccount',
-            name='kind',
-            field=models.CharField(choices=[('merchant_pending', 'Merchant pending'), ('merchant_payable', 'Merchant payable'), ('merchant_paid_out', 'Merchant paid out'), ('platform_fees', 'Platform fees'), ('platform_cash', 'Platform cash'), ('institution_receivable', 'Institution receivable'), ('customer_receivable', 'Customer receivable'), ('customer_credit', 'Customer credit'), ('merchant_invoiced', 'Merchant invoiced')], max_length=32),
+            model_name="ledgeraccount",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("merchant_pending", "Merchant pending"),
+                    ("merchant_payable", "Merchant payable"),
+                    ("merchant_paid_out", "Merchant paid out"),
+                    ("platform_fees", "Platform fees"),
+                    ("platform_cash", "Platform cash"),
+                    ("institution_receivable", "Institution receivable"),
+                    ("customer_receivable", "Customer receivable"),
+                    ("customer_credit", "Customer credit"),
+                    ("merchant_invoiced", "Merchant invoiced"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
