@@ -17,10 +17,12 @@ from .services.paylinks import invoice_order_paid, invoice_payment_failed
 
 # The invoice's own states that leave something due (and so on the customer's receivable).
 _DUE_STATES = ("open", "uncollectible")
+_NOT_A_CHANGE = ("invoice.payment_failed", "invoice.upcoming")
 
 
 def on_event_recorded(sender, event: Event, **kwargs) -> None:
-    if event.object_type == "invoice" and event.type != "invoice.payment_failed":
+    # invoice.payment_failed changes nothing due; invoice.upcoming previews an invoice to come.
+    if event.object_type == "invoice" and event.type not in _NOT_A_CHANGE:
         _invoice_changed(event)
     elif event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice"):
         invoice_order_paid(order_id=event.object_id)
