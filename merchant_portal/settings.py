@@ -77,11 +77,13 @@ INSTALLED_APPS = [
     "billing",
     "payouts",
     "invoicing",
+    "risk",
     "demo",
 ]
 MIDDLEWARE = [
     # First: the request id is on every log line, the metrics time the whole answer.
     "merchant_portal.middleware.RequestContextMiddleware",
+    "risk.middleware.ShopperContextMiddleware",  # the shopper's IP and country, for screening
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,6 +251,7 @@ CELERY_BEAT_SCHEDULE = {
     # Renewals, trial ends, retries and expiries due, found in the database (billing.services).
     "billing-sweep": {"task": "billing.tasks.billing_sweep_task", "schedule": 60.0},
     "settlement-payouts": {"task": "settlement.tasks.payouts_pay_due_task", "schedule": 900.0},
+    "risk-velocity-purge": {"task": "risk.tasks.velocity_purge_task", "schedule": 3600.0},
     "settlement-reconcile": {
         "task": "settlement.tasks.reconciliation_run_task",
         "schedule": 6 * 3600.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from .models import Event, Order, Payment, Refund
+from .screening import payment_fields
 
 
 def iso_timestamp(value) -> str | None:
@@ -69,6 +70,7 @@ def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
         "authorized_at": iso_timestamp(payment.authorized_at),
         "captured_at": iso_timestamp(payment.captured_at),
         "canceled_at": iso_timestamp(payment.canceled_at),
+        **payment_fields(payment),  # e.g. ``risk``, from the app that screens payments
     }
 
 

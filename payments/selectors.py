@@ -11,6 +11,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 from .errors import NotFound
 from .models import Event, Merchant, MerchantFixedFee, Order, OutboxMessage, Payment, Refund
 from .money import fixed_fee_default
+from .screening import payment_relations
+
+
+def _payments_relations() -> list[str]:
+    """The order's payments' relations the representation reads, prefetched with them."""
+    return [f"payments__{name}" for name in payment_relations()]
 
 
 def merchant_fixed_fees(*, merchant_ids: list[int]) -> dict[tuple[int, str], int]:
@@ -32,7 +38,7 @@ def order_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Order]:
     """Return the merchant's orders of one mode, newest first."""
     return (
         Order.objects.filter(merchant=merchant, livemode=livemode)
-        .prefetch_related("payments")
+        .prefetch_related("payments", *_payments_relations())
         .order_by("-created", "-id")
     )
 
@@ -43,7 +49,7 @@ def order_get(
     """``with_payments=False`` when the caller does not show the order's payments."""
     orders = Order.objects.filter(merchant=merchant, livemode=livemode)
     if with_payments:
-        orders = orders.prefetch_related("payments")
+        orders = orders.prefetch_related("payments", *_payments_relations())
     order = orders.filter(public_id=order_id).first()
     if order is None:
         raise NotFound("No such order.")
@@ -54,7 +60,7 @@ def order_get(
 def payment_list(*, merchant: Merchant, livemode: bool) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(merchant=merchant, livemode=livemode)
-        .select_related("order")
+        .select_related("order", *payment_relations())
         .order_by("-created", "-id")
     )
 

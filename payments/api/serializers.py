@@ -334,6 +334,14 @@ class PaymentOutput(serializers.Serializer):
     authorized_at = serializers.DateTimeField(allow_null=True)
     captured_at = serializers.DateTimeField(allow_null=True)
     canceled_at = serializers.DateTimeField(allow_null=True)
+    risk = serializers.JSONField(
+        allow_null=True,
+        required=False,
+        help_text=(
+            "The risk evaluation made before routing: score, level, decision, the rules that "
+            "matched and the top reasons (null for a payment made before screening)."
+        ),
+    )
 
     def to_representation(self, instance):
         return representations.payment_data(instance)

@@ -42,6 +42,7 @@ from ..errors import (
 from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
 from ..routing import connector_for, route_payment
+from ..screening import authorization_held, payment_screen
 from ..transitions import transition_run
 from ..validation import FieldError, mask_pan, validate_amount, validate_card, validate_wallet
 from ..vault import card_reveal, card_store
@@ -49,6 +50,7 @@ from . import otp_limits
 from .captures import payment_capture_locked
 from .challenges import otp_challenge_start
 from .events import event_record
+from .screened import screened_challenge, screened_decline
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +115,10 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
     payment, attempt = _payment_open(
         order=order, method=method, card=card, phone=phone, route=route
     )
-    if payment.status == Payment.Status.DECLINED:
-        return payment  # refused before the institution (``otp_limits``): nothing was sent
+    if payment.status != Payment.Status.PROCESSING:
+        # Refused before the institution (``otp_limits``, screening), or waiting for the OTP
+        # code a screener asked for: nothing was sent.
+        return payment
     details = MethodDetails(
         type=method.type,
         card_number=card.number if card else "",
@@ -173,13 +177,18 @@ def _payment_open(
                 masked_details=masked,
                 institution=route.institution,
             )
+            verdict = payment_screen(payment=payment, order=order, card=card)
             event_record(obj=payment, type="payment.created", sequence=1)
-            if cap := otp_limits.cap_reached(otp_limits.failure_caps(payment=payment)):
+            if verdict.block:
+                screened_decline(payment=payment, attempt=attempt, verdict=verdict)
+            elif cap := otp_limits.cap_reached(otp_limits.failure_caps(payment=payment)):
                 # Too many wrong codes on this order or card: no new tries, no new SMS.
                 attempt.outcome, attempt.decline_code = Outcome.DECLINED, otp_limits.LOCKED
                 attempt.finished_at = timezone.now()
                 attempt.save()
                 otp_limits.payment_lock_out(payment=payment, cap=cap)
+            elif verdict.request_otp:
+                screened_challenge(order=order, payment=payment, attempt=attempt)
     except IntegrityError as err:
         # Only the partial unique index means a concurrent submit got in first; any other
         # constraint is a defect, and reporting it as "in progress" would hide it.
@@ -389,13 +398,13 @@ def _approved(
     payment.authorized_at = attempt.finished_at
     payment.authorization_expires_at = attempt.finished_at + settings.PAYMENTS_AUTHORIZATION_TTL
     transition_run(payment.authorize)
+    # A screener may hold the authorization for review: no automatic capture until released.
     event_record(obj=payment, type="payment.authorized")
+    transfer = payment.method_type == Payment.Method.BANK_TRANSFER
+    held = not transfer and authorization_held(payment=payment)
     # Money already received (bank transfer) is always captured at once; the capture saves the
     # payment (one UPDATE), or it is saved authorized here.
-    if (
-        payment.capture_method == Order.CaptureMethod.AUTOMATIC
-        or payment.method_type == Payment.Method.BANK_TRANSFER
-    ):
+    if transfer or (payment.capture_method == Order.CaptureMethod.AUTOMATIC and not held):
         try:
             payment_capture_locked(order=order, payment=payment, amount=payment.amount)
             return

@@ -54,6 +54,8 @@ def payment_create_saved(
         route=route,
         vault=saved.card,
     )
+    if payment.status != Payment.Status.PROCESSING:
+        return payment  # declined or waiting for a code before routing: nothing was sent
     details = MethodDetails(
         type=Payment.Method.CARD,
         card_number=pan,

@@ -1,0 +1,90 @@
+"""Screening a payment before routing, without ``payments`` knowing who screens.
+
+An app that judges payments (``risk``) registers a ``Screener`` in its ``AppConfig.ready``.
+``payment_create`` asks it once the payment and its first attempt are written, inside their
+transaction and before anything is sent: the answer may decline the payment (nothing reaches the
+institution), ask the shopper for an OTP code first, or hold an authorization for review (no
+automatic capture). With no screener registered, every payment goes on as before.
+
+The same app may add a field to the payment's representation (``payment_field_register``: the
+API, the events and so the webhooks show it) and name the payment's reverse relations it reads,
+so that lists load them with the payments instead of one query each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .models import Payment
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a screener decided for a payment about to be routed."""
+
+    #: Decline at once with ``decline_code`` and ``message``; nothing is sent to the institution.
+    block: bool = False
+    decline_code: str = ""
+    message: str = ""
+    #: Verify the holder by an OTP code before the institution is asked.
+    request_otp: bool = False
+
+
+ALLOW = Verdict()
+
+#: ``(*, payment, order, card) -> Verdict``; ``card`` is the validated card (number, first6,
+#: brand) or None. It runs under the order's row lock: keep it to a few queries.
+Screener = Callable[..., Verdict]
+#: ``(*, payment) -> bool``: called once the institution approved; True holds the authorization
+#: (no automatic capture) until someone releases it.
+Holder = Callable[..., bool]
+
+_SCREENERS: list[Screener] = []
+_HOLDERS: list[Holder] = []
+_FIELDS: dict[str, Callable[[Payment], object]] = {}
+_RELATIONS: list[str] = []
+
+
+def screener_register(*, screener: Screener, holder: Holder | None = None) -> None:
+    """Ask ``screener`` about every new payment (and ``holder`` about every approval)."""
+    if screener not in _SCREENERS:
+        _SCREENERS.append(screener)
+    if holder is not None and holder not in _HOLDERS:
+        _HOLDERS.append(holder)
+
+
+def payment_field_register(
+    *, name: str, render: Callable[[Payment], object], relation: str = ""
+) -> None:
+    """Add ``name: render(payment)`` to every payment's representation; ``relation``: the
+    payment's reverse one-to-one ``render`` reads, loaded with the payments of a list."""
+    _FIELDS[name] = render
+    if relation and relation not in _RELATIONS:
+        _RELATIONS.append(relation)
+
+
+def payment_screen(*, payment: Payment, order, card) -> Verdict:
+    """Return the first verdict that blocks, else one asking for an OTP if any does, else ALLOW."""
+    verdicts = [screener(payment=payment, order=order, card=card) for screener in _SCREENERS]
+    blocking = next((v for v in verdicts if v.block), None)
+    if blocking is not None:
+        return blocking
+    return next((v for v in verdicts if v.request_otp), ALLOW)
+
+
+def authorization_held(*, payment: Payment) -> bool:
+    """Return True if a holder keeps this just-approved authorization from automatic capture."""
+    held = False
+    for holder in _HOLDERS:
+        held = holder(payment=payment) or held
+    return held
+
+
+def payment_fields(payment: Payment) -> dict:
+    return {name: render(payment) for name, render in _FIELDS.items()}
+
+
+def payment_relations() -> list[str]:
+    """The reverse one-to-one relations the registered fields read (for ``select_related``)."""
+    return list(_RELATIONS)

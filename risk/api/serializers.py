@@ -1,0 +1,105 @@
+"""Request parsing and response documentation of the risk API.
+
+Input serializers check shapes and types; the services own the rules (an expression is checked
+by ``risk.expressions`` when saved). Outputs render through the models' ``api_data``.
+"""
+
+from __future__ import annotations
+
+import django_filters as df
+from rest_framework import serializers
+
+from payments.api.filters import _with_created_range
+from payments.api.serializers import Input, constant_field, limited_text
+
+from ..expressions import EXPRESSION_MAX
+from ..models import ListEntry, Rule
+
+ACTION_HELP = (
+    "request_otp: ask the OTP code first; allow: skip block and review; block: decline "
+    "blocked_by_rule before the institution; review: authorize but hold for review"
+)
+
+
+class RuleCreateInput(Input):
+    name = limited_text(Rule, "name")
+    expression = serializers.CharField(
+        max_length=EXPRESSION_MAX,
+        trim_whitespace=True,
+        help_text="CEL, e.g. card_country != ip_country && amount > 100000",
+    )
+    action = serializers.ChoiceField(choices=Rule.Action.choices, help_text=ACTION_HELP)
+    mode = serializers.ChoiceField(
+        choices=Rule.Mode.choices,
+        required=False,
+        default=Rule.Mode.ACTIVE,
+        help_text="shadow: evaluated and recorded on each payment, never acts",
+    )
+
+
+class RuleUpdateInput(Input):
+    name = limited_text(Rule, "name", required=False)
+    expression = serializers.CharField(
+        max_length=EXPRESSION_MAX, trim_whitespace=True, required=False
+    )
+    action = serializers.ChoiceField(choices=Rule.Action.choices, required=False)
+    mode = serializers.ChoiceField(choices=Rule.Mode.choices, required=False)
+
+
+class RuleOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("risk_rule")
+    livemode = serializers.BooleanField()
+    name = serializers.CharField()
+    expression = serializers.CharField()
+    action = serializers.ChoiceField(choices=Rule.Action.choices)
+    mode = serializers.ChoiceField(choices=Rule.Mode.choices)
+    version = serializers.IntegerField()
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+@_with_created_range
+class RuleFilter(df.FilterSet):
+    mode = df.ChoiceFilter(choices=Rule.Mode.choices)
+    action = df.ChoiceFilter(choices=Rule.Action.choices)
+
+    class Meta:
+        model = Rule
+        fields: list[str] = []
+
+
+class ListEntryInput(Input):
+    list = serializers.ChoiceField(choices=ListEntry.List.choices)
+    kind = serializers.ChoiceField(choices=ListEntry.Kind.choices)
+    value = limited_text(ListEntry, "value")
+    reason = limited_text(ListEntry, "reason", required=False, allow_blank=True, default="")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ListEntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    object = constant_field("risk_list_entry")
+    list = serializers.ChoiceField(choices=ListEntry.List.choices)
+    kind = serializers.ChoiceField(choices=ListEntry.Kind.choices)
+    value = serializers.CharField()
+    reason = serializers.CharField(allow_null=True)
+    source = serializers.ChoiceField(choices=ListEntry.Source.choices)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+@_with_created_range
+class ListEntryFilter(df.FilterSet):
+    list = df.ChoiceFilter(choices=ListEntry.List.choices)
+    kind = df.ChoiceFilter(choices=ListEntry.Kind.choices)
+
+    class Meta:
+        model = ListEntry
+        fields: list[str] = []

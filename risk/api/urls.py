@@ -1,0 +1,15 @@
+"""URLs of the risk API, mounted at ``/api/v1/`` beside the payments API."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "risk_api"
+
+urlpatterns = [
+    path("risk/rules", views.RuleListCreateView.as_view(), name="rules"),
+    path("risk/rules/<str:rule_id>", views.RuleDetailView.as_view(), name="rule"),
+    path("risk/rules/<str:rule_id>/versions", views.RuleVersionsView.as_view(), name="versions"),
+    path("risk/lists", views.ListEntryListCreateView.as_view(), name="lists"),
+    path("risk/lists/<int:entry_id>", views.ListEntryDetailView.as_view(), name="list-entry"),
+]

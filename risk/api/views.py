@@ -1,0 +1,95 @@
+"""Risk rules and lists in the merchant API, scoped to the API key's merchant and mode."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payments.api.base import MerchantAPIView, MerchantListView, request_scope, validated
+from payments.api.serializers import NoInput
+
+from .. import selectors, services
+from . import serializers as s
+
+
+class RuleListCreateView(MerchantListView):
+    serializer_class = s.RuleOutput
+    filterset_class = s.RuleFilter
+    selector = staticmethod(selectors.rule_list)
+
+    @extend_schema(summary="List risk rules", operation_id="risk_rules_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a risk rule",
+        description=(
+            "The expression (CEL) is checked when saved: an unknown feature, a syntax error or a "
+            "non-boolean result is a 400 on `expression`. Evaluated on every payment before the "
+            "institution is asked, in the order request_otp, allow, block, review."
+        ),
+        operation_id="risk_rules_create",
+        request=s.RuleCreateInput,
+        responses={201: s.RuleOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(s.RuleCreateInput, request.data)
+        rule = services.rule_create(**request_scope(request), **data)
+        return Response(rule.api_data(), status=status.HTTP_201_CREATED)
+
+
+class RuleDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve a risk rule", responses=s.RuleOutput)
+    def get(self, request: Request, rule_id: str) -> Response:
+        rule = selectors.rule_get(**request_scope(request), rule_id=rule_id)
+        return Response(rule.api_data())
+
+    @extend_schema(
+        summary="Update a risk rule",
+        description="Only the fields given change; a change is a new version (kept).",
+        request=s.RuleUpdateInput,
+        responses=s.RuleOutput,
+    )
+    def patch(self, request: Request, rule_id: str) -> Response:
+        rule = selectors.rule_get(**request_scope(request), rule_id=rule_id)
+        data = validated(s.RuleUpdateInput, request.data)
+        return Response(services.rule_update(rule=rule, **data).api_data())
+
+
+class RuleVersionsView(MerchantAPIView):
+    @extend_schema(summary="List a risk rule's versions, newest first", responses=s.RuleOutput)
+    def get(self, request: Request, rule_id: str) -> Response:
+        rule = selectors.rule_get(**request_scope(request), rule_id=rule_id)
+        versions = [v.api_data() for v in rule.versions.order_by("-version")]
+        return Response({"object": "list", "data": versions})
+
+
+class ListEntryListCreateView(MerchantListView):
+    serializer_class = s.ListEntryOutput
+    filterset_class = s.ListEntryFilter
+    selector = staticmethod(selectors.list_entries)
+
+    @extend_schema(summary="List block and allow list entries", operation_id="risk_lists_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Add a block or allow list entry",
+        operation_id="risk_lists_create",
+        request=s.ListEntryInput,
+        responses={201: s.ListEntryOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(s.ListEntryInput, request.data)
+        entry = services.list_entry_add(**request_scope(request), **data)
+        return Response(entry.api_data(), status=status.HTTP_201_CREATED)
+
+
+class ListEntryDetailView(MerchantAPIView):
+    @extend_schema(summary="Remove a list entry", request=None, responses={204: None})
+    def delete(self, request: Request, entry_id: int) -> Response:
+        validated(NoInput, request.data)
+        services.list_entry_remove(**request_scope(request), entry_id=entry_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class RiskConfig(AppConfig):
+    name = "risk"
+    verbose_name = "Risk and disputes"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payments.screening import payment_field_register, screener_register
+        from payments.signals import event_recorded
+
+        from .hooks import on_event_recorded, payment_risk_data
+        from .services.reviews import review_hold
+        from .services.screening import payment_screen
+
+        # payments never imports risk: it asks the screener registered here before routing.
+        screener_register(screener=payment_screen, holder=review_hold)
+        payment_field_register(name="risk", render=payment_risk_data, relation="risk_evaluation")
+        event_recorded.connect(on_event_recorded, dispatch_uid="risk.on_event_recorded")

@@ -1,0 +1,26 @@
+"""Reads of the risk app, each scoped to one merchant and mode."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from payments.errors import NotFound
+
+from .models import ListEntry, Rule
+
+
+def rule_list(*, merchant, livemode: bool) -> QuerySet[Rule]:
+    return Rule.objects.filter(merchant=merchant, livemode=livemode).order_by("-created", "-id")
+
+
+def rule_get(*, merchant, livemode: bool, rule_id: str) -> Rule:
+    rule = rule_list(merchant=merchant, livemode=livemode).filter(public_id=rule_id).first()
+    if rule is None:
+        raise NotFound("No such rule.")
+    return rule
+
+
+def list_entries(*, merchant, livemode: bool) -> QuerySet[ListEntry]:
+    return ListEntry.objects.filter(merchant=merchant, livemode=livemode).order_by(
+        "-created", "-id"
+    )

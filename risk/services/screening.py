@@ -1,0 +1,172 @@
+"""The screening of a payment before routing (registered in ``payments.screening``).
+
+In order: the features and velocity counts, the score, the lists, then the rules by action in the
+order ``request_otp``, ``allow``, ``block``, ``review`` (an allow stops blocks and reviews; a
+block stops reviews); shadow rules are evaluated and recorded but never act. The evaluation is
+written with the payment, in its transaction, and the attempt counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from payments.screening import ALLOW, Verdict
+
+from .. import scoring, velocity
+from ..context import shopper_current
+from ..expressions import activation, matches
+from ..features import base_features, velocity_features, velocity_keys
+from ..models import Evaluation, ListEntry, RiskSettings, Rule
+from . import lists
+from .models import model_current
+
+Decision = Evaluation.Decision
+BLOCKED_BY_RULE = "blocked_by_rule"
+BLOCKED_BY_LIST = "blocked_by_list"
+CARD_TESTING = "card_testing"
+HIGHEST_RISK = "highest_risk_level"
+MESSAGES = {
+    BLOCKED_BY_RULE: "The merchant's fraud rules do not accept this payment.",
+    BLOCKED_BY_LIST: "The merchant does not accept payments from this card, address or place.",
+    CARD_TESTING: (
+        "Too many declined payments came from here in a short time; payments are paused for a "
+        "while. Nothing was charged."
+    ),
+    HIGHEST_RISK: "This payment was judged too risky to accept. Nothing was charged.",
+}
+
+
+@dataclass
+class Outcome:
+    decision: str = Decision.ALLOW
+    reason: str = ""
+    decline_code: str = ""
+    request_otp: bool = False
+    matched: list[dict] = field(default_factory=list)
+
+
+def settings_for(merchant_id: int) -> RiskSettings:
+    """Return the merchant's risk settings, or the defaults (unsaved) if it has none."""
+    return RiskSettings.objects.filter(merchant_id=merchant_id).first() or RiskSettings(
+        merchant_id=merchant_id
+    )
+
+
+def payment_screen(*, payment, order, card) -> Verdict:
+    """Evaluate ``payment`` before routing, store the evaluation, and return the verdict."""
+    config = settings_for(payment.merchant_id)
+    features = base_features(payment=payment, order=order, card=card, shopper=shopper_current())
+    scope = {"merchant_id": payment.merchant_id, "livemode": payment.livemode}
+    keys = velocity_keys(features)
+    counts = velocity.counts_read(**scope, keys=list(keys.values()))
+    features.update(velocity_features(keys, counts))
+    model = model_current(merchant_id=payment.merchant_id, livemode=payment.livemode)
+    score, reasons = scoring.score(model, features)
+    features["risk_score"] = score
+    level = scoring.level(
+        score, elevated=config.elevated_threshold, highest=config.highest_threshold
+    )
+    outcome = decide(payment=payment, features=features, level=level, config=config)
+    velocity.attempt_record(
+        **scope,
+        keys=list(keys.values()),
+        card=features["card_fingerprint"],
+        ref=payment.public_id,
+    )
+    Evaluation.objects.create(
+        payment=payment,
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        score=score,
+        level=level,
+        decision=outcome.decision,
+        reason=outcome.reason[:200],
+        features=features,
+        matched_rules=outcome.matched,
+        top_features=reasons,
+        model_version=model.version,
+    )
+    if outcome.decision == Decision.BLOCK:
+        code = outcome.decline_code
+        return Verdict(block=True, decline_code=code, message=MESSAGES[code])
+    if outcome.request_otp and payment.method_type == "card":
+        return Verdict(request_otp=True)
+    return ALLOW
+
+
+def decide(*, payment, features: dict, level: str, config: RiskSettings) -> Outcome:
+    """Return the decision for ``features``: lists, the card-testing guard, rules, the level."""
+    outcome = Outcome()
+    rules = Rule.objects.filter(
+        merchant_id=payment.merchant_id,
+        livemode=payment.livemode,
+        mode__in=[Rule.Mode.ACTIVE, Rule.Mode.SHADOW],
+    ).order_by("created", "id")
+    fired = rules_matched(list(rules), features, outcome.matched)
+    outcome.request_otp = bool(fired[Rule.Action.REQUEST_OTP])
+    entries = lists.entries_matching(
+        merchant_id=payment.merchant_id, livemode=payment.livemode, features=features
+    )
+    allowed = next((e for e in entries if e.list == ListEntry.List.ALLOW), None)
+    if allowed is not None or fired[Rule.Action.ALLOW]:
+        outcome.reason = (
+            f"Allowed by the list ({allowed.kind} {allowed.value})"
+            if allowed is not None
+            else f"Allowed by rule {fired[Rule.Action.ALLOW][0].name!r}"
+        )
+        return outcome
+    blocked = next((e for e in entries if e.list == ListEntry.List.BLOCK), None)
+    if blocked is None and config.card_testing_guard:
+        blocked = lists.card_testing_guard(payment=payment, features=features)
+    if blocked is not None:
+        code = CARD_TESTING if blocked.source == ListEntry.Source.CARD_TESTING else BLOCKED_BY_LIST
+        return _block(outcome, code, f"Blocked by the list ({blocked.kind}): {blocked.reason}")
+    if fired[Rule.Action.BLOCK]:
+        return _block(
+            outcome, BLOCKED_BY_RULE, f"Blocked by rule {fired[Rule.Action.BLOCK][0].name!r}"
+        )
+    level_action = {
+        "highest": config.highest_action,
+        "elevated": config.elevated_action,
+    }.get(level, RiskSettings.LevelAction.NONE)
+    if level_action == RiskSettings.LevelAction.BLOCK:
+        return _block(outcome, HIGHEST_RISK, f"Blocked: {level} risk score")
+    if fired[Rule.Action.REVIEW]:
+        outcome.decision = Decision.REVIEW
+        outcome.reason = f"Sent to review by rule {fired[Rule.Action.REVIEW][0].name!r}"
+    elif level_action == RiskSettings.LevelAction.REVIEW:
+        outcome.decision, outcome.reason = Decision.REVIEW, f"Sent to review: {level} risk score"
+    elif outcome.request_otp:
+        outcome.decision = Decision.REQUEST_OTP
+        outcome.reason = f"Verification asked by rule {fired[Rule.Action.REQUEST_OTP][0].name!r}"
+    return outcome
+
+
+def _block(outcome: Outcome, code: str, reason: str) -> Outcome:
+    outcome.decision, outcome.decline_code, outcome.reason = Decision.BLOCK, code, reason
+    return outcome
+
+
+def rules_matched(rules: list[Rule], features: dict, matched: list[dict]) -> dict[str, list[Rule]]:
+    """Evaluate every rule; append each match (and each failure) to ``matched``; return the
+    active rules that matched, by action."""
+    values = activation(features)
+    fired: dict[str, list[Rule]] = {action: [] for action in Rule.Action.values}
+    for rule in rules:
+        hit, error = matches(rule.expression, values)
+        if not hit and not error:
+            continue
+        record = {
+            "id": rule.public_id,
+            "name": rule.name,
+            "version": rule.version,
+            "action": rule.action,
+            "mode": rule.mode,
+        }
+        if error:
+            matched.append({**record, "matched": False, "error": error})
+            continue
+        matched.append({**record, "matched": True})
+        if rule.mode == Rule.Mode.ACTIVE:
+            fired[rule.action].append(rule)
+    return fired
