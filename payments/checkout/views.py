@@ -59,6 +59,10 @@ SUCCEEDED = (Payment.Status.AUTHORIZED, *Payment.CAPTURED_STATES)
 # What the shopper is told about a decline. Lost and stolen cards get the generic answer on
 # purpose: the shopper holding one must not learn it was flagged.
 _CONTACT_BANK = "Your card was declined. Please contact your bank or use another payment method."
+_NOT_ACCEPTED = (
+    "This payment could not be accepted. Nothing was charged; please use another payment method "
+    "or contact the merchant."
+)
 DECLINE_MESSAGES = {
     "insufficient_funds": "There are not enough funds on this account to pay this amount.",
     "incorrect_cvc": "The security code (CVC) is not correct. Check it and try again.",
@@ -78,6 +82,14 @@ DECLINE_MESSAGES = {
     "account_blocked": "This account cannot be charged. Please use another payment method.",
     "account_closed": "This account is closed. Please use another card or payment method.",
     "amount_too_large": "This amount is above the account's limit. Please use another method.",
+    # Refused by the merchant's fraud screening before any bank was asked (``payments.screening``).
+    "blocked_by_rule": _NOT_ACCEPTED,
+    "blocked_by_list": _NOT_ACCEPTED,
+    "highest_risk_level": _NOT_ACCEPTED,
+    "card_testing": (
+        "Too many declined payments came from your connection in a short time, so payments from "
+        "it are paused for a while. Nothing was charged; please try again later."
+    ),
 }
 DECLINE_DEFAULT = "The payment was declined. Nothing was charged; please use another method."
 

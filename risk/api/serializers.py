@@ -81,7 +81,7 @@ class ListEntryInput(Input):
 
 
 class ListEntryOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField()
     object = constant_field("risk_list_entry")
     list = serializers.ChoiceField(choices=ListEntry.List.choices)
     kind = serializers.ChoiceField(choices=ListEntry.Kind.choices)

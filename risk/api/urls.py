@@ -11,5 +11,5 @@ urlpatterns = [
     path("risk/rules/<str:rule_id>", views.RuleDetailView.as_view(), name="rule"),
     path("risk/rules/<str:rule_id>/versions", views.RuleVersionsView.as_view(), name="versions"),
     path("risk/lists", views.ListEntryListCreateView.as_view(), name="lists"),
-    path("risk/lists/<int:entry_id>", views.ListEntryDetailView.as_view(), name="list-entry"),
+    path("risk/lists/<str:entry_id>", views.ListEntryDetailView.as_view(), name="list-entry"),
 ]

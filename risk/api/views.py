@@ -89,7 +89,7 @@ class ListEntryListCreateView(MerchantListView):
 
 class ListEntryDetailView(MerchantAPIView):
     @extend_schema(summary="Remove a list entry", request=None, responses={204: None})
-    def delete(self, request: Request, entry_id: int) -> Response:
+    def delete(self, request: Request, entry_id: str) -> Response:
         validated(NoInput, request.data)
         services.list_entry_remove(**request_scope(request), entry_id=entry_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

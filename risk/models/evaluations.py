@@ -3,7 +3,7 @@ database when no Redis is configured, and the block and allow lists."""
 
 from django.db import models
 
-from payments.models import Merchant, Payment
+from payments.models import Merchant, Payment, new_public_id
 from payments.representations import iso_timestamp
 
 
@@ -84,6 +84,10 @@ class VelocityEvent(models.Model):
         return f"{self.kind} {self.key} at {self.at:%H:%M:%S}"
 
 
+def new_list_entry_id() -> str:
+    return new_public_id("rle")
+
+
 class ListEntry(models.Model):
     """A value on a merchant's block or allow list, for good or until ``expires_at``."""
 
@@ -101,6 +105,9 @@ class ListEntry(models.Model):
         COUNTRY = "country", "Card or IP country"
         ORDER = "order", "Order (card testing)"
 
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_list_entry_id, editable=False
+    )
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="risk_lists")
     livemode = models.BooleanField(default=False)
     list = models.CharField(max_length=8, choices=List.choices)
@@ -126,7 +133,7 @@ class ListEntry(models.Model):
 
     def api_data(self) -> dict:
         return {
-            "id": self.pk,
+            "id": self.public_id,
             "object": "risk_list_entry",
             "list": self.list,
             "kind": self.kind,

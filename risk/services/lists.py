@@ -145,9 +145,9 @@ def list_entry_add(
 
 
 @transaction.atomic
-def list_entry_remove(*, merchant, livemode: bool, entry_id: int) -> None:
+def list_entry_remove(*, merchant, livemode: bool, entry_id: str) -> None:
     deleted, _ = ListEntry.objects.filter(
-        merchant=merchant, livemode=livemode, pk=entry_id
+        merchant=merchant, livemode=livemode, public_id=entry_id
     ).delete()
     if not deleted:
         raise NotFound("No such list entry.")

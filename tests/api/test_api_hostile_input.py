@@ -570,6 +570,17 @@ OPERATIONS = {
         {"invoice_id": "open_invoice"},
         {"amount": 100, "reason": "other", "memo": "m", "credit_to": "refund"},
     ),
+    ("get", "/api/v1/risk/rules"): ({}, None),
+    ("post", "/api/v1/risk/rules"): (
+        {},
+        {"name": "Probe", "expression": "amount > 100000", "action": "block", "mode": "shadow"},
+    ),
+    ("get", "/api/v1/risk/rules/{rule_id}"): ({"rule_id": "rule"}, None),
+    ("patch", "/api/v1/risk/rules/{rule_id}"): ({"rule_id": "rule"}, {"name": "Changed"}),
+    ("get", "/api/v1/risk/rules/{rule_id}/versions"): ({"rule_id": "rule"}, None),
+    ("get", "/api/v1/risk/lists"): ({}, None),
+    ("post", "/api/v1/risk/lists"): ({}, {"list": "block", "kind": "ip", "value": "192.0.2.99"}),
+    ("delete", "/api/v1/risk/lists/{entry_id}"): ({"entry_id": "list_entry"}, None),
 }
 WRITES = [op for op in OPERATIONS if op[0] != "get"]
 WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
@@ -671,6 +682,14 @@ class World:
         invoice = self["invoice"]
         return self.client.post(f"/api/v1/invoices/{invoice}/finalize").json()["id"]
 
+    def _make_rule(self) -> str:
+        body = OPERATIONS[("post", "/api/v1/risk/rules")][1]
+        return self.client.post("/api/v1/risk/rules", body, format="json").json()["id"]
+
+    def _make_list_entry(self) -> str:
+        body = OPERATIONS[("post", "/api/v1/risk/lists")][1]
+        return self.client.post("/api/v1/risk/lists", body, format="json").json()["id"]
+
     def _make_settlement(self) -> str:
         from datetime import timedelta
 
@@ -743,9 +762,12 @@ def snapshot() -> dict:
         PaymentAttempt,
         Refund,
     )
+    from risk.models import ListEntry, Rule
     from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     return {
+        "risk_rules": list(Rule.objects.order_by("pk").values_list("pk", "version", "mode")),
+        "risk_lists": ListEntry.objects.count(),
         "prices": Price.objects.count(),
         "customers": list(
             Customer.objects.order_by("pk").values_list("pk", "email", "name", "deleted_at")
