@@ -103,3 +103,8 @@ class ListEntryFilter(df.FilterSet):
     class Meta:
         model = ListEntry
         fields: list[str] = []
+
+
+class BacktestInput(Input):
+    since = serializers.DateTimeField(help_text="Payments screened at or after this time")
+    until = serializers.DateTimeField(help_text="... and before this time")

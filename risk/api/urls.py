@@ -10,6 +10,7 @@ urlpatterns = [
     path("risk/rules", views.RuleListCreateView.as_view(), name="rules"),
     path("risk/rules/<str:rule_id>", views.RuleDetailView.as_view(), name="rule"),
     path("risk/rules/<str:rule_id>/versions", views.RuleVersionsView.as_view(), name="versions"),
+    path("risk/rules/<str:rule_id>/backtest", views.RuleBacktestView.as_view(), name="backtest"),
     path("risk/lists", views.ListEntryListCreateView.as_view(), name="lists"),
     path("risk/lists/<str:entry_id>", views.ListEntryDetailView.as_view(), name="list-entry"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -11,6 +12,7 @@ from payments.api.base import MerchantAPIView, MerchantListView, request_scope, 
 from payments.api.serializers import NoInput
 
 from .. import selectors, services
+from ..services.backtests import backtest_run
 from . import serializers as s
 
 
@@ -64,6 +66,24 @@ class RuleVersionsView(MerchantAPIView):
         rule = selectors.rule_get(**request_scope(request), rule_id=rule_id)
         versions = [v.api_data() for v in rule.versions.order_by("-version")]
         return Response({"object": "list", "data": versions})
+
+
+class RuleBacktestView(MerchantAPIView):
+    @extend_schema(
+        summary="Backtest a risk rule",
+        description=(
+            "Replays the rule's current version over the payments screened in [since, until) "
+            "(and the synthetic history in test mode): how many it would have matched, how "
+            "many of those were later disputed or refunded as fraud, precision and recall, the "
+            "fraud amount it would have stopped and the good volume it would have lost."
+        ),
+        request=s.BacktestInput,
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, rule_id: str) -> Response:
+        rule = selectors.rule_get(**request_scope(request), rule_id=rule_id)
+        data = validated(s.BacktestInput, request.data)
+        return Response(backtest_run(rule=rule, **data))
 
 
 class ListEntryListCreateView(MerchantListView):

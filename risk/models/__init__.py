@@ -1,4 +1,5 @@
 from .evaluations import Evaluation, ListEntry, VelocityEvent
+from .history import SyntheticPayment
 from .reviews import Review
 from .rules import RiskSettings, Rule, RuleVersion, ScoreModel, new_rule_id
 
@@ -10,6 +11,7 @@ __all__ = [
     "Rule",
     "RuleVersion",
     "ScoreModel",
+    "SyntheticPayment",
     "VelocityEvent",
     "new_rule_id",
 ]

@@ -14,7 +14,7 @@ from payments.screening import ALLOW, Verdict
 
 from .. import scoring, velocity
 from ..context import shopper_current
-from ..expressions import activation, matches
+from ..expressions import matches, plain
 from ..features import base_features, velocity_features, velocity_keys
 from ..models import Evaluation, ListEntry, RiskSettings, Rule
 from . import lists
@@ -150,7 +150,7 @@ def _block(outcome: Outcome, code: str, reason: str) -> Outcome:
 def rules_matched(rules: list[Rule], features: dict, matched: list[dict]) -> dict[str, list[Rule]]:
     """Evaluate every rule; append each match (and each failure) to ``matched``; return the
     active rules that matched, by action."""
-    values = activation(features)
+    values = plain(features)
     fired: dict[str, list[Rule]] = {action: [] for action in Rule.Action.values}
     for rule in rules:
         hit, error = matches(rule.expression, values)

@@ -578,6 +578,10 @@ OPERATIONS = {
     ("get", "/api/v1/risk/rules/{rule_id}"): ({"rule_id": "rule"}, None),
     ("patch", "/api/v1/risk/rules/{rule_id}"): ({"rule_id": "rule"}, {"name": "Changed"}),
     ("get", "/api/v1/risk/rules/{rule_id}/versions"): ({"rule_id": "rule"}, None),
+    ("post", "/api/v1/risk/rules/{rule_id}/backtest"): (
+        {"rule_id": "rule"},
+        {"since": "2020-01-01T00:00:00Z", "until": "2030-01-01T00:00:00Z"},
+    ),
     ("get", "/api/v1/risk/lists"): ({}, None),
     ("post", "/api/v1/risk/lists"): ({}, {"list": "block", "kind": "ip", "value": "192.0.2.99"}),
     ("delete", "/api/v1/risk/lists/{entry_id}"): ({"entry_id": "list_entry"}, None),
