@@ -57,8 +57,8 @@ def test_a_backtest_reports_precision_recall_and_amounts_against_the_labels(api,
 
 
 def test_a_backtest_counts_real_payments_refunded_as_fraud(api, rule, pay_from):
-    from payments.services import refund_create
     from payments.models import Merchant
+    from payments.services import refund_create
 
     made = rule("amount > 100000", action="review", mode="shadow")
     fraud = pay_from(amount=150000, ip=DE_IP)
