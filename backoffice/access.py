@@ -37,6 +37,11 @@ MERCHANT_STAFF_VIEW = [
     ("invoicing", "creditnote"),
     ("invoicing", "customerbalance"),
     ("invoicing", "invoicingprofile"),
+    ("risk", "review"),
+    ("risk", "evaluation"),
+    ("risk", "rule"),
+    ("risk", "listentry"),
+    ("risk", "risksettings"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
 PLATFORM_STAFF_APPS = [
@@ -46,6 +51,7 @@ PLATFORM_STAFF_APPS = [
     "billing",
     "invoicing",
     "payouts",
+    "risk",
     "backoffice",
 ]
 

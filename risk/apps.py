@@ -8,9 +8,9 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from payments.screening import payment_field_register, screener_register
-        from payments.signals import event_recorded
+        from payments.signals import event_recorded, order_page_sections
 
-        from .hooks import on_event_recorded, payment_risk_data
+        from .hooks import on_event_recorded, order_page_risk, payment_risk_data
         from .services.reviews import review_hold
         from .services.screening import payment_screen
 
@@ -18,3 +18,4 @@ class RiskConfig(AppConfig):
         screener_register(screener=payment_screen, holder=review_hold)
         payment_field_register(name="risk", render=payment_risk_data, relation="risk_evaluation")
         event_recorded.connect(on_event_recorded, dispatch_uid="risk.on_event_recorded")
+        order_page_sections.connect(order_page_risk, dispatch_uid="risk.order_page_risk")

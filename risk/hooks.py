@@ -54,3 +54,22 @@ def _decline_count(event) -> None:
         card=features.get("card_fingerprint", ""),
         ref=event.object_id,
     )
+
+
+def order_page_risk(sender, *, request, order, object_ids: list[str], **kwargs) -> str:
+    """Return the order page's section: each payment's risk evaluation, explained."""
+    from django.utils.html import format_html, format_html_join
+
+    from .admin import reasons_html
+
+    evaluations = Evaluation.objects.filter(payment__public_id__in=object_ids).select_related(
+        "payment"
+    )
+    if not evaluations:
+        return ""
+    rows = format_html_join(
+        "",
+        "<h3>Risk of {}</h3>{}",
+        ((e.payment.public_id, reasons_html(e)) for e in evaluations),
+    )
+    return format_html('<div class="module"><h2>Risk evaluations</h2>{}</div>', rows)
