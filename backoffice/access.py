@@ -42,6 +42,7 @@ MERCHANT_STAFF_VIEW = [
     ("risk", "rule"),
     ("risk", "listentry"),
     ("risk", "risksettings"),
+    ("risk", "dispute"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
 PLATFORM_STAFF_APPS = [

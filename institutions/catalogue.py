@@ -109,6 +109,18 @@ SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
         status="lost",
     ),
     SeedAccount(VISA, "card", "Stolen", pan="4000000000009979", brand="visa", status="stolen"),
+    # Approved and captured; the issuer then disputes the charge (the risk app's sandbox issuer
+    # opens the dispute): reason ``fraudulent`` for 0259, ``product_not_received`` for 2685.
+    SeedAccount(
+        VISA, "card", "Captured, then disputed: fraudulent", pan="4000000000000259", brand="visa"
+    ),
+    SeedAccount(
+        VISA,
+        "card",
+        "Captured, then disputed: product not received",
+        pan="4000000000002685",
+        brand="visa",
+    ),
     SeedAccount(
         VISA, "card", "Account closed", pan="4000000000000010", brand="visa", status="closed"
     ),

@@ -252,6 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-sweep": {"task": "billing.tasks.billing_sweep_task", "schedule": 60.0},
     "settlement-payouts": {"task": "settlement.tasks.payouts_pay_due_task", "schedule": 900.0},
     "risk-velocity-purge": {"task": "risk.tasks.velocity_purge_task", "schedule": 3600.0},
+    "risk-disputes-open": {"task": "risk.tasks.disputes_open_due_task", "schedule": 60.0},
     "settlement-reconcile": {
         "task": "settlement.tasks.reconciliation_run_task",
         "schedule": 6 * 3600.0,

@@ -5,6 +5,8 @@ Each check returns human-readable violations; an empty list means the database i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -15,6 +17,22 @@ from .models import Order, Payment, Refund
 
 CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
 ORDER_PAID = list(Order.PAID_STATES)
+MERCHANT_ACCOUNTS = ("merchant_pending", "merchant_payable", "merchant_paid_out", "platform_fees")
+
+#: Providers of what other apps post on merchant accounts besides captures, refunds and
+#: settlement (``risk``: disputes): ``() -> iterable of (merchant public id, currency, account
+#: kind, amount as posted)``. Registered in their ``AppConfig.ready``; payments never imports them.
+_ADJUSTMENTS: list[Callable[[], Iterable[tuple[str, str, str, int]]]] = []
+
+
+def merchant_adjustments_register(provider) -> None:
+    if provider not in _ADJUSTMENTS:
+        _ADJUSTMENTS.append(provider)
+
+
+def merchant_adjustments() -> list[tuple[str, str, str, int]]:
+    """Return every registered posting total on merchant accounts, as the ledger should hold."""
+    return [row for provider in _ADJUSTMENTS for row in provider()]
 
 
 def payment_violations() -> list[str]:
@@ -77,6 +95,9 @@ def ledger_vs_payments_violations() -> list[str]:
     )
     for row in rows:
         expected[(row["merchant__public_id"], row["currency"])] += row["c"] - row["r"]
+    for owner, currency, kind, amount in merchant_adjustments():
+        if kind in MERCHANT_ACCOUNTS:
+            expected[(owner, currency)] -= amount  # a debit owed by the merchant lowers it
     # A merchant's pending, payable, held and paid-out accounts plus the platform fees owned by that
     # merchant always equal what was captured minus refunded: settlement moves money between
     # them but never creates or destroys it.

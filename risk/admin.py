@@ -17,7 +17,7 @@ from backoffice.step_up import step_up_action
 from payments.admin_amounts import json_html
 from payments.errors import DomainError
 
-from .models import Evaluation, ListEntry, Review, RiskSettings, Rule, RuleVersion
+from .models import Dispute, Evaluation, ListEntry, Review, RiskSettings, Rule, RuleVersion
 from .services.reviews import review_decide
 
 
@@ -198,3 +198,55 @@ class RiskSettingsAdmin(MerchantScopedAdmin, admin.ModelAdmin):
         "card_testing_guard",
     ]
     allow_add = True
+
+
+@admin.register(Dispute)
+class DisputeAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "dispute_id",
+        "payment_short",
+        "merchant_short",
+        "amount_display",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "created",
+    ]
+    list_filter = ["status", "reason", "livemode"]
+    platform_list_filter = ["merchant"]
+    search_fields = ["=public_id", "=payment__public_id"]
+    list_select_related = ["payment", "merchant"]
+    fields = [
+        "public_id",
+        "payment",
+        "amount_display",
+        "fee_display",
+        "reason",
+        "status",
+        "evidence_json",
+        "evidence_due_by",
+        "submitted_at",
+        "closed_at",
+        "funds_reinstated",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="dispute", ordering="created")
+    def dispute_id(self, obj):
+        return short_id(obj.public_id)
+
+    @admin.display(description="payment")
+    def payment_short(self, obj):
+        return short_id(obj.payment.public_id)
+
+    @admin.display(description="amount")
+    def amount_display(self, obj):
+        return money_text(obj.amount, obj.currency)
+
+    @admin.display(description="fee")
+    def fee_display(self, obj):
+        return money_text(obj.fee, obj.currency)
+
+    @admin.display(description="evidence")
+    def evidence_json(self, obj):
+        return json_html(obj.evidence)

@@ -7,10 +7,12 @@ class RiskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from payments.invariants import merchant_adjustments_register
         from payments.screening import payment_field_register, screener_register
         from payments.signals import event_recorded, order_page_sections
 
         from .hooks import on_event_recorded, order_page_risk, payment_risk_data
+        from .services.disputes import dispute_ledger_totals
         from .services.reviews import review_hold
         from .services.screening import payment_screen
 
@@ -19,3 +21,5 @@ class RiskConfig(AppConfig):
         payment_field_register(name="risk", render=payment_risk_data, relation="risk_evaluation")
         event_recorded.connect(on_event_recorded, dispatch_uid="risk.on_event_recorded")
         order_page_sections.connect(order_page_risk, dispatch_uid="risk.order_page_risk")
+        # The disputes' postings on merchant accounts, for the invariants and reconciliation.
+        merchant_adjustments_register(dispute_ledger_totals)

@@ -31,7 +31,12 @@ def payment_risk_data(payment: Payment) -> dict | None:
 def on_event_recorded(sender, event, **kwargs) -> None:
     if event.type == "payment.declined":
         _decline_count(event)
-    elif event.type in _ENDED and (event.data.get("risk") or {}).get("decision") == "review":
+        return
+    if event.type == "payment.captured":
+        from .services.disputes import notice_schedule
+
+        notice_schedule(event=event)
+    if event.type in _ENDED and (event.data.get("risk") or {}).get("decision") == "review":
         # Only a payment the screening sent to review can have an open review: the others cost
         # no query here.
         from .services.reviews import reviews_close_ended

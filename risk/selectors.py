@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from payments.errors import NotFound
 
-from .models import ListEntry, Rule
+from .models import Dispute, ListEntry, Rule
 
 
 def rule_list(*, merchant, livemode: bool) -> QuerySet[Rule]:
@@ -24,3 +24,20 @@ def list_entries(*, merchant, livemode: bool) -> QuerySet[ListEntry]:
     return ListEntry.objects.filter(merchant=merchant, livemode=livemode).order_by(
         "-created", "-id"
     )
+
+
+def dispute_list(*, merchant, livemode: bool) -> QuerySet[Dispute]:
+    return (
+        Dispute.objects.filter(merchant=merchant, livemode=livemode)
+        .select_related("payment")
+        .order_by("-created", "-id")
+    )
+
+
+def dispute_get(*, merchant, livemode: bool, dispute_id: str) -> Dispute:
+    dispute = (
+        dispute_list(merchant=merchant, livemode=livemode).filter(public_id=dispute_id).first()
+    )
+    if dispute is None:
+        raise NotFound("No such dispute.")
+    return dispute

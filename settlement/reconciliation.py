@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subque
 from django.db.models.functions import Coalesce
 
 from ledger.models import Posting
+from payments.invariants import merchant_adjustments
 from payments.models import Merchant, Payment, Refund
 
 from .models import Payout, SettlementBatch, SettlementLine
@@ -342,6 +343,8 @@ def _balances_expected() -> dict[tuple[str, str, str], int]:
     add("merchant_payable", _per_merchant_and_currency(Payout.objects, Sum("amount")), -1)
     add("merchant_payable", _per_merchant_and_currency(paid, Sum("amount")), +1)
     add("merchant_paid_out", _per_merchant_and_currency(paid, Sum("amount")), -1)
+    for owner, currency, kind, amount in merchant_adjustments():  # e.g. disputes (``risk``)
+        expected[owner, currency, kind] += amount
     return expected
 
 

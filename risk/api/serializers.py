@@ -13,7 +13,8 @@ from payments.api.filters import _with_created_range
 from payments.api.serializers import Input, constant_field, limited_text
 
 from ..expressions import EXPRESSION_MAX
-from ..models import ListEntry, Rule
+from ..models import Dispute, ListEntry, Rule
+from ..services.disputes import EVIDENCE_FIELD_MAX
 
 ACTION_HELP = (
     "request_otp: ask the OTP code first; allow: skip block and review; block: decline "
@@ -108,3 +109,53 @@ class ListEntryFilter(df.FilterSet):
 class BacktestInput(Input):
     since = serializers.DateTimeField(help_text="Payments screened at or after this time")
     until = serializers.DateTimeField(help_text="... and before this time")
+
+
+def _evidence_text() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=EVIDENCE_FIELD_MAX, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+
+class DisputeEvidenceInput(Input):
+    """Text evidence (``EVIDENCE_FIELDS``); each field replaces what was given before."""
+
+    uncategorized_text = _evidence_text()
+    customer_communication = _evidence_text()
+    product_description = _evidence_text()
+    shipping_tracking_number = _evidence_text()
+    refund_policy = _evidence_text()
+    customer_email_address = _evidence_text()
+
+
+class DisputeOutput(serializers.Serializer):
+    id = serializers.CharField()
+    object = constant_field("dispute")
+    livemode = serializers.BooleanField()
+    payment = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    fee = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=Dispute.Reason.choices)
+    status = serializers.ChoiceField(choices=Dispute.Status.choices)
+    evidence = serializers.DictField(child=serializers.CharField())
+    evidence_due_by = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    funds_reinstated = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return instance.api_data()
+
+
+@_with_created_range
+class DisputeFilter(df.FilterSet):
+    payment = df.CharFilter(
+        field_name="payment__public_id", max_length=32, help_text="Disputes of this payment"
+    )
+    status = df.ChoiceFilter(choices=Dispute.Status.choices)
+
+    class Meta:
+        model = Dispute
+        fields: list[str] = []

@@ -11,6 +11,15 @@ urlpatterns = [
     path("risk/rules/<str:rule_id>", views.RuleDetailView.as_view(), name="rule"),
     path("risk/rules/<str:rule_id>/versions", views.RuleVersionsView.as_view(), name="versions"),
     path("risk/rules/<str:rule_id>/backtest", views.RuleBacktestView.as_view(), name="backtest"),
+    path("disputes", views.DisputeListView.as_view(), name="disputes"),
+    path("disputes/<str:dispute_id>", views.DisputeDetailView.as_view(), name="dispute"),
+    path(
+        "disputes/<str:dispute_id>/evidence",
+        views.DisputeEvidenceView.as_view(),
+        name="dispute-evidence",
+    ),
+    path("disputes/<str:dispute_id>/submit", views.DisputeSubmitView.as_view(), name="submit"),
+    path("disputes/<str:dispute_id>/accept", views.DisputeAcceptView.as_view(), name="accept"),
     path("risk/lists", views.ListEntryListCreateView.as_view(), name="lists"),
     path("risk/lists/<str:entry_id>", views.ListEntryDetailView.as_view(), name="list-entry"),
 ]

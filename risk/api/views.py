@@ -12,6 +12,7 @@ from payments.api.base import MerchantAPIView, MerchantListView, request_scope, 
 from payments.api.serializers import NoInput
 
 from .. import selectors, services
+from ..services import disputes
 from ..services.backtests import backtest_run
 from . import serializers as s
 
@@ -113,3 +114,65 @@ class ListEntryDetailView(MerchantAPIView):
         validated(NoInput, request.data)
         services.list_entry_remove(**request_scope(request), entry_id=entry_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- disputes ----------------------------------------------------------------------------------
+
+
+class DisputeListView(MerchantListView):
+    serializer_class = s.DisputeOutput
+    filterset_class = s.DisputeFilter
+    selector = staticmethod(selectors.dispute_list)
+
+    @extend_schema(summary="List disputes", operation_id="disputes_list")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _dispute(request: Request, dispute_id: str):
+    return selectors.dispute_get(**request_scope(request), dispute_id=dispute_id)
+
+
+class DisputeDetailView(MerchantAPIView):
+    @extend_schema(summary="Retrieve a dispute", responses=s.DisputeOutput)
+    def get(self, request: Request, dispute_id: str) -> Response:
+        return Response(_dispute(request, dispute_id).api_data())
+
+
+class DisputeEvidenceView(MerchantAPIView):
+    @extend_schema(
+        summary="Add evidence to a dispute",
+        description="Text fields; each replaces its earlier value. Allowed until submitted.",
+        request=s.DisputeEvidenceInput,
+        responses=s.DisputeOutput,
+    )
+    def post(self, request: Request, dispute_id: str) -> Response:
+        data = validated(s.DisputeEvidenceInput, request.data)
+        dispute = disputes.dispute_evidence_update(
+            dispute=_dispute(request, dispute_id), evidence=data
+        )
+        return Response(dispute.api_data())
+
+
+class DisputeSubmitView(MerchantAPIView):
+    @extend_schema(
+        summary="Submit a dispute's evidence to the issuer",
+        description=(
+            "In test mode the sandbox issuer decides at once: evidence containing "
+            "`winning_evidence` wins, `losing_evidence` loses."
+        ),
+        request=None,
+        responses=s.DisputeOutput,
+    )
+    def post(self, request: Request, dispute_id: str) -> Response:
+        validated(NoInput, request.data)
+        dispute = disputes.dispute_submit(dispute=_dispute(request, dispute_id))
+        return Response(dispute.api_data())
+
+
+class DisputeAcceptView(MerchantAPIView):
+    @extend_schema(summary="Accept a dispute (it is lost)", request=None, responses=s.DisputeOutput)
+    def post(self, request: Request, dispute_id: str) -> Response:
+        validated(NoInput, request.data)
+        dispute = disputes.dispute_accept(dispute=_dispute(request, dispute_id))
+        return Response(dispute.api_data())

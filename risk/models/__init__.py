@@ -1,9 +1,12 @@
+from .disputes import Dispute, IssuerDisputeNotice
 from .evaluations import Evaluation, ListEntry, VelocityEvent
 from .history import SyntheticPayment
 from .reviews import Review
 from .rules import RiskSettings, Rule, RuleVersion, ScoreModel, new_rule_id
 
 __all__ = [
+    "Dispute",
+    "IssuerDisputeNotice",
     "Evaluation",
     "ListEntry",
     "Review",

@@ -582,6 +582,14 @@ OPERATIONS = {
         {"rule_id": "rule"},
         {"since": "2020-01-01T00:00:00Z", "until": "2030-01-01T00:00:00Z"},
     ),
+    ("get", "/api/v1/disputes"): ({}, None),
+    ("get", "/api/v1/disputes/{dispute_id}"): ({"dispute_id": "dispute"}, None),
+    ("post", "/api/v1/disputes/{dispute_id}/evidence"): (
+        {"dispute_id": "dispute"},
+        {"uncategorized_text": "Receipt attached."},
+    ),
+    ("post", "/api/v1/disputes/{dispute_id}/submit"): ({"dispute_id": "evidenced_dispute"}, None),
+    ("post", "/api/v1/disputes/{dispute_id}/accept"): ({"dispute_id": "dispute"}, None),
     ("get", "/api/v1/risk/lists"): ({}, None),
     ("post", "/api/v1/risk/lists"): ({}, {"list": "block", "kind": "ip", "value": "192.0.2.99"}),
     ("delete", "/api/v1/risk/lists/{entry_id}"): ({"entry_id": "list_entry"}, None),
@@ -685,6 +693,23 @@ class World:
     def _make_open_invoice(self) -> str:
         invoice = self["invoice"]
         return self.client.post(f"/api/v1/invoices/{invoice}/finalize").json()["id"]
+
+    def _make_dispute(self) -> str:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from risk.services.disputes import disputes_open_due
+
+        payment = self._pay(card_body("4000000000000259"))
+        disputes_open_due(now=timezone.now() + timedelta(minutes=5))
+        return self.client.get(f"/api/v1/disputes?payment={payment['id']}").json()["data"][0]["id"]
+
+    def _make_evidenced_dispute(self) -> str:
+        dispute = self._make_dispute()
+        body = {"uncategorized_text": "Receipt attached."}
+        self.client.post(f"/api/v1/disputes/{dispute}/evidence", body, format="json")
+        return dispute
 
     def _make_rule(self) -> str:
         body = OPERATIONS[("post", "/api/v1/risk/rules")][1]

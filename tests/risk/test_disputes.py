@@ -1,0 +1,140 @@
+"""Disputes: the sandbox issuer disputes 0259 (fraudulent) and 2685 (product not received) after
+capture; evidence wins or loses; the ledger and the invariants agree at every step."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+FRAUD_CARD = "4000000000000259"
+NOT_RECEIVED_CARD = "4000000000002685"
+
+
+def merchant_balance(merchant) -> int:
+    """What the ledger says is owed to the merchant (pending), in minor units."""
+    from ledger.selectors import account_balance
+
+    return -account_balance(owner=merchant.public_id, kind="merchant_pending", currency="USD")
+
+
+@pytest.fixture
+def disputed(pay_from):
+    """Pay with ``number``, let the sandbox issuer's notice fall due, run the sweep."""
+    from risk.services.disputes import disputes_open_due
+
+    def run(number, amount=5000):
+        payment = pay_from(amount=amount, number=number)
+        assert payment["status"] == "captured"
+        opened = disputes_open_due(now=timezone.now() + timedelta(minutes=3))
+        return payment, opened
+
+    return run
+
+
+def test_a_0259_payment_is_disputed_as_fraud_shortly_after_capture(
+    api, merchant, pay_from, assert_invariants
+):
+    from risk.services.disputes import disputes_open_due
+
+    payment = pay_from(amount=5000, number=FRAUD_CARD)
+    before = merchant_balance(merchant)
+
+    assert disputes_open_due() == 0  # not yet: the issuer takes a moment
+    assert api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"] == []
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        assert disputes_open_due() == 1
+    assert disputes_open_due(now=timezone.now() + timedelta(minutes=9)) == 0  # once only
+
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    assert dispute["reason"] == "fraudulent" and dispute["status"] == "needs_response"
+    assert dispute["amount"] == 5000 and dispute["fee"] == 1500
+    assert dispute["evidence_due_by"] is not None
+    assert merchant_balance(merchant) == before - 5000 - 1500
+    assert_invariants()
+
+
+def test_winning_evidence_wins_and_gives_the_money_back(api, merchant, disputed, assert_invariants):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    opened_balance = merchant_balance(merchant)
+
+    added = api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence",
+        {"uncategorized_text": "Signed delivery receipt. winning_evidence"},
+        format="json",
+    )
+    assert added.status_code == 200 and added.json()["status"] == "needs_response"
+    assert_invariants()
+    won = api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json").json()
+
+    assert won["status"] == "won" and won["funds_reinstated"]
+    assert merchant_balance(merchant) == opened_balance + 5000 + 1500
+    types = [e["type"] for e in api.get("/api/v1/events").json()["data"]]
+    assert {"dispute.created", "dispute.updated", "dispute.closed"} <= set(types)
+    assert_invariants()
+
+
+def test_losing_evidence_loses_and_the_money_stays_with_the_issuer(
+    api, merchant, disputed, assert_invariants
+):
+    payment, _ = disputed(NOT_RECEIVED_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    balance = merchant_balance(merchant)
+
+    api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence",
+        {"customer_communication": "losing_evidence"},
+        format="json",
+    )
+    lost = api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json").json()
+
+    assert dispute["reason"] == "product_not_received"
+    assert lost["status"] == "lost" and not lost["funds_reinstated"]
+    assert merchant_balance(merchant) == balance
+    assert_invariants()
+
+
+def test_accepting_loses_and_nothing_can_follow(api, disputed, assert_invariants):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+
+    accepted = api.post(f"/api/v1/disputes/{dispute['id']}/accept", format="json")
+    again = api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json")
+    evidence = api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence", {"refund_policy": "x"}, format="json"
+    )
+
+    assert accepted.json()["status"] == "lost"
+    assert again.status_code in (400, 409) and evidence.status_code == 409
+    assert_invariants()
+
+
+def test_submitting_without_evidence_is_refused(api, disputed):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+
+    response = api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "evidence"
+
+
+def test_other_cards_are_not_disputed_and_disputes_are_the_merchants_own(api, other_api, disputed):
+    _, opened = disputed("4242424242424242")
+    assert opened == 0
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes").json()["data"]
+
+    assert other_api.get(f"/api/v1/disputes/{dispute['id']}").status_code == 404
+    assert other_api.get("/api/v1/disputes").json()["data"] == []
+
+
+def test_settlement_reconciliation_counts_the_dispute(disputed):
+    from settlement.reconciliation import reconciliation_differences
+
+    disputed(FRAUD_CARD)
+
+    assert reconciliation_differences() == []
