@@ -11,6 +11,7 @@ from django.utils import timezone
 from backoffice.access import merchant_ids_for
 from payments import selectors as payments_selectors
 from payments.money import active_locale, format_amount
+from risk import selectors as risk_selectors
 from settlement import selectors as settlement_selectors
 from webhooks import selectors as webhooks_selectors
 
@@ -54,6 +55,8 @@ class Dashboard:
     platform: bool = False
     # Endpoints the platform disabled (410 Gone, or failing for days): nothing reaches them.
     disabled_endpoints: list = field(default_factory=list)
+    # Disputes opened over payments captured in the last 30 days, and the open reviews.
+    risk: dict = field(default_factory=dict)
     # Live and test payments are never added together: the figures are of one mode.
     livemode: bool = False
     chart_width: int = CHART_WIDTH
@@ -138,6 +141,7 @@ def dashboard_for(*, user, now: datetime | None = None, livemode: bool | None = 
         disabled_endpoints=_disabled_endpoints(ids, livemode),
         last_reconciliation=settlement_selectors.reconciliation_last() if ids is None else None,
         platform=ids is None,
+        risk=risk_selectors.dispute_rate_since(**scope, since=today_start - timedelta(days=29)),
         livemode=livemode,
     )
 

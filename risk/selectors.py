@@ -41,3 +41,24 @@ def dispute_get(*, merchant, livemode: bool, dispute_id: str) -> Dispute:
     if dispute is None:
         raise NotFound("No such dispute.")
     return dispute
+
+
+def dispute_rate_since(*, merchant_ids: list[int] | None, livemode: bool, since) -> dict:
+    """Disputes opened and payments captured since ``since`` (None ids: every merchant), and
+    the open reviews now: the dashboard's risk figures."""
+    from payments.models import Payment
+
+    from .models import Review
+
+    def scoped(queryset):
+        return queryset if merchant_ids is None else queryset.filter(merchant_id__in=merchant_ids)
+
+    disputes = scoped(Dispute.objects.filter(livemode=livemode, created__gte=since)).count()
+    captured = scoped(Payment.objects.filter(livemode=livemode, captured_at__gte=since)).count()
+    reviews = scoped(Review.objects.filter(livemode=livemode, status=Review.Status.OPEN)).count()
+    return {
+        "disputes": disputes,
+        "captured": captured,
+        "rate": disputes / captured if captured else None,
+        "open_reviews": reviews,
+    }

@@ -138,3 +138,27 @@ def test_settlement_reconciliation_counts_the_dispute(disputed):
     disputed(FRAUD_CARD)
 
     assert reconciliation_differences() == []
+
+
+def test_a_settlement_run_after_a_dispute_keeps_every_invariant(disputed, assert_invariants):
+    from settlement.reconciliation import reconciliation_differences
+    from settlement.services import cutoff_for, settlement_run
+
+    disputed(FRAUD_CARD)
+    cutoff = cutoff_for(timezone.now().date() + timedelta(days=1))
+    with time_machine.travel(cutoff, tick=False):
+        (batch,) = settlement_run(cutoff=cutoff)
+
+    assert batch.payment_count == 1
+    assert reconciliation_differences() == []
+    assert_invariants()
+
+
+def test_the_dashboard_shows_the_dispute_rate_and_open_reviews(disputed, manager, login):
+    disputed(FRAUD_CARD)
+    disputed("4242424242424242")
+
+    page = login(manager).get("/admin/").content.decode()
+
+    assert 'id="dispute-rate">50%' in page
+    assert 'id="open-reviews">0' in page

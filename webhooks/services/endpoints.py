@@ -62,6 +62,11 @@ EVENT_TYPES: tuple[str, ...] = (
     "invoice.sent",
     "invoice.overdue",
     "credit_note.created",
+    "review.opened",
+    "review.closed",
+    "dispute.created",
+    "dispute.updated",
+    "dispute.closed",
 )
 
 #: Endpoints a merchant may have per mode: each event is sent once per endpoint, so without a
