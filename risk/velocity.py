@@ -24,7 +24,6 @@ from functools import lru_cache
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
-from redis import Redis
 from redis.exceptions import RedisError
 
 from .models import VelocityEvent
@@ -66,7 +65,11 @@ def _redis_url() -> str:
 
 
 @lru_cache(maxsize=4)
-def _client(url: str) -> Redis:
+def _client(url: str):
+    # Imported on first use: the redis package pulls in OpenTelemetry, which a process without
+    # tracing must not load (tests/observability/test_tracing.py).
+    from redis import Redis
+
     return Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
 
 
