@@ -24,7 +24,6 @@ from functools import lru_cache
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from .models import VelocityEvent
 
@@ -66,9 +65,7 @@ def _redis_url() -> str:
 
 @lru_cache(maxsize=4)
 def _client(url: str):
-    # Imported on first use: the redis package pulls in OpenTelemetry, which a process without
-    # tracing must not load (tests/observability/test_tracing.py).
-    from redis import Redis
+    from redis import Redis  # on first use only: see _redis_error
 
     return Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
 
@@ -155,7 +152,17 @@ def _rkey(merchant_id: int, livemode: bool, key: str, kind: str) -> str:
     return f"risk:v:{merchant_id}:{int(livemode)}:{kind}:{key}"
 
 
+def _redis_error() -> tuple[type[Exception], ...]:
+    """Return what an unreachable Redis raises. Imported only when Redis is configured: the
+    redis package loads OpenTelemetry, which a process without tracing must not load
+    (``tests/observability/test_tracing.py``)."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
 def _redis_counts(merchant_id: int, livemode: bool, keys: list[str]) -> dict[str, Counts]:
+    unreachable = _redis_error()
     now = time.time()
     try:
         pipe = _client(_redis_url()).pipeline(transaction=False)
@@ -166,7 +173,7 @@ def _redis_counts(merchant_id: int, livemode: bool, keys: list[str]) -> dict[str
                         _rkey(merchant_id, livemode, key, kind), now - span.total_seconds(), "+inf"
                     )
         values = pipe.execute()
-    except (RedisError, OSError) as err:
+    except unreachable as err:
         logger.warning("velocity not read, Redis unreachable: %s", type(err).__name__)
         return {}
     out, per_key = {}, 3 * len(WINDOWS)
@@ -182,6 +189,7 @@ def _redis_counts(merchant_id: int, livemode: bool, keys: list[str]) -> dict[str
 
 
 def _redis_record(merchant_id, livemode, keys, kind, card, ref) -> None:
+    unreachable = _redis_error()
     now = time.time()
     keep = RETENTION.total_seconds()
     member = f"{ref}:{uuid.uuid4().hex[:8]}"
@@ -197,5 +205,5 @@ def _redis_record(merchant_id, livemode, keys, kind, card, ref) -> None:
                 pipe.zremrangebyscore(rkey, "-inf", now - keep)
                 pipe.expire(rkey, int(keep))
         pipe.execute()
-    except (RedisError, OSError) as err:
+    except unreachable as err:
         logger.warning("velocity not counted, Redis unreachable: %s", type(err).__name__)
