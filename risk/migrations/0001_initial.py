@@ -2,212 +2,537 @@
 
 import django.db.models.deletion
 import django_fsm
-import risk.models.evaluations
-import risk.models.reviews
-import risk.models.rules
 from django.conf import settings
 from django.db import migrations, models
 
+import risk.models.evaluations
+import risk.models.reviews
+import risk.models.rules
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('payments', '0006_otp_limit_counters'),
+        ("payments", "0006_otp_limit_counters"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('livemode', models.BooleanField(default=False)),
-                ('score', models.PositiveSmallIntegerField()),
-                ('level', models.CharField(choices=[('normal', 'Normal'), ('elevated', 'Elevated'), ('highest', 'Highest')], max_length=10)),
-                ('decision', models.CharField(choices=[('allow', 'Allow'), ('request_otp', 'Request OTP'), ('review', 'Review'), ('block', 'Block')], max_length=12)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('features', models.JSONField(default=dict)),
-                ('matched_rules', models.JSONField(default=list)),
-                ('top_features', models.JSONField(default=list)),
-                ('model_version', models.CharField(blank=True, max_length=40)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.merchant')),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk_evaluation', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("score", models.PositiveSmallIntegerField()),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("normal", "Normal"),
+                            ("elevated", "Elevated"),
+                            ("highest", "Highest"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("allow", "Allow"),
+                            ("request_otp", "Request OTP"),
+                            ("review", "Review"),
+                            ("block", "Block"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("features", models.JSONField(default=dict)),
+                ("matched_rules", models.JSONField(default=list)),
+                ("top_features", models.JSONField(default=list)),
+                ("model_version", models.CharField(blank=True, max_length=40)),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.merchant",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_evaluation",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ListEntry',
+            name="ListEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=risk.models.evaluations.new_list_entry_id, editable=False, max_length=32, unique=True)),
-                ('livemode', models.BooleanField(default=False)),
-                ('list', models.CharField(choices=[('block', 'Block'), ('allow', 'Allow')], max_length=8)),
-                ('kind', models.CharField(choices=[('card_fingerprint', 'Card Fingerprint'), ('email', 'Email'), ('email_domain', 'Email Domain'), ('ip', 'IP address'), ('ip_range', 'IP range (CIDR)'), ('bin', 'BIN (first six digits)'), ('country', 'Card or IP country'), ('order', 'Order (card testing)')], max_length=20)),
-                ('value', models.CharField(max_length=100)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('source', models.CharField(choices=[('merchant', 'Added by the merchant'), ('card_testing', 'Card-testing guard')], default='merchant', max_length=16)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_lists', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=risk.models.evaluations.new_list_entry_id,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                (
+                    "list",
+                    models.CharField(
+                        choices=[("block", "Block"), ("allow", "Allow")], max_length=8
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("card_fingerprint", "Card Fingerprint"),
+                            ("email", "Email"),
+                            ("email_domain", "Email Domain"),
+                            ("ip", "IP address"),
+                            ("ip_range", "IP range (CIDR)"),
+                            ("bin", "BIN (first six digits)"),
+                            ("country", "Card or IP country"),
+                            ("order", "Order (card testing)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.CharField(max_length=100)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("merchant", "Added by the merchant"),
+                            ("card_testing", "Card-testing guard"),
+                        ],
+                        default="merchant",
+                        max_length=16,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_lists",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'list entries',
-                'ordering': ['-created', '-id'],
+                "verbose_name_plural": "list entries",
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=risk.models.reviews.new_review_id, editable=False, max_length=32, unique=True)),
-                ('livemode', models.BooleanField(default=False)),
-                ('status', django_fsm.FSMField(choices=[('open', 'Open'), ('approved', 'Approved'), ('refunded', 'Refunded'), ('canceled', 'Canceled'), ('closed', 'Closed')], default='open', max_length=50, protected=True)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('opened_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='risk.evaluation')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.merchant')),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk_review', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=risk.models.reviews.new_review_id,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("open", "Open"),
+                            ("approved", "Approved"),
+                            ("refunded", "Refunded"),
+                            ("canceled", "Canceled"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("opened_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="risk.evaluation",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.merchant",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_review",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
+                "ordering": ["-opened_at", "-id"],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='RiskSettings',
+            name="RiskSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('elevated_threshold', models.PositiveSmallIntegerField(default=65)),
-                ('highest_threshold', models.PositiveSmallIntegerField(default=75)),
-                ('elevated_action', models.CharField(choices=[('none', 'Record only'), ('review', 'Review'), ('block', 'Block')], default='none', max_length=8)),
-                ('highest_action', models.CharField(choices=[('none', 'Record only'), ('review', 'Review'), ('block', 'Block')], default='none', max_length=8)),
-                ('card_testing_guard', models.BooleanField(default=True, help_text='Block an IP or order that many declined cards come from')),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk_settings', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("elevated_threshold", models.PositiveSmallIntegerField(default=65)),
+                ("highest_threshold", models.PositiveSmallIntegerField(default=75)),
+                (
+                    "elevated_action",
+                    models.CharField(
+                        choices=[("none", "Record only"), ("review", "Review"), ("block", "Block")],
+                        default="none",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "highest_action",
+                    models.CharField(
+                        choices=[("none", "Record only"), ("review", "Review"), ("block", "Block")],
+                        default="none",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "card_testing_guard",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Block an IP or order that many declined cards come from",
+                    ),
+                ),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "merchant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_settings",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'risk settings',
+                "verbose_name_plural": "risk settings",
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=risk.models.rules.new_rule_id, editable=False, max_length=32, unique=True)),
-                ('livemode', models.BooleanField(default=False)),
-                ('name', models.CharField(max_length=100)),
-                ('expression', models.TextField()),
-                ('action', models.CharField(choices=[('request_otp', 'Request OTP'), ('allow', 'Allow'), ('block', 'Block'), ('review', 'Review')], max_length=16)),
-                ('mode', models.CharField(choices=[('active', 'Active'), ('shadow', 'Shadow'), ('disabled', 'Disabled')], default='active', max_length=16)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_rules', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=risk.models.rules.new_rule_id,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("name", models.CharField(max_length=100)),
+                ("expression", models.TextField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("request_otp", "Request OTP"),
+                            ("allow", "Allow"),
+                            ("block", "Block"),
+                            ("review", "Review"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("shadow", "Shadow"),
+                            ("disabled", "Disabled"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_rules",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RuleVersion',
+            name="RuleVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=100)),
-                ('expression', models.TextField()),
-                ('action', models.CharField(choices=[('request_otp', 'Request OTP'), ('allow', 'Allow'), ('block', 'Block'), ('review', 'Review')], max_length=16)),
-                ('mode', models.CharField(choices=[('active', 'Active'), ('shadow', 'Shadow'), ('disabled', 'Disabled')], max_length=16)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='risk.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=100)),
+                ("expression", models.TextField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("request_otp", "Request OTP"),
+                            ("allow", "Allow"),
+                            ("block", "Block"),
+                            ("review", "Review"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("shadow", "Shadow"),
+                            ("disabled", "Disabled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="risk.rule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rule', '-version'],
+                "ordering": ["rule", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='ScoreModel',
+            name="ScoreModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('livemode', models.BooleanField(default=False)),
-                ('version', models.CharField(max_length=40)),
-                ('intercept', models.FloatField()),
-                ('weights', models.JSONField()),
-                ('training', models.JSONField(default=dict)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_models', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("version", models.CharField(max_length=40)),
+                ("intercept", models.FloatField()),
+                ("weights", models.JSONField()),
+                ("training", models.JSONField(default=dict)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_models",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SyntheticPayment',
+            name="SyntheticPayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('livemode', models.BooleanField(default=False)),
-                ('created', models.DateTimeField(db_index=True)),
-                ('amount', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('captured', models.BooleanField(help_text='False: declined by the issuer')),
-                ('fraud', models.BooleanField(help_text='Later disputed or refunded as fraud')),
-                ('scenario', models.CharField(choices=[('good', 'Good customer'), ('stolen_card', 'Stolen-card burst'), ('card_testing', 'Card-testing run')], max_length=16)),
-                ('features', models.JSONField()),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='payments.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("created", models.DateTimeField(db_index=True)),
+                ("amount", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("captured", models.BooleanField(help_text="False: declined by the issuer")),
+                ("fraud", models.BooleanField(help_text="Later disputed or refunded as fraud")),
+                (
+                    "scenario",
+                    models.CharField(
+                        choices=[
+                            ("good", "Good customer"),
+                            ("stolen_card", "Stolen-card burst"),
+                            ("card_testing", "Card-testing run"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("features", models.JSONField()),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="payments.merchant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VelocityEvent',
+            name="VelocityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('merchant_id', models.BigIntegerField()),
-                ('livemode', models.BooleanField(default=False)),
-                ('key', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('attempt', 'Attempt'), ('decline', 'Decline')], max_length=8)),
-                ('card', models.CharField(blank=True, max_length=64)),
-                ('at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("merchant_id", models.BigIntegerField()),
+                ("livemode", models.BooleanField(default=False)),
+                ("key", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("attempt", "Attempt"), ("decline", "Decline")], max_length=8
+                    ),
+                ),
+                ("card", models.CharField(blank=True, max_length=64)),
+                ("at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['merchant_id', 'livemode', 'key', 'at'], name='risk_veloci_merchan_9effbf_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["merchant_id", "livemode", "key", "at"],
+                        name="risk_veloci_merchan_9effbf_idx",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='evaluation',
-            index=models.Index(fields=['merchant', 'livemode', 'decision', '-created'], name='risk_evalua_merchan_e063c1_idx'),
+            model_name="evaluation",
+            index=models.Index(
+                fields=["merchant", "livemode", "decision", "-created"],
+                name="risk_evalua_merchan_e063c1_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='listentry',
-            index=models.Index(fields=['merchant', 'livemode', 'value'], name='risk_listen_merchan_792c0e_idx'),
+            model_name="listentry",
+            index=models.Index(
+                fields=["merchant", "livemode", "value"], name="risk_listen_merchan_792c0e_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['merchant', 'livemode', 'status', '-opened_at'], name='risk_review_merchan_261850_idx'),
+            model_name="review",
+            index=models.Index(
+                fields=["merchant", "livemode", "status", "-opened_at"],
+                name="risk_review_merchan_261850_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risksettings',
-            constraint=models.CheckConstraint(condition=models.Q(('elevated_threshold__lte', models.F('highest_threshold')), ('highest_threshold__lte', 100)), name='risk_thresholds_ordered'),
+            model_name="risksettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("elevated_threshold__lte", models.F("highest_threshold")),
+                    ("highest_threshold__lte", 100),
+                ),
+                name="risk_thresholds_ordered",
+            ),
         ),
         migrations.AddIndex(
-            model_name='rule',
-            index=models.Index(fields=['merchant', 'livemode', 'mode'], name='risk_rule_merchan_184efe_idx'),
+            model_name="rule",
+            index=models.Index(
+                fields=["merchant", "livemode", "mode"], name="risk_rule_merchan_184efe_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.UniqueConstraint(fields=('rule', 'version'), name='risk_rule_version_unique'),
+            model_name="ruleversion",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "version"), name="risk_rule_version_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='scoremodel',
-            index=models.Index(fields=['merchant', 'livemode', '-created'], name='risk_scorem_merchan_45e6bc_idx'),
+            model_name="scoremodel",
+            index=models.Index(
+                fields=["merchant", "livemode", "-created"], name="risk_scorem_merchan_45e6bc_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='syntheticpayment',
-            index=models.Index(fields=['merchant', 'livemode', 'created'], name='risk_synthe_merchan_52b840_idx'),
+            model_name="syntheticpayment",
+            index=models.Index(
+                fields=["merchant", "livemode", "created"], name="risk_synthe_merchan_52b840_idx"
+            ),
         ),
     ]

@@ -2,59 +2,151 @@
 
 import django.db.models.deletion
 import django_fsm
-import risk.models.disputes
 from django.db import migrations, models
+
+import risk.models.disputes
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0006_otp_limit_counters'),
-        ('risk', '0001_initial'),
+        ("payments", "0006_otp_limit_counters"),
+        ("risk", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Dispute',
+            name="Dispute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=risk.models.disputes.new_dispute_id, editable=False, max_length=32, unique=True)),
-                ('livemode', models.BooleanField(default=False)),
-                ('amount', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('fee', models.BigIntegerField(default=0)),
-                ('reason', models.CharField(choices=[('fraudulent', 'Fraudulent'), ('product_not_received', 'Product Not Received'), ('duplicate', 'Duplicate'), ('subscription_canceled', 'Subscription Canceled'), ('general', 'General')], max_length=32)),
-                ('status', django_fsm.FSMField(choices=[('warning_needs_response', 'Warning Needs Response'), ('warning_under_review', 'Warning Under Review'), ('warning_closed', 'Warning Closed'), ('needs_response', 'Needs Response'), ('under_review', 'Under Review'), ('won', 'Won'), ('lost', 'Lost')], default='needs_response', max_length=50, protected=True)),
-                ('evidence', models.JSONField(blank=True, default=dict)),
-                ('evidence_due_by', models.DateTimeField()),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('funds_reinstated', models.BooleanField(default=False)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='disputes', to='payments.merchant')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='disputes', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=risk.models.disputes.new_dispute_id,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("amount", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("fee", models.BigIntegerField(default=0)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("fraudulent", "Fraudulent"),
+                            ("product_not_received", "Product Not Received"),
+                            ("duplicate", "Duplicate"),
+                            ("subscription_canceled", "Subscription Canceled"),
+                            ("general", "General"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("warning_needs_response", "Warning Needs Response"),
+                            ("warning_under_review", "Warning Under Review"),
+                            ("warning_closed", "Warning Closed"),
+                            ("needs_response", "Needs Response"),
+                            ("under_review", "Under Review"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                        ],
+                        default="needs_response",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("evidence", models.JSONField(blank=True, default=dict)),
+                ("evidence_due_by", models.DateTimeField()),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("funds_reinstated", models.BooleanField(default=False)),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="disputes",
+                        to="payments.merchant",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="disputes",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='IssuerDisputeNotice',
+            name="IssuerDisputeNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('fraudulent', 'Fraudulent'), ('product_not_received', 'Product Not Received'), ('duplicate', 'Duplicate'), ('subscription_canceled', 'Subscription Canceled'), ('general', 'General')], max_length=32)),
-                ('due_at', models.DateTimeField(db_index=True)),
-                ('dispute', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='risk.dispute')),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("fraudulent", "Fraudulent"),
+                            ("product_not_received", "Product Not Received"),
+                            ("duplicate", "Duplicate"),
+                            ("subscription_canceled", "Subscription Canceled"),
+                            ("general", "General"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("due_at", models.DateTimeField(db_index=True)),
+                (
+                    "dispute",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="risk.dispute",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="payments.payment",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='dispute',
-            index=models.Index(fields=['merchant', 'livemode', '-created'], name='risk_disput_merchan_785bc2_idx'),
+            model_name="dispute",
+            index=models.Index(
+                fields=["merchant", "livemode", "-created"], name="risk_disput_merchan_785bc2_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dispute',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='dispute_amount_positive'),
+            model_name="dispute",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="dispute_amount_positive"
+            ),
         ),
     ]
