@@ -50,6 +50,9 @@ SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
     SeedAccount(OTHER, "card", "JCB, approved", pan="3566002020360505", brand="jcb"),
     SeedAccount(OTHER, "card", "UnionPay, approved", pan="6200000000000005", brand="unionpay"),
     SeedAccount(OTHER, "card", "Diners, approved", pan="3056930009020004", brand="diners"),
+    # Issued abroad (the issuing country is in the BIN: fx.issuers): cross-border fees apply.
+    SeedAccount(VISA, "card", "Visa, issued in the UK", pan="4008260000000004", brand="visa"),
+    SeedAccount(VISA, "card", "Visa, issued in Japan", pan="4003920000000008", brand="visa"),
     SeedAccount(
         VISA,
         "card",

@@ -21,6 +21,9 @@ class LedgerAccount(models.Model):
         CUSTOMER_RECEIVABLE = "customer_receivable", "Customer receivable"
         CUSTOMER_CREDIT = "customer_credit", "Customer credit"
         MERCHANT_INVOICED = "merchant_invoiced", "Merchant invoiced"
+        # One owner per currency pair ("fx:EURUSD"), an account in each of its currencies.
+        FX_CLEARING = "fx_clearing", "FX clearing"
+        FX_GAIN_LOSS = "fx_gain_loss", "FX gain/loss"
 
     owner = models.CharField(
         max_length=64, help_text='A merchant id ("mer_..."), "platform" or an institution code.'

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "backoffice",
     "institutions",
     "ledger",
+    "fx",
     "payments",
     "webhooks",
     "settlement",

@@ -88,13 +88,21 @@ def ledger_vs_payments_violations() -> list[str]:
     from collections import defaultdict
 
     expected: dict[tuple[str, str], int] = defaultdict(int)
-    rows = (
+    # A payment converted at capture (fx) is owed, and refunded, in the settlement currency.
+    captured = (
         Payment.objects.filter(status__in=CAPTURED)
-        .values("merchant__public_id", "currency")
-        .annotate(c=Sum("amount_captured"), r=Sum("amount_refunded"))
+        .annotate(owed_in=Coalesce("fx_conversion__settlement_currency", "currency"))
+        .values("merchant__public_id", "owed_in")
+        .annotate(total=Sum(Coalesce("fx_conversion__settlement_amount", "amount_captured")))
     )
-    for row in rows:
-        expected[(row["merchant__public_id"], row["currency"])] += row["c"] - row["r"]
+    refunded = (
+        Refund.objects.filter(status=Refund.Status.SUCCEEDED, payment__status__in=CAPTURED)
+        .annotate(owed_in=Coalesce("fx_conversion__settlement_currency", "currency"))
+        .values("merchant__public_id", "owed_in")
+        .annotate(total=-Sum(Coalesce("fx_conversion__settlement_amount", "amount")))
+    )
+    for row in [*captured, *refunded]:
+        expected[(row["merchant__public_id"], row["owed_in"])] += row["total"]
     for owner, currency, kind, amount in merchant_adjustments():
         if kind in MERCHANT_ACCOUNTS:
             expected[(owner, currency)] -= amount  # a debit owed by the merchant lowers it
@@ -128,10 +136,21 @@ def ledger_vs_payments_violations() -> list[str]:
     return out
 
 
+def trial_balance_violations() -> list[str]:
+    """The whole ledger balances in every currency (the FX clearing accounts included)."""
+    totals = Posting.objects.values("currency").annotate(total=Sum("amount")).order_by("currency")
+    return [
+        f"trial balance {row['currency']}: postings sum to {row['total']}, not 0"
+        for row in totals
+        if row["total"]
+    ]
+
+
 def invariant_violations() -> list[str]:
     """Return every violation of the money invariants (empty when all hold)."""
     return (
         list(ledger_violations())
+        + trial_balance_violations()
         + payment_violations()
         + order_violations()
         + ledger_vs_payments_violations()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from fx.models import Conversion
+
 from .models import Event, Order, Payment, Refund
 from .screening import payment_fields
 
@@ -48,6 +50,39 @@ def payment_method_data(payment: Payment) -> dict:
     return data
 
 
+def _conversion_of(payment: Payment) -> Conversion | None:
+    if payment.status not in Payment.CAPTURED_STATES or payment.pk is None:
+        return None  # converted only at capture: no query for the others
+    try:
+        return payment.fx_conversion
+    except Conversion.DoesNotExist:
+        return None
+
+
+def payment_fx_data(payment: Payment) -> dict | None:
+    """What the capture settles as (``fx.models.Conversion``): None unless it was converted into
+    the merchant's settlement currency or paid a cross-border fee."""
+    conversion = _conversion_of(payment)
+    if conversion is None:
+        return None
+    return {
+        "presentment_amount": conversion.presentment_amount,
+        "presentment_currency": conversion.presentment_currency,
+        "settlement_amount": conversion.settlement_amount,
+        "settlement_currency": conversion.settlement_currency,
+        "rate": str(conversion.rate.normalize()) if conversion.converted else None,
+        "fixing_date": conversion.fixing_date.isoformat() if conversion.fixing_date else None,
+        "rate_source": conversion.source or None,
+        "rate_stale": conversion.stale,
+        "quote": conversion.quote.public_id if conversion.quote_id else None,
+        "markup_bps": conversion.markup_bps,
+        "markup_amount": conversion.markup_amount,
+        "card_country": conversion.card_country or None,
+        "cross_border_fee_bps": conversion.cross_border_fee_bps,
+        "cross_border_fee": conversion.cross_border_fee,
+    }
+
+
 def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
     return {
         "id": payment.public_id,
@@ -71,6 +106,7 @@ def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
         "captured_at": iso_timestamp(payment.captured_at),
         "canceled_at": iso_timestamp(payment.canceled_at),
         **payment_fields(payment),  # e.g. ``risk``, from the app that screens payments
+        "fx": payment_fx_data(payment),
     }
 
 

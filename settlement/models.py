@@ -144,10 +144,22 @@ class SettlementLine(models.Model):
         related_name="settlement_line",
         db_constraint=False,
     )
-    amount = models.BigIntegerField(help_text="Captured (payment) or refunded (refund) amount")
-    fee = models.BigIntegerField(default=0)
-    net = models.BigIntegerField(help_text="amount - fee for a payment, -amount for a refund")
+    amount = models.BigIntegerField(
+        help_text="Captured (payment) or refunded (refund) amount, in the batch's currency"
+    )
+    fee = models.BigIntegerField(default=0, help_text="Percentage and fixed fee")
+    net = models.BigIntegerField(
+        help_text="amount - fee - fx_markup - cross_border_fee for a payment, -amount for a refund"
+    )
     occurred_at = models.DateTimeField()
+    # What the shopper paid, and how it was converted into the batch's currency (``fx``): a
+    # payment that was not converted has its own amount and currency here and no rate.
+    presentment_currency = models.CharField(max_length=3, blank=True)
+    presentment_amount = models.BigIntegerField(null=True, blank=True)
+    fx_rate = models.DecimalField(max_digits=30, decimal_places=12, null=True, blank=True)
+    fx_fixing_date = models.DateField(null=True, blank=True)
+    fx_markup = models.BigIntegerField(default=0, help_text="FX markup fee, batch currency")
+    cross_border_fee = models.BigIntegerField(default=0, help_text="Batch currency")
 
     class Meta:
         ordering = ["batch", "id"]

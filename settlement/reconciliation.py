@@ -43,7 +43,7 @@ def _sum(postings):
     )
 
 
-def _line_sum(field: str, kind: str | None = None):
+def _line_sum(field, kind: str | None = None):
     lines = SettlementLine.objects.filter(batch_id=OuterRef("pk"))
     if kind:
         lines = lines.filter(kind=kind)
@@ -69,7 +69,7 @@ def batch_total_differences() -> list[dict]:
     batches = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN).annotate(
         l_gross=_line_sum("amount", "payment"),
         l_refunds=_line_sum("amount", "refund"),
-        l_fees=_line_sum("fee"),
+        l_fees=_line_sum(F("fee") + F("fx_markup") + F("cross_border_fee")),
         l_net=_line_sum("net"),
         l_payments=_line_count("payment"),
         l_refund_count=_line_count("refund"),
@@ -136,11 +136,15 @@ def _line_vs_source_differences(kind: str, *, amount: str, statuses: list) -> li
     at = "captured_at" if kind == "payment" else "processed_at"
     # A line whose payment or refund is missing is reported once, by _orphan_line_differences.
     lines = SettlementLine.objects.filter(kind=kind, **{f"{kind}__public_id__isnull": False})
+    # A converted payment (refund) settles its amount in the settlement currency (fx).
+    settled_amount = Coalesce(f"{kind}__fx_conversion__settlement_amount", f"{kind}__{amount}")
+    settled_currency = Coalesce(f"{kind}__fx_conversion__settlement_currency", f"{kind}__currency")
+    lines = lines.annotate(settled_amount=settled_amount, settled_currency=settled_currency)
     lines = lines.filter(
-        ~Q(amount=F(f"{kind}__{amount}"))
+        ~Q(amount=F("settled_amount"))
         | ~Q(**{f"{kind}__status__in": statuses})
         | ~Q(**{f"{kind}__merchant_id": F("batch__merchant_id")})
-        | ~Q(**{f"{kind}__currency": F("batch__currency")})
+        | ~Q(settled_currency=F("batch__currency"))
         | ~Q(**{f"{kind}__livemode": F("batch__livemode")})
         | Q(**{f"{kind}__{at}__gte": F("batch__cutoff")})
     )
@@ -151,7 +155,7 @@ def _line_vs_source_differences(kind: str, *, amount: str, statuses: list) -> li
             _diff(
                 f"line_vs_{kind}",
                 source.public_id,
-                getattr(source, amount),
+                line.settled_amount,
                 line.amount,
                 batch=line.batch.public_id,
                 **{f"{kind}_status": source.status},
@@ -162,12 +166,16 @@ def _line_vs_source_differences(kind: str, *, amount: str, statuses: list) -> li
 
 def _line_net_differences() -> list[dict]:
     wrong_net = SettlementLine.objects.filter(
-        (Q(kind="payment") & ~Q(net=F("amount") - F("fee")))
+        (
+            Q(kind="payment")
+            & ~Q(net=F("amount") - F("fee") - F("fx_markup") - F("cross_border_fee"))
+        )
         | (Q(kind="refund") & (~Q(net=-F("amount")) | ~Q(fee=0)))
     )
     out = []
     for line in wrong_net.select_related("batch")[:LIMIT]:
-        expected = line.amount - line.fee if line.kind == "payment" else -line.amount
+        fees = line.fee + line.fx_markup + line.cross_border_fee
+        expected = line.amount - fees if line.kind == "payment" else -line.amount
         out.append(_diff("line_net", f"line {line.pk}", expected, line.net))
     return out
 
@@ -312,12 +320,15 @@ def ledger_balance_differences() -> list[dict]:
     return out[:LIMIT]
 
 
-def _per_merchant_and_currency(queryset, total):
-    """``(merchant_id, currency, sum)`` rows of ``total`` over ``queryset``."""
+def _per_merchant_and_currency(queryset, total, settled_currency: str | None = None):
+    """``(merchant_id, currency, sum)`` rows of ``total`` over ``queryset``; with
+    ``settled_currency`` (a converted row's currency field) its currency where it has one."""
+    currency = Coalesce(settled_currency, "currency") if settled_currency else F("currency")
     return (
-        queryset.values("merchant_id", "currency")
+        queryset.annotate(group_currency=currency)
+        .values("merchant_id", "group_currency")
         .annotate(s=total)
-        .values_list("merchant_id", "currency", "s")
+        .values_list("merchant_id", "group_currency", "s")
         .order_by()
     )
 
@@ -335,8 +346,20 @@ def _balances_expected() -> dict[tuple[str, str, str], int]:
     refunded = Refund.objects.filter(status=Refund.Status.SUCCEEDED)
     closed = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN)
     paid = Payout.objects.filter(status=Payout.Status.PAID)
-    add("merchant_pending", _per_merchant_and_currency(captured, Sum("amount_captured")), -1)
-    add("merchant_pending", _per_merchant_and_currency(refunded, Sum("amount")), +1)
+    # Converted payments and their refunds are owed in the settlement currency (fx).
+    settled_currency = "fx_conversion__settlement_currency"
+    captured_settled = Sum(Coalesce("fx_conversion__settlement_amount", "amount_captured"))
+    refunded_settled = Sum(Coalesce("fx_conversion__settlement_amount", "amount"))
+    add(
+        "merchant_pending",
+        _per_merchant_and_currency(captured, captured_settled, settled_currency),
+        -1,
+    )
+    add(
+        "merchant_pending",
+        _per_merchant_and_currency(refunded, refunded_settled, settled_currency),
+        +1,
+    )
     settled = Sum(F("fees_amount") + F("payout_amount"))
     add("merchant_pending", _per_merchant_and_currency(closed, settled), +1)
     add("platform_fees", _per_merchant_and_currency(closed, Sum("fees_amount")), -1)

@@ -2,7 +2,8 @@
 
 Rows are produced lazily from a database iterator, so a report of a million lines is streamed
 in constant memory. Amounts are in major units with the currency's exact decimals; the totals
-rows add up to the payout.
+rows add up to the payout. A line converted at capture shows both currencies: the batch's
+amount, fees and net, then the presentment amount and currency, the rate and its fixing date.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ HEADER = [
     "amount",
     "fee",
     "net",
+    # The FX and cross-border fees (in ``net``, beside ``fee``), and what the shopper paid.
+    "fx_markup",
+    "cross_border_fee",
+    "presentment_currency",
+    "presentment_amount",
+    "fx_rate",
+    "fx_fixing_date",
 ]
 CHUNK = 2000
 
@@ -52,11 +60,17 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
             "amount",
             "fee",
             "net",
+            "fx_markup",
+            "cross_border_fee",
+            "presentment_currency",
+            "presentment_amount",
+            "fx_rate",
+            "fx_fixing_date",
         )
     )
-    for kind, pay_id, pay_ref, ref_id, ref_pay, ref_ref, at, amount, fee, net in lines.iterator(
-        chunk_size=CHUNK
-    ):
+    for row in lines.iterator(chunk_size=CHUNK):
+        kind, pay_id, pay_ref, ref_id, ref_pay, ref_ref, at, amount, fee, net = row[:10]
+        markup, cross_border, p_currency, p_amount, rate, fixing_date = row[10:]
         if kind == SettlementLine.Kind.PAYMENT:
             object_id, payment, reference, shown = pay_id, pay_id, pay_ref, amount
         else:
@@ -71,6 +85,12 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
             money(shown),
             money(-fee),
             money(net),
+            money(-markup),
+            money(-cross_border),
+            p_currency,
+            _presentment(p_amount, p_currency, negative=kind != SettlementLine.Kind.PAYMENT),
+            str(rate.normalize()) if rate is not None else "",
+            fixing_date.isoformat() if fixing_date else "",
         ]
     totals = [
         ("gross", batch.gross_amount),
@@ -82,7 +102,13 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
         ("payout", batch.payout_amount),
     ]
     for label, amount in totals:
-        yield ["total", label, "", "", "", cur, "", "", money(amount)]
+        yield ["total", label, "", "", "", cur, "", "", money(amount), "", "", "", "", "", ""]
+
+
+def _presentment(amount: int | None, currency: str, *, negative: bool) -> str:
+    if amount is None or not currency:
+        return ""
+    return str(to_major(-amount if negative else amount, currency))
 
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -290,7 +290,8 @@ def _line_totals(batches: list[SettlementBatch]) -> dict[int, dict[str, int]]:
             refund_count=Count("id", filter=is_refund),
             gross_amount=Coalesce(Sum("amount", filter=is_payment), 0),
             refunds_amount=Coalesce(Sum("amount", filter=is_refund), 0),
-            fees_amount=Coalesce(Sum("fee"), 0),
+            # The percentage and fixed fee, the FX markup and the cross-border fee.
+            fees_amount=Coalesce(Sum(F("fee") + F("fx_markup") + F("cross_border_fee")), 0),
         )
     )
     return {row.pop("batch_id"): row for row in rows}

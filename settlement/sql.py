@@ -8,6 +8,11 @@
 - ``CREATE TEMPORARY TABLE ... AS SELECT`` of the run's candidates, its index, ``ANALYZE`` and
   the group counts read from it: the ORM has no DDL and no model for a table of one connection.
 
+A payment converted at capture (``fx.models.Conversion``) settles in the merchant's settlement
+currency: the statements read its converted amount, its FX markup and cross-border fee (fees of
+their own, beside the percentage and fixed fee) and keep its presentment amount, rate and fixing
+date on the line; its refunds settle at the capture's rate (``fx.models.RefundConversion``).
+
 Every statement runs on the caller's connection and in the caller's transaction.
 """
 
@@ -18,6 +23,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from fx.models import Conversion, RefundConversion
 from payments.models import Payment, Refund
 
 from .models import SettlementBatch, SettlementLine
@@ -27,7 +33,39 @@ CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
 # The run's unsettled payments and refunds, copied once (in group order) into a temporary table
 # of the run's connection, so each batch reads its own rows, not every payment of the merchant.
 CANDIDATES = "settlement_candidate"
-_LINE_COLUMNS = "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at"
+_LINE_COLUMNS = (
+    "batch_id, kind, payment_id, refund_id, amount, fee, net, occurred_at, presentment_currency,"
+    " presentment_amount, fx_rate, fx_fixing_date, fx_markup, cross_border_fee"
+)
+# What a payment (refund) settles as: converted at capture when it has a conversion.
+_PAYMENT_FX = (
+    "COALESCE(cv.settlement_currency, p.currency) AS currency, p.livemode,"
+    " COALESCE(cv.settlement_amount, p.amount_captured) AS amount,"
+    " p.captured_at AS occurred_at, p.currency AS presentment_currency,"
+    " p.amount_captured AS presentment_amount, cv.rate AS fx_rate,"
+    " cv.fixing_date AS fx_fixing_date, COALESCE(cv.markup_amount, 0) AS fx_markup,"
+    " COALESCE(cv.cross_border_fee, 0) AS cross_border_fee"
+)
+_REFUND_FX = (
+    "COALESCE(rc.settlement_currency, r.currency) AS currency, r.livemode,"
+    " COALESCE(rc.settlement_amount, r.amount) AS amount, r.processed_at AS occurred_at,"
+    " r.currency AS presentment_currency, r.amount AS presentment_amount, rcv.rate AS fx_rate,"
+    " rcv.fixing_date AS fx_fixing_date, 0 AS fx_markup, 0 AS cross_border_fee"
+)
+_FX_COLUMNS = (
+    "presentment_currency, presentment_amount, fx_rate, fx_fixing_date, fx_markup, cross_border_fee"
+)
+
+
+def _payment_from() -> str:
+    return f"{_table(Payment)} p LEFT JOIN {_table(Conversion)} cv ON cv.payment_id = p.id"
+
+
+def _refund_from() -> str:
+    return (
+        f"{_table(Refund)} r LEFT JOIN {_table(RefundConversion)} rc ON rc.refund_id = r.id"
+        f" LEFT JOIN {_table(Conversion)} rcv ON rcv.id = rc.conversion_id"
+    )
 
 
 def _table(model) -> str:
@@ -68,7 +106,7 @@ def candidates_create(*, cutoff: datetime, since: datetime | None) -> None:
     ``processed_at`` indexes; the caller knows none of them can be settled yet. Without it,
     every captured payment and succeeded refund not in a line.
     """
-    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
+    line = _table(SettlementLine)
     statuses = ", ".join(["%s"] * len(CAPTURED))
     if since is None:
         payment_where = f"NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)"
@@ -83,13 +121,12 @@ def candidates_create(*, cutoff: datetime, since: datetime | None) -> None:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {CANDIDATES} AS "
             "SELECT * FROM ("
-            "SELECT 'payment' AS kind, p.id, p.merchant_id, p.currency, p.livemode,"
-            " p.amount_captured AS amount, p.captured_at AS occurred_at"
-            f" FROM {payment} p WHERE p.status IN ({statuses}) AND p.captured_at < %s"
+            f"SELECT 'payment' AS kind, p.id, p.merchant_id, {_PAYMENT_FX}"
+            f" FROM {_payment_from()} WHERE p.status IN ({statuses}) AND p.captured_at < %s"
             f" AND {payment_where}"
             " UNION ALL "
-            "SELECT 'refund', r.id, r.merchant_id, r.currency, r.livemode, r.amount,"
-            f" r.processed_at FROM {refund} r WHERE r.status = %s AND r.processed_at < %s"
+            f"SELECT 'refund', r.id, r.merchant_id, {_REFUND_FX}"
+            f" FROM {_refund_from()} WHERE r.status = %s AND r.processed_at < %s"
             f" AND {refund_where}"
             ") c ORDER BY merchant_id, currency, livemode, kind, id",
             [*CAPTURED, at, *bounds, Refund.Status.SUCCEEDED.value, at, *bounds],
@@ -137,17 +174,24 @@ def lines_insert_from_candidates(batches: Sequence[SettlementBatch]) -> None:
                 else:
                     fee, fee_params = "0", []
                 parts.append(
-                    f"SELECT %s AS batch_id, c.id, c.amount, c.occurred_at, {fee} AS fee"
+                    f"SELECT %s AS batch_id, c.id, c.amount, c.occurred_at, {fee} AS fee,"
+                    f" {', '.join('c.' + name for name in _FX_COLUMNS.split(', '))}"
                     f" FROM {CANDIDATES} c WHERE c.merchant_id = %s AND c.currency = %s"
                     " AND c.livemode = %s AND c.kind = %s"
                 )
                 params += [batch.pk, *fee_params, batch.merchant_id, batch.currency]
                 params += [batch.livemode, kind.value]
-            net = "s.amount - s.fee" if kind == SettlementLine.Kind.PAYMENT else "-s.amount"
+            net = (
+                "s.amount - s.fee - s.fx_markup - s.cross_border_fee"
+                if kind == SettlementLine.Kind.PAYMENT
+                else "-s.amount"
+            )
+            fx_columns = ", ".join("s." + name for name in _FX_COLUMNS.split(", "))
             # "WHERE 1 = 1": SQLite needs a WHERE before ON CONFLICT after INSERT ... SELECT.
             cursor.execute(
-                f"INSERT INTO {line} (batch_id, kind, {kind}_id, amount, fee, net, occurred_at)"
-                f" SELECT s.batch_id, %s, s.id, s.amount, s.fee, {net}, s.occurred_at"
+                f"INSERT INTO {line} (batch_id, kind, {kind}_id, amount, fee, net, occurred_at,"
+                f" {_FX_COLUMNS})"
+                f" SELECT s.batch_id, %s, s.id, s.amount, s.fee, {net}, s.occurred_at, {fx_columns}"
                 f" FROM ({' UNION ALL '.join(parts)}) s WHERE 1 = 1"
                 f" ON CONFLICT ({kind}_id) DO NOTHING",
                 [kind.value, *params],
@@ -158,26 +202,29 @@ def lines_insert(*, batch: SettlementBatch, cutoff: datetime) -> None:
     """Copy the group's payments and refunds unsettled before ``cutoff`` into the batch's lines,
     in two statements; the caller holds the merchant row, so no other run adds lines meanwhile.
     """
-    line, payment, refund = _table(SettlementLine), _table(Payment), _table(Refund)
+    line = _table(SettlementLine)
     at = _instant(cutoff)
     group = [batch.merchant_id, batch.currency, batch.livemode]
-    fee, fee_params = fee_sql("p.amount_captured", bps=batch.fee_bps, fixed=batch.fee_fixed)
+    fee, fee_params = fee_sql("s.amount", bps=batch.fee_bps, fixed=batch.fee_fixed)
     statuses = ", ".join(["%s"] * len(CAPTURED))
+    fx_columns = ", ".join("s." + name for name in _FX_COLUMNS.split(", "))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {line} ({_LINE_COLUMNS}) "
-            "SELECT %s, 'payment', s.id, NULL, s.amount, s.fee, s.amount - s.fee, s.captured_at "
-            f"FROM (SELECT p.id, p.amount_captured AS amount, p.captured_at, {fee} AS fee "
-            f"FROM {payment} p WHERE p.merchant_id = %s AND p.currency = %s AND p.livemode = %s"
-            f" AND p.status IN ({statuses}) AND p.captured_at < %s"
-            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)) s",
-            [batch.pk, *fee_params, *group, *CAPTURED, at],
+            f"SELECT %s, 'payment', s.id, NULL, s.amount, {fee},"
+            f" s.amount - {fee} - s.fx_markup - s.cross_border_fee, s.occurred_at, {fx_columns}"
+            f" FROM (SELECT p.id, p.merchant_id, {_PAYMENT_FX} FROM {_payment_from()}"
+            f" WHERE p.merchant_id = %s AND p.status IN ({statuses}) AND p.captured_at < %s"
+            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.payment_id = p.id)) s"
+            " WHERE s.currency = %s AND s.livemode = %s",
+            [batch.pk, *fee_params, *fee_params, batch.merchant_id, *CAPTURED, at, *group[1:]],
         )
         cursor.execute(
             f"INSERT INTO {line} ({_LINE_COLUMNS}) "
-            "SELECT %s, 'refund', NULL, r.id, r.amount, 0, -r.amount, r.processed_at "
-            f"FROM {refund} r WHERE r.merchant_id = %s AND r.currency = %s AND r.livemode = %s"
-            " AND r.status = %s AND r.processed_at < %s"
-            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)",
-            [batch.pk, *group, Refund.Status.SUCCEEDED.value, at],
+            f"SELECT %s, 'refund', NULL, s.id, s.amount, 0, -s.amount, s.occurred_at, {fx_columns}"
+            f" FROM (SELECT r.id, r.merchant_id, {_REFUND_FX} FROM {_refund_from()}"
+            " WHERE r.merchant_id = %s AND r.status = %s AND r.processed_at < %s"
+            f" AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.refund_id = r.id)) s"
+            " WHERE s.currency = %s AND s.livemode = %s",
+            [batch.pk, batch.merchant_id, Refund.Status.SUCCEEDED.value, at, *group[1:]],
         )

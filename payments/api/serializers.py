@@ -152,6 +152,12 @@ class OrderCreateInput(Input):
         choices=Order.CaptureMethod.choices, required=False, default=Order.CaptureMethod.AUTOMATIC
     )
     metadata = MetadataField(required=False)
+    fx_quote = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="An FX quote (fxq_...) of this amount into your settlement currency",
+    )
 
 
 class NoInput(Input):
@@ -313,6 +319,23 @@ class NextActionField(serializers.JSONField):
     pass
 
 
+class PaymentFxOutput(serializers.Serializer):
+    presentment_amount = serializers.IntegerField()
+    presentment_currency = serializers.CharField()
+    settlement_amount = serializers.IntegerField(help_text="At the reference rate")
+    settlement_currency = serializers.CharField()
+    rate = serializers.CharField(allow_null=True, help_text="Decimal string")
+    fixing_date = serializers.DateField(allow_null=True)
+    rate_source = serializers.CharField(allow_null=True)
+    rate_stale = serializers.BooleanField()
+    quote = serializers.CharField(allow_null=True)
+    markup_bps = serializers.IntegerField()
+    markup_amount = serializers.IntegerField()
+    card_country = serializers.CharField(allow_null=True)
+    cross_border_fee_bps = serializers.IntegerField()
+    cross_border_fee = serializers.IntegerField()
+
+
 class PaymentOutput(serializers.Serializer):
     id = serializers.CharField()
     object = constant_field("payment")
@@ -342,6 +365,7 @@ class PaymentOutput(serializers.Serializer):
             "matched and the top reasons (null for a payment made before screening)."
         ),
     )
+    fx = PaymentFxOutput(allow_null=True, help_text="Set at capture when it was converted")
 
     def to_representation(self, instance):
         return representations.payment_data(instance)

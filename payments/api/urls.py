@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
+from . import fx, views
 from .docs import ApiDocsView
 
 app_name = "api"
@@ -53,6 +53,8 @@ urlpatterns = [
         name="sandbox-bank-transfers",
     ),
     path("sandbox/reset", views.SandboxResetView.as_view(), name="sandbox-reset"),
+    path("fx/rates", fx.FxRateView.as_view(), name="fx-rates"),
+    path("fx/quotes", fx.FxQuoteCreateView.as_view(), name="fx-quotes"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

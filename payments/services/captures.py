@@ -23,6 +23,7 @@ from ..routing import connector_for
 from ..transitions import transition_check, transition_run
 from ..validation import FieldError, validate_amount
 from .events import event_record
+from .fx import capture_conversion
 from .ledger_entries import ledger_capture
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ Outcome = PaymentAttempt.Outcome
 
 def payment_capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
     """Capture under the order and payment locks."""
+    now = timezone.now()
+    # Converted before the institution is asked: a capture that cannot convert takes nothing.
+    conversion = capture_conversion(payment=payment, amount=amount, at=now)
     result = connector_for(payment.institution).capture(
         reference=f"{payment.public_id}:capture",
         institution_reference=payment.institution_reference,
@@ -39,12 +43,11 @@ def payment_capture_locked(*, order: Order, payment: Payment, amount: int) -> Pa
     )
     if not result.succeeded:
         raise InstitutionUnavailable(result.message or "The institution refused the capture.")
-    now = timezone.now()
     payment.amount_captured = amount
     payment.captured_at = now
     transition_run(payment.capture)
     payment.save()
-    ledger_capture(payment=payment)
+    ledger_capture(payment=payment, conversion=conversion)
     event_record(obj=payment, type="payment.captured")
     order.paid_at = now
     transition_run(order.pay)

@@ -21,6 +21,7 @@ from ..transitions import transition_check, transition_run
 from ..validation import FieldError, validate_amount, validate_metadata
 from .captures import payment_expire_locked
 from .events import event_record
+from .fx import order_fx_prepare
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +129,15 @@ def order_create(
     metadata: dict | None = None,
     customer: str = "",
     setup_future_usage: str = Order.SetupFutureUsage.ON_SESSION,
+    fx_quote: str = "",
 ) -> Order:
     """Create a pending order the shopper can pay at its checkout URL until it expires.
 
     ``customer`` (a ``cus_...`` of the merchant, same mode) lets the checkout offer the
     customer's saved cards and to save the new one; ``setup_future_usage`` is the use a card
     saved there is consented for (``off_session`` lets the merchant charge it without them).
+    ``fx_quote``: the id of an FX quote (``fx``) into the merchant's settlement currency for the
+    order's amount; a capture before it expires converts at its rate.
     """
     metadata = {} if metadata is None else metadata
     currency = currency.upper() if isinstance(currency, str) else currency
@@ -172,6 +176,7 @@ def order_create(
                 setup_future_usage=setup_future_usage,
                 expires_at=timezone.now() + settings.PAYMENTS_ORDER_TTL,
             )
+            order_fx_prepare(order=order, fx_quote=fx_quote)
             # A new order: its first event, and no payments yet.
             event_record(
                 obj=order, type="order.created", sequence=1, data=order_data(order, payments=[])

@@ -51,6 +51,7 @@ from .captures import payment_capture_locked
 from .challenges import otp_challenge_start
 from .events import event_record
 from .screened import screened_challenge, screened_decline
+from .fx import payment_fx_check
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +220,7 @@ def _ensure_payable(order: Order) -> None:
         raise OrderNotPayable(f"This order is {order.status.replace('_', ' ')}.")
     if order.expires_at <= timezone.now():
         raise OrderNotPayable("This order has expired.")
+    payment_fx_check(order=order)
 
 
 def authorization_send(

@@ -22,6 +22,7 @@ from ..routing import connector_for
 from ..transitions import transition_run
 from ..validation import FieldError
 from .events import event_record
+from .fx import refund_conversion
 from .ledger_entries import ledger_refund
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,9 @@ def refund_process(*, refund_pk: int) -> Refund:
     full_order = full and order.amount == payment.amount_captured
     transition_run(order.refund_fully if full_order else order.refund_partially)
     order.save(update_fields=["status", "updated"])
-    ledger_refund(refund=refund)
+    ledger_refund(
+        refund=refund, conversion=refund_conversion(refund=refund, at=refund.processed_at)
+    )
     event_record(obj=refund, type="refund.succeeded")
     REFUNDS.inc(outcome="succeeded")
     event_record(obj=payment, type="payment.refunded" if full else "payment.partially_refunded")

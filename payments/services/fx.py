@@ -1,0 +1,91 @@
+"""What payments asks of ``fx``: the conversion of a capture and of its refunds, quotes on
+orders, the currencies a merchant accepts. ``fx`` errors become ``ValidationFailed`` here, so
+the API, checkout and admin answer them as any other invalid request.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+
+from fx import services as fx
+from fx.errors import FxError
+from fx.ledger import capture_lines, refund_lines
+from fx.models import Conversion, RefundConversion
+from ledger.services import Line
+
+from ..errors import ValidationFailed
+from ..models import Order, Payment, Refund
+from ..validation import FieldError
+
+
+@contextmanager
+def fx_errors_as_validation():
+    """Raise an ``FxError`` of the block as ``ValidationFailed`` naming its field and code."""
+    try:
+        yield
+    except FxError as err:
+        raise ValidationFailed(
+            [FieldError(err.field or "currency", err.code, err.message)]
+        ) from None
+
+
+def order_fx_prepare(*, order: Order, fx_quote: str = "") -> None:
+    """Check the order's currency is one the merchant accepts and attach its quote, if any, in
+    the order's transaction."""
+    with fx_errors_as_validation():
+        fx.order_currency_check(merchant_id=order.merchant_id, currency=order.currency)
+        if fx_quote:
+            fx.quote_attach(
+                merchant_id=order.merchant_id,
+                livemode=order.livemode,
+                quote_id=fx_quote,
+                order_id=order.pk,
+                currency=order.currency,
+                amount=order.amount,
+            )
+
+
+def payment_fx_check(*, order: Order) -> None:
+    """Refuse a payment a capture could not convert (its quote expired and the merchant
+    refuses then, or no rate of the pair): before anything is charged."""
+    with fx_errors_as_validation():
+        fx.payable_check(merchant_id=order.merchant_id, order_id=order.pk, currency=order.currency)
+
+
+def capture_conversion(*, payment: Payment, amount: int, at: datetime) -> Conversion | None:
+    """Write the conversion of a capture of ``amount`` at ``at`` (None: settles as paid)."""
+    card_bin = payment.card.first6 if payment.card_id else ""
+    with fx_errors_as_validation():
+        return fx.conversion_for_capture(
+            payment_id=payment.pk,
+            merchant_id=payment.merchant_id,
+            merchant_country=payment.merchant.country,
+            order_id=payment.order_id,
+            currency=payment.currency,
+            amount=amount,
+            card_bin=card_bin,
+            at=at,
+        )
+
+
+def refund_conversion(*, refund: Refund, at: datetime) -> RefundConversion | None:
+    return fx.conversion_for_refund(
+        refund_id=refund.pk, payment_id=refund.payment_id, amount=refund.amount, at=at
+    )
+
+
+def converted_capture_lines(*, payment: Payment, conversion: Conversion) -> list[Line]:
+    return capture_lines(
+        conversion=conversion, institution=payment.institution, merchant=payment.merchant.public_id
+    )
+
+
+def converted_refund_lines(*, refund: Refund, conversion: RefundConversion) -> list[Line]:
+    payment = refund.payment
+    return refund_lines(
+        refund=conversion,
+        currency=refund.currency,
+        institution=payment.institution,
+        merchant=payment.merchant.public_id,
+    )
