@@ -28,6 +28,11 @@ def rate_quantize(rate: Decimal) -> Decimal:
     return rate.quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
 
 
+def rate_text(rate: Decimal) -> str:
+    """Return the rate as plain decimal text without trailing zeros (1.1193, 175.68, 100)."""
+    return format(rate.normalize(), "f")
+
+
 def convert(amount: int, *, rate: Decimal, from_exponent: int, to_exponent: int) -> int:
     """Return ``amount`` (minor units of the source) times ``rate`` in minor units of the
     target, rounded half-even: ``convert(1000, rate=Decimal("150.5"), 2, 0)`` is 1505 (JPY)."""

@@ -56,51 +56,6 @@ class RateSnapshot(models.Model):
         return f"{self.source} {self.base}/{self.quote} {self.rate} on {self.fixing_date}"
 
 
-class MerchantFxSettings(models.Model):
-    """A merchant's currencies and FX prices. Without a row a merchant settles each currency as
-    it was paid, with no conversion, markup or cross-border fee (as before FX existed)."""
-
-    class ExpiredQuote(models.TextChoices):
-        REFUSE = "refuse", "Refuse the payment"
-        LIVE_RATE = "live_rate", "Convert at the live rate"
-
-    merchant = models.OneToOneField(
-        "payments.Merchant", on_delete=models.CASCADE, related_name="fx_settings"
-    )
-    settlement_currency = models.CharField(max_length=3, default="USD")
-    accepted_currencies = models.JSONField(
-        default=list, blank=True, help_text="ISO codes orders may be in; empty: any we support."
-    )
-    markup_bps = models.PositiveIntegerField(
-        default=0, help_text="FX markup on converted captures, basis points (its own fee line)."
-    )
-    cross_border_fee_bps = models.PositiveIntegerField(
-        default=0, help_text="Fee on cards issued outside the merchant's country, basis points."
-    )
-    expired_quote = models.CharField(
-        max_length=16, choices=ExpiredQuote.choices, default=ExpiredQuote.REFUSE
-    )
-    dcc_enabled = models.BooleanField(
-        default=False, help_text="The shopper may pay in the card's currency at checkout."
-    )
-
-    class Meta:
-        verbose_name = "merchant FX settings"
-        verbose_name_plural = "merchant FX settings"
-        constraints = [
-            models.CheckConstraint(
-                condition=_iso("settlement_currency"), name="fx_settings_currency_iso"
-            ),
-            models.CheckConstraint(
-                condition=Q(markup_bps__lte=2000, cross_border_fee_bps__lte=2000),
-                name="fx_settings_bps_at_most_20_percent",
-            ),
-        ]
-
-    def __str__(self):
-        return f"FX settings of merchant {self.merchant_id}"
-
-
 class Quote(models.Model):
     """A rate locked for a while: an order that names it converts at it until ``expires_at``."""
 

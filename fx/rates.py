@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .arithmetic import rate_quantize
+from .arithmetic import rate_quantize, rate_text
 from .errors import RateUnavailable
 from .models import RateSnapshot
 from .providers import RateProvider
@@ -40,7 +40,7 @@ class RateAsOf:
             "object": "fx_rate",
             "base": self.base,
             "quote": self.quote,
-            "rate": str(self.rate),
+            "rate": rate_text(self.rate),
             "fixing_date": self.fixing_date.isoformat(),
             "source": self.source,
             "stale": self.stale,

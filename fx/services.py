@@ -1,8 +1,8 @@
-"""Writes of FX: merchants' settings, quotes, and the conversion of captures and refunds.
+"""Writes of FX: quotes, and the conversion of captures and refunds.
 
-Callers (``payments``) pass plain ids and values: ``fx`` reads no table of theirs. The conversion
-services join the caller's transaction, under its payment lock, so a capture and its conversion
-(and a refund and its conversion back) commit together.
+Callers (``payments``) pass plain ids, values and the merchant's ``FxTerms``: ``fx`` reads no
+table of theirs. The conversion services join the caller's transaction, under its payment lock,
+so a capture and its conversion (and a refund and its conversion back) commit together.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -18,24 +17,19 @@ from .arithmetic import bps_of, convert, convert_share
 from .currencies import exponent
 from .errors import CurrencyNotAccepted, FxError, QuoteExpired, QuoteInvalid, RateUnavailable
 from .issuers import card_country
-from .models import Conversion, MerchantFxSettings, Quote, RefundConversion
+from .models import Conversion, Quote, RefundConversion
 from .rates import RateAsOf, rate_as_of
+from .terms import FxTerms
 
 __all__ = [
     "conversion_for_capture",
     "conversion_for_refund",
-    "fx_settings_get",
-    "fx_settings_set",
+    "currency_check",
     "order_currency_check",
     "payable_check",
     "quote_attach",
     "quote_create",
 ]
-
-
-def fx_settings_get(*, merchant_id: int) -> MerchantFxSettings | None:
-    """Return the merchant's FX settings, or None when it settles every currency as paid."""
-    return MerchantFxSettings.objects.filter(merchant_id=merchant_id).first()
 
 
 def _currency_check(code: object, field: str) -> None:
@@ -47,21 +41,15 @@ def _currency_check(code: object, field: str) -> None:
         ) from None
 
 
-@transaction.atomic
-def fx_settings_set(*, merchant_id: int, **fields) -> MerchantFxSettings:
-    """Create or change the merchant's FX settings with ``fields``; return them."""
-    _currency_check(fields.get("settlement_currency", "USD"), "settlement_currency")
-    for code in fields.get("accepted_currencies", []):
-        _currency_check(code, "accepted_currencies")
-    row, _ = MerchantFxSettings.objects.update_or_create(merchant_id=merchant_id, defaults=fields)
-    return row
+def currency_check(code: object, field: str) -> None:
+    """Raise ``FxError`` (``invalid_currency``) unless ``code`` is a currency we support."""
+    _currency_check(code, field)
 
 
-def order_currency_check(*, merchant_id: int, currency: str) -> None:
+def order_currency_check(*, terms: FxTerms, currency: str) -> None:
     """Raise ``CurrencyNotAccepted`` when the merchant limits its currencies and this is not one."""
-    settings = fx_settings_get(merchant_id=merchant_id)
-    if settings and settings.accepted_currencies and currency not in settings.accepted_currencies:
-        accepted = ", ".join(settings.accepted_currencies)
+    if terms.accepted_currencies and currency not in terms.accepted_currencies:
+        accepted = ", ".join(terms.accepted_currencies)
         raise CurrencyNotAccepted(f"This merchant accepts orders in {accepted} only.")
 
 
@@ -73,7 +61,7 @@ def _quoted(*, amount: int, rate: Decimal, from_currency: str, to_currency: str)
 
 def quote_create(
     *,
-    merchant_id: int,
+    terms: FxTerms,
     livemode: bool,
     from_currency: str,
     to_currency: str,
@@ -91,10 +79,9 @@ def quote_create(
     converted = _quoted(
         amount=amount, rate=rate.rate, from_currency=from_currency, to_currency=to_currency
     )
-    settings = fx_settings_get(merchant_id=merchant_id)
-    markup_bps = settings.markup_bps if settings else 0
+    markup_bps = terms.markup_bps
     return Quote.objects.create(
-        merchant_id=merchant_id,
+        merchant_id=terms.merchant_id,
         livemode=livemode,
         from_currency=from_currency,
         to_currency=to_currency,
@@ -111,14 +98,14 @@ def quote_create(
 
 
 def quote_attach(
-    *, merchant_id: int, livemode: bool, quote_id: str, order_id: int, currency: str, amount: int
+    *, terms: FxTerms, livemode: bool, quote_id: str, order_id: int, currency: str, amount: int
 ) -> Quote:
     """Make the quote the order's: same merchant and mode, its amount and currency the order's,
     into the merchant's settlement currency, not expired, not another order's. Run it in the
     order's transaction; raise ``QuoteInvalid`` or ``QuoteExpired``."""
     quote = (
         Quote.objects.select_for_update()
-        .filter(public_id=quote_id, merchant_id=merchant_id, livemode=livemode)
+        .filter(public_id=quote_id, merchant_id=terms.merchant_id, livemode=livemode)
         .first()
     )
     if quote is None:
@@ -127,8 +114,7 @@ def quote_attach(
         raise QuoteInvalid("This FX quote belongs to another order.")
     if (quote.from_currency, quote.amount) != (currency, amount):
         raise QuoteInvalid("The FX quote is for another amount or currency than the order.")
-    settings = fx_settings_get(merchant_id=merchant_id)
-    if settings is None or settings.settlement_currency != quote.to_currency:
+    if terms.settlement_currency != quote.to_currency:
         raise QuoteInvalid("The FX quote is not into the merchant's settlement currency.")
     if quote.expires_at <= timezone.now():
         raise QuoteExpired(f"The FX quote expired at {quote.expires_at.isoformat()}.")
@@ -138,12 +124,12 @@ def quote_attach(
 
 
 def _rate_for(
-    *, settings: MerchantFxSettings, order_id: int, currency: str, at: datetime
+    *, terms: FxTerms, order_id: int, currency: str, at: datetime
 ) -> tuple[RateAsOf, Quote | None]:
     """The rate a payment of the order converts at, at ``at``: its quote's while it holds, then
     the live rate, or ``QuoteExpired`` when the merchant refuses expired quotes."""
     quote = Quote.objects.filter(order_id=order_id).first()
-    if quote is not None and quote.to_currency == settings.settlement_currency:
+    if quote is not None and quote.to_currency == terms.settlement_currency:
         if at < quote.expires_at:
             rate = RateAsOf(
                 quote.from_currency,
@@ -154,27 +140,25 @@ def _rate_for(
                 False,
             )
             return rate, quote
-        if settings.expired_quote == MerchantFxSettings.ExpiredQuote.REFUSE:
+        if terms.refuse_expired_quotes:
             raise QuoteExpired(
                 f"The order's FX quote expired at {quote.expires_at.isoformat()}; this merchant"
                 " does not convert at another rate."
             )
-    return rate_as_of(currency, settings.settlement_currency, at), None
+    return rate_as_of(currency, terms.settlement_currency, at), None
 
 
-def payable_check(*, merchant_id: int, order_id: int, currency: str) -> None:
+def payable_check(*, terms: FxTerms, order_id: int, currency: str) -> None:
     """Raise an ``FxError`` when a payment of the order now could not be converted at capture:
     its quote expired and the merchant refuses then, or there is no rate of the pair."""
-    settings = fx_settings_get(merchant_id=merchant_id)
-    if settings is not None and settings.settlement_currency != currency:
-        _rate_for(settings=settings, order_id=order_id, currency=currency, at=timezone.now())
+    if terms.converts(currency):
+        _rate_for(terms=terms, order_id=order_id, currency=currency, at=timezone.now())
 
 
 def conversion_for_capture(
     *,
+    terms: FxTerms,
     payment_id: int,
-    merchant_id: int,
-    merchant_country: str,
     order_id: int,
     currency: str,
     amount: int,
@@ -185,17 +169,14 @@ def conversion_for_capture(
     settlement currency at the rate as of ``at`` (or the order's quote), with the merchant's FX
     markup and, for a card issued outside its country, its cross-border fee. Return None when
     neither applies (the payment settles as paid). Raise ``FxError`` when it cannot convert."""
-    settings = fx_settings_get(merchant_id=merchant_id)
-    if settings is None:
+    country = card_country(card_bin) if card_bin and terms.cross_border_fee_bps else ""
+    abroad = bool(country) and country != terms.country
+    if not terms.converts(currency) and not abroad:
         return None
-    country = card_country(card_bin) if card_bin else ""
-    abroad = bool(country) and country != merchant_country and settings.cross_border_fee_bps > 0
-    to_currency = settings.settlement_currency
-    if to_currency == currency and not abroad:
-        return None
+    to_currency = terms.settlement_currency or currency
     conversion = Conversion(
         payment_id=payment_id,
-        merchant_id=merchant_id,
+        merchant_id=terms.merchant_id,
         presentment_currency=currency,
         presentment_amount=amount,
         settlement_currency=to_currency,
@@ -204,18 +185,18 @@ def conversion_for_capture(
         card_country=country,
     )
     if to_currency != currency:
-        rate, quote = _rate_for(settings=settings, order_id=order_id, currency=currency, at=at)
+        rate, quote = _rate_for(terms=terms, order_id=order_id, currency=currency, at=at)
         conversion.rate, conversion.fixing_date = rate.rate, rate.fixing_date
         conversion.source, conversion.stale, conversion.quote = rate.source, rate.stale, quote
         conversion.settlement_amount = _quoted(
             amount=amount, rate=rate.rate, from_currency=currency, to_currency=to_currency
         )
-        conversion.markup_bps = settings.markup_bps
-        conversion.markup_amount = bps_of(conversion.settlement_amount, settings.markup_bps)
+        conversion.markup_bps = terms.markup_bps
+        conversion.markup_amount = bps_of(conversion.settlement_amount, terms.markup_bps)
     if abroad:
-        conversion.cross_border_fee_bps = settings.cross_border_fee_bps
+        conversion.cross_border_fee_bps = terms.cross_border_fee_bps
         conversion.cross_border_fee = bps_of(
-            conversion.settlement_amount, settings.cross_border_fee_bps
+            conversion.settlement_amount, terms.cross_border_fee_bps
         )
     conversion.save()
     return conversion

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from fx.arithmetic import rate_text
 from fx.models import Conversion
 
 from .models import Event, Order, Payment, Refund
@@ -53,10 +54,16 @@ def payment_method_data(payment: Payment) -> dict:
 def _conversion_of(payment: Payment) -> Conversion | None:
     if payment.status not in Payment.CAPTURED_STATES or payment.pk is None:
         return None  # converted only at capture: no query for the others
+    if Payment.merchant.is_cached(payment) and not _has_fx_terms(payment.merchant):
+        return None  # a merchant without FX terms has no conversions: no query either
     try:
         return payment.fx_conversion
     except Conversion.DoesNotExist:
         return None
+
+
+def _has_fx_terms(merchant) -> bool:
+    return bool(merchant.settlement_currency or merchant.cross_border_fee_bps)
 
 
 def payment_fx_data(payment: Payment) -> dict | None:
@@ -70,7 +77,7 @@ def payment_fx_data(payment: Payment) -> dict | None:
         "presentment_currency": conversion.presentment_currency,
         "settlement_amount": conversion.settlement_amount,
         "settlement_currency": conversion.settlement_currency,
-        "rate": str(conversion.rate.normalize()) if conversion.converted else None,
+        "rate": rate_text(conversion.rate) if conversion.converted else None,
         "fixing_date": conversion.fixing_date.isoformat() if conversion.fixing_date else None,
         "rate_source": conversion.source or None,
         "rate_stale": conversion.stale,
@@ -133,13 +140,15 @@ def order_data(order: Order, *, with_payments: bool = True, payments=None) -> di
         "created": iso_timestamp(order.created),
     }
     if with_payments:
+        payments = order.payments.all() if payments is None else payments
+        if Order.merchant.is_cached(order):
+            for payment in payments:
+                if not Payment.merchant.is_cached(payment):
+                    payment.merchant = order.merchant  # its own: spares ``fx`` a query
         data["payments"] = [
             payment_data(p, include_order=False) | {"order": order.public_id}
             # Sorted here, not in SQL, so a prefetched ``payments`` serves every order of a list.
-            for p in sorted(
-                order.payments.all() if payments is None else payments,
-                key=lambda p: (p.created, p.id),
-            )
+            for p in sorted(payments, key=lambda p: (p.created, p.id))
         ]
     return data
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 
+from fx.arithmetic import rate_text
 from payments.money import to_major
 
 from .models import SettlementBatch, SettlementLine
@@ -89,7 +90,7 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
             money(-cross_border),
             p_currency,
             _presentment(p_amount, p_currency, negative=kind != SettlementLine.Kind.PAYMENT),
-            str(rate.normalize()) if rate is not None else "",
+            rate_text(rate) if rate is not None else "",
             fixing_date.isoformat() if fixing_date else "",
         ]
     totals = [

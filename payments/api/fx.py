@@ -14,13 +14,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fx import rates, services
+from fx.arithmetic import rate_text
 from fx.errors import RateUnavailable
 from fx.models import Quote
 
 from ..errors import NotFound, ValidationFailed
 from ..money import CURRENCIES
 from ..representations import iso_timestamp
-from ..services.fx import fx_errors_as_validation
+from ..services.fx import fx_errors_as_validation, fx_terms
 from ..validation import FieldError
 from .base import MerchantAPIView, refuse_unknown_parameters, request_scope, validated
 from .serializers import AmountField, CurrencyField, Input
@@ -87,7 +88,7 @@ def quote_data(quote: Quote) -> dict:
         "from_currency": quote.from_currency,
         "to_currency": quote.to_currency,
         "amount": quote.amount,
-        "rate": str(quote.rate.normalize()),
+        "rate": rate_text(quote.rate),
         "converted_amount": quote.converted_amount,
         "markup_bps": quote.markup_bps,
         "markup_amount": quote.markup_amount,
@@ -137,7 +138,7 @@ class FxQuoteCreateView(MerchantAPIView):
         scope = request_scope(request)
         with fx_errors_as_validation():
             quote = services.quote_create(
-                merchant_id=scope["merchant"].pk,
+                terms=fx_terms(scope["merchant"]),
                 livemode=scope["livemode"],
                 from_currency=data["from_currency"].upper(),
                 to_currency=data["to_currency"].upper(),

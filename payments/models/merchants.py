@@ -34,6 +34,28 @@ class Merchant(models.Model):
         help_text="Automatic: settlements are paid out; manual: the balance is kept for bulk payouts.",
     )
     live_enabled = models.BooleanField(default=False, help_text="May take live payments.")
+    # International (fx): blank settlement currency settles each currency as it was paid.
+    settlement_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code captures are converted into; blank: each settles as paid.",
+    )
+    accepted_currencies = models.JSONField(
+        default=list, blank=True, help_text="ISO codes orders may be in; empty: any we support."
+    )
+    fx_markup_bps = models.PositiveIntegerField(
+        default=0, help_text="FX markup on converted captures, basis points (its own fee)."
+    )
+    cross_border_fee_bps = models.PositiveIntegerField(
+        default=0, help_text="Fee on cards issued outside the merchant's country, basis points."
+    )
+    fx_refuse_expired_quotes = models.BooleanField(
+        default=True,
+        help_text="A payment after its FX quote expired is refused (else: live rate).",
+    )
+    dcc_enabled = models.BooleanField(
+        default=False, help_text="Shoppers may pay in their card's currency at checkout."
+    )
     is_demo = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -46,6 +68,14 @@ class Merchant(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(default_currency__regex=r"^[A-Z]{3}$"), name="merchant_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(settlement_currency="") | Q(settlement_currency__regex=r"^[A-Z]{3}$"),
+                name="merchant_settlement_currency_iso",
+            ),
+            models.CheckConstraint(
+                condition=Q(fx_markup_bps__lte=2000, cross_border_fee_bps__lte=2000),
+                name="merchant_fx_bps_at_most_20_percent",
             ),
         ]
 

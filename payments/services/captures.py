@@ -49,6 +49,8 @@ def payment_capture_locked(*, order: Order, payment: Payment, amount: int) -> Pa
     payment.save()
     ledger_capture(payment=payment, conversion=conversion)
     event_record(obj=payment, type="payment.captured")
+    if not Order.merchant.is_cached(order):
+        order.merchant = payment.merchant  # the same row: order.paid renders without a query
     order.paid_at = now
     transition_run(order.pay)
     order.save(update_fields=["status", "paid_at", "updated"])

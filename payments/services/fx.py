@@ -12,10 +12,11 @@ from fx import services as fx
 from fx.errors import FxError
 from fx.ledger import capture_lines, refund_lines
 from fx.models import Conversion, RefundConversion
+from fx.terms import FxTerms
 from ledger.services import Line
 
 from ..errors import ValidationFailed
-from ..models import Order, Payment, Refund
+from ..models import Merchant, Order, Payment, Refund
 from ..validation import FieldError
 
 
@@ -30,14 +31,28 @@ def fx_errors_as_validation():
         ) from None
 
 
+def fx_terms(merchant: Merchant) -> FxTerms:
+    """Return the merchant's FX terms as ``fx`` takes them."""
+    return FxTerms(
+        merchant_id=merchant.pk,
+        country=merchant.country,
+        settlement_currency=merchant.settlement_currency,
+        accepted_currencies=tuple(merchant.accepted_currencies or ()),
+        markup_bps=merchant.fx_markup_bps,
+        cross_border_fee_bps=merchant.cross_border_fee_bps,
+        refuse_expired_quotes=merchant.fx_refuse_expired_quotes,
+    )
+
+
 def order_fx_prepare(*, order: Order, fx_quote: str = "") -> None:
     """Check the order's currency is one the merchant accepts and attach its quote, if any, in
     the order's transaction."""
+    terms = fx_terms(order.merchant)
     with fx_errors_as_validation():
-        fx.order_currency_check(merchant_id=order.merchant_id, currency=order.currency)
+        fx.order_currency_check(terms=terms, currency=order.currency)
         if fx_quote:
             fx.quote_attach(
-                merchant_id=order.merchant_id,
+                terms=terms,
                 livemode=order.livemode,
                 quote_id=fx_quote,
                 order_id=order.pk,
@@ -46,21 +61,22 @@ def order_fx_prepare(*, order: Order, fx_quote: str = "") -> None:
             )
 
 
-def payment_fx_check(*, order: Order) -> None:
+def payment_fx_check(*, order: Order, merchant: Merchant) -> None:
     """Refuse a payment a capture could not convert (its quote expired and the merchant
     refuses then, or no rate of the pair): before anything is charged."""
     with fx_errors_as_validation():
-        fx.payable_check(merchant_id=order.merchant_id, order_id=order.pk, currency=order.currency)
+        fx.payable_check(terms=fx_terms(merchant), order_id=order.pk, currency=order.currency)
 
 
 def capture_conversion(*, payment: Payment, amount: int, at: datetime) -> Conversion | None:
     """Write the conversion of a capture of ``amount`` at ``at`` (None: settles as paid)."""
-    card_bin = payment.card.first6 if payment.card_id else ""
+    terms = fx_terms(payment.merchant)
+    # The card's BIN only matters for a cross-border fee: no vault read otherwise.
+    card_bin = payment.card.first6 if payment.card_id and terms.cross_border_fee_bps else ""
     with fx_errors_as_validation():
         return fx.conversion_for_capture(
+            terms=terms,
             payment_id=payment.pk,
-            merchant_id=payment.merchant_id,
-            merchant_country=payment.merchant.country,
             order_id=payment.order_id,
             currency=payment.currency,
             amount=amount,

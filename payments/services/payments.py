@@ -141,6 +141,7 @@ def _payment_open(
         with transaction.atomic():
             order = locks.order_lock(order_pk=order.pk)
             _ensure_payable(order)
+            payment_fx_check(order=order, merchant=merchant)
             # A payment already in flight is refused by the partial unique index
             # ``one_active_payment_per_order`` at the INSERT below (IntegrityError), under the
             # order lock just as a check here would, without a query on the happy path.
@@ -220,7 +221,6 @@ def _ensure_payable(order: Order) -> None:
         raise OrderNotPayable(f"This order is {order.status.replace('_', ' ')}.")
     if order.expires_at <= timezone.now():
         raise OrderNotPayable("This order has expired.")
-    payment_fx_check(order=order)
 
 
 def authorization_send(

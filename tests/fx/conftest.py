@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 
 from fx.providers import EcbHistoryProvider
 from fx.rates import rates_import
-from fx.services import fx_settings_set
 from payments.services import api_key_create
 
 # The bundled history ends on Friday 30 October 2026; a window before it keeps tests quick.
@@ -29,13 +28,12 @@ def ecb_rates(db) -> int:
 @pytest.fixture
 def usd_merchant(merchant, ecb_rates):
     """A US merchant that settles in USD and sells in EUR, GBP and JPY as well."""
-    fx_settings_set(
-        merchant_id=merchant.pk,
-        settlement_currency="USD",
-        accepted_currencies=["USD", "EUR", "GBP", "JPY"],
-        markup_bps=150,
-        cross_border_fee_bps=100,
-    )
+    merchant.country = "US"
+    merchant.settlement_currency = "USD"
+    merchant.accepted_currencies = ["USD", "EUR", "GBP", "JPY"]
+    merchant.fx_markup_bps = 150
+    merchant.cross_border_fee_bps = 100
+    merchant.save()
     return merchant
 
 

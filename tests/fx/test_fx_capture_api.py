@@ -113,8 +113,8 @@ def test_an_order_in_a_currency_the_merchant_does_not_accept_is_refused(api):
 
 
 def test_a_capture_into_jpy_rounds_half_even_to_the_yen(api, usd_merchant):
-    usd_merchant.fx_settings.settlement_currency = "JPY"
-    usd_merchant.fx_settings.save()
+    usd_merchant.settlement_currency = "JPY"
+    usd_merchant.save()
 
     body = capture_at(api, SATURDAY, amount=10000, currency="EUR")
 
@@ -164,8 +164,8 @@ def test_a_payment_after_its_quote_expired_is_refused_when_the_merchant_refuses(
 def test_a_payment_after_its_quote_expired_converts_at_the_live_rate_when_allowed(
     api, usd_merchant
 ):
-    usd_merchant.fx_settings.expired_quote = "live_rate"
-    usd_merchant.fx_settings.save()
+    usd_merchant.fx_refuse_expired_quotes = False
+    usd_merchant.save()
     with time_machine.travel(utc(2026, 10, 23, 20), tick=False):
         quote = api.post(
             "/api/v1/fx/quotes",
