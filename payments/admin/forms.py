@@ -45,9 +45,42 @@ class MerchantForm(forms.ModelForm):
         help_text="Payout this many business days after the cut-off (1-3).",
     )
 
+    settlement_currency = forms.ChoiceField(
+        choices=[("", "— each currency as paid —"), *((c, c) for c in sorted(CURRENCIES))],
+        required=False,
+        help_text="Captures in other currencies are converted into it (FX).",
+    )
+    accepted_currencies = forms.MultipleChoiceField(
+        choices=[(c, c) for c in sorted(CURRENCIES)],
+        required=False,
+        help_text="Orders may be in these only; none chosen: any supported currency.",
+    )
+    fx_markup_bps = forms.IntegerField(
+        min_value=0, max_value=2000, required=False, label="FX markup (bps)"
+    )
+    cross_border_fee_bps = forms.IntegerField(
+        min_value=0, max_value=2000, required=False, label="Cross-border fee (bps)"
+    )
+
+    def clean_fx_markup_bps(self):
+        return self.cleaned_data["fx_markup_bps"] or 0
+
+    def clean_cross_border_fee_bps(self):
+        return self.cleaned_data["cross_border_fee_bps"] or 0
+
     class Meta:
         model = Merchant
-        fields = ["name", "country", "default_currency", "settlement_delay_days"]
+        fields = [
+            "name",
+            "country",
+            "default_currency",
+            "settlement_delay_days",
+            "settlement_currency",
+            "accepted_currencies",
+            "fx_markup_bps",
+            "cross_border_fee_bps",
+            "fx_refuse_expired_quotes",
+        ]
 
     def clean_country(self):
         code = self.cleaned_data["country"].strip().upper()

@@ -24,12 +24,17 @@ from ..representations import iso_timestamp
 from ..services.fx import fx_errors_as_validation, fx_terms
 from ..validation import FieldError
 from .base import MerchantAPIView, refuse_unknown_parameters, request_scope, validated
-from .serializers import AmountField, CurrencyField, Input
+from .serializers import AmountField, Input
+
+
+def _currency_field(**kwargs) -> serializers.CharField:
+    # Not ``CurrencyField``: its enum would be named after each field using it in the schema.
+    return serializers.CharField(min_length=3, max_length=3, **kwargs)
 
 
 class RateQuery(Input):
-    base = CurrencyField(help_text="ISO 4217 code, e.g. EUR")
-    quote = CurrencyField(help_text="ISO 4217 code, e.g. USD")
+    base = _currency_field(help_text="ISO 4217 code, e.g. EUR")
+    quote = _currency_field(help_text="ISO 4217 code, e.g. USD")
     at = serializers.CharField(required=False, help_text="ISO 8601 instant or date; now by default")
 
     def validate_at(self, value: str) -> datetime:
@@ -56,8 +61,8 @@ class RateOutput(serializers.Serializer):
 
 
 class QuoteInput(Input):
-    from_currency = CurrencyField()
-    to_currency = CurrencyField()
+    from_currency = _currency_field(help_text="ISO 4217 code of the amount")
+    to_currency = _currency_field(help_text="ISO 4217 code to convert into")
     amount = AmountField(help_text="Minor units of from_currency")
     lock = serializers.ChoiceField(choices=Quote.Lock.choices, default=Quote.Lock.FIVE_MINUTES)
 

@@ -53,9 +53,6 @@ class Merchant(models.Model):
         default=True,
         help_text="A payment after its FX quote expired is refused (else: live rate).",
     )
-    dcc_enabled = models.BooleanField(
-        default=False, help_text="Shoppers may pay in their card's currency at checkout."
-    )
     is_demo = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 

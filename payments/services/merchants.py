@@ -31,8 +31,27 @@ def merchant_create(
     settlement_delay_days: int = 2,
     fee_bps: int | None = None,
     is_demo: bool = False,
+    settlement_currency: str = "",
+    accepted_currencies: list[str] | None = None,
+    fx_markup_bps: int = 0,
+    cross_border_fee_bps: int = 0,
+    fx_refuse_expired_quotes: bool = True,
 ) -> Merchant:
+    """Create a merchant; ``settlement_currency`` and the rest: its FX terms (``fx``)."""
+    accepted_currencies = list(accepted_currencies or [])
     errors = []
+    for field, codes in (
+        ("settlement_currency", [settlement_currency] if settlement_currency else []),
+        ("accepted_currencies", accepted_currencies),
+    ):
+        if any(code not in CURRENCIES for code in codes):
+            errors.append(FieldError(field, "unsupported_currency", "Unsupported currency."))
+    for field, bps in (
+        ("fx_markup_bps", fx_markup_bps),
+        ("cross_border_fee_bps", cross_border_fee_bps),
+    ):
+        if not 0 <= bps <= 2000:
+            errors.append(FieldError(field, "invalid", "Basis points from 0 to 2000 (20%)."))
     if not name.strip():
         errors.append(FieldError("name", "required", "A merchant needs a name."))
     if default_currency not in CURRENCIES:
@@ -54,6 +73,11 @@ def merchant_create(
         settlement_delay_days=settlement_delay_days,
         fee_bps=settings.PAYMENTS_DEFAULT_FEE_BPS if fee_bps is None else fee_bps,
         is_demo=is_demo,
+        settlement_currency=settlement_currency,
+        accepted_currencies=accepted_currencies,
+        fx_markup_bps=fx_markup_bps,
+        cross_border_fee_bps=cross_border_fee_bps,
+        fx_refuse_expired_quotes=fx_refuse_expired_quotes,
     )
 
 

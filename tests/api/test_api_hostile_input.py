@@ -456,6 +456,11 @@ OPERATIONS = {
         {"settlement_id": "settlement"},
         None,
     ),
+    ("get", "/api/v1/fx/rates"): ({}, None),
+    ("post", "/api/v1/fx/quotes"): (
+        {},
+        {"from_currency": "EUR", "to_currency": "USD", "amount": 1000, "lock": "1h"},
+    ),
     ("get", "/api/v1/prices"): ({}, None),
     ("post", "/api/v1/prices"): (
         {},
@@ -733,11 +738,23 @@ class World:
             (batch,) = settlement_run(cutoff=cutoff)
         return batch.public_id
 
+    def _make_rates(self) -> str:
+        from datetime import date
+
+        from fx.providers import EcbHistoryProvider
+        from fx.rates import rates_import
+
+        return str(rates_import(provider=EcbHistoryProvider(), since=date(2026, 10, 26)))
+
     def url(self, operation, **override) -> str:
         _, template = operation
         ids = {param: self[name] for param, name in OPERATIONS[operation][0].items()}
         if operation == ("get", "/api/v1/sandbox/otp-messages"):
             template += f"?payment={self['challenged']}"
+        if template.startswith("/api/v1/fx/"):
+            self["rates"]  # the ECB's fixings, loaded once
+            if operation[0] == "get":
+                template += "?base=EUR&quote=USD"
         return template.format(**{**ids, **override})
 
     def body(self, operation):
@@ -1060,6 +1077,7 @@ FIELD_PROBES = {
             {f"k{i}": i for i in range(51)},
             {"k": "x" * 501},
         ],
+        "fx_quote": [*TEXT, "x" * 33, "fxq_unknown"],
     },
     CARD: CARD_PROBES,
     ("post", "/api/v1/payments/{payment_id}/capture"): {"amount": AMOUNTS},
@@ -1102,6 +1120,12 @@ FIELD_PROBES = {
         "interval": CHOICE,
         "interval_count": [0, -1, 13, 366, "1", 1.5, True, None, 10**30],
         "trial_days": [0, -1, 731, "7", 1.5, True, 10**30],
+    },
+    ("post", "/api/v1/fx/quotes"): {
+        "from_currency": [*TEXT, "", "US", "XXX", 978],
+        "to_currency": [*TEXT, "", "US", "XXX", 840],
+        "amount": AMOUNTS,
+        "lock": CHOICE,
     },
     CUSTOMER_CREATE: {**CUSTOMER_PROBES, "test_clock": [*TEXT, "clock_nope", "x" * 33]},
     ("patch", "/api/v1/customers/{customer_id}"): CUSTOMER_PROBES,

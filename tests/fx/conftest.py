@@ -73,3 +73,7 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+# Staff users with TOTP devices and signed-in clients, as the admin tests build them.
+from tests.admin.conftest import login, make_staff, platform_user  # noqa: E402, F401

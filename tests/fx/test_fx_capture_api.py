@@ -339,3 +339,31 @@ def test_the_trial_balance_is_zero_in_every_currency(api, django_capture_on_comm
     assert set(totals) == {"EUR", "JPY", "USD"}
     assert totals == {"EUR": 0, "JPY": 0, "USD": 0}
     assert SettlementBatch.objects.get().currency == "USD"
+
+
+def test_closing_one_groups_batch_settles_converted_payments_in_the_settlement_currency(
+    api, usd_merchant
+):
+    from settlement.services import cutoff_for, settlement_batch_close
+
+    euro = capture_at(api, SATURDAY, amount=10000, currency="EUR")
+    yen = capture_at(api, SATURDAY + timedelta(minutes=1), amount=777, currency="JPY")
+    cutoff = cutoff_for(date(2026, 10, 25))
+
+    with time_machine.travel(cutoff, tick=False):
+        assert (
+            settlement_batch_close(
+                merchant_id=usd_merchant.pk, currency="EUR", livemode=False, cutoff=cutoff
+            )
+            is None
+        )
+        batch = settlement_batch_close(
+            merchant_id=usd_merchant.pk, currency="USD", livemode=False, cutoff=cutoff
+        )
+
+    assert batch.payment_count == 2
+    converted = euro["fx"]["settlement_amount"] + yen["fx"]["settlement_amount"]
+    assert batch.gross_amount == converted
+    assert batch.fees_amount == sum(
+        line.fee + line.fx_markup + line.cross_border_fee for line in batch.lines.all()
+    )

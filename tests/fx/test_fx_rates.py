@@ -192,3 +192,39 @@ def test_the_rates_api_refuses_bad_questions_field_by_field(
     assert response.status_code == status, response.json()
     body = response.json()
     assert code in {body["code"], *(e["code"] for e in body.get("errors", []))}
+
+
+def test_platform_staff_set_a_merchants_fx_terms_in_the_admin(login, platform_user, merchant):
+    from django.urls import reverse
+
+    client = login(platform_user)
+    response = client.post(
+        reverse("admin:payments_merchant_change", args=[merchant.pk]),
+        {
+            "name": merchant.name,
+            "country": "US",
+            "default_currency": "USD",
+            "settlement_delay_days": "2",
+            "settlement_currency": "USD",
+            "accepted_currencies": ["EUR", "USD"],
+            "fx_markup_bps": "150",
+            "cross_border_fee_bps": "100",
+            "fx_refuse_expired_quotes": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    merchant.refresh_from_db()
+    assert merchant.settlement_currency == "USD"
+    assert merchant.accepted_currencies == ["EUR", "USD"]
+    assert (merchant.fx_markup_bps, merchant.cross_border_fee_bps) == (150, 100)
+
+
+def test_a_merchant_with_an_unsupported_settlement_currency_is_refused(db):
+    from payments.errors import ValidationFailed
+    from payments.services import merchant_create
+
+    with pytest.raises(ValidationFailed) as caught:
+        merchant_create(name="Acme", settlement_currency="XYZ", fx_markup_bps=5000)
+
+    assert {e.field for e in caught.value.errors} == {"settlement_currency", "fx_markup_bps"}
