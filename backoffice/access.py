@@ -43,6 +43,9 @@ MERCHANT_STAFF_VIEW = [
     ("risk", "listentry"),
     ("risk", "risksettings"),
     ("risk", "dispute"),
+    ("fx", "ratesnapshot"),
+    ("fx", "quote"),
+    ("fx", "conversion"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
 PLATFORM_STAFF_APPS = [
@@ -53,6 +56,7 @@ PLATFORM_STAFF_APPS = [
     "invoicing",
     "payouts",
     "risk",
+    "fx",
     "backoffice",
 ]
 

@@ -256,6 +256,7 @@ class PlatformAdminSite(OTPAdminSite):
         "payments",
         "webhooks",
         "settlement",
+        "fx",
         "ledger",
         "institutions",
         "backoffice",

@@ -77,3 +77,4 @@ def pytest_runtest_makereport(item, call):
 
 # Staff users with TOTP devices and signed-in clients, as the admin tests build them.
 from tests.admin.conftest import login, make_staff, platform_user  # noqa: E402, F401
+from tests.conftest import other_merchant  # noqa: E402, F401
