@@ -98,6 +98,12 @@ def rate_as_of(
     return RateAsOf(base, quote, rate, fixing_date, source, stale)
 
 
+def latest_fixing_date(*, source: str = "ecb") -> date | None:
+    """Return the date of the source's latest stored fixing, or None before any."""
+    row = RateSnapshot.objects.filter(source=source).order_by("-fixing_date").first()
+    return row.fixing_date if row else None
+
+
 def rates_import(*, provider: RateProvider, since: date | None = None) -> int:
     """Store the provider's fixings (a fixing stored already takes the provider's rate, as the
     ECB may correct one); return how many were read. One transaction: all or nothing."""

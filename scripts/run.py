@@ -6,6 +6,7 @@ web server ending stops everything. Everything lives under var/ (SQLite database
 generated keys).
 """
 
+import datetime
 import os
 import signal
 import subprocess
@@ -109,6 +110,10 @@ def main() -> int:
     manage("migrate", "--no-input", "-v", "0")
     os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # the first command said it; children needn't
     manage("demo_setup")
+    # The ECB's reference rates of the last two years, offline (fx); `manage.py fx_import` loads
+    # the whole history since 1999.
+    since = datetime.datetime.now(tz=datetime.UTC).date() - datetime.timedelta(days=730)
+    manage("fx_import", "--new-only", "--since", since.isoformat())
     supervisor = Supervisor(commands())
     supervisor.start_all()
     print(f"Started web (http://{HOST}:{PORT}/), Celery workers and beat. Ctrl-C stops all.")

@@ -228,3 +228,17 @@ def test_a_merchant_with_an_unsupported_settlement_currency_is_refused(db):
         merchant_create(name="Acme", settlement_currency="XYZ", fx_markup_bps=5000)
 
     assert {e.field for e in caught.value.errors} == {"settlement_currency", "fx_markup_bps"}
+
+
+def test_fx_import_new_only_loads_just_the_fixings_after_the_latest_stored(easter_file, tmp_path):
+    older = tmp_path / "older.csv"
+    older.write_text(EASTER_CSV.replace("2026-04-07,1.0900,162.10,0.8600,\n", ""))
+    rates_import(provider=EcbHistoryProvider(older))
+    RateSnapshot.objects.filter(fixing_date=date(2026, 4, 2), quote="USD").update(rate="1.5")
+
+    call_command("fx_import", str(easter_file), "--new-only", stdout=io.StringIO())
+
+    # The 7th was new; the 2nd (stored, even if changed since) was not read again.
+    assert RateSnapshot.objects.filter(fixing_date=date(2026, 4, 7)).count() == 3
+    assert rate_as_of("EUR", "USD", date(2026, 4, 2)).rate == Decimal("1.5")
+    assert RateSnapshot.objects.count() == 9

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
 from fx.providers import EcbHistoryProvider, InvalidRateFile
-from fx.rates import rates_import
+from fx.rates import latest_fixing_date, rates_import
 
 
 class Command(BaseCommand):
@@ -21,9 +21,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--since", type=date.fromisoformat, help="Only fixings on or after this date"
         )
+        parser.add_argument(
+            "--new-only",
+            action="store_true",
+            help="Only fixings after the latest one stored (what `make run` does at each start)",
+        )
 
-    def handle(self, *args, file=None, since=None, **options):
+    def handle(self, *args, file=None, since=None, new_only=False, **options):
         provider = EcbHistoryProvider(file)
+        if new_only:
+            latest = latest_fixing_date(source=provider.source)
+            since = max(filter(None, [since, latest and latest + timedelta(days=1)]), default=None)
         try:
             count = rates_import(provider=provider, since=since)
         except (OSError, InvalidRateFile) as err:
