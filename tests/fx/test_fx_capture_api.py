@@ -367,3 +367,32 @@ def test_closing_one_groups_batch_settles_converted_payments_in_the_settlement_c
     assert batch.fees_amount == sum(
         line.fee + line.fx_markup + line.cross_border_fee for line in batch.lines.all()
     )
+
+
+def test_a_quote_request_sent_twice_with_one_idempotency_key_locks_one_quote(api):
+    body = {"from_currency": "GBP", "to_currency": "USD", "amount": 2500, "lock": "1h"}
+    with time_machine.travel(utc(2026, 10, 23, 9), tick=False):
+        first = api.post("/api/v1/fx/quotes", body, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+        again = api.post("/api/v1/fx/quotes", body, format="json", HTTP_IDEMPOTENCY_KEY="q-1")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Quote.objects.count() == 1
+    quote = first.json()
+    # 25.00 GBP through EUR on Friday 23 October: 1.1193 / 0.83728 USD per GBP.
+    assert quote["fixing_date"] == "2026-10-23"
+    assert quote["expires_at"] == "2026-10-23T10:00:00Z"
+    assert quote["converted_amount"] == 3342  # 25 × 1.336828778903 = 33.4207…
+    assert quote["markup_amount"] == 50  # 1.50% of 33.42 = 0.5013
+
+
+def test_a_quote_of_a_pair_the_ecb_does_not_fix_is_refused(api):
+    with time_machine.travel(utc(2026, 10, 23, 9), tick=False):
+        response = api.post(
+            "/api/v1/fx/quotes",
+            {"from_currency": "KWD", "to_currency": "USD", "amount": 1000},
+            format="json",
+        )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "rate_unavailable"
