@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0001_initial'),
+        ("ledger", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ledgeraccount',
-            name='kind',
-            field=models.CharField(choices=[('merchant_pending', 'Merchant pending'), ('merchant_payable', 'Merchant payable'), ('merchant_paid_out', 'Merchant paid out'), ('platform_fees', 'Platform fees'), ('platform_cash', 'Platform cash'), ('institution_receivable', 'Institution receivable'), ('fx_clearing', 'FX clearing'), ('fx_gain_loss', 'FX gain/loss')], max_length=32),
+            model_name="ledgeraccount",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("merchant_pending", "Merchant pending"),
+                    ("merchant_payable", "Merchant payable"),
+                    ("merchant_paid_out", "Merchant paid out"),
+                    ("platform_fees", "Platform fees"),
+                    ("platform_cash", "Platform cash"),
+                    ("institution_receivable", "Institution receivable"),
+                    ("fx_clearing", "FX clearing"),
+                    ("fx_gain_loss", "FX gain/loss"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

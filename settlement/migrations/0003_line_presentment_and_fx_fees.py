@@ -4,55 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('settlement', '0002_line_references_without_db_constraints'),
+        ("settlement", "0002_line_references_without_db_constraints"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='settlementline',
-            name='cross_border_fee',
-            field=models.BigIntegerField(default=0, help_text='Batch currency'),
+            model_name="settlementline",
+            name="cross_border_fee",
+            field=models.BigIntegerField(default=0, help_text="Batch currency"),
         ),
         migrations.AddField(
-            model_name='settlementline',
-            name='fx_fixing_date',
+            model_name="settlementline",
+            name="fx_fixing_date",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='settlementline',
-            name='fx_markup',
-            field=models.BigIntegerField(default=0, help_text='FX markup fee, batch currency'),
+            model_name="settlementline",
+            name="fx_markup",
+            field=models.BigIntegerField(default=0, help_text="FX markup fee, batch currency"),
         ),
         migrations.AddField(
-            model_name='settlementline',
-            name='fx_rate',
+            model_name="settlementline",
+            name="fx_rate",
             field=models.DecimalField(blank=True, decimal_places=12, max_digits=30, null=True),
         ),
         migrations.AddField(
-            model_name='settlementline',
-            name='presentment_amount',
+            model_name="settlementline",
+            name="presentment_amount",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='settlementline',
-            name='presentment_currency',
+            model_name="settlementline",
+            name="presentment_currency",
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.AlterField(
-            model_name='settlementline',
-            name='amount',
-            field=models.BigIntegerField(help_text="Captured (payment) or refunded (refund) amount, in the batch's currency"),
+            model_name="settlementline",
+            name="amount",
+            field=models.BigIntegerField(
+                help_text="Captured (payment) or refunded (refund) amount, in the batch's currency"
+            ),
         ),
         migrations.AlterField(
-            model_name='settlementline',
-            name='fee',
-            field=models.BigIntegerField(default=0, help_text='Percentage and fixed fee'),
+            model_name="settlementline",
+            name="fee",
+            field=models.BigIntegerField(default=0, help_text="Percentage and fixed fee"),
         ),
         migrations.AlterField(
-            model_name='settlementline',
-            name='net',
-            field=models.BigIntegerField(help_text='amount - fee - fx_markup - cross_border_fee for a payment, -amount for a refund'),
+            model_name="settlementline",
+            name="net",
+            field=models.BigIntegerField(
+                help_text="amount - fee - fx_markup - cross_border_fee for a payment, -amount for a refund"
+            ),
         ),
     ]
