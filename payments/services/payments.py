@@ -50,8 +50,8 @@ from . import otp_limits
 from .captures import payment_capture_locked
 from .challenges import otp_challenge_start
 from .events import event_record
-from .screened import screened_challenge, screened_decline
 from .fx import payment_fx_check
+from .screened import screened_challenge, screened_decline
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0007_order_customer_and_card_save_consent"),
+        ("payments", "0008_payout_schedule"),
     ]
 
     operations = [
