@@ -30,6 +30,11 @@ class Rejection:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def api_field(self) -> str:
+        """The field as the API names it: ``items.0.iban``, or ``items.0`` for the whole row."""
+        return ".".join(part for part in ("items", str(self.row - 1), self.field) if part)
+
 
 @dataclass(frozen=True)
 class PayoutRow:

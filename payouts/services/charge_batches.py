@@ -56,10 +56,8 @@ def charge_batch_create(
     )
     accepted, rejected = charge_rows_check(items=items, methods=methods)
     if not accepted:
-        raise ValidationFailed(
-            [FieldError(f"items[{r.row - 1}].{r.field}", r.code, r.message) for r in rejected],
-            message="No row of the batch was accepted; nothing was created.",
-        )
+        # No row accepted: nothing is created, and the problem's detail is the first row's.
+        raise ValidationFailed([FieldError(r.api_field, r.code, r.message) for r in rejected])
     try:
         with transaction.atomic():
             batch = ChargeBatch.objects.create(

@@ -599,6 +599,30 @@ OPERATIONS = {
     ("post", "/api/v1/risk/lists"): ({}, {"list": "block", "kind": "ip", "value": "192.0.2.99"}),
     ("delete", "/api/v1/risk/lists/{entry_id}"): ({"entry_id": "list_entry"}, None),
 }
+OPERATIONS |= {
+    ("get", "/api/v1/payout-batches"): ({}, None),
+    ("post", "/api/v1/payout-batches"): (
+        {},
+        {
+            "reference": "probe-payouts",
+            "items": [
+                {
+                    "name": "Probe supplier",
+                    "iban": "DE89370400440532013000",
+                    "amount": 500,  # of the 10.00 EUR the world settles, less its fees
+                    "currency": "EUR",
+                    "reference": "probe-payout-1",
+                }
+            ],
+        },
+    ),
+    ("get", "/api/v1/payout-batches/{batch_id}"): ({"batch_id": "payout_batch"}, None),
+    ("get", "/api/v1/payout-batches/{batch_id}/payouts"): ({"batch_id": "payout_batch"}, None),
+    ("get", "/api/v1/charge-batches"): ({}, None),
+    ("post", "/api/v1/charge-batches"): ({}, {"reference": "probe-charges", "items": []}),
+    ("get", "/api/v1/charge-batches/{batch_id}"): ({"batch_id": "charge_batch"}, None),
+    ("post", "/api/v1/charge-batches/{batch_id}/start"): ({"batch_id": "charge_batch"}, None),
+}
 WRITES = [op for op in OPERATIONS if op[0] != "get"]
 WITH_PATH_ID = [op for op in OPERATIONS if OPERATIONS[op][0]]
 
@@ -716,6 +740,38 @@ class World:
         self.client.post(f"/api/v1/disputes/{dispute}/evidence", body, format="json")
         return dispute
 
+    def _make_balance(self) -> str:
+        """A settled EUR balance kept for bulk payouts (manual payouts): captured, then settled."""
+        from datetime import timedelta
+
+        import time_machine
+        from django.utils import timezone
+
+        from payments.models import Merchant
+        from settlement.services import cutoff_for, settlement_run
+
+        merchant = Merchant.objects.get(
+            payments__public_id=self._pay(card_body(), currency="EUR")["id"]
+        )
+        merchant.payout_schedule = "manual"
+        merchant.save(update_fields=["payout_schedule"])
+        cutoff = cutoff_for(timezone.now().date() + timedelta(days=1))
+        with time_machine.travel(cutoff, tick=False):
+            settlement_run(cutoff=cutoff)
+        return merchant.public_id
+
+    def _make_payout_batch(self) -> str:
+        operation = ("post", "/api/v1/payout-batches")
+        response = self.client.post("/api/v1/payout-batches", self.body(operation), format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    def _make_charge_batch(self) -> str:
+        operation = ("post", "/api/v1/charge-batches")
+        response = self.client.post("/api/v1/charge-batches", self.body(operation), format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
     def _make_rule(self) -> str:
         body = OPERATIONS[("post", "/api/v1/risk/rules")][1]
         return self.client.post("/api/v1/risk/rules", body, format="json").json()["id"]
@@ -778,6 +834,17 @@ class World:
             body = {"price": self["price"]}
         if operation == CUSTOMER_CREATE:
             body = {**body, "test_clock": self["clock"]}
+        if operation == ("post", "/api/v1/payout-batches"):
+            self["balance"]
+        if operation == ("post", "/api/v1/charge-batches"):
+            item = {
+                "reference": "probe-charge-1",
+                "customer": self["customer"],
+                "payment_method": self["saved_method"],
+                "amount": 1000,
+                "currency": "USD",
+            }
+            body = {**body, "items": [item]}
         if operation == METHOD_OTP:
             url = self.url(operation).removesuffix("/otp") + "/otp-messages"
             body = {"code": self.client.get(url).json()["data"][0]["code"]}
@@ -1120,6 +1187,14 @@ FIELD_PROBES = {
         "interval": CHOICE,
         "interval_count": [0, -1, 13, 366, "1", 1.5, True, None, 10**30],
         "trial_days": [0, -1, 731, "7", 1.5, True, 10**30],
+    },
+    ("post", "/api/v1/payout-batches"): {
+        "reference": [*TEXT, "", "x" * 101],
+        "items": [*TEXT[:3], "x", [], [None], [1] * 10_001],
+    },
+    ("post", "/api/v1/charge-batches"): {
+        "reference": [*TEXT, "", "x" * 101],
+        "items": [*TEXT[:3], "x", [], [None], [1] * 10_001],
     },
     ("post", "/api/v1/fx/quotes"): {
         "from_currency": [*TEXT, "", "US", "XXX", 978],

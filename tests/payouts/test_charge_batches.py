@@ -172,8 +172,8 @@ def test_a_batch_with_no_acceptable_row_is_a_400(api, cards):
 
     assert response.status_code == 400
     assert {(e["field"], e["code"]) for e in response.json()["errors"]} == {
-        ("items[0].payment_method", "off_session_consent_missing"),
-        ("items[1].payment_method", "off_session_consent_missing"),
+        ("items.0.payment_method", "off_session_consent_missing"),
+        ("items.1.payment_method", "off_session_consent_missing"),
     }
     assert not ChargeBatch.objects.exists()
 

@@ -146,8 +146,8 @@ def test_a_batch_with_no_acceptable_row_is_a_400_and_creates_nothing(api, settle
     assert response["Content-Type"].startswith("application/problem+json")
     errors = response.json()["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [
-        ("items[0].iban", "invalid_iban"),
-        ("items[1].iban", "invalid_iban"),
+        ("items.0.iban", "invalid_iban"),
+        ("items.1.iban", "invalid_iban"),
     ]
     assert not PayoutBatch.objects.exists()
 
