@@ -433,7 +433,7 @@ WEBHOOKS_CIRCUIT_COOLOFF = timedelta(minutes=1)
 WEBHOOKS_DISABLE_AFTER = timedelta(days=5)  # an endpoint failing every delivery this long
 WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=24)  # the old secret still signs meanwhile
 DEMO_MODE = _env("DEMO_MODE", "false" if PRODUCTION else "true").lower() == "true"
-# E-mail (billing's to customers): EMAIL_URL, e.g. submission://user:password@host:587 (SMTP
+# E-mail to customers (billing, invoicing): EMAIL_URL, e.g. submission://user:password@host:587 (SMTP
 # with STARTTLS; ?_default_from_email=... sets the sender); locally printed ("console:").
 vars().update(dj_email_url.parse(_required_in_production("EMAIL_URL", lambda: "console:")))
 
