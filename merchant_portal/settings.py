@@ -382,6 +382,8 @@ SPECTACULAR_SETTINGS = {
         "SavedPaymentMethodTypeEnum": "billing.models.PaymentMethod.Type",
         # The use a saved card is consented for: the same two values on orders and methods.
         "UsageEnum": "billing.models.PaymentMethod.Usage",
+        "DisputeReasonEnum": "risk.models.Dispute.Reason",
+        "CreditNoteReasonEnum": "invoicing.models.CreditNote.Reason",
     },
 }
 
