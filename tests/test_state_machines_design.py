@@ -72,11 +72,14 @@ SUBSCRIPTION_DESIGN = {
     ("active", "paused"),
     ("paused", "active"),
 }
-# A retry that succeeds recovers a past-due subscription; the first charge after a trial can
-# fail like a renewal; a merchant may cancel a subscription in any state that still bills.
-SUBSCRIPTION_EXTENSIONS = {("past_due", "active"), ("trialing", "past_due")} | {
-    (state, "canceled") for state in ("incomplete", "trialing", "active", "unpaid", "paused")
-}
+# A retry that succeeds recovers a past-due subscription, and a new card paid on the hosted
+# update page an unpaid one; the first charge after a trial can fail like a renewal; a merchant
+# may cancel a subscription in any state that still bills.
+SUBSCRIPTION_EXTENSIONS = {
+    ("past_due", "active"),
+    ("unpaid", "active"),
+    ("trialing", "past_due"),
+} | {(state, "canceled") for state in ("incomplete", "trialing", "active", "unpaid", "paused")}
 
 PAYOUT_BATCH_DESIGN = _chain("pending_approval", "approved", "processing", "completed") | {
     ("pending_approval", "canceled")
