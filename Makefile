@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench lint format clean
+.PHONY: install run test bench mutation lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py
 
+mutation: install
+	$(BIN)/python scripts/mutation.py
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -33,4 +36,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var build *.egg-info test-output
+	rm -rf $(VENV) var build *.egg-info test-output mutants

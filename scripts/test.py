@@ -3,7 +3,10 @@
 Tier sqlite: every test not marked postgres/redis, on SQLite (the embedded default), eager
 Celery, Chromium browser tests.
 Tier postgres: the whole suite again on DATABASE_URL (PostgreSQL, what production runs), with
-REDIS_URL: the tests marked postgres/redis (row locks, races, a real Celery worker) run only here.
+REDIS_URL: the tests marked postgres/redis (row locks, races, a real Celery worker) run only here,
+one at a time after the rest (a race test needs the cores to itself).
+Unmarked tests run on ``TEST_WORKERS`` pytest-xdist processes (default: the CPU count, at most 4;
+1 turns xdist off), a whole file per process so a file's fixtures stay together.
 Both run in random order: pytest-randomly prints the seed; pass ``--randomly-seed=N`` through
 to replay an order, or ``-p no:randomly`` to turn it off. A tier that cannot
 run is named loudly; under CI=true that is a failure.
@@ -20,27 +23,55 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 
 
-def run_tier(name: str, marker: str, env: dict[str, str], extra: list[str]) -> dict:
+UNMARKED = "not postgres and not redis"
+MARKED = "postgres or redis"
+
+
+def workers() -> int:
+    return int(os.environ.get("TEST_WORKERS") or min(os.cpu_count() or 1, 4))
+
+
+def run_pytest(name: str, marker: str, env: dict[str, str], extra: list[str], n: int) -> dict:
     report = Path(tempfile.mkstemp(prefix="tier-", suffix=".json")[1])
     env = {**env, "TIER_REPORT": str(report), "TEST_TIER": name}
-    cmd = [sys.executable, "-m", "pytest", *(["-m", marker] if marker else []), *extra]
-    print(f"\n==== tier: {name} ====", flush=True)
+    parallel = ["-n", str(n), "--dist", "loadfile"] if n > 1 else []
+    cmd = [sys.executable, "-m", "pytest", "-m", marker, *parallel, *extra]
+    print(f"\n==== tier: {name} ({marker}; {n} process{'es' if n > 1 else ''}) ====", flush=True)
     code = subprocess.call(cmd, cwd=ROOT, env=env)
     counts = json.loads(report.read_text() or "{}") if report.stat().st_size else {}
     report.unlink(missing_ok=True)
     counts["exit"] = code
+    reported = sum(counts.get(key, 0) for key in ("passed", "failed", "skipped", "error"))
+    if counts.get("collected", 0) > reported:  # a worker that stopped early must not pass
+        lost = counts["collected"] - reported
+        print(f"!!! {name}: {lost} of {counts['collected']} collected tests never reported")
+        counts["error"] = counts.get("error", 0) + lost
     return counts
+
+
+def run_tier(name: str, env: dict[str, str], extra: list[str], *, marked: bool) -> dict:
+    runs = [run_pytest(name, UNMARKED, env, extra, workers())]
+    if marked:
+        runs.append(run_pytest(name, MARKED, env, extra, 1))
+    total: dict = {"skipped_tiers": []}
+    for run in runs:
+        for key in ("passed", "failed", "skipped", "error"):
+            total[key] = total.get(key, 0) + run.get(key, 0)
+        total["skipped_tiers"] += run.get("skipped_tiers", [])
+    # 5: no test selected (e.g. -k matched nothing in one half); not a failure of its own
+    total["exit"] = max((r["exit"] for r in runs if r["exit"] != 5), default=5)
+    return total
 
 
 def main() -> int:
     extra = sys.argv[1:]
     ci = os.environ.get("CI", "").lower() == "true"
     base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
-    results = {"sqlite": run_tier("sqlite", "not postgres and not redis", base, extra)}
+    results = {"sqlite": run_tier("sqlite", base, extra, marked=False)}
     skipped_tiers = list(results["sqlite"].get("skipped_tiers", []))
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL"):
-        results["postgres"] = run_tier("postgres", "", dict(os.environ), extra)
+        results["postgres"] = run_tier("postgres", dict(os.environ), extra, marked=True)
         skipped_tiers += results["postgres"].get("skipped_tiers", [])
     else:
         skipped_tiers.append("postgres (set DATABASE_URL=postgres://... and REDIS_URL)")

@@ -11,33 +11,47 @@ from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 _SKIPPED_TIERS: set[str] = set()
-_COUNTS = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+_COUNTS = {"passed": 0, "failed": 0, "skipped": 0, "error": 0, "collected": 0}
+TIER_SKIP = "tier not run: "
 
 
 def pytest_runtest_setup(item):
-    """Skip a test whose tier's service is missing, and remember the tier for the summary."""
+    """Skip a test whose tier's service is missing; the reason names the tier for the summary."""
     from django.conf import settings
 
     vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     if item.get_closest_marker("postgres") and vendor != "postgresql":
-        _SKIPPED_TIERS.add("postgres (DATABASE_URL is not PostgreSQL)")
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+        pytest.skip(f"{TIER_SKIP}postgres (DATABASE_URL is not PostgreSQL)")
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
-        _SKIPPED_TIERS.add("redis (REDIS_URL is not set)")
-        pytest.skip("needs Redis (REDIS_URL)")
+        pytest.skip(f"{TIER_SKIP}redis (REDIS_URL is not set)")
     if item.get_closest_marker("browser") and not (
         Path(CHROMIUM).exists() or shutil.which("chromium")
     ):
-        _SKIPPED_TIERS.add(f"browser (no Chromium at {CHROMIUM})")
-        pytest.skip("needs Chromium")
+        pytest.skip(f"{TIER_SKIP}browser (no Chromium at {CHROMIUM})")
+
+
+def pytest_collection_finish(session):
+    if not hasattr(session.config, "workerinput"):
+        _COUNTS["collected"] = len(session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """Every xdist process collects the same tests; the tier checks each one reported back."""
+    _COUNTS["collected"] = len(ids)
 
 
 def pytest_runtest_logreport(report):
+    """Counted where the reports meet: in the one process, or in xdist's controller."""
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         if report.outcome == "failed" and report.when != "call":
             _COUNTS["error"] += 1
         else:
             _COUNTS[report.outcome] += 1
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if reason.startswith(TIER_SKIP):
+            _SKIPPED_TIERS.add(reason.removeprefix(TIER_SKIP))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -47,7 +61,7 @@ def pytest_terminal_summary(terminalreporter):
 
 def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("TIER_REPORT")
-    if path:
+    if path and not hasattr(session.config, "workerinput"):  # an xdist worker reports upward
         Path(path).write_text(json.dumps({**_COUNTS, "skipped_tiers": sorted(_SKIPPED_TIERS)}))
 
 

@@ -1,0 +1,63 @@
+"""`make mutation`: mutmut over the money core ([tool.mutmut] in pyproject.toml), then the score.
+
+Runs ``mutmut run`` (incremental: a second run only retests what changed), prints the score and
+every surviving mutant, and writes the score with today's date into docs/testing.md between the
+``mutation-score`` markers. Score = killed (a test failed, or the mutant hung past its timeout)
+over every mutant that was tried; mutants no test reaches count as survivors.
+Exit status 1 below the goal (90%).
+"""
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = [sys.executable, "-m", "mutmut"]
+DOC = ROOT / "docs" / "testing.md"
+GOAL = 90.0
+MARKERS = ("<!-- mutation-score:start -->", "<!-- mutation-score:end -->")
+
+
+def score(stats: dict) -> tuple[int, int, float]:
+    caught = stats["killed"] + stats["timeout"]
+    tried = stats["total"] - stats["skipped"]
+    return caught, tried, (100.0 * caught / tried if tried else 0.0)
+
+
+def survivors() -> list[str]:
+    out = subprocess.run([*MUTMUT, "results"], cwd=ROOT, capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def write_doc(stats: dict, caught: int, tried: int, percent: float) -> None:
+    block = (
+        f"{MARKERS[0]}\nLast run {date.today().isoformat()}: **{percent:.1f}%** "
+        f"({caught} of {tried} mutants killed; {stats['survived']} survived, "
+        f"{stats['no_tests']} reached by no test, {stats['timeout']} timed out).\n{MARKERS[1]}"
+    )
+    text = DOC.read_text()
+    pattern = re.compile(re.escape(MARKERS[0]) + ".*?" + re.escape(MARKERS[1]), re.S)
+    DOC.write_text(pattern.sub(lambda _: block, text))
+
+
+def main() -> int:
+    code = subprocess.call([*MUTMUT, "run", *sys.argv[1:]], cwd=ROOT)
+    if code not in (0, 1):
+        print(f"mutmut run failed with exit status {code}")
+        return code
+    subprocess.check_call([*MUTMUT, "export-cicd-stats"], cwd=ROOT)
+    stats = json.loads((ROOT / "mutants" / "mutmut-cicd-stats.json").read_text())
+    caught, tried, percent = score(stats)
+    print("\nsurviving mutants (`.venv/bin/mutmut show NAME` prints the diff):")
+    for name in survivors():
+        print(f"  {name}")
+    print(f"\nmutation score: {percent:.1f}% ({caught}/{tried} killed; goal {GOAL:.0f}%)")
+    write_doc(stats, caught, tried, percent)
+    return 0 if percent >= GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
