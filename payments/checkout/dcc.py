@@ -8,6 +8,7 @@ the shopper chooses and pays again. Paying in the order's currency is always the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from ..services.dcc import dcc_offer_for
 from ..validation import normalize_pan
 from .selectors import order_for_checkout
 
+_BIN = re.compile(r"[0-9]{6}")
 # Shown beside the offer; the rate the shopper pays is rounded for reading only.
 _SHOWN_RATE = Decimal("0.000001")
 EXPIRED_NOTE = "Here is a new offer at today's rate: choose the currency again, then pay."
@@ -49,8 +51,8 @@ class DccOfferView:
 
 def card_bin(number: str) -> str:
     """Return the first six digits of what was typed as a card number, or ""."""
-    digits = normalize_pan(number or "")
-    return digits[:6] if len(digits) >= 6 and digits[:6].isdigit() else ""
+    first6 = normalize_pan(number or "")[:6]
+    return first6 if _BIN.fullmatch(first6) else ""
 
 
 def offer_for(order: Order, *, number: str, chosen: str = "") -> DccOfferView | None:

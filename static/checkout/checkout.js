@@ -183,6 +183,7 @@
         .catch(function () {});  // the server makes the offer on submission instead
     });
     slot.addEventListener("change", payLabel);
+    if (slot.querySelector("input[name=dcc_quote]")) payLabel();
   }
 
   var waiting = document.querySelector("[data-poll-url]");

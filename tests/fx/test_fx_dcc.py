@@ -4,7 +4,7 @@ shown before paying, when the merchant enables it; the merchant still gets the o
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -125,6 +125,8 @@ def test_the_first_submission_of_a_foreign_card_shows_the_choice_and_charges_not
     assert "3.00% conversion markup" in html and "Currency to pay in" in html
     assert "enter the security code again" in html
     assert 'value="123"' not in html  # the CVC is never sent back
+    # Without a script the button cannot follow the choice: the amounts are beside the choices.
+    assert re.search(r'id="pay-btn"[^>]*>Pay</button>', html)
 
 
 def test_accepting_the_offer_pays_the_quoted_amount_in_the_cards_currency(
@@ -226,8 +228,35 @@ def test_the_page_script_gets_the_offer_from_the_bin_alone(client, eur_order, at
     assert re.search(r'<fieldset class="dcc" id="dcc"', gb["html"])
     assert 'data-pay-label="Pay £' in gb["html"]
     assert eur == {"html": ""}
+    assert client.post(url, {"bin": "\u0664\u0660\u0660\u0668\u0662\u0666"}).json() == {"html": ""}
+    assert client.post(url, {"bin": "40\x0082\x006"}).json() == {"html": ""}
     assert client.get(url).status_code == 405
     assert 'data-dcc-url="' + url + '"' in client.get(_pay_path(eur_order)).content.decode()
+
+
+def test_the_settlement_batch_pays_the_order_amount_in_its_currency_and_keeps_the_card_amount(
+    client, eur_order, dcc_merchant, at_wednesday
+):
+    from settlement.services import cutoff_for, settlement_run
+
+    dcc_merchant.cross_border_fee_bps = 100  # the UK card is foreign to this US merchant
+    dcc_merchant.save()
+    client.post(_pay_path(eur_order), _card())
+    offer = Quote.objects.get(dcc_order=eur_order)
+    client.post(_pay_path(eur_order), _card(dcc_quote=offer.public_id))
+    payment = Payment.objects.get(order=eur_order)
+    cutoff = cutoff_for(date(2026, 10, 22))
+    at_wednesday.move_to(cutoff)
+
+    (batch,) = settlement_run(cutoff=cutoff)
+
+    line = batch.lines.get(payment=payment)
+    assert batch.currency == "EUR" and line.amount == 10000
+    assert (line.presentment_currency, line.presentment_amount) == ("GBP", offer.total_amount)
+    assert line.fx_fixing_date == offer.fixing_date
+    # The shopper paid the DCC markup: the merchant pays none; the cross-border fee is its own.
+    assert (line.fx_markup, line.cross_border_fee) == (0, 100)
+    assert line.net == 10000 - line.fee - 100
 
 
 # --- refunds, the admin -----------------------------------------------------------------------------
