@@ -27,3 +27,25 @@ def card_country(first6: str) -> str:
         if low <= bin_number <= high:
             return country
     return DEFAULT_COUNTRY
+
+
+# The currency a card of each issuing country is billed in (DCC offers it to the shopper).
+_EURO = "AT BE CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK"
+COUNTRY_CURRENCIES: dict[str, str] = {
+    **dict.fromkeys(_EURO.split(), "EUR"),
+    "US": "USD",
+    "GB": "GBP",
+    "JP": "JPY",
+    "CA": "CAD",
+    "AU": "AUD",
+    "CH": "CHF",
+    "SE": "SEK",
+    "NO": "NOK",
+    "DK": "DKK",
+    "PL": "PLN",
+}
+
+
+def card_currency(first6: str) -> str:
+    """Return the currency the card of BIN ``first6`` is billed in, or "" when unknown."""
+    return COUNTRY_CURRENCIES.get(card_country(first6), "")

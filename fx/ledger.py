@@ -15,6 +15,7 @@ from ledger.services import Line
 from .models import Conversion, RefundConversion
 
 FX_GAIN_LOSS_OWNER = "platform"
+DCC_MARKUP_OWNER = "platform"
 
 
 def clearing_owner(presentment: str, settlement: str) -> str:
@@ -24,14 +25,20 @@ def clearing_owner(presentment: str, settlement: str) -> str:
 
 def capture_lines(*, conversion: Conversion, institution: str, merchant: str) -> list[Line]:
     """Lines of a converted capture: institution receivable (presentment) against clearing, and
-    clearing against the merchant's pending money (settlement currency)."""
+    clearing against the merchant's pending money (settlement currency). A DCC payment's markup,
+    which the shopper paid in the presentment currency, is the platform's on its own line."""
     p_cur, p_amount = conversion.presentment_currency, conversion.presentment_amount
     s_cur, s_amount = conversion.settlement_currency, conversion.settlement_amount
     clearing = clearing_owner(p_cur, s_cur)
+    dcc_markup = conversion.dcc_markup_amount
     lines = [
         Line(owner=institution, kind="institution_receivable", currency=p_cur, amount=p_amount),
-        Line(owner=clearing, kind="fx_clearing", currency=p_cur, amount=-p_amount),
+        Line(owner=clearing, kind="fx_clearing", currency=p_cur, amount=dcc_markup - p_amount),
     ]
+    if dcc_markup:
+        lines.append(
+            Line(owner=DCC_MARKUP_OWNER, kind="fx_dcc_markup", currency=p_cur, amount=-dcc_markup)
+        )
     if s_amount:
         lines += [
             Line(owner=clearing, kind="fx_clearing", currency=s_cur, amount=s_amount),

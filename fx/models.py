@@ -11,7 +11,7 @@ import string
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 _ALPHABET = string.ascii_letters + string.digits
 CURRENCY = Q(currency__regex=r"^[A-Z]{3}$")
@@ -89,6 +89,22 @@ class Quote(models.Model):
         on_delete=models.PROTECT,
         related_name="fx_quote",
     )
+    # A dynamic currency conversion offer of the hosted checkout: the order's amount into the
+    # shopper's card currency, ``markup_amount`` (the DCC markup) on top; ``payment`` took it.
+    dcc_order = models.ForeignKey(
+        "payments.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dcc_offers",
+    )
+    payment = models.OneToOneField(
+        "payments.Payment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dcc_quote",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,6 +118,12 @@ class Quote(models.Model):
 
     def __str__(self):
         return self.public_id
+
+    @property
+    def total_amount(self) -> int:
+        """What a DCC shopper pays: the converted amount and the markup (minor units of
+        ``to_currency``)."""
+        return self.converted_amount + self.markup_amount
 
 
 class Conversion(models.Model):
@@ -134,6 +156,9 @@ class Conversion(models.Model):
     card_country = models.CharField(max_length=2, blank=True)
     cross_border_fee_bps = models.PositiveIntegerField(default=0)
     cross_border_fee = models.BigIntegerField(default=0, help_text="Settlement currency")
+    # A payment made in the card's currency by DCC: the markup the shopper paid (platform's).
+    dcc_markup_bps = models.PositiveIntegerField(default=0)
+    dcc_markup_amount = models.BigIntegerField(default=0, help_text="Presentment currency")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,7 +166,8 @@ class Conversion(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(presentment_amount__gt=0, settlement_amount__gte=0)
-                & Q(markup_amount__gte=0, cross_border_fee__gte=0),
+                & Q(markup_amount__gte=0, cross_border_fee__gte=0)
+                & Q(dcc_markup_amount__gte=0, dcc_markup_amount__lte=F("presentment_amount")),
                 name="fx_conversion_amounts",
             ),
             models.CheckConstraint(

@@ -16,6 +16,8 @@ class FxTerms:
     markup_bps: int = 0
     cross_border_fee_bps: int = 0
     refuse_expired_quotes: bool = True
+    dcc_enabled: bool = False
+    dcc_markup_bps: int = 0
 
     def converts(self, currency: str) -> bool:
         """Return whether a capture in ``currency`` is converted."""

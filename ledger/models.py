@@ -24,6 +24,8 @@ class LedgerAccount(models.Model):
         # One owner per currency pair ("fx:EURUSD"), an account in each of its currencies.
         FX_CLEARING = "fx_clearing", "FX clearing"
         FX_GAIN_LOSS = "fx_gain_loss", "FX gain/loss"
+        # Dynamic currency conversion: the markup shoppers paid to pay in their card's currency.
+        FX_DCC_MARKUP = "fx_dcc_markup", "FX DCC markup"
 
     owner = models.CharField(
         max_length=64, help_text='A merchant id ("mer_..."), "platform" or an institution code.'

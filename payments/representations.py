@@ -63,7 +63,9 @@ def _conversion_of(payment: Payment) -> Conversion | None:
 
 
 def _has_fx_terms(merchant) -> bool:
-    return bool(merchant.settlement_currency or merchant.cross_border_fee_bps)
+    return bool(
+        merchant.settlement_currency or merchant.cross_border_fee_bps or merchant.dcc_enabled
+    )
 
 
 def payment_fx_data(payment: Payment) -> dict | None:

@@ -65,7 +65,11 @@ class CustomerDetailView(MerchantAPIView):
 
     @extend_schema(
         summary="Delete a customer",
-        description="Detaches the customer's payment methods; the customer is then a 404.",
+        description=(
+            "Cancels the customer's subscriptions not ended yet (each with"
+            " customer.subscription.deleted, open invoices voided) and detaches its payment"
+            " methods; invoices and payments stay. The customer is then a 404."
+        ),
         responses=s.CustomerOutput,
     )
     def delete(self, request: Request, customer_id: str) -> Response:

@@ -12,7 +12,10 @@ from payments.models import Merchant
 from payments.services import event_record
 from payments.validation import FieldError, validate_metadata
 
-from ..models import Customer, PaymentMethod, TestClock
+from ..models import Customer, PaymentMethod, Subscription, TestClock
+from .clocks import billing_now
+from .lifecycle import subscription_lock
+from .schedule import subscription_cancel_locked
 
 NAME_MAX = Customer._meta.get_field("name").max_length
 EMAIL_MAX = Customer._meta.get_field("email").max_length
@@ -104,10 +107,21 @@ def customer_update(*, customer: Customer, email=_UNSET, name=_UNSET, metadata=_
 
 
 def customer_delete(*, customer: Customer) -> Customer:
-    """Delete the customer (kept as a row, no longer listed); detach its payment methods first."""
+    """Delete the customer (kept as a row, no longer listed). Its subscriptions not ended yet
+    (active, trialing, past due, paused, and incomplete or unpaid) are canceled now, each with
+    ``customer.subscription.deleted`` and its open invoices voided, then its payment methods are
+    detached. History stays: invoices, payments and the ended subscriptions keep their rows."""
     with transaction.atomic():
         customer = _customer_lock(customer)
         now = timezone.now()
+        live = Subscription.objects.filter(customer=customer).exclude(
+            status=Subscription.Status.CANCELED
+        )
+        for pk in live.order_by("pk").values_list("pk", flat=True):
+            # Canceled at the customer's own time (its test clock's, if any), as billing is.
+            subscription_cancel_locked(
+                subscription=subscription_lock(pk), now=billing_now(customer)
+            )
         for method in PaymentMethod.objects.select_for_update().filter(
             customer=customer, detached_at__isnull=True
         ):

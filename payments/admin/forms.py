@@ -62,6 +62,17 @@ class MerchantForm(forms.ModelForm):
         min_value=0, max_value=2000, required=False, label="Cross-border fee (bps)"
     )
 
+    dcc_markup_bps = forms.IntegerField(
+        min_value=0,
+        max_value=2000,
+        required=False,
+        label="DCC markup (bps)",
+        help_text="What shoppers paying in their card's currency pay on the ECB rate.",
+    )
+
+    def clean_dcc_markup_bps(self):
+        return self.cleaned_data["dcc_markup_bps"] or 0
+
     def clean_fx_markup_bps(self):
         return self.cleaned_data["fx_markup_bps"] or 0
 
@@ -80,6 +91,8 @@ class MerchantForm(forms.ModelForm):
             "fx_markup_bps",
             "cross_border_fee_bps",
             "fx_refuse_expired_quotes",
+            "dcc_enabled",
+            "dcc_markup_bps",
         ]
 
     def clean_country(self):

@@ -66,6 +66,13 @@ class PaymentForm(forms.Form):
     # A saved card of the order's customer ("pm_..."), or "" for a card typed in.
     saved_card = forms.CharField(required=False, max_length=40)
     save_card = forms.BooleanField(required=False)
+    # The DCC choice, once the offer was shown: "" pays in the order's currency, "fxq_..." in
+    # the card's at that offer.
+    dcc_quote = forms.CharField(required=False, max_length=40)
+
+    def dcc_chosen(self) -> bool:
+        """Return whether the shopper saw the DCC offer and chose (either way)."""
+        return "dcc_quote" in self.data
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,12 +6,13 @@ PostgreSQL refuses in a lookup), is a 404 before a query is made.
 
 from django.urls import include, path
 
-from . import views
+from . import dcc, views
 
 checkout_patterns = (
     [
         path("<slug:token>/", views.checkout_pay, name="pay"),
         path("<slug:token>/sandbox-inbox", views.sandbox_inbox, name="sandbox_inbox"),
+        path("<slug:token>/dcc-offer", dcc.dcc_offer_view, name="dcc_offer"),
         path("<slug:token>/payments/<slug:payment_id>/", views.payment_page, name="payment"),
         path("<slug:token>/payments/<slug:payment_id>/status", views.payment_status, name="status"),
         path("<slug:token>/payments/<slug:payment_id>/verify", views.payment_verify, name="verify"),

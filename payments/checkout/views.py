@@ -45,9 +45,9 @@ from payments.services import (
     payment_abandon_by_shopper,
     payment_create,
 )
-from payments.validation import card_brand, normalize_pan
+from payments.validation import card_brand, luhn_valid, normalize_pan
 
-from . import saving
+from . import dcc, saving
 from .forms import OtpForm, PaymentForm, methods_for
 from .selectors import order_for_checkout
 
@@ -204,8 +204,13 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
         try:
             if saved_card:
                 payment = saving.pay_with_saved_card(order=order, method_id=saved_card)
+            elif _dcc_to_offer(order, form, method):
+                # Nothing is charged until the shopper chose the currency (no script ran).
+                form.add_error(None, dcc.CHOOSE_NOTE)
+                return _pay_page(request, order, form=form)
             else:
-                payment = payment_create(order=order, method=method)
+                quote_id = form.cleaned_data["dcc_quote"] if method.type == "card" else ""
+                payment = payment_create(order=order, method=method, dcc_quote=quote_id)
                 if method.type == "card" and form.cleaned_data["save_card"]:
                     saving.consent_record(
                         request=request,
@@ -215,6 +220,8 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
                     )
         except ValidationFailed as err:
             form.add_service_errors(err.errors)
+            if any(error.field == "dcc_quote" for error in err.errors):
+                form.add_error(None, dcc.EXPIRED_NOTE)  # the page shows a new offer
         except PaymentInProgress:
             # A double-click or a second tab: show the payment already under way.
             active = _active_payment(order)
@@ -226,6 +233,16 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return redirect(_payment_url(payment))
     return _pay_page(request, order, form=form)
+
+
+@sensitive_variables("method")
+def _dcc_to_offer(order: Order, form: PaymentForm, method) -> bool:
+    """Whether a card submitted before any DCC choice was shown has one to make first."""
+    if method.type != "card" or form.dcc_chosen():
+        return False
+    if not luhn_valid(normalize_pan(method.number)):
+        return False  # the payment service says what is wrong with the number
+    return dcc.offer_for(order, number=method.number) is not None
 
 
 @sensitive_variables("form")
@@ -257,8 +274,19 @@ def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -
         else "",
         "consent_words": saving.consent_words(order) if order.customer else "",
         "save_checked": form is not None and bool(form.data.get("save_card")),
+        "dcc": _dcc_shown(order, form),
     }
     return render(request, "checkout/pay.html", context)
+
+
+@sensitive_variables("form")
+def _dcc_shown(order: Order, form: PaymentForm | None) -> dcc.DccOfferView | None:
+    """The DCC offer to show again with a card typed in (a new one once it expired)."""
+    if form is None or form.data.get("method") != "card" or form.data.get("saved_card"):
+        return None
+    return dcc.offer_for(
+        order, number=form.data.get("number", ""), chosen=form.data.get("dcc_quote", "")
+    )
 
 
 # --- a payment: verification, transfer instructions, result -------------------------------------

@@ -53,6 +53,15 @@ class Merchant(models.Model):
         default=True,
         help_text="A payment after its FX quote expired is refused (else: live rate).",
     )
+    # Dynamic currency conversion on the hosted checkout: a card in another currency than the
+    # order's may pay in its own, at the reference rate plus ``dcc_markup_bps`` (the shopper's).
+    dcc_enabled = models.BooleanField(
+        default=False,
+        help_text="Offer shoppers to pay in their card's currency at checkout (DCC).",
+    )
+    dcc_markup_bps = models.PositiveIntegerField(
+        default=0, help_text="DCC markup the shopper pays on the reference rate, basis points."
+    )
     is_demo = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -73,6 +82,9 @@ class Merchant(models.Model):
             models.CheckConstraint(
                 condition=Q(fx_markup_bps__lte=2000, cross_border_fee_bps__lte=2000),
                 name="merchant_fx_bps_at_most_20_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(dcc_markup_bps__lte=2000), name="merchant_dcc_bps_at_most_20_percent"
             ),
         ]
 

@@ -35,7 +35,7 @@ def payment_capture_locked(*, order: Order, payment: Payment, amount: int) -> Pa
     """Capture under the order and payment locks."""
     now = timezone.now()
     # Converted before the institution is asked: a capture that cannot convert takes nothing.
-    conversion = capture_conversion(payment=payment, amount=amount, at=now)
+    conversion = capture_conversion(payment=payment, amount=amount, at=now, order=order)
     result = connector_for(payment.institution).capture(
         reference=f"{payment.public_id}:capture",
         institution_reference=payment.institution_reference,

@@ -8,10 +8,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 
+from fx import dcc
 from fx import services as fx
 from fx.errors import FxError
 from fx.ledger import capture_lines, refund_lines
-from fx.models import Conversion, RefundConversion
+from fx.models import Conversion, Quote, RefundConversion
 from fx.terms import FxTerms
 from ledger.services import Line
 
@@ -41,6 +42,8 @@ def fx_terms(merchant: Merchant) -> FxTerms:
         markup_bps=merchant.fx_markup_bps,
         cross_border_fee_bps=merchant.cross_border_fee_bps,
         refuse_expired_quotes=merchant.fx_refuse_expired_quotes,
+        dcc_enabled=merchant.dcc_enabled,
+        dcc_markup_bps=merchant.dcc_markup_bps,
     )
 
 
@@ -68,11 +71,27 @@ def payment_fx_check(*, order: Order, merchant: Merchant) -> None:
         fx.payable_check(terms=fx_terms(merchant), order_id=order.pk, currency=order.currency)
 
 
-def capture_conversion(*, payment: Payment, amount: int, at: datetime) -> Conversion | None:
+def _dcc_quote_of(payment: Payment, order: Order | None) -> Quote | None:
+    """The DCC offer the payment was made at: only a payment in another currency than its
+    order's has one (no query for the others)."""
+    order = order or payment.order
+    if payment.currency == order.currency:
+        return None
+    return Quote.objects.filter(payment_id=payment.pk).first()
+
+
+def capture_conversion(
+    *, payment: Payment, amount: int, at: datetime, order: Order | None = None
+) -> Conversion | None:
     """Write the conversion of a capture of ``amount`` at ``at`` (None: settles as paid)."""
     terms = fx_terms(payment.merchant)
     # The card's BIN only matters for a cross-border fee: no vault read otherwise.
     card_bin = payment.card.first6 if payment.card_id and terms.cross_border_fee_bps else ""
+    offer = _dcc_quote_of(payment, order)
+    if offer is not None:
+        return dcc.dcc_conversion(
+            terms=terms, quote=offer, payment_id=payment.pk, amount=amount, card_bin=card_bin
+        )
     with fx_errors_as_validation():
         return fx.conversion_for_capture(
             terms=terms,

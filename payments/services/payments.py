@@ -49,6 +49,7 @@ from ..vault import card_reveal, card_store
 from . import otp_limits
 from .captures import payment_capture_locked
 from .challenges import otp_challenge_start
+from .dcc import payment_new
 from .events import event_record
 from .fx import payment_fx_check
 from .screened import screened_challenge, screened_decline
@@ -74,11 +75,13 @@ class MethodInput:
         return f"MethodInput(type={self.type!r})"
 
 
-def payment_create(*, order: Order, method: MethodInput) -> Payment:
+def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") -> Payment:
     """Validate, route and authorize a payment for ``order``; return it in its resulting state.
 
-    A decline is a normal outcome (status ``declined`` with ``decline_code``). Invalid input raises
-    ``ValidationFailed`` before anything is stored or sent.
+    ``dcc_quote``: the DCC offer (``fxq_...``) the shopper accepted on the checkout; the card is
+    then charged the offer's total in its own currency. A decline is a normal outcome (status
+    ``declined`` with ``decline_code``). Invalid input raises ``ValidationFailed`` before
+    anything is stored or sent.
     """
     errors: list[FieldError] = []
     card = phone = None
@@ -114,7 +117,7 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
         livemode=order.livemode,
     )
     payment, attempt = _payment_open(
-        order=order, method=method, card=card, phone=phone, route=route
+        order=order, method=method, card=card, phone=phone, route=route, dcc_quote=dcc_quote
     )
     if payment.status != Payment.Status.PROCESSING:
         # Refused before the institution (``otp_limits``, screening), or waiting for the OTP
@@ -133,7 +136,14 @@ def payment_create(*, order: Order, method: MethodInput) -> Payment:
 
 
 def _payment_open(
-    *, order: Order, method: MethodInput, card, phone, route, vault: CardVault | None = None
+    *,
+    order: Order,
+    method: MethodInput,
+    card,
+    phone,
+    route,
+    vault: CardVault | None = None,
+    dcc_quote: str = "",
 ) -> tuple[Payment, PaymentAttempt]:
     """Open the payment and its first attempt; ``vault``: the saved card's row, stored already."""
     try:
@@ -145,15 +155,13 @@ def _payment_open(
             # A payment already in flight is refused by the partial unique index
             # ``one_active_payment_per_order`` at the INSERT below (IntegrityError), under the
             # order lock just as a check here would, without a query on the happy path.
-            payment = Payment(
+            payment, offer = payment_new(
                 order=order,
                 merchant=merchant,
-                livemode=order.livemode,
-                amount=order.amount,
-                currency=order.currency,
-                capture_method=order.capture_method,
-                method_type=method.type,
-                institution=route.institution,
+                method=method,
+                route=route,
+                card=card,
+                dcc_quote=dcc_quote,
             )
             masked = ""
             if card:
@@ -173,6 +181,9 @@ def _payment_open(
                 masked = "•" * (len(phone) - 4) + phone[-4:]
             transition_run(payment.start)
             payment.save()
+            if offer is not None:
+                offer.payment = payment
+                offer.save(update_fields=["payment"])
             attempt = PaymentAttempt.objects.create(
                 payment=payment,
                 method_type=method.type,

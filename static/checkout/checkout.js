@@ -151,6 +151,41 @@
   var number = field("number");
   if (number && number.value) formatNumber(number);
 
+  // Dynamic currency conversion: once the card's first six digits are known, ask whether it may
+  // pay in its own currency (only those six digits are sent) and show the choice under the
+  // number. Without this the server shows the same choice on the first submission.
+  var slot = document.getElementById("dcc-slot"), payBtn = document.getElementById("pay-btn");
+  function payLabel() {
+    var chosen = slot.querySelector("input[name=dcc_quote]:checked");
+    if (payBtn && !payBtn.disabled) payBtn.textContent = chosen ? chosen.dataset.payLabel : payBtn.dataset.defaultLabel;
+  }
+  function binOf(value) {
+    var d = digits(value).replace(/[^0-9]/g, "");
+    return d.length >= 6 ? d.slice(0, 6) : "";
+  }
+  if (slot && number) {
+    var lastBin = binOf(number.value), csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+    number.addEventListener("input", function () {
+      var bin = binOf(number.value);
+      if (bin === lastBin) return;
+      lastBin = bin;
+      if (!bin) { slot.textContent = ""; payLabel(); return; }
+      fetch(slot.dataset.dccUrl, {
+        method: "POST", body: new URLSearchParams({bin: bin}), credentials: "same-origin", cache: "no-store",
+        headers: {"X-CSRFToken": csrf ? csrf.value : "", Accept: "application/json"}
+      })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data || bin !== lastBin) return;  // another number was typed meanwhile
+          slot.innerHTML = data.html;
+          payLabel();
+        })
+        .catch(function () {});  // the server makes the offer on submission instead
+    });
+    slot.addEventListener("change", payLabel);
+    if (slot.querySelector("input[name=dcc_quote]")) payLabel();
+  }
+
   var waiting = document.querySelector("[data-poll-url]");
   if (waiting) {
     var poll = function () {

@@ -409,3 +409,36 @@ def test_the_demo_shop_sends_the_shopper_to_checkout_and_back(
 
     expect(_heading(page)).to_have_text("Thank you for your order")
     assert "status=paid" in page.url and "order_id=ord_" in page.url
+
+
+def test_a_uk_card_pays_an_eur_order_in_gbp_at_the_dcc_offer_shown(
+    open_checkout, make_order, merchant
+):
+    """DCC: the script fetches the offer once the BIN is known; the button says the charge."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from playwright.sync_api import expect
+
+    from fx.models import RateSnapshot
+
+    now = datetime.now(UTC)
+    RateSnapshot.objects.create(
+        base="EUR", quote="GBP", rate=Decimal("0.87"), fixing_date=now.date(), fetched_at=now
+    )
+    merchant.dcc_enabled, merchant.dcc_markup_bps = True, 300
+    merchant.save()
+    order = make_order(amount=10000, currency="EUR")
+    page = open_checkout(order)
+
+    _fill_card(page, "4008 2600 0000 0004")
+    expect(page.get_by_role("group", name="Currency to pay in")).to_be_visible()
+    expect(page.get_by_role("radio", name=re.compile("^Pay €100.00"))).to_be_checked()
+    page.get_by_role("radio", name=re.compile("^Pay £89.61")).check()  # 87.00 + 3.00%
+    _shot(page, "checkout-dcc")
+
+    page.get_by_role("button", name="Pay £89.61").click()
+
+    expect(_heading(page)).to_have_text("Payment successful")
+    payment = Payment.objects.get(order=order)
+    assert (payment.currency, payment.amount) == ("GBP", 8961)
