@@ -1,6 +1,8 @@
 """`make mutation`: mutmut over the money core ([tool.mutmut] in pyproject.toml), then the score.
 
-Runs ``mutmut run`` (incremental: a second run only retests what changed), prints the score and
+Runs ``mutmut run`` on a fresh copy of the tree in ``mutants/`` (mutmut copies every app there once
+and would keep stale copies of files that changed since; ``--resume`` continues an interrupted run
+of the same tree instead), prints the score and
 every surviving mutant, and writes the score with today's date into docs/testing.md between the
 ``mutation-score`` markers. Score = killed (a test failed, or the mutant hung past its timeout)
 over every mutant that was tried; mutants no test reaches count as survivors.
@@ -9,9 +11,10 @@ Exit status 1 below the goal (90%).
 
 import json
 import re
+import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +37,7 @@ def survivors() -> list[str]:
 
 def write_doc(stats: dict, caught: int, tried: int, percent: float) -> None:
     block = (
-        f"{MARKERS[0]}\nLast run {date.today().isoformat()}: **{percent:.1f}%** "
+        f"{MARKERS[0]}\nLast run {datetime.now(UTC).date().isoformat()}: **{percent:.1f}%** "
         f"({caught} of {tried} mutants killed; {stats['survived']} survived, "
         f"{stats['no_tests']} reached by no test, {stats['timeout']} timed out).\n{MARKERS[1]}"
     )
@@ -44,7 +47,12 @@ def write_doc(stats: dict, caught: int, tried: int, percent: float) -> None:
 
 
 def main() -> int:
-    code = subprocess.call([*MUTMUT, "run", *sys.argv[1:]], cwd=ROOT)
+    args = sys.argv[1:]
+    if "--resume" in args:
+        args.remove("--resume")
+    else:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    code = subprocess.call([*MUTMUT, "run", *args], cwd=ROOT)
     if code not in (0, 1):
         print(f"mutmut run failed with exit status {code}")
         return code
