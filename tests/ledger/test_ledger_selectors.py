@@ -1,7 +1,12 @@
 import pytest
 
 from ledger.models import JournalEntry, LedgerAccount, Posting
-from ledger.selectors import account_balance, balances_for_owner, ledger_violations
+from ledger.selectors import (
+    account_balance,
+    balances_for_owner,
+    ledger_imbalance,
+    ledger_violations,
+)
 from ledger.services import Line, journal_post
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +105,27 @@ def test_posting_in_another_currency_than_its_account_is_detected(captured_and_p
     assert violations[0] == (
         f"posting {wrong.pk} of journal entry {entry.pk}: currency EUR differs from its account's USD"
     )
+
+
+def test_a_sound_ledger_is_imbalanced_by_nothing_in_each_of_its_currencies(
+    captured_and_partly_refunded,
+):
+    assert ledger_imbalance() == {"USD": 0, "JPY": 0}
+
+
+def test_imbalance_adds_up_each_unbalanced_entry_in_its_own_currency(captured_and_partly_refunded):
+    fees = LedgerAccount.objects.get(owner="platform", kind=Kind.PLATFORM_FEES, currency="USD")
+    pending = LedgerAccount.objects.get(owner=MERCHANT, kind=Kind.MERCHANT_PENDING, currency="USD")
+    Posting.objects.create(
+        entry=JournalEntry.objects.get(reference="pay_1"), account=fees, amount=-5, currency="USD"
+    )
+    Posting.objects.create(
+        entry=JournalEntry.objects.get(reference="ref_1"), account=pending, amount=3, currency="USD"
+    )
+
+    # -5 on one entry and +3 on another do not cancel out: each entry is off on its own
+    assert ledger_imbalance() == {"USD": 8, "JPY": 0}
+
+
+def test_an_empty_ledger_has_no_currency_to_report():
+    assert ledger_imbalance() == {}

@@ -8,7 +8,9 @@ import pytest
 import time_machine
 
 from ledger.selectors import account_balance
-from settlement.services import payouts_pay_due
+from payments.errors import NotFound
+from payments.models import Event
+from settlement.services import payout_pay, payouts_pay_due
 from tests.conftest import DEBIT_100, card
 from tests.settlement.conftest import utc
 
@@ -50,3 +52,29 @@ def test_a_captured_payment_is_debited_from_the_shopper_and_paid_out_to_the_merc
     assert _owed(merchant, "merchant_payable") == 0
     assert _owed(merchant, "merchant_paid_out") == batch.payout_amount
     assert_invariants()
+
+
+def test_paying_a_payout_twice_moves_the_money_once(
+    merchant, make_order, pay, settle, assert_invariants
+):
+    with time_machine.travel(MONDAY, tick=False):
+        pay(make_order(amount=6000), card(DEBIT_100))
+    (batch,) = settle(date(2026, 11, 24))
+    payout = batch.payout
+
+    first = payout_pay(payout_pk=payout.pk)
+    again = payout_pay(payout_pk=payout.pk)
+
+    assert (first.status, again.status) == ("paid", "paid")
+    assert first.paid_at is not None and again.paid_at == first.paid_at
+    assert _owed(merchant, "merchant_payable") == 0
+    assert _owed(merchant, "merchant_paid_out") == batch.payout_amount
+    batch.refresh_from_db()
+    assert batch.status == "paid"
+    assert Event.objects.filter(type="settlement.paid").count() == 1
+    assert_invariants()
+
+
+def test_paying_a_payout_that_does_not_exist_is_not_found():
+    with pytest.raises(NotFound):
+        payout_pay(payout_pk=987654)
