@@ -23,7 +23,10 @@ RENEWAL = datetime(2026, 2, 28, 10, 0, tzinfo=UTC)  # a month after the clock's 
 SUBSCRIPTIONS = 3
 # Statements per renewal charge: billing's own work (claim, invoice with its number, events,
 # ledger, attempt, outcome, receipt) and the payment core's (order, payment, risk, institution).
-PER_CHARGE_MAX = 100  # about 92 on SQLite, 98 on PostgreSQL (was 125 and 131)
+PER_CHARGE_MAX = 100  # 96.7 on SQLite, 94.7 on PostgreSQL (were 124.7 and 122.7)
+# On PostgreSQL with real commits the on-commit work runs too (the receipt's e-mail task, eager
+# in tests, and the invoice's pay-orders task): 106.3 (was 134.3).
+PER_CHARGE_COMMITTED_MAX = 110
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def test_a_renewal_charge_takes_a_bounded_number_of_statements_on_postgresql(m):
     steps, statements = _renew_counting(clock)
 
     assert steps == SUBSCRIPTIONS
-    assert statements / SUBSCRIPTIONS <= PER_CHARGE_MAX, (
+    assert statements / SUBSCRIPTIONS <= PER_CHARGE_COMMITTED_MAX, (
         f"{statements / SUBSCRIPTIONS:.1f} statements per renewal charge"
     )
     assert Subscription.objects.filter(customer__test_clock=clock, status="active").count() == 3
