@@ -1,7 +1,8 @@
 """The billing figure's work inside Django (``bench.django_side`` commands ``billing-*``).
 
 ``seed`` writes N monthly subscriptions on one test clock (bulk inserts: customers, saved cards
-with off-session consent, active subscriptions whose first period is paid), ``advance`` runs
+with off-session consent, spread over the sandbox's eight approved test cards, active
+subscriptions whose first period is paid), ``advance`` runs
 the clock's engine in this process (two processes at once share the work), ``check`` counts
 what was charged and looks for any period charged twice, and ``baseline`` times the same
 saved-card charge made directly through ``payments``, without the engine.
@@ -15,6 +16,19 @@ from datetime import UTC, datetime
 
 T0 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
 VISA = "4242424242424242"
+# The sandbox's approved domestic test cards (institutions.catalogue). Customers hold different
+# cards, as they do in life: a card is one sandbox account, whose row every charge on it locks, so
+# 10,000 customers on one card would queue the two workers behind each other at the issuer.
+CARDS = (
+    (VISA, "visa"),
+    ("5555555555554444", "mastercard"),
+    ("2223003122003222", "mastercard"),
+    ("378282246310005", "amex"),
+    ("6011111111111117", "discover"),
+    ("3566002020360505", "jcb"),
+    ("6200000000000005", "unionpay"),
+    ("3056930009020004", "diners"),
+)
 CONSENT = "Renewals of my subscription may be charged without me."
 
 
@@ -34,7 +48,10 @@ def seed(*, subscriptions: int) -> dict:
     price = price_create(
         merchant=merchant, product_name="Bench plan", amount=1000, currency="USD", interval="month"
     )
-    card = card_store(pan=VISA, brand="visa", exp_month=12, exp_year=2035)
+    cards = [
+        (card_store(pan=pan, brand=brand, exp_month=12, exp_year=2035), brand, pan[-4:])
+        for pan, brand in CARDS
+    ]
     customers = Customer.objects.bulk_create(
         [
             Customer(merchant=merchant, email=f"bench{n}@example.com", test_clock=clock)
@@ -47,9 +64,9 @@ def seed(*, subscriptions: int) -> dict:
             PaymentMethod(
                 merchant=merchant,
                 customer=customer,
-                card=card,
-                card_brand="visa",
-                card_last4="4242",
+                card=cards[n % len(cards)][0],
+                card_brand=cards[n % len(cards)][1],
+                card_last4=cards[n % len(cards)][2],
                 card_exp_month=12,
                 card_exp_year=2035,
                 fingerprint=f"bench-card-{n:08d}",

@@ -358,8 +358,11 @@ class Subscription(FSMModelMixin, models.Model):
             return self.current_period_end
         return None
 
-    def api_data(self) -> dict:
-        latest = self.invoices.order_by("-created", "-id").first() if self.pk else None
+    def api_data(self, *, latest_invoice=None) -> dict:
+        """The API's subscription; ``latest_invoice`` when the caller has just opened it."""
+        latest = latest_invoice
+        if latest is None and self.pk:
+            latest = self.invoices.order_by("-created", "-id").first()
         return {
             "id": self.public_id,
             "object": "subscription",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from backoffice.on_commit import send_on_commit
 from billing.models import Invoice
-from payments.models import Event, Merchant
+from payments.models import Event
 
 from .models import HostedInvoice
 from .services.ledger_entries import ledger_invoice_sync
@@ -36,20 +36,25 @@ def _invoice_changed(event: Event) -> None:
     data = event.data
     if data["status"] == "draft":
         return  # nothing is owed before finalize
+    # The invoice's row and its merchant's id, in one read.
+    invoice_pk, merchant_id = Invoice.objects.values_list("pk", "merchant__public_id").get(
+        public_id=data["id"]
+    )
     if event.type in ("invoice.paid", "invoice.voided"):
         from .tasks import invoice_orders_close_task
 
-        invoice_pk = Invoice.objects.values_list("pk", flat=True).get(public_id=data["id"])
         send_on_commit(invoice_orders_close_task, invoice_pk)
     if event.type == "invoice.finalized":
         # Every finalized invoice gets its pay link, those billing opens by itself too.
-        invoice_pk = Invoice.objects.values_list("pk", flat=True).get(public_id=data["id"])
-        HostedInvoice.objects.get_or_create(invoice_id=invoice_pk)
+        # One INSERT that does nothing when the invoice has its link already.
+        HostedInvoice.objects.bulk_create(
+            [HostedInvoice(invoice_id=invoice_pk)], ignore_conflicts=True
+        )
     due = data["amount_remaining"] if data["status"] in _DUE_STATES else 0
     ledger_invoice_sync(
         invoice_id=data["id"],
         customer_id=data["customer"],
-        merchant_id=Merchant.objects.values_list("public_id", flat=True).get(pk=event.merchant_id),
+        merchant_id=merchant_id,
         currency=data["currency"],
         due=due,
         description=f"{event.type} {data.get('number') or data['id']}",

@@ -28,7 +28,6 @@ from payments.services import order_cancel, order_create, payment_create_saved
 from ..conf import setting
 from ..models import ChargeAttempt, Invoice, Subscription
 from .dunning_steps import attempt_failed, attempt_succeeded
-from .invoices import invoice_lock
 from .lifecycle import subscription_lock
 
 logger = logging.getLogger(__name__)
@@ -94,17 +93,25 @@ def attempt_open(
     return attempt
 
 
-def charge_attempt_run(*, attempt_pk: int, now: datetime) -> ChargeAttempt:
-    """Charge a pending attempt once and apply the outcome; return the attempt."""
-    attempt = ChargeAttempt.objects.select_related(
-        "merchant", "invoice", "payment_method", "subscription__customer", "subscription__price"
-    ).get(pk=attempt_pk)
+def charge_attempt_run(
+    *, now: datetime, attempt_pk: int | None = None, attempt: ChargeAttempt | None = None
+) -> ChargeAttempt:
+    """Charge a pending attempt once and apply the outcome; return the attempt.
+
+    ``attempt`` is one ``attempt_open`` just returned (its subscription, invoice and method in
+    hand, committed): it is charged without being read again. Else it is read by ``attempt_pk``.
+    """
+    if attempt is None:
+        attempt = ChargeAttempt.objects.select_related(
+            "invoice", "payment_method", "subscription__merchant", "subscription__customer",
+            "subscription__price",
+        ).get(pk=attempt_pk)  # fmt: skip
     if attempt.status != ChargeAttempt.Status.PENDING:
         return attempt
     subscription = attempt.subscription
     try:
         order = order_create(
-            merchant=attempt.merchant,
+            merchant=subscription.merchant,
             livemode=attempt.livemode,
             amount=attempt.amount,
             currency=attempt.currency,
@@ -124,12 +131,16 @@ def charge_attempt_run(*, attempt_pk: int, now: datetime) -> ChargeAttempt:
             return attempt
         code = err.errors[0].code if err.errors else "processing_error"
         return charge_attempt_apply(
-            attempt_pk=attempt.pk, outcome=Outcome(False, code or "invalid_amount"), now=now
-        )
+            attempt_pk=attempt.pk, outcome=Outcome(False, code or "invalid_amount"), now=now,
+            subscription_pk=attempt.subscription_id,
+        )  # fmt: skip
     outcome = _pay(order=order, attempt=attempt)
     if outcome is None:
         return attempt  # outcome unknown for now: the recovery reads the order later
-    return charge_attempt_apply(attempt_pk=attempt.pk, outcome=outcome, now=now, order=order)
+    return charge_attempt_apply(
+        attempt_pk=attempt.pk, outcome=outcome, now=now, order=order,
+        subscription_pk=attempt.subscription_id,
+    )  # fmt: skip
 
 
 def _pay(*, order: Order, attempt: ChargeAttempt) -> Outcome | None:
@@ -162,28 +173,51 @@ def outcome_of(payment: Payment) -> Outcome | None:
     return None
 
 
+_APPLIED_FIELDS = ["status", "decline_code", "finished_at", "payment_id_public", "order_id_public"]
+
+
+def _invoice_locked(invoice_pk: int, subscription: Subscription) -> Invoice:
+    """Lock the attempt's invoice, with its lines and the customer the caller holds."""
+    invoice = Invoice.objects.select_for_update().prefetch_related("lines").get(pk=invoice_pk)
+    invoice.subscription, invoice.customer = subscription, subscription.customer
+    return invoice
+
+
 def charge_attempt_apply(
-    *, attempt_pk: int, outcome: Outcome, now: datetime, order: Order | None = None
+    *,
+    attempt_pk: int,
+    outcome: Outcome,
+    now: datetime,
+    order: Order | None = None,
+    subscription_pk: int | None = None,
 ) -> ChargeAttempt:
-    """Apply an attempt's outcome exactly once (a second call changes nothing)."""
+    """Apply an attempt's outcome exactly once (a second call changes nothing).
+
+    ``subscription_pk`` is the attempt's subscription when the caller knows it (saves a read).
+    """
     with transaction.atomic():
-        sub_pk = ChargeAttempt.objects.values_list("subscription_id", flat=True).get(pk=attempt_pk)
-        subscription = subscription_lock(sub_pk)
+        if subscription_pk is None:
+            subscription_pk = ChargeAttempt.objects.values_list("subscription_id", flat=True).get(
+                pk=attempt_pk
+            )
+        subscription = subscription_lock(subscription_pk)
         attempt = ChargeAttempt.objects.select_for_update().get(pk=attempt_pk)
         if attempt.status != ChargeAttempt.Status.PENDING:
             return attempt
-        invoice = invoice_lock(attempt.invoice)
+        attempt.subscription = subscription
+        invoice = _invoice_locked(attempt.invoice_id, subscription)
+        attempt.invoice = invoice
         attempt.finished_at = now
         attempt.payment_id_public = outcome.payment_id
         attempt.order_id_public = order.public_id if order else attempt.order_id_public
         if outcome.succeeded:
             attempt.status = ChargeAttempt.Status.SUCCEEDED
-            attempt.save()
+            attempt.save(update_fields=_APPLIED_FIELDS)
             attempt_succeeded(subscription=subscription, invoice=invoice, attempt=attempt, now=now)
         else:
             attempt.status = ChargeAttempt.Status.FAILED
             attempt.decline_code = outcome.decline_code
-            attempt.save()
+            attempt.save(update_fields=_APPLIED_FIELDS)
             attempt_failed(
                 subscription=subscription, invoice=invoice, attempt=attempt,
                 code=outcome.decline_code, now=now,

@@ -26,8 +26,9 @@ def attempt_succeeded(
     *, subscription: Subscription, invoice: Invoice, attempt: ChargeAttempt, now: datetime
 ) -> None:
     invoice_payment_apply(
-        invoice=invoice, amount=attempt.amount, reference=attempt.idempotency_key, now=now
-    )
+        invoice=invoice, amount=attempt.amount, reference=attempt.idempotency_key, now=now,
+        locked=True,
+    )  # fmt: skip
     event = None
     if subscription.status != Status.ACTIVE and can_proceed(subscription.activate):
         still_open = Invoice.objects.filter(

@@ -63,8 +63,10 @@ def subscriptions_due(*, now: datetime, clock: TestClock | None = None) -> int:
                     break  # done, or another worker has it
                 attempts = subscription_step(subscription=subscription, now=now)
             steps += 1
-            for attempt_pk in attempts:
-                charge_attempt_run(attempt_pk=attempt_pk, now=now)
+            for attempt in attempts:
+                charge_attempt_run(attempt=attempt, now=now)
+            if subscription.due_at is None or subscription.due_at > now:
+                break  # its next work is later: no need to claim it again to find that out
     return steps
 
 
@@ -93,7 +95,7 @@ def invoices_retry_due(*, now: datetime, clock: TestClock | None = None) -> int:
                 continue  # paid, voided or taken meanwhile
             attempt = attempt_open(subscription=subscription, invoice=invoice, now=now)
         if attempt is not None:
-            charge_attempt_run(attempt_pk=attempt.pk, now=now)
+            charge_attempt_run(attempt=attempt, now=now)
             charged += 1
     return charged
 

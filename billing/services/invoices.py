@@ -14,10 +14,10 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from payments.errors import NotFound, ValidationFailed
-from payments.models import Merchant
 from payments.money import CURRENCIES
 from payments.services import event_record
 from payments.transitions import transition_check, transition_run
@@ -112,6 +112,12 @@ def _invoice_errors(*, currency, lines, metadata) -> list[FieldError]:
 def _lines_write(invoice: Invoice, lines: Sequence[LineInput]) -> None:
     """Replace the invoice's lines and recompute its totals (the caller saves the invoice)."""
     invoice.lines.all().delete()
+    rows = _line_rows(invoice, lines)
+    InvoiceLine.objects.bulk_create(rows)
+    _totals_set(invoice, rows)
+
+
+def _line_rows(invoice: Invoice | None, lines: Sequence[LineInput]) -> list[InvoiceLine]:
     rows = []
     for position, line in enumerate(lines):
         amount, tax = line_totals(
@@ -132,7 +138,10 @@ def _lines_write(invoice: Invoice, lines: Sequence[LineInput]) -> None:
                 proration=line.proration,
             )
         )
-    InvoiceLine.objects.bulk_create(rows)
+    return rows
+
+
+def _totals_set(invoice: Invoice, rows: Sequence[InvoiceLine]) -> None:
     invoice.subtotal = sum(r.amount for r in rows)
     invoice.tax = sum(r.tax_amount for r in rows)
     invoice.total = invoice.subtotal + invoice.tax
@@ -159,8 +168,12 @@ def invoice_create(
     errors = _invoice_errors(currency=currency, lines=lines, metadata=metadata)
     if errors:
         raise ValidationFailed(errors)
-    with transaction.atomic():
-        invoice = Invoice.objects.create(
+    # No savepoint: what may fail was checked above, and a database error inside ends the
+    # caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        # Totals first, then one INSERT of the invoice and one of its lines.
+        rows = _line_rows(None, lines)
+        invoice = Invoice(
             merchant_id=customer.merchant_id,
             livemode=customer.livemode,
             customer=customer,
@@ -175,8 +188,13 @@ def invoice_create(
             footer=footer,
             metadata=metadata,
         )
-        _lines_write(invoice, lines)
-        invoice.save(update_fields=["subtotal", "tax", "total", "amount_remaining", "updated"])
+        _totals_set(invoice, rows)
+        invoice.save(force_insert=True)
+        for row in rows:
+            row.invoice = invoice
+        InvoiceLine.objects.bulk_create(rows)
+        # Read once for this invoice's events (created, and finalized when the caller goes on).
+        prefetch_related_objects([invoice], "lines")
         event_record(obj=invoice, type="invoice.created", sequence=1)
     return invoice
 
@@ -217,19 +235,19 @@ def invoice_update(*, invoice: Invoice, lines: Sequence[LineInput] | None = None
     return invoice
 
 
-def number_take(*, merchant: Merchant, livemode: bool, kind: str, year: int) -> str:
+def number_take(*, merchant_id: int, livemode: bool, kind: str, year: int) -> str:
     """Take the next number of the merchant's series for the kind and year, e.g.
     ``INV-2026-000001``. Call inside the transaction that uses it: a rollback gives it back."""
     series = (
         NumberSeries.objects.select_for_update()
-        .filter(merchant=merchant, livemode=livemode, kind=kind, year=year)
+        .filter(merchant_id=merchant_id, livemode=livemode, kind=kind, year=year)
         .first()
     )
     if series is None:
         try:
             with transaction.atomic():
                 NumberSeries.objects.create(
-                    merchant=merchant,
+                    merchant_id=merchant_id,
                     livemode=livemode,
                     kind=kind,
                     year=year,
@@ -238,25 +256,32 @@ def number_take(*, merchant: Merchant, livemode: bool, kind: str, year: int) -> 
         except IntegrityError:
             pass  # another transaction created it first; lock theirs
         series = NumberSeries.objects.select_for_update().get(
-            merchant=merchant, livemode=livemode, kind=kind, year=year
+            merchant_id=merchant_id, livemode=livemode, kind=kind, year=year
         )
     series.last_number += 1
     series.save(update_fields=["last_number"])
     return f"{series.prefix}-{year}-{series.last_number:06d}"
 
 
-def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoice:
-    """Open a draft: give it its number, fix what is due; one of zero is paid at once."""
+def invoice_finalize(
+    *, invoice: Invoice, now: datetime | None = None, locked: bool = False
+) -> Invoice:
+    """Open a draft: give it its number, fix what is due; one of zero is paid at once.
+
+    ``locked``: the caller holds the invoice's row lock (or wrote the row in its open
+    transaction), so ``invoice`` is used as it is, not read again, and no savepoint is taken
+    (an error rolls back the caller's transaction)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        invoice = invoice_lock(invoice)
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            invoice = invoice_lock(invoice)
         transition_run(invoice.finalize, "Only a draft invoice can be finalized.")
         if invoice.total < 0:
             raise ValidationFailed(
                 [FieldError("lines", "negative_total", "An invoice's total is not negative.")]
             )
         invoice.number = number_take(
-            merchant=invoice.merchant,
+            merchant_id=invoice.merchant_id,
             livemode=invoice.livemode,
             kind=NumberSeries.Kind.INVOICE,
             year=now.year,
@@ -274,19 +299,26 @@ def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoic
 
 
 def invoice_payment_apply(
-    *, invoice: Invoice, amount: int, reference: str, now: datetime | None = None
+    *,
+    invoice: Invoice,
+    amount: int,
+    reference: str,
+    now: datetime | None = None,
+    locked: bool = False,
 ) -> InvoicePayment:
     """Apply a payment of ``amount`` (the invoice's currency) once per ``reference``.
 
     What goes beyond the amount remaining is kept as the record's ``excess`` for the caller to
     credit; the invoice is ``paid`` when nothing remains. The same reference again returns the
-    first record and changes nothing.
+    first record and changes nothing. ``locked``: the caller holds the invoice's row lock and
+    passes the row it read under it (no savepoint: an error rolls back the caller's work).
     """
     if not _is_int(amount) or amount <= 0:
         raise ValidationFailed([FieldError("amount", "invalid_amount", "Apply a positive amount.")])
     now = now or timezone.now()
-    with transaction.atomic():
-        invoice = invoice_lock(invoice)
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            invoice = invoice_lock(invoice)
         existing = InvoicePayment.objects.filter(invoice=invoice, reference=reference).first()
         if existing is not None:
             return existing

@@ -60,9 +60,13 @@ def due_at_of(subscription: Subscription) -> datetime | None:
     return min(moments)
 
 
-def subscription_save(subscription: Subscription, *, event: str | None = None) -> None:
-    """Save the subscription with its next due moment; record ``event`` if given."""
+def subscription_save(
+    subscription: Subscription, *, event: str | None = None, latest_invoice=None
+) -> None:
+    """Save the subscription with its next due moment; record ``event`` if given (with
+    ``latest_invoice`` when the caller has just opened it: not read again)."""
     subscription.due_at = due_at_of(subscription)
     subscription.save()
     if event:
-        event_record(obj=subscription, type=event)
+        data = subscription.api_data(latest_invoice=latest_invoice) if latest_invoice else None
+        event_record(obj=subscription, type=event, data=data)

@@ -12,7 +12,7 @@ from payments.services import event_record
 from payments.transitions import transition_run
 
 from ..conf import setting
-from ..models import Invoice, Subscription
+from ..models import ChargeAttempt, Invoice, Subscription
 from .charges import attempt_open
 from .dunning_steps import dunning_end
 from .invoices import LineInput, invoice_create, invoice_finalize, invoice_void
@@ -63,10 +63,11 @@ def period_invoice(
         period_start=start,
         period_end=end,
     )
-    return invoice_finalize(invoice=invoice, now=now)
+    # Written in this transaction, so no one else sees it yet: finalized as it is.
+    return invoice_finalize(invoice=invoice, now=now, locked=True)
 
 
-def period_open(*, subscription: Subscription, now: datetime) -> list[int]:
+def period_open(*, subscription: Subscription, now: datetime) -> list[ChargeAttempt]:
     """Start the period after the current one (the first paid one after a trial), open its
     invoice and write its first charge attempt; return the attempts to charge."""
     start = subscription.current_period_end
@@ -84,8 +85,8 @@ def period_open(*, subscription: Subscription, now: datetime) -> list[int]:
         attempt = attempt_open(subscription=subscription, invoice=invoice, now=now)
     elif subscription.status == Status.TRIALING:
         transition_run(subscription.activate)  # nothing to pay (credit covered it)
-    subscription_save(subscription, event="customer.subscription.updated")
-    return [attempt.pk] if attempt else []
+    subscription_save(subscription, event="customer.subscription.updated", latest_invoice=invoice)
+    return [attempt] if attempt else []
 
 
 def upcoming_announce(*, subscription: Subscription, now: datetime) -> None:
@@ -134,7 +135,7 @@ def subscription_cancel_locked(*, subscription: Subscription, now: datetime) -> 
     subscription_save(subscription, event="customer.subscription.deleted")
 
 
-def subscription_step(*, subscription: Subscription, now: datetime) -> list[int]:
+def subscription_step(*, subscription: Subscription, now: datetime) -> list[ChargeAttempt]:
     """Do the work due on the subscription at ``now``; return the attempts to charge."""
     if subscription.status == Status.INCOMPLETE:
         if subscription.started_at + setting("BILLING_INCOMPLETE_EXPIRY") <= now:

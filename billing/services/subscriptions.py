@@ -22,7 +22,7 @@ from payments.services import event_record
 from payments.transitions import transition_run
 from payments.validation import FieldError
 
-from ..models import Customer, Invoice, PaymentMethod, Price, Subscription
+from ..models import ChargeAttempt, Customer, Invoice, PaymentMethod, Price, Subscription
 from ..periods import boundary
 from .charges import attempt_open, charge_attempt_run
 from .clocks import billing_now
@@ -268,7 +268,7 @@ def subscription_resume(*, subscription: Subscription) -> Subscription:
     """Bill again: within the paused period nothing changes; after its end a new period starts
     now (the billing cycle anchor moves to now) and is charged at once."""
     now = billing_now(subscription.customer)
-    attempts: list[int] = []
+    attempts: list[ChargeAttempt] = []
     with transaction.atomic():
         subscription = subscription_lock(subscription.pk)
         transition_run(subscription.resume, "Only a paused subscription can be resumed.")
@@ -279,8 +279,8 @@ def subscription_resume(*, subscription: Subscription) -> Subscription:
             attempts = period_open(subscription=subscription, now=now)
         else:
             subscription_save(subscription, event="customer.subscription.updated")
-    for attempt_pk in attempts:
-        charge_attempt_run(attempt_pk=attempt_pk, now=now)
+    for attempt in attempts:
+        charge_attempt_run(attempt=attempt, now=now)
     subscription.refresh_from_db()
     return subscription
 

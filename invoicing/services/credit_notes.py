@@ -170,7 +170,7 @@ def credit_note_create(
             livemode=invoice.livemode,
             invoice=invoice,
             number=number_take(
-                merchant=invoice.merchant,
+                merchant_id=invoice.merchant_id,
                 livemode=invoice.livemode,
                 kind=NumberSeries.Kind.CREDIT_NOTE,
                 year=timezone.now().year,
