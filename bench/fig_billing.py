@@ -9,13 +9,13 @@ invoiced twice, an invoice paid by two attempts, an order captured twice), which
 ``check_invariants`` runs after. Baseline: the same saved-card charge made directly through
 ``payments`` (order + payment) in one process.
 
-``BENCH_BILLING_SUBSCRIPTIONS`` (default 500: 6,500 charges) sets N. A renewal charge is one
+``BENCH_BILLING_SUBSCRIPTIONS`` (default 200: 2,600 charges) sets N. A renewal charge is one
 ``payments`` charge (order, payment, risk, issuer, capture, ledger: about 50 statements) plus
 billing's own work (claim, numbered invoice, events, receivable ledger entries, attempt,
 outcome, receipt: about 45; ``tests/billing/test_renewal_statements.py`` pins the total), so the
 rate is bounded by the payment core's per-charge cost: roughly 10 to 13 charges/s with two
-workers on two idle cores. 500 subscriptions is what fits in about 15 minutes there; the issue's
-full size, 10,000 (130,000 charges), takes hours
+workers on two idle cores. 200 subscriptions fit in ``make bench``'s default 10-minute budget
+there; the issue's full size, 10,000 (130,000 charges), takes hours
 (``BENCH_BILLING_SUBSCRIPTIONS=10000 bench/run.py --only billing --budget 14400``).
 """
 
@@ -35,7 +35,7 @@ BASELINE_CHARGES = 300
 
 
 def _subscriptions() -> int:
-    return int(os.environ.get("BENCH_BILLING_SUBSCRIPTIONS", "500"))
+    return int(os.environ.get("BENCH_BILLING_SUBSCRIPTIONS", "200"))
 
 
 def run(b: Bench, *, template: str) -> None:
