@@ -3,7 +3,9 @@
 Money: when a dispute opens, the disputed amount goes back to the issuer and a dispute fee is
 charged, both from the merchant's balance, in one journal entry (kind ``adjustment``) written
 with the dispute; a dispute won gives both back by the reverse entry. The invariants count these
-postings through ``payments.invariants.merchant_adjustments`` (``dispute_ledger_totals``).
+postings through ``payments.invariants.merchant_adjustments`` (``dispute_ledger_totals``), and
+the merchant's next settlement batch deducts them (and gives back a won dispute's) through
+``settlement.adjustments`` (``dispute_adjustments``).
 
 Sandbox: the cards 4000 0000 0000 0259 (``fraudulent``) and 4000 0000 0000 2685
 (``product_not_received``) capture normally; the capture writes an ``IssuerDisputeNotice`` due
@@ -29,6 +31,7 @@ from payments.money import exponent
 from payments.services import event_record
 from payments.transitions import transition_run
 from payments.validation import FieldError
+from settlement.adjustments import Adjustment
 
 from ..models import Dispute, Evaluation, IssuerDisputeNotice
 
@@ -230,6 +233,55 @@ def _close(dispute: Dispute, *, won: bool) -> None:
         dispute.funds_reinstated = True
     dispute.save()
     event_record(obj=dispute, type="dispute.closed")
+
+
+_WARNINGS = (Status.WARNING_NEEDS_RESPONSE, Status.WARNING_UNDER_REVIEW, Status.WARNING_CLOSED)
+
+
+def dispute_adjustments(*, cutoff, merchant_ids=None) -> list[Adjustment]:
+    """What disputes took from (opening) and gave back to (won) merchants' balances before
+    ``cutoff``, for ``settlement.adjustments``: the merchant's next batch nets them."""
+    disputes = Dispute.objects.exclude(status__in=_WARNINGS).filter(created__lt=cutoff)
+    if merchant_ids is not None:
+        disputes = disputes.filter(merchant_id__in=merchant_ids)
+    out = []
+    for d in disputes.order_by("id").only(*_ADJUSTMENT_FIELDS):
+        group = {"merchant_id": d.merchant_id, "currency": d.currency, "livemode": d.livemode}
+        taken = d.amount + d.fee
+        out.append(
+            Adjustment(
+                **group,
+                reference=f"dispute:{d.public_id}:open",
+                description=f"Dispute {d.public_id} ({d.reason}): amount and fee",
+                amount=taken,
+                occurred_at=d.created,
+            )
+        )
+        if d.funds_reinstated and d.closed_at and d.closed_at < cutoff:
+            out.append(
+                Adjustment(
+                    **group,
+                    reference=f"dispute:{d.public_id}:won",
+                    description=f"Dispute {d.public_id} won: amount and fee given back",
+                    amount=-taken,
+                    occurred_at=d.closed_at,
+                )
+            )
+    return out
+
+
+_ADJUSTMENT_FIELDS = (
+    "public_id",
+    "merchant_id",
+    "currency",
+    "livemode",
+    "amount",
+    "fee",
+    "reason",
+    "created",
+    "closed_at",
+    "funds_reinstated",
+)
 
 
 def dispute_ledger_totals() -> list[tuple[str, str, str, int]]:

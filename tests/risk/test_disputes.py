@@ -132,26 +132,80 @@ def test_other_cards_are_not_disputed_and_disputes_are_the_merchants_own(api, ot
     assert other_api.get("/api/v1/disputes").json()["data"] == []
 
 
-def test_settlement_reconciliation_counts_the_dispute(disputed):
-    from settlement.reconciliation import reconciliation_differences
-
-    disputed(FRAUD_CARD)
-
-    assert reconciliation_differences() == []
-
-
-def test_a_settlement_run_after_a_dispute_keeps_every_invariant(disputed, assert_invariants):
-    from settlement.reconciliation import reconciliation_differences
+def _settle(day_offset: int):
     from settlement.services import cutoff_for, settlement_run
 
-    disputed(FRAUD_CARD)
-    cutoff = cutoff_for(timezone.now().date() + timedelta(days=1))
+    cutoff = cutoff_for(timezone.now().date() + timedelta(days=day_offset))
     with time_machine.travel(cutoff, tick=False):
-        (batch,) = settlement_run(cutoff=cutoff)
+        return settlement_run(cutoff=cutoff)
 
-    assert batch.payment_count == 1
+
+def _books_agree(assert_invariants):
+    from settlement.reconciliation import reconciliation_differences
+
     assert reconciliation_differences() == []
     assert_invariants()
+
+
+def test_settlement_deducts_the_dispute_and_gives_it_back_when_won(
+    api, merchant, pay_from, disputed, assert_invariants
+):
+    from ledger.selectors import account_balance
+
+    clean = pay_from(amount=5000)  # the same amount, not disputed: the batch without the dispute
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    _books_agree(assert_invariants)
+
+    (batch,) = _settle(1)
+    assert batch.payment_count == 2 and batch.adjustment_count == 1
+    assert batch.adjustments_amount == 5000 + 1500
+    line_net = batch.gross_amount - batch.refunds_amount - batch.fees_amount
+    assert batch.net_amount == line_net - 6500 and batch.payout_amount == max(line_net - 6500, 0)
+    shown = api.get(f"/api/v1/settlements/{batch.public_id}").json()
+    assert shown["adjustments_amount"] == 6500 and shown["net_amount"] == batch.net_amount
+    # Everything pending was settled: the dispute left nothing behind in pending.
+    assert account_balance(owner=merchant.public_id, kind="merchant_pending", currency="USD") == 0
+    _books_agree(assert_invariants)
+    assert _settle(2) == []  # the deduction is settled once
+    assert clean["status"] == "captured"
+
+    api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence",
+        {"uncategorized_text": "winning_evidence"},
+        format="json",
+    )
+    won = api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json").json()
+    assert won["status"] == "won"
+    _books_agree(assert_invariants)
+
+    (given_back,) = _settle(3)
+    assert given_back.payment_count == 0 and given_back.adjustment_count == 1
+    assert given_back.adjustments_amount == -6500
+    assert given_back.carry_in == batch.carry_out
+    assert given_back.payout_amount == 6500 + batch.carry_out
+    assert account_balance(owner=merchant.public_id, kind="merchant_pending", currency="USD") == 0
+    _books_agree(assert_invariants)
+    assert _settle(4) == []
+
+
+def test_a_dispute_lost_stays_deducted_and_the_report_lists_it(
+    api, merchant, disputed, assert_invariants, manager, login
+):
+    payment, _ = disputed(NOT_RECEIVED_CARD, amount=20000)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    api.post(f"/api/v1/disputes/{dispute['id']}/accept", format="json")
+
+    (batch,) = _settle(1)
+
+    assert batch.adjustments_amount == 20000 + 1500
+    assert batch.payout_amount == 0 and batch.carry_out == batch.net_amount < 0
+    _books_agree(assert_invariants)
+    assert _settle(2) == []
+    report = login(manager).get(f"/admin/settlement/settlementbatch/{batch.pk}/report.csv")
+    text = b"".join(report.streaming_content).decode()
+    assert f"adjustment,dispute:{dispute['id']}:open" in text
+    assert "total,adjustments,,,,USD,,,-215.00" in text
 
 
 def test_the_dashboard_shows_the_dispute_rate_and_open_reviews(disputed, manager, login):
