@@ -235,6 +235,31 @@ def _close(dispute: Dispute, *, won: bool) -> None:
     event_record(obj=dispute, type="dispute.closed")
 
 
+#: A dispute in these states holds the payment's money (or the issuer kept it): no refund.
+REFUND_BLOCKING = (Status.NEEDS_RESPONSE, Status.UNDER_REVIEW, Status.LOST)
+
+
+def dispute_refund_refusal(*, payment) -> str:
+    """Why ``payment`` may not be refunded (``payments.screening`` refund guard), or ""."""
+    dispute = (
+        Dispute.objects.filter(payment_id=payment.pk, status__in=REFUND_BLOCKING)
+        .values_list("public_id", "status")
+        .first()
+    )
+    if dispute is None:
+        return ""
+    public_id, status = dispute
+    if status == Status.LOST:
+        return (
+            f"This payment was disputed and the dispute {public_id} was lost: the issuer "
+            "already returned the money to the cardholder, so it cannot be refunded."
+        )
+    return (
+        f"This payment is disputed ({public_id}, {status}): the disputed amount is already "
+        "held from your balance; answer or accept the dispute instead of refunding."
+    )
+
+
 _WARNINGS = (Status.WARNING_NEEDS_RESPONSE, Status.WARNING_UNDER_REVIEW, Status.WARNING_CLOSED)
 
 

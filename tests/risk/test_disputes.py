@@ -216,3 +216,67 @@ def test_the_dashboard_shows_the_dispute_rate_and_open_reviews(disputed, manager
 
     assert 'id="dispute-rate">50%' in page
     assert 'id="open-reviews">0' in page
+
+
+def _refund(api, payment_id, **body):
+    return api.post(f"/api/v1/payments/{payment_id}/refunds", body, format="json")
+
+
+@pytest.mark.parametrize("outcome", ["open", "lost"])
+def test_a_disputed_payment_is_not_refunded_through_the_api(
+    api, disputed, outcome, assert_invariants
+):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    if outcome == "lost":
+        api.post(f"/api/v1/disputes/{dispute['id']}/accept", format="json")
+
+    response = _refund(api, payment["id"], amount=1000)
+
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "payment_disputed" and dispute["id"] in body["detail"]
+    assert body["errors"] == [
+        {"field": "payment", "code": "payment_disputed", "message": body["detail"]}
+    ]
+    assert api.get("/api/v1/refunds", {"payment": payment["id"]}).json()["data"] == []
+    assert_invariants()
+
+
+def test_a_payment_whose_dispute_was_won_may_be_refunded_again(
+    api, disputed, django_capture_on_commit_callbacks, assert_invariants
+):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence",
+        {"refund_policy": "winning_evidence"},
+        format="json",
+    )
+    api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _refund(api, payment["id"], amount=1000)
+
+    assert response.status_code == 201, response.content
+    assert_invariants()
+
+
+def test_the_back_office_refuses_to_refund_a_disputed_payment(disputed, manager, login):
+    from django.urls import reverse
+
+    from payments.models import Payment, Refund
+    from tests.admin.conftest import totp_now
+
+    payment, _ = disputed(FRAUD_CARD)
+    row = Payment.objects.get(public_id=payment["id"])
+
+    response = login(manager).post(
+        reverse("admin:payments_payment_refund", args=[row.pk]),
+        {"amount": "10.00", "reason": "Asked", "otp_token": totp_now(manager)},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "This payment is disputed" in response.content.decode()
+    assert not Refund.objects.filter(payment=row).exists()
