@@ -128,6 +128,25 @@ class DisputeEvidenceInput(Input):
     customer_email_address = _evidence_text()
 
 
+class DisputeEvidenceUpload(DisputeEvidenceInput):
+    """The same text fields as form fields, and ``files`` (multipart/form-data)."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text="PDF, PNG or JPEG (read from the content), at most 5 MB each, 10 per dispute",
+    )
+
+
+class EvidenceFileOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes")
+    type = serializers.ChoiceField(choices=["application/pdf", "image/png", "image/jpeg"])
+    sha256 = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
 class DisputeOutput(serializers.Serializer):
     id = serializers.CharField()
     object = constant_field("dispute")
@@ -139,6 +158,9 @@ class DisputeOutput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Dispute.Reason.choices)
     status = serializers.ChoiceField(choices=Dispute.Status.choices)
     evidence = serializers.DictField(child=serializers.CharField())
+    evidence_files = EvidenceFileOutput(
+        many=True, help_text="Download each at /disputes/{id}/evidence/files/{file_id}"
+    )
     evidence_due_by = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)

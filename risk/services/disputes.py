@@ -34,6 +34,7 @@ from payments.validation import FieldError
 from settlement.adjustments import Adjustment
 
 from ..models import Dispute, Evaluation, IssuerDisputeNotice
+from .evidence import Upload, evidence_files_add
 
 #: Sandbox cards whose captures the issuer disputes: (BIN, last four) → reason.
 SANDBOX_CARDS = {
@@ -161,8 +162,11 @@ def _locked(dispute: Dispute) -> Dispute:
 
 
 @transaction.atomic
-def dispute_evidence_update(*, dispute: Dispute, evidence: dict) -> Dispute:
-    """Add or replace text evidence while the dispute waits for a response."""
+def dispute_evidence_update(
+    *, dispute: Dispute, evidence: dict, files: list[Upload] | None = None
+) -> Dispute:
+    """Add or replace text evidence, and add files (``evidence``), while the dispute waits for
+    a response."""
     dispute = _locked(dispute)
     if dispute.status not in (Status.NEEDS_RESPONSE, Status.WARNING_NEEDS_RESPONSE):
         raise InvalidTransition(
@@ -179,6 +183,7 @@ def dispute_evidence_update(*, dispute: Dispute, evidence: dict) -> Dispute:
                 )
             ]
         )
+    evidence_files_add(dispute=dispute, uploads=files or [])
     dispute.evidence = merged
     dispute.save(update_fields=["evidence"])
     event_record(obj=dispute, type="dispute.updated")
@@ -189,7 +194,7 @@ def dispute_evidence_update(*, dispute: Dispute, evidence: dict) -> Dispute:
 def dispute_submit(*, dispute: Dispute) -> Dispute:
     """Send the evidence to the issuer; in the sandbox the issuer decides at once."""
     dispute = _locked(dispute)
-    if not any(dispute.evidence.values()):
+    if not any(dispute.evidence.values()) and not dispute.files.exists():
         raise ValidationFailed(
             [FieldError("evidence", "required", "Add evidence before submitting.")]
         )
