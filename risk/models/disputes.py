@@ -109,7 +109,7 @@ class Dispute(FSMModelMixin, models.Model):
 
     @transition(
         field=status,
-        source=[Status.WARNING_NEEDS_RESPONSE, Status.WARNING_UNDER_REVIEW],
+        source=Status.WARNING_UNDER_REVIEW,
         target=Status.WARNING_CLOSED,
     )
     def close_warning(self):
@@ -158,6 +158,8 @@ class IssuerDisputeNotice(models.Model):
 
     payment = models.OneToOneField(Payment, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=32, choices=Dispute.Reason.choices)
+    #: An inquiry (``warning_*``): the issuer asks before disputing; no money moves.
+    inquiry = models.BooleanField(default=False)
     due_at = models.DateTimeField(db_index=True)
     dispute = models.OneToOneField(
         Dispute, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

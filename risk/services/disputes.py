@@ -8,7 +8,9 @@ the merchant's next settlement batch deducts them (and gives back a won dispute'
 ``settlement.adjustments`` (``dispute_adjustments``).
 
 Sandbox: the cards 4000 0000 0000 0259 (``fraudulent``) and 4000 0000 0000 2685
-(``product_not_received``) capture normally; the capture writes an ``IssuerDisputeNotice`` due
+(``product_not_received``) capture normally, and so does 4000 0000 0000 1976, whose issuer opens
+an inquiry (``warning_needs_response``, nothing taken: it closes ``warning_closed`` on evidence
+containing ``winning_evidence``); the capture writes an ``IssuerDisputeNotice`` due
 ``RISK_SANDBOX_DISPUTE_DELAY`` later, which the beat sweep turns into the dispute. Submitted
 evidence containing ``winning_evidence`` wins, ``losing_evidence`` loses; other evidence stays
 under review.
@@ -40,7 +42,10 @@ from .evidence import Upload, evidence_files_add
 SANDBOX_CARDS = {
     ("400000", "0259"): Dispute.Reason.FRAUDULENT,
     ("400000", "2685"): Dispute.Reason.PRODUCT_NOT_RECEIVED,
+    ("400000", "1976"): Dispute.Reason.FRAUDULENT,
 }
+#: Of those, the cards whose issuer opens an inquiry (``warning_needs_response``) instead.
+SANDBOX_INQUIRY_CARDS = {("400000", "1976")}
 EVIDENCE_FIELDS = (
     "uncategorized_text",
     "customer_communication",
@@ -74,13 +79,19 @@ def notice_schedule(*, event) -> None:
         .first()
         or {}
     )
-    reason = SANDBOX_CARDS.get((features.get("card_bin"), features.get("card_last4")))
+    card_key = (features.get("card_bin"), features.get("card_last4"))
+    reason = SANDBOX_CARDS.get(card_key)
     if reason is None:
         return
     payment_id = Payment.objects.filter(public_id=event.object_id).values_list("pk", flat=True)
     delay = _setting("RISK_SANDBOX_DISPUTE_DELAY", timedelta(minutes=2))
     IssuerDisputeNotice.objects.get_or_create(
-        payment_id=payment_id[0], defaults={"reason": reason, "due_at": timezone.now() + delay}
+        payment_id=payment_id[0],
+        defaults={
+            "reason": reason,
+            "inquiry": card_key in SANDBOX_INQUIRY_CARDS,
+            "due_at": timezone.now() + delay,
+        },
     )
 
 
@@ -96,7 +107,9 @@ def disputes_open_due(*, now=None) -> int:
             notice = due.order_by("due_at", "pk").first()
             if notice is None:
                 break
-            notice.dispute = dispute_open(payment_pk=notice.payment_id, reason=notice.reason)
+            notice.dispute = dispute_open(
+                payment_pk=notice.payment_id, reason=notice.reason, inquiry=notice.inquiry
+            )
             notice.save(update_fields=["dispute"])
             opened += 1
     return opened
@@ -126,9 +139,10 @@ def _ledger_lines(dispute: Dispute, sign: int) -> list[Line]:
 
 
 @transaction.atomic
-def dispute_open(*, payment_pk: int, reason: str) -> Dispute | None:
+def dispute_open(*, payment_pk: int, reason: str, inquiry: bool = False) -> Dispute | None:
     """Open a dispute of the captured payment's unrefunded amount, taking it and the fee from
-    the merchant's balance; None when nothing is left to dispute."""
+    the merchant's balance; None when nothing is left to dispute. An ``inquiry`` opens
+    ``warning_needs_response`` and takes nothing (no fee either)."""
     _, payment = locks.payment_with_order(payment_pk=payment_pk)
     amount = payment.amount_captured - payment.amount_refunded
     if payment.status not in Payment.CAPTURED_STATES or amount <= 0:
@@ -140,10 +154,14 @@ def dispute_open(*, payment_pk: int, reason: str) -> Dispute | None:
         livemode=payment.livemode,
         amount=amount,
         currency=payment.currency,
-        fee=dispute_fee(payment.currency),
+        fee=0 if inquiry else dispute_fee(payment.currency),
         reason=reason,
+        status=Status.WARNING_NEEDS_RESPONSE if inquiry else Status.NEEDS_RESPONSE,
         evidence_due_by=timezone.now() + timedelta(days=days),
     )
+    if inquiry:
+        event_record(obj=dispute, type="dispute.created", sequence=1)
+        return dispute
     journal_post(
         kind="adjustment",
         reference=dispute.public_id,
@@ -205,12 +223,19 @@ def dispute_submit(*, dispute: Dispute) -> Dispute:
     dispute.submitted_at = timezone.now()
     dispute.save()
     event_record(obj=dispute, type="dispute.updated")
-    if not dispute.livemode and not warning:
-        text = " ".join(str(v) for v in dispute.evidence.values())
-        if "winning_evidence" in text:
-            _close(dispute, won=True)
-        elif "losing_evidence" in text:
-            _close(dispute, won=False)
+    if dispute.livemode:
+        return dispute
+    text = " ".join(str(v) for v in dispute.evidence.values())
+    if warning and "winning_evidence" in text:
+        # The sandbox issuer is satisfied: the inquiry closes, no dispute follows.
+        transition_run(dispute.close_warning)
+        dispute.closed_at = timezone.now()
+        dispute.save()
+        event_record(obj=dispute, type="dispute.closed")
+    elif not warning and "winning_evidence" in text:
+        _close(dispute, won=True)
+    elif not warning and "losing_evidence" in text:
+        _close(dispute, won=False)
     return dispute
 
 

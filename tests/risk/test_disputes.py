@@ -280,3 +280,51 @@ def test_the_back_office_refuses_to_refund_a_disputed_payment(disputed, manager,
     assert response.status_code == 200
     assert "This payment is disputed" in response.content.decode()
     assert not Refund.objects.filter(payment=row).exists()
+
+
+INQUIRY_CARD = "4000000000001976"
+
+
+def test_a_1976_payment_gets_an_inquiry_that_takes_no_money_and_winning_evidence_closes_it(
+    api, merchant, disputed, assert_invariants
+):
+    before_payment = merchant_balance(merchant)
+    payment, opened = disputed(INQUIRY_CARD)
+    assert opened == 1
+    (inquiry,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    assert inquiry["status"] == "warning_needs_response" and inquiry["fee"] == 0
+    assert merchant_balance(merchant) == before_payment + 5000 - 0  # captured, nothing taken
+    _books_agree(assert_invariants)
+    assert api.post(f"/api/v1/disputes/{inquiry['id']}/accept", format="json").status_code == 409
+    # An inquiry does not stop a refund: refunding is often how one ends.
+    assert _refund(api, payment["id"], amount=100).status_code == 201
+
+    api.post(
+        f"/api/v1/disputes/{inquiry['id']}/evidence",
+        {"customer_communication": "neutral"},
+        format="json",
+    )
+    reviewing = api.post(f"/api/v1/disputes/{inquiry['id']}/submit", format="json").json()
+    assert reviewing["status"] == "warning_under_review"
+
+    (batch,) = _settle(1)
+    assert batch.adjustment_count == 0  # an inquiry never reaches the settlement
+    _books_agree(assert_invariants)
+
+
+def test_winning_evidence_closes_an_inquiry(api, disputed, assert_invariants):
+    payment, _ = disputed(INQUIRY_CARD)
+    (inquiry,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    api.post(
+        f"/api/v1/disputes/{inquiry['id']}/evidence",
+        {"uncategorized_text": "Delivered, signed. winning_evidence"},
+        format="json",
+    )
+
+    closed = api.post(f"/api/v1/disputes/{inquiry['id']}/submit", format="json").json()
+
+    assert closed["status"] == "warning_closed" and closed["closed_at"]
+    assert not closed["funds_reinstated"]
+    events = [e["type"] for e in api.get("/api/v1/events").json()["data"]]
+    assert "dispute.closed" in events
+    _books_agree(assert_invariants)
