@@ -1130,6 +1130,7 @@ CUSTOMER_PROBES = {
     "name": [*TEXT, "x" * 201],
     "metadata": [[], "x", {"k": [1]}, {"k" * 41: 1}, {f"k{i}": i for i in range(51)}],
 }
+RULE_POINTS = [101, -101, 10**30, "10", 1.5, 10.0, True, None, [], {}]
 FIELD_PROBES = {
     ORDER_CREATE: {
         "amount": AMOUNTS,
@@ -1270,6 +1271,20 @@ FIELD_PROBES = {
         "metadata": [[], "x", {"k": [1]}],
     },
     ("post", "/api/v1/invoices/{invoice_id}/send"): {"email": [*TEXT, "", "nope"]},
+    ("post", "/api/v1/risk/rules"): {
+        "name": [*TEXT, "", "x" * 101],
+        "expression": [*TEXT, "", "amount >", "no_such_feature > 1", "amount + 1", "x" * 4001],
+        "action": CHOICE,
+        "mode": CHOICE,
+        "points": RULE_POINTS,
+    },
+    ("patch", "/api/v1/risk/rules/{rule_id}"): {
+        "name": [*TEXT, "", "x" * 101],
+        "expression": [*TEXT, "", "amount >", "amount + 1"],
+        "action": CHOICE,
+        "mode": CHOICE,
+        "points": RULE_POINTS,
+    },
     ("post", "/api/v1/disputes/{dispute_id}/evidence"): {
         name: [*TEXT, "x" * 20_001]
         for name in (
