@@ -18,11 +18,11 @@ SAMPLES = 1500
 def run(b: Bench, *, template: str) -> None:
     if b.pg is None or b.redis is None:
         raise Skip("needs PostgreSQL and Redis (production profile)")
-    b.need(60, "risk evaluation figure")
+    b.need(240, "risk evaluation figure")
     db = b.db("risk")
     b.pg.create(db, template=template)
     try:
-        r = b.django(b.env(db), "risk-eval", samples=SAMPLES, rules=RULES)
+        r = b.django(b.env(db), "risk-eval", timeout=600, samples=SAMPLES, rules=RULES, seconds=150)
     finally:
         b.redis.flush()
         b.pg.drop(db)
