@@ -4,7 +4,7 @@
 Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``micro`` (OTP and
 card validation rates beside their trivial baselines), ``webhooks-seed`` / ``webhooks-status``,
 ``settle-seed`` / ``settle-check``, ``billing-seed`` / ``billing-advance`` / ``billing-check`` /
-``billing-baseline`` (in ``bench.billing_side``).
+``billing-baseline`` (in ``bench.billing_side``), ``risk-eval`` (in ``bench.risk_side``).
 """
 
 from __future__ import annotations
@@ -265,6 +265,12 @@ def _billing():
     return billing_side
 
 
+def _risk():
+    from bench import risk_side
+
+    return risk_side
+
+
 COMMANDS = {
     "setup-http": setup_http,
     "micro": micro,
@@ -276,6 +282,7 @@ COMMANDS = {
     "billing-advance": lambda **args: _billing().advance(**args),
     "billing-check": lambda **args: _billing().check(**args),
     "billing-baseline": lambda **args: _billing().baseline(**args),
+    "risk-eval": lambda **args: _risk().evaluate(**args),
 }
 
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import fig_billing, fig_http, fig_micro, fig_settlement, fig_webhooks  # noqa: E402
+from bench import fig_billing, fig_http, fig_micro, fig_risk, fig_settlement, fig_webhooks  # noqa: E402
 from bench.context import Bench, Skip  # noqa: E402
 from bench.procs import Processes  # noqa: E402
 from bench.report import table, write_results  # noqa: E402
@@ -40,6 +40,7 @@ FIGURES = {
     "webhooks": ("4. webhook deliveries", fig_webhooks.run),
     "settlement": ("3. settlement of 1,000,000 payments", fig_settlement.run),
     "billing": ("6. billing: subscriptions on a test clock, 2 workers", fig_billing.run),
+    "risk": ("7. risk: 50 active rules", fig_risk.run),
 }
 
 

@@ -124,6 +124,11 @@ SEED_ACCOUNTS: tuple[SeedAccount, ...] = (
         pan="4000000000002685",
         brand="visa",
     ),
+    # Approved and captured; the issuer then opens an inquiry (``warning_needs_response``):
+    # nothing is taken from the merchant unless it turns into a dispute.
+    SeedAccount(
+        VISA, "card", "Captured, then an inquiry (warning)", pan="4000000000001976", brand="visa"
+    ),
     SeedAccount(
         VISA, "card", "Account closed", pan="4000000000000010", brand="visa", status="closed"
     ),

@@ -68,6 +68,14 @@ class InvalidTransition(DomainError):
     title = "Not allowed in the current state"
 
 
+class PaymentDisputed(InvalidTransition):
+    """A refund of a payment whose money a dispute holds (``payments.screening`` refund guards)."""
+
+    code = "payment_disputed"
+    title = "The payment is disputed"
+    field = "payment"
+
+
 class QuotaExceeded(DomainError):
     """A merchant has as many of something as it may have (``code`` names which)."""
 

@@ -9,6 +9,11 @@ automatic capture). With no screener registered, every payment goes on as before
 The same app may add a field to the payment's representation (``payment_field_register``: the
 API, the events and so the webhooks show it) and name the payment's reverse relations it reads,
 so that lists load them with the payments instead of one query each.
+
+It may also refuse refunds (``refund_guard_register``): ``refund_check`` asks every guard under
+the payment's lock, so the API, the back office and every other caller of ``refund_create`` are
+refused alike (``risk``: a payment with an open or lost dispute, whose money the issuer took
+back already).
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ Holder = Callable[..., bool]
 _SCREENERS: list[Screener] = []
 _HOLDERS: list[Holder] = []
 _FIELDS: dict[str, Callable[[Payment], object]] = {}
+#: ``(*, payment) -> str``: why ``payment`` may not be refunded now, or "" when it may.
+RefundGuard = Callable[..., str]
+_REFUND_GUARDS: list[RefundGuard] = []
 _RELATIONS: list[str] = []
 
 
@@ -88,3 +96,17 @@ def payment_fields(payment: Payment) -> dict:
 def payment_relations() -> list[str]:
     """The reverse one-to-one relations the registered fields read (for ``select_related``)."""
     return list(_RELATIONS)
+
+
+def refund_guard_register(guard: RefundGuard) -> None:
+    """Ask ``guard`` before every refund of a payment."""
+    if guard not in _REFUND_GUARDS:
+        _REFUND_GUARDS.append(guard)
+
+
+def refund_refusal(*, payment: Payment) -> str:
+    """Return the first registered guard's reason to refuse a refund of ``payment``, or ""."""
+    for guard in _REFUND_GUARDS:
+        if reason := guard(payment=payment):
+            return reason
+    return ""

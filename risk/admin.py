@@ -8,6 +8,8 @@ Rows are scoped to the staff member's merchants. Rules and lists are written thr
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import Http404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from backoffice.admin_mixins import MerchantScopedAdmin, ReadOnlyAdminMixin, short_id, short_text
@@ -18,6 +20,7 @@ from payments.admin_amounts import json_html
 from payments.errors import DomainError
 
 from .models import Dispute, Evaluation, ListEntry, Review, RiskSettings, Rule, RuleVersion
+from .services.evidence import evidence_file_response
 from .services.reviews import review_decide
 
 
@@ -224,6 +227,7 @@ class DisputeAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "reason",
         "status",
         "evidence_json",
+        "evidence_files_html",
         "evidence_due_by",
         "submitted_at",
         "closed_at",
@@ -250,3 +254,40 @@ class DisputeAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="evidence")
     def evidence_json(self, obj):
         return json_html(obj.evidence)
+
+    @admin.display(description="evidence files")
+    def evidence_files_html(self, obj):
+        rows = format_html_join(
+            "",
+            '<li><a href="{}" class="evidence-file">{}</a> ({}, {} bytes)</li>',
+            (
+                (
+                    reverse("admin:risk_dispute_evidence_file", args=[obj.pk, f.public_id]),
+                    f.name,
+                    f.content_type,
+                    f.size,
+                )
+                for f in obj.evidence_files()
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "none"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/evidence/<str:file_id>/",
+                self.admin_site.admin_view(self.evidence_file_view),
+                name="risk_dispute_evidence_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def evidence_file_view(self, request, object_id, file_id):
+        """Download an evidence file; a dispute of another merchant is not found."""
+        dispute = self.get_queryset(request).filter(pk=object_id).first()
+        if dispute is None or not self.has_view_permission(request, dispute):
+            raise Http404("No such dispute.")
+        found = dispute.files.filter(public_id=file_id).first()
+        if found is None:
+            raise Http404("No such evidence file.")
+        return evidence_file_response(found)

@@ -8,11 +8,20 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from payments.invariants import merchant_adjustments_register
-        from payments.screening import payment_field_register, screener_register
+        from payments.screening import (
+            payment_field_register,
+            refund_guard_register,
+            screener_register,
+        )
         from payments.signals import event_recorded, order_page_sections
+        from settlement.adjustments import adjustment_source_register
 
         from .hooks import on_event_recorded, order_page_risk, payment_risk_data
-        from .services.disputes import dispute_ledger_totals
+        from .services.disputes import (
+            dispute_adjustments,
+            dispute_ledger_totals,
+            dispute_refund_refusal,
+        )
         from .services.reviews import review_hold
         from .services.screening import payment_screen
 
@@ -23,3 +32,7 @@ class RiskConfig(AppConfig):
         order_page_sections.connect(order_page_risk, dispatch_uid="risk.order_page_risk")
         # The disputes' postings on merchant accounts, for the invariants and reconciliation.
         merchant_adjustments_register(dispute_ledger_totals)
+        # Settlement nets them in the merchant's next batch (settlement never imports risk).
+        adjustment_source_register(dispute_adjustments)
+        # A payment with an open or lost dispute is not refunded (API, back office, services).
+        refund_guard_register(dispute_refund_refusal)

@@ -5,7 +5,10 @@ point (a country mismatch, declines and many cards from one source raise the odd
 ``manage.py risk_train`` fits the weights to a merchant's labelled history (payments later
 disputed or refunded as fraud) and stores them as a ``ScoreModel``, which then replaces these.
 Each feature's contribution ``wᵢ·(xᵢ − typicalᵢ)`` says how far it pushed this payment's score
-up; the largest positive ones are shown in words.
+up; the largest positive ones are shown in words. A merchant's rules may carry ``points``
+(-100..100): the active rules that match add theirs to the model's score, clamped to 0-100, and
+each is listed first among the reasons (``rule_points_add``). Rules see the model's score
+(``risk_score``) before the points, so no rule depends on another's points.
 """
 
 from __future__ import annotations
@@ -99,6 +102,28 @@ def score(model: Model, features: dict) -> tuple[int, list[dict]]:
         for amount, name in contributions[:3]
     ]
     return value, reasons
+
+
+def rule_points_add(value: int, reasons: list[dict], rules) -> tuple[int, list[dict]]:
+    """Add the ``points`` of the active ``rules`` that matched to the model's score (clamped to
+    0-100); return it with each rule's points first among the reasons, in words."""
+    added = [rule for rule in rules if rule.points]
+    total = sum(rule.points for rule in added)
+    contributions = [
+        {
+            "feature": "rule",
+            "rule": rule.public_id,
+            "points": rule.points,
+            "contribution": rule.points,
+            "text": (
+                f"The rule {rule.name!r} matched and "
+                f"{'added' if rule.points > 0 else 'took off'} "
+                f"{_plural(abs(rule.points), 'point')}."
+            ),
+        }
+        for rule in sorted(added, key=lambda r: -abs(r.points))
+    ]
+    return max(0, min(100, value + total)), contributions + reasons
 
 
 def level(value: int, *, elevated: int, highest: int) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from payments.errors import NotFound
 
-from .models import Dispute, ListEntry, Rule
+from .models import Dispute, DisputeEvidenceFile, ListEntry, Rule
 
 
 def rule_list(*, merchant, livemode: bool) -> QuerySet[Rule]:
@@ -30,6 +30,13 @@ def dispute_list(*, merchant, livemode: bool) -> QuerySet[Dispute]:
     return (
         Dispute.objects.filter(merchant=merchant, livemode=livemode)
         .select_related("payment")
+        .prefetch_related(
+            Prefetch(
+                "files",
+                queryset=DisputeEvidenceFile.objects.defer("content"),
+                to_attr="evidence_file_list",
+            )
+        )
         .order_by("-created", "-id")
     )
 
@@ -62,3 +69,11 @@ def dispute_rate_since(*, merchant_ids: list[int] | None, livemode: bool, since)
         "rate": disputes / captured if captured else None,
         "open_reviews": reviews,
     }
+
+
+def dispute_file_get(*, dispute: Dispute, file_id: str) -> DisputeEvidenceFile:
+    """One evidence file of ``dispute`` (of the caller's merchant and mode), with its content."""
+    found = DisputeEvidenceFile.objects.filter(dispute=dispute, public_id=file_id).first()
+    if found is None:
+        raise NotFound("No such evidence file.")
+    return found

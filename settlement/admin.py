@@ -53,6 +53,8 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelA
         "gross_amount_display",
         "refunds_amount_display",
         "fees_amount_display",
+        "adjustment_count",
+        "adjustments_amount_display",
         "net_amount_display",
         "carry_in_display",
         "payout_amount_display",
@@ -70,6 +72,7 @@ class SettlementBatchAdmin(MerchantScopedAdmin, ReadOnlyAdminMixin, admin.ModelA
     gross_amount_display = money_display("gross_amount", "gross")
     refunds_amount_display = money_display("refunds_amount", "refunds")
     fees_amount_display = money_display("fees_amount", "fees")
+    adjustments_amount_display = money_display("adjustments_amount", "adjustments (disputes)")
     net_amount_display = money_display("net_amount", "net")
     carry_in_display = money_display("carry_in", "carry in")
     payout_amount_display = money_display("payout_amount", "payout")

@@ -45,7 +45,11 @@ class SettlementBatch(FSMModelMixin, models.Model):
     gross_amount = models.BigIntegerField(default=0, help_text="Captured, minor units")
     refunds_amount = models.BigIntegerField(default=0)
     fees_amount = models.BigIntegerField(default=0)
-    net_amount = models.BigIntegerField(default=0, help_text="gross - refunds - fees")
+    adjustment_count = models.PositiveIntegerField(default=0)
+    adjustments_amount = models.BigIntegerField(
+        default=0, help_text="Taken by other apps (disputes), less what they gave back"
+    )
+    net_amount = models.BigIntegerField(default=0, help_text="gross - refunds - fees - adjustments")
     carry_in = models.BigIntegerField(default=0, help_text="Negative net of the previous batch")
     payout_amount = models.BigIntegerField(default=0, help_text="max(0, net + carry in)")
     carry_out = models.BigIntegerField(default=0, help_text="min(0, net + carry in)")
@@ -99,6 +103,8 @@ class SettlementBatch(FSMModelMixin, models.Model):
             "gross_amount": self.gross_amount,
             "refunds_amount": self.refunds_amount,
             "fees_amount": self.fees_amount,
+            "adjustment_count": self.adjustment_count,
+            "adjustments_amount": self.adjustments_amount,
             "net_amount": self.net_amount,
             "carry_in": self.carry_in,
             "payout_amount": self.payout_amount,
@@ -175,6 +181,23 @@ class SettlementLine(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.payment_id or self.refund_id} in {self.batch_id}"
+
+
+class SettlementAdjustment(models.Model):
+    """An adjustment another app made to the merchant's balance (``settlement.adjustments``),
+    netted by one batch; a reference is settled at most once."""
+
+    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="adjustments")
+    reference = models.CharField(max_length=80, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    amount = models.BigIntegerField(help_text="Taken from the merchant (> 0) or given back (< 0)")
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["batch", "id"]
+
+    def __str__(self):
+        return f"{self.reference} in {self.batch_id}"
 
 
 class Payout(FSMModelMixin, models.Model):

@@ -15,7 +15,7 @@ from ledger.models import Posting
 from payments.invariants import merchant_adjustments
 from payments.models import Merchant, Payment, Refund
 
-from .models import Payout, SettlementBatch, SettlementLine
+from .models import Payout, SettlementAdjustment, SettlementBatch, SettlementLine
 
 CAPTURED = [s.value for s in Payment.CAPTURED_STATES]
 LIMIT = 100  # per check: enough to act on, bounded for a broken database
@@ -63,8 +63,18 @@ def _line_count(kind: str):
     )
 
 
+def _adjustment_sum(total):
+    rows = SettlementAdjustment.objects.filter(batch_id=OuterRef("pk"))
+    return Coalesce(
+        Subquery(rows.order_by().values("batch_id").annotate(s=total).values("s")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
 def batch_total_differences() -> list[dict]:
-    """Each batch's totals equal the sums of its lines, and its arithmetic holds."""
+    """Each batch's totals equal the sums of its lines and adjustments, and its arithmetic
+    holds."""
     out = []
     batches = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN).annotate(
         l_gross=_line_sum("amount", "payment"),
@@ -73,12 +83,18 @@ def batch_total_differences() -> list[dict]:
         l_net=_line_sum("net"),
         l_payments=_line_count("payment"),
         l_refund_count=_line_count("refund"),
+        a_amount=_adjustment_sum(Sum("amount")),
+        a_count=_adjustment_sum(Count("id")),
+        # The lines' net less the adjustments: what the batch's net must be.
+        l_net_adjusted=F("l_net") - F("a_amount"),
     )
     pairs = [
         ("gross_amount", "l_gross"),
         ("refunds_amount", "l_refunds"),
         ("fees_amount", "l_fees"),
-        ("net_amount", "l_net"),
+        ("adjustments_amount", "a_amount"),
+        ("adjustment_count", "a_count"),
+        ("net_amount", "l_net_adjusted"),
         ("payment_count", "l_payments"),
         ("refund_count", "l_refund_count"),
     ]
@@ -98,12 +114,19 @@ def batch_total_differences() -> list[dict]:
                     )
                 )
     arithmetic = SettlementBatch.objects.exclude(status=SettlementBatch.Status.OPEN).filter(
-        ~Q(net_amount=F("gross_amount") - F("refunds_amount") - F("fees_amount"))
+        ~Q(
+            net_amount=F("gross_amount")
+            - F("refunds_amount")
+            - F("fees_amount")
+            - F("adjustments_amount")
+        )
         | ~Q(payout_amount=F("net_amount") + F("carry_in") - F("carry_out"))
         | (Q(payout_amount__gt=0) & Q(carry_out__lt=0))
     )
     for batch in arithmetic[:LIMIT]:
-        expected = batch.gross_amount - batch.refunds_amount - batch.fees_amount
+        expected = (
+            batch.gross_amount - batch.refunds_amount - batch.fees_amount - batch.adjustments_amount
+        )
         out.append(
             _diff(
                 "batch_payout_arithmetic",

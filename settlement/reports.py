@@ -1,4 +1,5 @@
-"""The settlement report of a batch: one CSV line per payment and refund, then the totals.
+"""The settlement report of a batch: one CSV line per payment, refund and adjustment (a dispute),
+then the totals.
 
 Rows are produced lazily from a database iterator, so a report of a million lines is streamed
 in constant memory. Amounts are in major units with the currency's exact decimals; the totals
@@ -93,10 +94,18 @@ def report_rows(batch: SettlementBatch) -> Iterator[list[str]]:
             rate_text(rate) if rate is not None else "",
             fixing_date.isoformat() if fixing_date else "",
         ]
+    for reference, description, at, amount in batch.adjustments.order_by("id").values_list(
+        "reference", "description", "occurred_at", "amount"
+    ):
+        at_text = at.isoformat().replace("+00:00", "Z")
+        shown = money(-amount)
+        row = ["adjustment", _text(reference), "", _text(description), at_text, cur, shown]
+        yield [*row, money(0), shown, "", "", "", "", "", ""]
     totals = [
         ("gross", batch.gross_amount),
         ("refunds", -batch.refunds_amount),
         ("fees", -batch.fees_amount),
+        ("adjustments", -batch.adjustments_amount),
         ("net", batch.net_amount),
         ("carry_in", batch.carry_in),
         ("carry_out", -batch.carry_out),

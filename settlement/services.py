@@ -6,7 +6,8 @@ refund before the cut-off not settled yet: lines are written by ``INSERT ... SEL
 fees computed in the database (``sql.py``, the app's only raw SQL), totals by ``SUM``, one
 balanced journal entry moves the money from pending to fees and payable, and
 ``settlement.closed`` tells the merchant. A negative net is carried into the merchant's next
-batch. On the payout date (the cut-off date plus the merchant's 1-3 business days, weekends and
+batch. Disputes and other adjustments other apps register (``adjustments``) are deducted
+from (or given back by) the merchant's next batch. On the payout date (the cut-off date plus the merchant's 1-3 business days, weekends and
 public holidays of its country skipped) ``payout_pay`` moves payable to paid out and sends
 ``settlement.paid``.
 
@@ -37,6 +38,7 @@ from payments.selectors import merchant_fixed_fees
 from payments.services import event_record
 
 from . import metrics, sql
+from .adjustments import adjustment_groups, adjustment_totals, adjustments_attach
 from .calendar import business_days_after
 from .models import Payout, ReconciliationRun, SettlementBatch, SettlementLine
 
@@ -112,10 +114,15 @@ CHUNK_GROUPS = 100
 CHUNK_LINES = 50_000
 
 
-def _candidate_chunks() -> list[list[BatchKey]]:
-    """The candidate table's groups in (merchant, currency, mode) order, cut into chunks."""
-    chunks, lines = [[]], 0
+def _candidate_chunks(*, cutoff: datetime) -> list[list[BatchKey]]:
+    """The candidate table's groups, and those with only adjustments to settle, in (merchant,
+    currency, mode) order, cut into chunks."""
+    groups = adjustment_groups(cutoff=cutoff)
     for merchant_id, currency, livemode, count in sql.candidate_groups():
+        key = (merchant_id, currency, livemode)
+        groups[key] = groups.get(key, 0) + count
+    chunks, lines = [[]], 0
+    for (merchant_id, currency, livemode), count in sorted(groups.items()):
         if chunks[-1] and (len(chunks[-1]) >= CHUNK_GROUPS or lines + count > CHUNK_LINES):
             chunks.append([])
             lines = 0
@@ -146,7 +153,7 @@ def settlement_run(*, cutoff: datetime) -> list[SettlementBatch]:
     batches = []
     sql.candidates_create(cutoff=cutoff, since=settled_through())
     try:
-        for chunk in _candidate_chunks():
+        for chunk in _candidate_chunks(cutoff=cutoff):
             with transaction.atomic():
                 batches += _batches_close(chunk, cutoff=cutoff, candidates=True)
     finally:
@@ -193,6 +200,7 @@ def _batches_close(
     else:
         for batch in batches:
             sql.lines_insert(batch=batch, cutoff=cutoff)
+    adjustments_attach(batches, cutoff=cutoff)
     batches = _batches_total(batches)
     entries = [_batch_entry(batch, batch.merchant.public_id) for batch in batches]
     if entries := [entry for entry in entries if entry is not None]:
@@ -303,6 +311,8 @@ TOTALS = (
     "gross_amount",
     "refunds_amount",
     "fees_amount",
+    "adjustment_count",
+    "adjustments_amount",
     "net_amount",
     "payout_amount",
     "carry_out",
@@ -313,6 +323,8 @@ def _batches_total(batches: list[SettlementBatch]) -> list[SettlementBatch]:
     """Close the batches that got lines with the totals of their lines (one ``UPDATE``) and
     return them; delete the others (their groups were settled by another run first)."""
     totals = _line_totals(batches)
+    for pk, adjusted in adjustment_totals(batches).items():
+        totals[pk] = {**totals.get(pk, {}), **adjusted}
     if empty := [b.pk for b in batches if b.pk not in totals]:
         SettlementBatch.objects.filter(pk__in=empty).delete()
     batches = [b for b in batches if b.pk in totals]
@@ -320,7 +332,9 @@ def _batches_total(batches: list[SettlementBatch]) -> list[SettlementBatch]:
     for batch in batches:
         for name, value in totals[batch.pk].items():
             setattr(batch, name, value)
-        batch.net_amount = batch.gross_amount - batch.refunds_amount - batch.fees_amount
+        batch.net_amount = (
+            batch.gross_amount - batch.refunds_amount - batch.fees_amount - batch.adjustments_amount
+        )
         available = batch.net_amount + batch.carry_in
         batch.payout_amount, batch.carry_out = max(available, 0), min(available, 0)
         batch.close()

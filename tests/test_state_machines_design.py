@@ -7,6 +7,7 @@ import pytest
 from billing.models import Subscription
 from payments.models import Order, Payment, Refund
 from payouts.models import ChargeBatch, ChargeItem, PayoutBatch, PayoutItem
+from risk.models import Dispute, Review
 from settlement.models import SettlementBatch
 from webhooks.models import WebhookDelivery
 
@@ -95,6 +96,13 @@ CHARGE_ITEM_DESIGN = {
     ("processing", "failed"),
 }
 
+REVIEW_DESIGN = {("open", end) for end in ("approved", "canceled", "refunded", "closed")}
+DISPUTE_DESIGN = (
+    _chain("needs_response", "under_review", "won")
+    | {("under_review", "lost"), ("needs_response", "lost")}  # accepting loses at once
+    | _chain("warning_needs_response", "warning_under_review", "warning_closed")
+)
+
 MACHINES = [
     pytest.param(Payment, PAYMENT_DESIGN | PAYMENT_EXTENSIONS, id="payment"),
     pytest.param(Order, ORDER_DESIGN, id="order"),
@@ -110,6 +118,8 @@ MACHINES = [
     pytest.param(PayoutItem, PAYOUT_ITEM_DESIGN, id="payout_item"),
     pytest.param(ChargeBatch, CHARGE_BATCH_DESIGN, id="charge_batch"),
     pytest.param(ChargeItem, CHARGE_ITEM_DESIGN, id="charge_item"),
+    pytest.param(Review, REVIEW_DESIGN, id="review"),
+    pytest.param(Dispute, DISPUTE_DESIGN, id="dispute"),
 ]
 
 

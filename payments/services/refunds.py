@@ -15,10 +15,17 @@ from backoffice.on_commit import send_on_commit
 from institutions.connector import ConnectorError, ConnectorTimeout
 
 from .. import locks
-from ..errors import InvalidTransition, NotFound, RefundAmountInvalid, ValidationFailed
+from ..errors import (
+    InvalidTransition,
+    NotFound,
+    PaymentDisputed,
+    RefundAmountInvalid,
+    ValidationFailed,
+)
 from ..metrics import REFUNDS
 from ..models import Merchant, Payment, Refund
 from ..routing import connector_for
+from ..screening import refund_refusal
 from ..transitions import transition_run
 from ..validation import FieldError
 from .events import event_record
@@ -55,7 +62,8 @@ def refund_check(*, payment: Payment, amount: int | None) -> int:
 
     Raise ``InvalidTransition`` for a payment whose money was never captured, and
     ``RefundAmountInvalid`` unless the amount is more than 0 and at most what is refundable (the
-    amount captured less the refunds pending or made). ``refund_create`` applies it under the
+    amount captured less the refunds pending or made); ``PaymentDisputed`` when a registered
+    refund guard refuses (``payments.screening``: an open or lost dispute). ``refund_create`` applies it under the
     payment's lock; the back office asks first, so that a wrong amount costs no one-time code.
     """
     # A payment refunded in full takes no further refund transition; it is answered as a refund
@@ -64,6 +72,8 @@ def refund_check(*, payment: Payment, amount: int | None) -> int:
         raise InvalidTransition(
             f"Only a captured payment can be refunded; this one is {payment.status}."
         )
+    if refusal := refund_refusal(payment=payment):
+        raise PaymentDisputed(refusal)
     refundable = payment.amount_captured - refunds_reserved(payment=payment)
     amount = refundable if amount is None else amount
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:

@@ -14,12 +14,36 @@ from payments.api.serializers import Input, constant_field, limited_text
 
 from ..expressions import EXPRESSION_MAX
 from ..models import Dispute, ListEntry, Rule
+from ..models.rules import POINTS_MAX
 from ..services.disputes import EVIDENCE_FIELD_MAX
 
 ACTION_HELP = (
     "request_otp: ask the OTP code first; allow: skip block and review; block: decline "
     "blocked_by_rule before the institution; review: authorize but hold for review"
 )
+
+
+class JsonIntegerField(serializers.IntegerField):
+    """An integer given as a JSON integer: "7", 7.0 and true are refused, not converted."""
+
+    default_error_messages = {"invalid": "Give a JSON integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+POINTS_HELP = (
+    "Added to the model's score (0-100, clamped) when the rule matches in active mode; "
+    "listed among the evaluation's top_features"
+)
+
+
+def _points(**kwargs) -> JsonIntegerField:
+    return JsonIntegerField(
+        min_value=-POINTS_MAX, max_value=POINTS_MAX, help_text=POINTS_HELP, **kwargs
+    )
 
 
 class RuleCreateInput(Input):
@@ -36,6 +60,7 @@ class RuleCreateInput(Input):
         default=Rule.Mode.ACTIVE,
         help_text="shadow: evaluated and recorded on each payment, never acts",
     )
+    points = _points(required=False, default=0)
 
 
 class RuleUpdateInput(Input):
@@ -45,6 +70,7 @@ class RuleUpdateInput(Input):
     )
     action = serializers.ChoiceField(choices=Rule.Action.choices, required=False)
     mode = serializers.ChoiceField(choices=Rule.Mode.choices, required=False)
+    points = _points(required=False)
 
 
 class RuleOutput(serializers.Serializer):
@@ -55,6 +81,7 @@ class RuleOutput(serializers.Serializer):
     expression = serializers.CharField()
     action = serializers.ChoiceField(choices=Rule.Action.choices)
     mode = serializers.ChoiceField(choices=Rule.Mode.choices)
+    points = serializers.IntegerField()
     version = serializers.IntegerField()
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
@@ -128,6 +155,25 @@ class DisputeEvidenceInput(Input):
     customer_email_address = _evidence_text()
 
 
+class DisputeEvidenceUpload(DisputeEvidenceInput):
+    """The same text fields as form fields, and ``files`` (multipart/form-data)."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text="PDF, PNG or JPEG (read from the content), at most 5 MB each, 10 per dispute",
+    )
+
+
+class EvidenceFileOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes")
+    type = serializers.ChoiceField(choices=["application/pdf", "image/png", "image/jpeg"])
+    sha256 = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
 class DisputeOutput(serializers.Serializer):
     id = serializers.CharField()
     object = constant_field("dispute")
@@ -139,6 +185,9 @@ class DisputeOutput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Dispute.Reason.choices)
     status = serializers.ChoiceField(choices=Dispute.Status.choices)
     evidence = serializers.DictField(child=serializers.CharField())
+    evidence_files = EvidenceFileOutput(
+        many=True, help_text="Download each at /disputes/{id}/evidence/files/{file_id}"
+    )
     evidence_due_by = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)

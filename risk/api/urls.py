@@ -18,6 +18,11 @@ urlpatterns = [
         views.DisputeEvidenceView.as_view(),
         name="dispute-evidence",
     ),
+    path(
+        "disputes/<str:dispute_id>/evidence/files/<str:file_id>",
+        views.DisputeEvidenceFileView.as_view(),
+        name="dispute-evidence-file",
+    ),
     path("disputes/<str:dispute_id>/submit", views.DisputeSubmitView.as_view(), name="submit"),
     path("disputes/<str:dispute_id>/accept", views.DisputeAcceptView.as_view(), name="accept"),
     path("risk/lists", views.ListEntryListCreateView.as_view(), name="lists"),

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments.api.base import MerchantAPIView, MerchantListView, request_scope, validated
+from payments.api.parsers import StrictJSONParser
 from payments.api.serializers import NoInput
+from payments.errors import DomainError
 
 from .. import selectors, services
 from ..services import disputes
 from ..services.backtests import backtest_run
+from ..services.evidence import MAX_FILE_BYTES, MAX_FILES, Upload, evidence_file_response
 from . import serializers as s
+
+
+class RequestTooLarge(DomainError):
+    code = "payload_too_large"
+    http_status = 413
+    title = "Request too large"
 
 
 class RuleListCreateView(MerchantListView):
@@ -139,19 +151,73 @@ class DisputeDetailView(MerchantAPIView):
         return Response(_dispute(request, dispute_id).api_data())
 
 
+#: The largest multipart body read at all: ten files of 5 MB and the text fields.
+MAX_UPLOAD_BODY = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024
+
+
+def _evidence_body(request: Request) -> tuple[dict, list[Upload]]:
+    """The text fields and the uploaded files of a JSON or multipart request."""
+    if not request.content_type.startswith("multipart/form-data"):
+        return request.data, []
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BODY:
+        raise RequestTooLarge(f"The request body is larger than {MAX_UPLOAD_BODY} bytes.")
+    files = request.FILES
+    text = {key: value for key, value in request.data.items() if key not in files}
+    # A file under any other name than ``files`` is named as a field the operation does not take.
+    text |= {key: "" for key in files if key != "files"}
+    uploads = [Upload(f.name or "", f.size or 0, f) for f in files.getlist("files")]
+    return text, uploads
+
+
 class DisputeEvidenceView(MerchantAPIView):
+    parser_classes = [StrictJSONParser, MultiPartParser]
+
     @extend_schema(
         summary="Add evidence to a dispute",
-        description="Text fields; each replaces its earlier value. Allowed until submitted.",
-        request=s.DisputeEvidenceInput,
+        description=(
+            "Text fields, each replacing its earlier value, as JSON or as form fields; and, as "
+            "multipart/form-data, `files`: PDF, PNG or JPEG (the type is read from the content, "
+            "not from the name or the part's type), at most 5 MB each and 10 per dispute. "
+            "Allowed until submitted."
+        ),
+        request={
+            "application/json": s.DisputeEvidenceInput,
+            "multipart/form-data": s.DisputeEvidenceUpload,
+        },
         responses=s.DisputeOutput,
     )
     def post(self, request: Request, dispute_id: str) -> Response:
-        data = validated(s.DisputeEvidenceInput, request.data)
+        text, uploads = _evidence_body(request)
+        data = validated(s.DisputeEvidenceInput, text)
         dispute = disputes.dispute_evidence_update(
-            dispute=_dispute(request, dispute_id), evidence=data
+            dispute=_dispute(request, dispute_id), evidence=data, files=uploads
         )
         return Response(dispute.api_data())
+
+
+class AnyFileRenderer(BaseRenderer):
+    """Lets a client that asks for the file's own type (or anything) have it."""
+
+    media_type = "*/*"
+    format = "file"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+class DisputeEvidenceFileView(MerchantAPIView):
+    renderer_classes = [JSONRenderer, AnyFileRenderer]
+
+    @extend_schema(
+        summary="Download a dispute's evidence file",
+        description="As an attachment, with the type read from its content when it was added.",
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request, dispute_id: str, file_id: str) -> HttpResponse:
+        found = selectors.dispute_file_get(dispute=_dispute(request, dispute_id), file_id=file_id)
+        return evidence_file_response(found)
 
 
 class DisputeSubmitView(MerchantAPIView):

@@ -1,4 +1,4 @@
-from .disputes import Dispute, IssuerDisputeNotice
+from .disputes import Dispute, DisputeEvidenceFile, IssuerDisputeNotice
 from .evaluations import Evaluation, ListEntry, VelocityEvent
 from .history import SyntheticPayment
 from .reviews import Review
@@ -6,6 +6,7 @@ from .rules import RiskSettings, Rule, RuleVersion, ScoreModel, new_rule_id
 
 __all__ = [
     "Dispute",
+    "DisputeEvidenceFile",
     "IssuerDisputeNotice",
     "Evaluation",
     "ListEntry",

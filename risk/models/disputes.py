@@ -69,12 +69,23 @@ class Dispute(FSMModelMixin, models.Model):
             "reason": self.reason,
             "status": self.status,
             "evidence": self.evidence,
+            # Name, size and sniffed type only: the content is downloaded with the API key
+            # (``/disputes/{id}/evidence/files/{file_id}``) or from the admin, never a public URL.
+            "evidence_files": [f.api_data() for f in self.evidence_files()],
             "evidence_due_by": iso_timestamp(self.evidence_due_by),
             "submitted_at": iso_timestamp(self.submitted_at),
             "closed_at": iso_timestamp(self.closed_at),
             "funds_reinstated": self.funds_reinstated,
             "created": iso_timestamp(self.created),
         }
+
+    def evidence_files(self):
+        """The evidence files without their content (lists prefetch them as
+        ``evidence_file_list``, see ``risk.selectors.dispute_list``)."""
+        prefetched = getattr(self, "evidence_file_list", None)
+        if prefetched is not None:
+            return prefetched
+        return self.files.defer("content") if self.pk else []
 
     @transition(field=status, source=Status.NEEDS_RESPONSE, target=Status.UNDER_REVIEW)
     def submit(self):
@@ -98,11 +109,47 @@ class Dispute(FSMModelMixin, models.Model):
 
     @transition(
         field=status,
-        source=[Status.WARNING_NEEDS_RESPONSE, Status.WARNING_UNDER_REVIEW],
+        source=Status.WARNING_UNDER_REVIEW,
         target=Status.WARNING_CLOSED,
     )
     def close_warning(self):
         pass
+
+
+def new_evidence_file_id() -> str:
+    return new_public_id("dpf")
+
+
+class DisputeEvidenceFile(models.Model):
+    """A file of evidence (PDF, PNG or JPEG, its type read from its first bytes), kept in the
+    database with its dispute: reachable only through the merchant's API key or admin."""
+
+    public_id = models.CharField(
+        max_length=32, unique=True, default=new_evidence_file_id, editable=False
+    )
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.public_id})"
+
+    def api_data(self) -> dict:
+        return {
+            "id": self.public_id,
+            "name": self.name,
+            "size": self.size,
+            "type": self.content_type,
+            "sha256": self.sha256,
+            "created": iso_timestamp(self.created),
+        }
 
 
 class IssuerDisputeNotice(models.Model):
@@ -111,6 +158,8 @@ class IssuerDisputeNotice(models.Model):
 
     payment = models.OneToOneField(Payment, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=32, choices=Dispute.Reason.choices)
+    #: An inquiry (``warning_*``): the issuer asks before disputing; no money moves.
+    inquiry = models.BooleanField(default=False)
     due_at = models.DateTimeField(db_index=True)
     dispute = models.OneToOneField(
         Dispute, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

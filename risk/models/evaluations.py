@@ -50,6 +50,9 @@ class Evaluation(models.Model):
     def api_data(self) -> dict:
         return {
             "score": self.score,
+            # The model's score before the points of the active rules that matched.
+            "model_score": self.features.get("risk_score", self.score),
+            "rule_points": self.features.get("rule_points", 0),
             "level": self.level,
             "decision": self.decision,
             "reason": self.reason or None,

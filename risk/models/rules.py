@@ -11,6 +11,10 @@ def new_rule_id() -> str:
     return new_public_id("rule")
 
 
+#: A rule's points are at most this far from 0.
+POINTS_MAX = 100
+
+
 class Rule(models.Model):
     """A merchant's rule in one mode; a change writes a new ``RuleVersion`` (the evaluations
     name the version they used)."""
@@ -36,6 +40,8 @@ class Rule(models.Model):
     expression = models.TextField()
     action = models.CharField(max_length=16, choices=Action.choices)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.ACTIVE)
+    #: Added to the model's score when the rule matches in active mode (clamped to 0-100).
+    points = models.SmallIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
@@ -43,6 +49,12 @@ class Rule(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["merchant", "livemode", "mode"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points__gte=-POINTS_MAX, points__lte=POINTS_MAX),
+                name="risk_rule_points_range",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.action}, {self.mode})"
@@ -56,6 +68,7 @@ class Rule(models.Model):
             "expression": self.expression,
             "action": self.action,
             "mode": self.mode,
+            "points": self.points,
             "version": self.version,
             "created": iso_timestamp(self.created),
             "updated": iso_timestamp(self.updated),
@@ -71,6 +84,7 @@ class RuleVersion(models.Model):
     expression = models.TextField()
     action = models.CharField(max_length=16, choices=Rule.Action.choices)
     mode = models.CharField(max_length=16, choices=Rule.Mode.choices)
+    points = models.SmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -89,6 +103,7 @@ class RuleVersion(models.Model):
             "expression": self.expression,
             "action": self.action,
             "mode": self.mode,
+            "points": self.points,
             "created": iso_timestamp(self.created),
         }
 

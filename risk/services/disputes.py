@@ -3,10 +3,14 @@
 Money: when a dispute opens, the disputed amount goes back to the issuer and a dispute fee is
 charged, both from the merchant's balance, in one journal entry (kind ``adjustment``) written
 with the dispute; a dispute won gives both back by the reverse entry. The invariants count these
-postings through ``payments.invariants.merchant_adjustments`` (``dispute_ledger_totals``).
+postings through ``payments.invariants.merchant_adjustments`` (``dispute_ledger_totals``), and
+the merchant's next settlement batch deducts them (and gives back a won dispute's) through
+``settlement.adjustments`` (``dispute_adjustments``).
 
 Sandbox: the cards 4000 0000 0000 0259 (``fraudulent``) and 4000 0000 0000 2685
-(``product_not_received``) capture normally; the capture writes an ``IssuerDisputeNotice`` due
+(``product_not_received``) capture normally, and so does 4000 0000 0000 1976, whose issuer opens
+an inquiry (``warning_needs_response``, nothing taken: it closes ``warning_closed`` on evidence
+containing ``winning_evidence``); the capture writes an ``IssuerDisputeNotice`` due
 ``RISK_SANDBOX_DISPUTE_DELAY`` later, which the beat sweep turns into the dispute. Submitted
 evidence containing ``winning_evidence`` wins, ``losing_evidence`` loses; other evidence stays
 under review.
@@ -29,14 +33,19 @@ from payments.money import exponent
 from payments.services import event_record
 from payments.transitions import transition_run
 from payments.validation import FieldError
+from settlement.adjustments import Adjustment
 
 from ..models import Dispute, Evaluation, IssuerDisputeNotice
+from .evidence import Upload, evidence_files_add
 
 #: Sandbox cards whose captures the issuer disputes: (BIN, last four) → reason.
 SANDBOX_CARDS = {
     ("400000", "0259"): Dispute.Reason.FRAUDULENT,
     ("400000", "2685"): Dispute.Reason.PRODUCT_NOT_RECEIVED,
+    ("400000", "1976"): Dispute.Reason.FRAUDULENT,
 }
+#: Of those, the cards whose issuer opens an inquiry (``warning_needs_response``) instead.
+SANDBOX_INQUIRY_CARDS = {("400000", "1976")}
 EVIDENCE_FIELDS = (
     "uncategorized_text",
     "customer_communication",
@@ -70,13 +79,19 @@ def notice_schedule(*, event) -> None:
         .first()
         or {}
     )
-    reason = SANDBOX_CARDS.get((features.get("card_bin"), features.get("card_last4")))
+    card_key = (features.get("card_bin"), features.get("card_last4"))
+    reason = SANDBOX_CARDS.get(card_key)
     if reason is None:
         return
     payment_id = Payment.objects.filter(public_id=event.object_id).values_list("pk", flat=True)
     delay = _setting("RISK_SANDBOX_DISPUTE_DELAY", timedelta(minutes=2))
     IssuerDisputeNotice.objects.get_or_create(
-        payment_id=payment_id[0], defaults={"reason": reason, "due_at": timezone.now() + delay}
+        payment_id=payment_id[0],
+        defaults={
+            "reason": reason,
+            "inquiry": card_key in SANDBOX_INQUIRY_CARDS,
+            "due_at": timezone.now() + delay,
+        },
     )
 
 
@@ -92,7 +107,9 @@ def disputes_open_due(*, now=None) -> int:
             notice = due.order_by("due_at", "pk").first()
             if notice is None:
                 break
-            notice.dispute = dispute_open(payment_pk=notice.payment_id, reason=notice.reason)
+            notice.dispute = dispute_open(
+                payment_pk=notice.payment_id, reason=notice.reason, inquiry=notice.inquiry
+            )
             notice.save(update_fields=["dispute"])
             opened += 1
     return opened
@@ -122,9 +139,10 @@ def _ledger_lines(dispute: Dispute, sign: int) -> list[Line]:
 
 
 @transaction.atomic
-def dispute_open(*, payment_pk: int, reason: str) -> Dispute | None:
+def dispute_open(*, payment_pk: int, reason: str, inquiry: bool = False) -> Dispute | None:
     """Open a dispute of the captured payment's unrefunded amount, taking it and the fee from
-    the merchant's balance; None when nothing is left to dispute."""
+    the merchant's balance; None when nothing is left to dispute. An ``inquiry`` opens
+    ``warning_needs_response`` and takes nothing (no fee either)."""
     _, payment = locks.payment_with_order(payment_pk=payment_pk)
     amount = payment.amount_captured - payment.amount_refunded
     if payment.status not in Payment.CAPTURED_STATES or amount <= 0:
@@ -136,10 +154,14 @@ def dispute_open(*, payment_pk: int, reason: str) -> Dispute | None:
         livemode=payment.livemode,
         amount=amount,
         currency=payment.currency,
-        fee=dispute_fee(payment.currency),
+        fee=0 if inquiry else dispute_fee(payment.currency),
         reason=reason,
+        status=Status.WARNING_NEEDS_RESPONSE if inquiry else Status.NEEDS_RESPONSE,
         evidence_due_by=timezone.now() + timedelta(days=days),
     )
+    if inquiry:
+        event_record(obj=dispute, type="dispute.created", sequence=1)
+        return dispute
     journal_post(
         kind="adjustment",
         reference=dispute.public_id,
@@ -158,8 +180,11 @@ def _locked(dispute: Dispute) -> Dispute:
 
 
 @transaction.atomic
-def dispute_evidence_update(*, dispute: Dispute, evidence: dict) -> Dispute:
-    """Add or replace text evidence while the dispute waits for a response."""
+def dispute_evidence_update(
+    *, dispute: Dispute, evidence: dict, files: list[Upload] | None = None
+) -> Dispute:
+    """Add or replace text evidence, and add files (``evidence``), while the dispute waits for
+    a response."""
     dispute = _locked(dispute)
     if dispute.status not in (Status.NEEDS_RESPONSE, Status.WARNING_NEEDS_RESPONSE):
         raise InvalidTransition(
@@ -176,6 +201,7 @@ def dispute_evidence_update(*, dispute: Dispute, evidence: dict) -> Dispute:
                 )
             ]
         )
+    evidence_files_add(dispute=dispute, uploads=files or [])
     dispute.evidence = merged
     dispute.save(update_fields=["evidence"])
     event_record(obj=dispute, type="dispute.updated")
@@ -186,7 +212,7 @@ def dispute_evidence_update(*, dispute: Dispute, evidence: dict) -> Dispute:
 def dispute_submit(*, dispute: Dispute) -> Dispute:
     """Send the evidence to the issuer; in the sandbox the issuer decides at once."""
     dispute = _locked(dispute)
-    if not any(dispute.evidence.values()):
+    if not any(dispute.evidence.values()) and not dispute.files.exists():
         raise ValidationFailed(
             [FieldError("evidence", "required", "Add evidence before submitting.")]
         )
@@ -197,12 +223,19 @@ def dispute_submit(*, dispute: Dispute) -> Dispute:
     dispute.submitted_at = timezone.now()
     dispute.save()
     event_record(obj=dispute, type="dispute.updated")
-    if not dispute.livemode and not warning:
-        text = " ".join(str(v) for v in dispute.evidence.values())
-        if "winning_evidence" in text:
-            _close(dispute, won=True)
-        elif "losing_evidence" in text:
-            _close(dispute, won=False)
+    if dispute.livemode:
+        return dispute
+    text = " ".join(str(v) for v in dispute.evidence.values())
+    if warning and "winning_evidence" in text:
+        # The sandbox issuer is satisfied: the inquiry closes, no dispute follows.
+        transition_run(dispute.close_warning)
+        dispute.closed_at = timezone.now()
+        dispute.save()
+        event_record(obj=dispute, type="dispute.closed")
+    elif not warning and "winning_evidence" in text:
+        _close(dispute, won=True)
+    elif not warning and "losing_evidence" in text:
+        _close(dispute, won=False)
     return dispute
 
 
@@ -230,6 +263,80 @@ def _close(dispute: Dispute, *, won: bool) -> None:
         dispute.funds_reinstated = True
     dispute.save()
     event_record(obj=dispute, type="dispute.closed")
+
+
+#: A dispute in these states holds the payment's money (or the issuer kept it): no refund.
+REFUND_BLOCKING = (Status.NEEDS_RESPONSE, Status.UNDER_REVIEW, Status.LOST)
+
+
+def dispute_refund_refusal(*, payment) -> str:
+    """Why ``payment`` may not be refunded (``payments.screening`` refund guard), or ""."""
+    dispute = (
+        Dispute.objects.filter(payment_id=payment.pk, status__in=REFUND_BLOCKING)
+        .values_list("public_id", "status")
+        .first()
+    )
+    if dispute is None:
+        return ""
+    public_id, status = dispute
+    if status == Status.LOST:
+        return (
+            f"This payment was disputed and the dispute {public_id} was lost: the issuer "
+            "already returned the money to the cardholder, so it cannot be refunded."
+        )
+    return (
+        f"This payment is disputed ({public_id}, {status}): the disputed amount is already "
+        "held from your balance; answer or accept the dispute instead of refunding."
+    )
+
+
+_WARNINGS = (Status.WARNING_NEEDS_RESPONSE, Status.WARNING_UNDER_REVIEW, Status.WARNING_CLOSED)
+
+
+def dispute_adjustments(*, cutoff, merchant_ids=None) -> list[Adjustment]:
+    """What disputes took from (opening) and gave back to (won) merchants' balances before
+    ``cutoff``, for ``settlement.adjustments``: the merchant's next batch nets them."""
+    disputes = Dispute.objects.exclude(status__in=_WARNINGS).filter(created__lt=cutoff)
+    if merchant_ids is not None:
+        disputes = disputes.filter(merchant_id__in=merchant_ids)
+    out = []
+    for d in disputes.order_by("id").only(*_ADJUSTMENT_FIELDS):
+        group = {"merchant_id": d.merchant_id, "currency": d.currency, "livemode": d.livemode}
+        taken = d.amount + d.fee
+        out.append(
+            Adjustment(
+                **group,
+                reference=f"dispute:{d.public_id}:open",
+                description=f"Dispute {d.public_id} ({d.reason}): amount and fee",
+                amount=taken,
+                occurred_at=d.created,
+            )
+        )
+        if d.funds_reinstated and d.closed_at and d.closed_at < cutoff:
+            out.append(
+                Adjustment(
+                    **group,
+                    reference=f"dispute:{d.public_id}:won",
+                    description=f"Dispute {d.public_id} won: amount and fee given back",
+                    amount=-taken,
+                    occurred_at=d.closed_at,
+                )
+            )
+    return out
+
+
+_ADJUSTMENT_FIELDS = (
+    "public_id",
+    "merchant_id",
+    "currency",
+    "livemode",
+    "amount",
+    "fee",
+    "reason",
+    "created",
+    "closed_at",
+    "funds_reinstated",
+)
 
 
 def dispute_ledger_totals() -> list[tuple[str, str, str, int]]:

@@ -21,6 +21,17 @@ def _expression_checked(expression: str) -> str:
     return expression
 
 
+def _name_checked(name: str) -> str:
+    limit = Rule._meta.get_field("name").max_length
+    if not name.strip():
+        raise ValidationFailed([FieldError("name", "required", "Give the rule a name.")])
+    if len(name) > limit:
+        raise ValidationFailed(
+            [FieldError("name", "too_long", f"A rule's name has at most {limit} characters.")]
+        )
+    return name
+
+
 def _version_write(rule: Rule) -> None:
     RuleVersion.objects.create(
         rule=rule,
@@ -29,14 +40,23 @@ def _version_write(rule: Rule) -> None:
         expression=rule.expression,
         action=rule.action,
         mode=rule.mode,
+        points=rule.points,
     )
 
 
 @transaction.atomic
 def rule_create(
-    *, merchant, livemode: bool, name: str, expression: str, action: str, mode: str = "active"
+    *,
+    merchant,
+    livemode: bool,
+    name: str,
+    expression: str,
+    action: str,
+    mode: str = "active",
+    points: int = 0,
 ) -> Rule:
     """Create a rule after checking its expression (``ValidationFailed`` on ``expression``)."""
+    _name_checked(name)
     _expression_checked(expression)
     if Rule.objects.filter(merchant=merchant, livemode=livemode).count() >= RULES_MAX:
         raise QuotaExceeded(f"A merchant has at most {RULES_MAX} rules per mode.")
@@ -47,6 +67,7 @@ def rule_create(
         expression=expression,
         action=action,
         mode=mode,
+        points=points,
     )
     _version_write(rule)
     return rule
@@ -54,12 +75,15 @@ def rule_create(
 
 @transaction.atomic
 def rule_update(*, rule: Rule, **changes) -> Rule:
-    """Change a rule's name, expression, action or mode; a real change is a new version."""
+    """Change a rule's name, expression, action, mode or points; a real change is a new
+    version."""
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    if "name" in changes:
+        _name_checked(changes["name"])
     if "expression" in changes:
         _expression_checked(changes["expression"])
     changed = False
-    for name in ("name", "expression", "action", "mode"):
+    for name in ("name", "expression", "action", "mode", "points"):
         if name in changes and getattr(rule, name) != changes[name]:
             setattr(rule, name, changes[name])
             changed = True

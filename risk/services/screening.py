@@ -1,7 +1,8 @@
 """The screening of a payment before routing (registered in ``payments.screening``).
 
-In order: the features and velocity counts, the score, the lists, then the rules by action in the
-order ``request_otp``, ``allow``, ``block``, ``review`` (an allow stops blocks and reviews; a
+In order: the features and velocity counts, the model's score, the rules (whose points the active
+ones that match add to the score), the lists, then the rules by action in the order
+``request_otp``, ``allow``, ``block``, ``review`` (an allow stops blocks and reviews; a
 block stops reviews); shadow rules are evaluated and recorded but never act. The evaluation is
 written with the payment, in its transaction, and the attempt counted.
 """
@@ -61,12 +62,19 @@ def payment_screen(*, payment, order, card) -> Verdict:
     counts = velocity.counts_read(**scope, keys=list(keys.values()))
     features.update(velocity_features(keys, counts))
     model = model_current(merchant_id=payment.merchant_id, livemode=payment.livemode)
-    score, reasons = scoring.score(model, features)
-    features["risk_score"] = score
+    model_score, reasons = scoring.score(model, features)
+    features["risk_score"] = model_score
+    outcome = Outcome()
+    fired = rules_matched(rules_for(payment), features, outcome.matched)
+    active = [rule for rules in fired.values() for rule in rules]
+    features["rule_points"] = sum(rule.points for rule in active)
+    score, reasons = scoring.rule_points_add(model_score, reasons, active)
     level = scoring.level(
         score, elevated=config.elevated_threshold, highest=config.highest_threshold
     )
-    outcome = decide(payment=payment, features=features, level=level, config=config)
+    decide(
+        payment=payment, features=features, level=level, config=config, fired=fired, outcome=outcome
+    )
     velocity.attempt_record(
         **scope,
         keys=list(keys.values()),
@@ -94,15 +102,28 @@ def payment_screen(*, payment, order, card) -> Verdict:
     return ALLOW
 
 
-def decide(*, payment, features: dict, level: str, config: RiskSettings) -> Outcome:
-    """Return the decision for ``features``: lists, the card-testing guard, rules, the level."""
-    outcome = Outcome()
-    rules = Rule.objects.filter(
-        merchant_id=payment.merchant_id,
-        livemode=payment.livemode,
-        mode__in=[Rule.Mode.ACTIVE, Rule.Mode.SHADOW],
-    ).order_by("created", "id")
-    fired = rules_matched(list(rules), features, outcome.matched)
+def rules_for(payment) -> list[Rule]:
+    """The merchant's rules evaluated on ``payment`` (active and shadow), oldest first."""
+    return list(
+        Rule.objects.filter(
+            merchant_id=payment.merchant_id,
+            livemode=payment.livemode,
+            mode__in=[Rule.Mode.ACTIVE, Rule.Mode.SHADOW],
+        ).order_by("created", "id")
+    )
+
+
+def decide(
+    *,
+    payment,
+    features: dict,
+    level: str,
+    config: RiskSettings,
+    fired: dict[str, list[Rule]],
+    outcome: Outcome,
+) -> Outcome:
+    """Decide for ``features`` given the active rules that ``fired``: lists, the card-testing
+    guard, rules, the level; ``outcome`` already holds the matched rules."""
     outcome.request_otp = bool(fired[Rule.Action.REQUEST_OTP])
     entries = lists.entries_matching(
         merchant_id=payment.merchant_id, livemode=payment.livemode, features=features
@@ -162,6 +183,7 @@ def rules_matched(rules: list[Rule], features: dict, matched: list[dict]) -> dic
             "version": rule.version,
             "action": rule.action,
             "mode": rule.mode,
+            "points": rule.points,  # added to the score only when active
         }
         if error:
             matched.append({**record, "matched": False, "error": error})

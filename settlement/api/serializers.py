@@ -31,7 +31,13 @@ class SettlementOutput(serializers.Serializer):
     gross_amount = serializers.IntegerField(help_text="Captured, minor units")
     refunds_amount = serializers.IntegerField()
     fees_amount = serializers.IntegerField()
-    net_amount = serializers.IntegerField(help_text="gross_amount - refunds_amount - fees_amount")
+    adjustment_count = serializers.IntegerField()
+    adjustments_amount = serializers.IntegerField(
+        help_text="Taken from the balance by disputes, less what won disputes gave back"
+    )
+    net_amount = serializers.IntegerField(
+        help_text="gross_amount - refunds_amount - fees_amount - adjustments_amount"
+    )
     carry_in = serializers.IntegerField(help_text="Negative net carried from the previous batch")
     payout_amount = serializers.IntegerField(help_text="max(0, net_amount + carry_in)")
     carry_out = serializers.IntegerField(help_text="Negative remainder carried to the next batch")

@@ -593,6 +593,10 @@ OPERATIONS = {
         {"dispute_id": "dispute"},
         {"uncategorized_text": "Receipt attached."},
     ),
+    ("get", "/api/v1/disputes/{dispute_id}/evidence/files/{file_id}"): (
+        {"file_id": "dispute_file", "dispute_id": "dispute"},  # the file id is forged
+        None,
+    ),
     ("post", "/api/v1/disputes/{dispute_id}/submit"): ({"dispute_id": "evidenced_dispute"}, None),
     ("post", "/api/v1/disputes/{dispute_id}/accept"): ({"dispute_id": "dispute"}, None),
     ("get", "/api/v1/risk/lists"): ({}, None),
@@ -739,6 +743,15 @@ class World:
         body = {"uncategorized_text": "Receipt attached."}
         self.client.post(f"/api/v1/disputes/{dispute}/evidence", body, format="json")
         return dispute
+
+    def _make_dispute_file(self) -> str:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        url = f"/api/v1/disputes/{self['dispute']}/evidence"
+        body = {"files": [SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n")]}
+        response = self.client.post(url, body, format="multipart")
+        assert response.status_code == 200, response.content
+        return response.json()["evidence_files"][0]["id"]
 
     def _make_balance(self) -> str:
         """A settled EUR balance kept for bulk payouts (manual payouts): captured, then settled."""
@@ -1117,6 +1130,7 @@ CUSTOMER_PROBES = {
     "name": [*TEXT, "x" * 201],
     "metadata": [[], "x", {"k": [1]}, {"k" * 41: 1}, {f"k{i}": i for i in range(51)}],
 }
+RULE_POINTS = [101, -101, 10**30, "10", 1.5, 10.0, True, None, [], {}]
 FIELD_PROBES = {
     ORDER_CREATE: {
         "amount": AMOUNTS,
@@ -1257,6 +1271,31 @@ FIELD_PROBES = {
         "metadata": [[], "x", {"k": [1]}],
     },
     ("post", "/api/v1/invoices/{invoice_id}/send"): {"email": [*TEXT, "", "nope"]},
+    ("post", "/api/v1/risk/rules"): {
+        "name": [*TEXT, "", "x" * 101],
+        "expression": [*TEXT, "", "amount >", "no_such_feature > 1", "amount + 1", "x" * 4001],
+        "action": CHOICE,
+        "mode": CHOICE,
+        "points": RULE_POINTS,
+    },
+    ("patch", "/api/v1/risk/rules/{rule_id}"): {
+        "name": [*TEXT, "", "x" * 101],
+        "expression": [*TEXT, "", "amount >", "amount + 1"],
+        "action": CHOICE,
+        "mode": CHOICE,
+        "points": RULE_POINTS,
+    },
+    ("post", "/api/v1/disputes/{dispute_id}/evidence"): {
+        name: [*TEXT, "x" * 20_001]
+        for name in (
+            "uncategorized_text",
+            "customer_communication",
+            "product_description",
+            "shipping_tracking_number",
+            "refund_policy",
+            "customer_email_address",
+        )
+    },
     ("post", "/api/v1/invoices/{invoice_id}/credit-notes"): {
         "amount": [*AMOUNTS, 10**9],
         "lines": [[], "x", [{}], [{"description": "x", "unit_amount": 0}]],
@@ -1571,3 +1610,87 @@ def test_details_of_another_method_than_the_type_are_400_naming_them(world, kind
     problem = assert_problem(response, 400, "validation_failed", field=f"payment_method.{extra}")
     assert [e["field"] for e in problem["errors"]] == [f"payment_method.{extra}"]
     assert snapshot() == before
+
+
+# --- files of dispute evidence (multipart) ------------------------------------------------------
+
+EVIDENCE = ("post", "/api/v1/disputes/{dispute_id}/evidence")
+PDF_BYTES = b"%PDF-1.4\n%%EOF\n"
+
+
+def _file(name, content, content_type="application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"files": [_file("a.pdf", b"<html></html>")]}, "files.0", "file_type_unsupported"),
+        ({"files": [_file("a.svg", b"<svg onload=alert(1)>", "image/png")]}, "files.0", None),
+        ({"files": [_file("a.pdf", b"")]}, "files.0", "file_empty"),
+        (
+            {"files": [_file("a.pdf", PDF_BYTES), _file("b.pdf", b"\x00" * 8)]},
+            "files.1",
+            "file_type_unsupported",
+        ),
+        ({"files": [_file("a.pdf", PDF_BYTES) for _ in range(11)]}, "files", "too_many_files"),
+        ({"files": "not a file"}, "files", "unknown_field"),
+        ({"attachment": _file("a.pdf", PDF_BYTES)}, "attachment", "unknown_field"),
+        ({"uncategorized_text": "nul \x00 byte"}, "uncategorized_text", None),
+        ({"uncategorized_text": "x" * 20_001}, "uncategorized_text", "max_length"),
+        ({"no_such_field": "x"}, "no_such_field", "unknown_field"),
+    ],
+    ids=lambda v: repr(v)[:40],
+)
+def test_hostile_evidence_uploads_are_400_naming_the_field_and_store_nothing(
+    world, fields, field, code
+):
+    from risk.models import DisputeEvidenceFile
+
+    url = world.url(EVIDENCE)
+    before = snapshot(), DisputeEvidenceFile.objects.count()
+
+    response = world.client.post(url, fields, format="multipart")
+
+    problem = assert_problem(response, 400, "validation_failed", field=field)
+    if code:
+        assert code in [e["code"] for e in problem["errors"]], problem
+    assert (snapshot(), DisputeEvidenceFile.objects.count()) == before
+
+
+def test_an_evidence_file_over_5_mb_is_400(world):
+    big = PDF_BYTES + b"0" * (5 * 1024 * 1024)
+
+    response = world.client.post(
+        world.url(EVIDENCE), {"files": [_file("big.pdf", big)]}, format="multipart"
+    )
+
+    assert_problem(response, 400, "validation_failed", field="files.0")
+
+
+def test_a_multipart_body_beyond_ten_files_of_5_mb_is_413_before_it_is_read(world, monkeypatch):
+    import risk.api.views
+
+    monkeypatch.setattr(risk.api.views, "MAX_UPLOAD_BODY", 1000)
+    body = {"files": [_file("a.pdf", PDF_BYTES + b"0" * 2000)]}
+
+    response = world.client.post(world.url(EVIDENCE), body, format="multipart")
+
+    assert_problem(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\x00"],
+)
+def test_a_multipart_body_without_a_usable_boundary_is_400(world, content_type):
+    from risk.models import DisputeEvidenceFile
+
+    response = world.client.generic(
+        "POST", world.url(EVIDENCE), b"--x\r\n\r\n--x--\r\n", content_type=content_type
+    )
+
+    assert_problem(response, 400, "malformed_request")
+    assert not DisputeEvidenceFile.objects.exists()

@@ -25,8 +25,10 @@ CARD = {
 def rule(api):
     """Create a rule through the API and return its JSON."""
 
-    def create(expression, action="block", mode="active", name="test rule"):
+    def create(expression, action="block", mode="active", name="test rule", points=None):
         body = {"name": name, "expression": expression, "action": action, "mode": mode}
+        if points is not None:
+            body["points"] = points
         response = api.post("/api/v1/risk/rules", body, format="json")
         assert response.status_code == 201, response.content
         return response.json()

@@ -132,26 +132,80 @@ def test_other_cards_are_not_disputed_and_disputes_are_the_merchants_own(api, ot
     assert other_api.get("/api/v1/disputes").json()["data"] == []
 
 
-def test_settlement_reconciliation_counts_the_dispute(disputed):
-    from settlement.reconciliation import reconciliation_differences
-
-    disputed(FRAUD_CARD)
-
-    assert reconciliation_differences() == []
-
-
-def test_a_settlement_run_after_a_dispute_keeps_every_invariant(disputed, assert_invariants):
-    from settlement.reconciliation import reconciliation_differences
+def _settle(day_offset: int):
     from settlement.services import cutoff_for, settlement_run
 
-    disputed(FRAUD_CARD)
-    cutoff = cutoff_for(timezone.now().date() + timedelta(days=1))
+    cutoff = cutoff_for(timezone.now().date() + timedelta(days=day_offset))
     with time_machine.travel(cutoff, tick=False):
-        (batch,) = settlement_run(cutoff=cutoff)
+        return settlement_run(cutoff=cutoff)
 
-    assert batch.payment_count == 1
+
+def _books_agree(assert_invariants):
+    from settlement.reconciliation import reconciliation_differences
+
     assert reconciliation_differences() == []
     assert_invariants()
+
+
+def test_settlement_deducts_the_dispute_and_gives_it_back_when_won(
+    api, merchant, pay_from, disputed, assert_invariants
+):
+    from ledger.selectors import account_balance
+
+    clean = pay_from(amount=5000)  # the same amount, not disputed: the batch without the dispute
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    _books_agree(assert_invariants)
+
+    (batch,) = _settle(1)
+    assert batch.payment_count == 2 and batch.adjustment_count == 1
+    assert batch.adjustments_amount == 5000 + 1500
+    line_net = batch.gross_amount - batch.refunds_amount - batch.fees_amount
+    assert batch.net_amount == line_net - 6500 and batch.payout_amount == max(line_net - 6500, 0)
+    shown = api.get(f"/api/v1/settlements/{batch.public_id}").json()
+    assert shown["adjustments_amount"] == 6500 and shown["net_amount"] == batch.net_amount
+    # Everything pending was settled: the dispute left nothing behind in pending.
+    assert account_balance(owner=merchant.public_id, kind="merchant_pending", currency="USD") == 0
+    _books_agree(assert_invariants)
+    assert _settle(2) == []  # the deduction is settled once
+    assert clean["status"] == "captured"
+
+    api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence",
+        {"uncategorized_text": "winning_evidence"},
+        format="json",
+    )
+    won = api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json").json()
+    assert won["status"] == "won"
+    _books_agree(assert_invariants)
+
+    (given_back,) = _settle(3)
+    assert given_back.payment_count == 0 and given_back.adjustment_count == 1
+    assert given_back.adjustments_amount == -6500
+    assert given_back.carry_in == batch.carry_out
+    assert given_back.payout_amount == 6500 + batch.carry_out
+    assert account_balance(owner=merchant.public_id, kind="merchant_pending", currency="USD") == 0
+    _books_agree(assert_invariants)
+    assert _settle(4) == []
+
+
+def test_a_dispute_lost_stays_deducted_and_the_report_lists_it(
+    api, merchant, disputed, assert_invariants, manager, login
+):
+    payment, _ = disputed(NOT_RECEIVED_CARD, amount=20000)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    api.post(f"/api/v1/disputes/{dispute['id']}/accept", format="json")
+
+    (batch,) = _settle(1)
+
+    assert batch.adjustments_amount == 20000 + 1500
+    assert batch.payout_amount == 0 and batch.carry_out == batch.net_amount < 0
+    _books_agree(assert_invariants)
+    assert _settle(2) == []
+    report = login(manager).get(f"/admin/settlement/settlementbatch/{batch.pk}/report.csv")
+    text = b"".join(report.streaming_content).decode()
+    assert f"adjustment,dispute:{dispute['id']}:open" in text
+    assert "total,adjustments,,,,USD,,,-215.00" in text
 
 
 def test_the_dashboard_shows_the_dispute_rate_and_open_reviews(disputed, manager, login):
@@ -162,3 +216,115 @@ def test_the_dashboard_shows_the_dispute_rate_and_open_reviews(disputed, manager
 
     assert 'id="dispute-rate">50%' in page
     assert 'id="open-reviews">0' in page
+
+
+def _refund(api, payment_id, **body):
+    return api.post(f"/api/v1/payments/{payment_id}/refunds", body, format="json")
+
+
+@pytest.mark.parametrize("outcome", ["open", "lost"])
+def test_a_disputed_payment_is_not_refunded_through_the_api(
+    api, disputed, outcome, assert_invariants
+):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    if outcome == "lost":
+        api.post(f"/api/v1/disputes/{dispute['id']}/accept", format="json")
+
+    response = _refund(api, payment["id"], amount=1000)
+
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "payment_disputed" and dispute["id"] in body["detail"]
+    assert body["errors"] == [
+        {"field": "payment", "code": "payment_disputed", "message": body["detail"]}
+    ]
+    assert api.get("/api/v1/refunds", {"payment": payment["id"]}).json()["data"] == []
+    assert_invariants()
+
+
+def test_a_payment_whose_dispute_was_won_may_be_refunded_again(
+    api, disputed, django_capture_on_commit_callbacks, assert_invariants
+):
+    payment, _ = disputed(FRAUD_CARD)
+    (dispute,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    api.post(
+        f"/api/v1/disputes/{dispute['id']}/evidence",
+        {"refund_policy": "winning_evidence"},
+        format="json",
+    )
+    api.post(f"/api/v1/disputes/{dispute['id']}/submit", format="json")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _refund(api, payment["id"], amount=1000)
+
+    assert response.status_code == 201, response.content
+    assert_invariants()
+
+
+def test_the_back_office_refuses_to_refund_a_disputed_payment(disputed, manager, login):
+    from django.urls import reverse
+
+    from payments.models import Payment, Refund
+    from tests.admin.conftest import totp_now
+
+    payment, _ = disputed(FRAUD_CARD)
+    row = Payment.objects.get(public_id=payment["id"])
+
+    response = login(manager).post(
+        reverse("admin:payments_payment_refund", args=[row.pk]),
+        {"amount": "10.00", "reason": "Asked", "otp_token": totp_now(manager)},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "This payment is disputed" in response.content.decode()
+    assert not Refund.objects.filter(payment=row).exists()
+
+
+INQUIRY_CARD = "4000000000001976"
+
+
+def test_a_1976_payment_gets_an_inquiry_that_takes_no_money_and_winning_evidence_closes_it(
+    api, merchant, disputed, assert_invariants
+):
+    before_payment = merchant_balance(merchant)
+    payment, opened = disputed(INQUIRY_CARD)
+    assert opened == 1
+    (inquiry,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    assert inquiry["status"] == "warning_needs_response" and inquiry["fee"] == 0
+    assert merchant_balance(merchant) == before_payment + 5000 - 0  # captured, nothing taken
+    _books_agree(assert_invariants)
+    assert api.post(f"/api/v1/disputes/{inquiry['id']}/accept", format="json").status_code == 409
+    # An inquiry does not stop a refund: refunding is often how one ends.
+    assert _refund(api, payment["id"], amount=100).status_code == 201
+
+    api.post(
+        f"/api/v1/disputes/{inquiry['id']}/evidence",
+        {"customer_communication": "neutral"},
+        format="json",
+    )
+    reviewing = api.post(f"/api/v1/disputes/{inquiry['id']}/submit", format="json").json()
+    assert reviewing["status"] == "warning_under_review"
+
+    (batch,) = _settle(1)
+    assert batch.adjustment_count == 0  # an inquiry never reaches the settlement
+    _books_agree(assert_invariants)
+
+
+def test_winning_evidence_closes_an_inquiry(api, disputed, assert_invariants):
+    payment, _ = disputed(INQUIRY_CARD)
+    (inquiry,) = api.get("/api/v1/disputes", {"payment": payment["id"]}).json()["data"]
+    api.post(
+        f"/api/v1/disputes/{inquiry['id']}/evidence",
+        {"uncategorized_text": "Delivered, signed. winning_evidence"},
+        format="json",
+    )
+
+    closed = api.post(f"/api/v1/disputes/{inquiry['id']}/submit", format="json").json()
+
+    assert closed["status"] == "warning_closed" and closed["closed_at"]
+    assert not closed["funds_reinstated"]
+    events = [e["type"] for e in api.get("/api/v1/events").json()["data"]]
+    assert "dispute.closed" in events
+    _books_agree(assert_invariants)

@@ -28,6 +28,7 @@ def test_an_active_rule_blocks_a_payment_before_the_institution_is_asked(rule, p
             "version": 1,
             "action": "block",
             "mode": "active",
+            "points": 0,
             "matched": True,
         }
     ]
@@ -159,3 +160,74 @@ def test_a_request_otp_rule_asks_for_a_code_before_routing_then_pays(
     with django_capture_on_commit_callbacks(execute=True):
         done = api.post(f"/api/v1/payments/{payment['id']}/otp", {"code": code}, format="json")
     assert done.json()["status"] == "captured"
+
+
+# --- points: rules that add to the score ---------------------------------------------------------
+
+
+def test_the_points_of_an_active_rule_add_to_the_score_and_are_explained(rule, pay_from):
+    made = rule("amount > 1000", action="allow", name="Big basket", **{"points": 40})
+    assert made["points"] == 40
+
+    risk = pay_from(amount=5000, ip=US_IP)["risk"]
+
+    assert risk["rule_points"] == 40
+    assert risk["score"] == min(100, risk["model_score"] + 40)
+    first = risk["top_features"][0]
+    assert first["feature"] == "rule" and first["rule"] == made["id"] and first["points"] == 40
+    assert first["text"] == "The rule 'Big basket' matched and added 40 points."
+    assert risk["rules"][0]["points"] == 40
+
+
+def test_negative_points_take_off_and_the_score_stays_within_0_to_100(rule, pay_from):
+    rule("amount > 0", action="allow", name="Trusted", points=-100)
+    rule("amount > 0", action="allow", name="Also trusted", points=-1)
+
+    risk = pay_from(amount=5000, ip=DE_IP)["risk"]
+
+    assert risk["model_score"] > 0 and risk["rule_points"] == -101
+    assert risk["score"] == 0
+    texts = [f["text"] for f in risk["top_features"] if f["feature"] == "rule"]
+    assert texts == [
+        "The rule 'Trusted' matched and took off 100 points.",
+        "The rule 'Also trusted' matched and took off 1 point.",
+    ]
+
+
+def test_points_of_a_shadow_rule_or_a_rule_that_does_not_match_add_nothing(rule, pay_from):
+    rule("amount > 0", action="allow", mode="shadow", points=90)
+    rule("amount > 99999999", action="allow", points=90)
+
+    risk = pay_from(amount=5000, ip=US_IP)["risk"]
+
+    assert risk["rule_points"] == 0 and risk["score"] == risk["model_score"]
+    assert not [f for f in risk["top_features"] if f["feature"] == "rule"]
+
+
+def test_points_can_lift_a_payment_to_the_highest_level_and_its_action(merchant, rule, pay_from):
+    from risk.models import RiskSettings
+
+    RiskSettings.objects.create(merchant=merchant, highest_threshold=75, highest_action="block")
+    assert pay_from(amount=2000, ip=US_IP)["status"] == "captured"
+    rule("email_domain == 'fraud.example'", action="review", name="Known bad domain", points=100)
+
+    payment = pay_from(amount=2000, ip=US_IP, email="x@fraud.example")
+
+    assert payment["status"] == "declined" and payment["decline_code"] == "highest_risk_level"
+    assert payment["risk"]["score"] == 100 and payment["risk"]["level"] == "highest"
+
+
+def test_points_are_set_and_changed_through_the_api_and_versioned(api, rule):
+    made = rule("amount > 0", action="review")
+    assert made["points"] == 0
+
+    changed = api.patch(f"/api/v1/risk/rules/{made['id']}", {"points": -25}, format="json")
+
+    assert changed.status_code == 200 and changed.json()["points"] == -25
+    assert changed.json()["version"] == 2
+    versions = api.get(f"/api/v1/risk/rules/{made['id']}/versions").json()["data"]
+    assert [v["points"] for v in versions] == [-25, 0]
+    for bad in (101, -101, "10", 1.5, True, None):
+        refused = api.patch(f"/api/v1/risk/rules/{made['id']}", {"points": bad}, format="json")
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["field"] == "points"
