@@ -1,7 +1,7 @@
 """What invoicing does when the payment core (or billing) records an event, inside the event's
 transaction: keep the ledger's receivable equal to what the invoice says is due, apply a
 captured pay-link order to its invoice, record a refund of its payment made outside a credit
-note as a credit note, and tell the merchant a pay-link payment failed.
+note as a credit note (and a refund that failed as the customer's credit), and tell the merchant a pay-link payment failed.
 
 Receivers run under the caller's row locks: each returns at once for events it does not need.
 """
@@ -13,7 +13,7 @@ from billing.models import Invoice
 from payments.models import Event, Merchant
 
 from .models import HostedInvoice
-from .services.credit_notes import credit_note_for_refund
+from .services.credit_notes import credit_note_for_refund, credit_note_refund_failed
 from .services.ledger_entries import ledger_invoice_sync
 from .services.paylinks import invoice_order_paid, invoice_payment_failed
 
@@ -35,6 +35,11 @@ def on_event_recorded(sender, event: Event, **kwargs) -> None:
             refund_id=event.object_id,
             amount=event.data["amount"],
             reason=event.data.get("reason") or "",
+        )
+    elif event.type == "refund.failed" and event.data.get("order"):
+        # Not paid back: the credit note's refund becomes the customer's credit balance.
+        credit_note_refund_failed(
+            order_id=event.data["order"], refund_id=event.object_id, amount=event.data["amount"]
         )
     elif event.type == "payment.declined" and event.data.get("order"):
         invoice_payment_failed(

@@ -259,3 +259,34 @@ def credit_note_for_refund(*, order_id: str, refund_id: str, amount: int, reason
         memo=f"Refund {refund_id}: {reason}"[:MEMO_MAX] if reason else f"Refund {refund_id}",
     )
     event_record(obj=note, type="credit_note.created", sequence=1)
+
+
+def credit_note_refund_failed(*, order_id: str, refund_id: str, amount: int) -> None:
+    """A refund of a credit note failed at the institution: the customer was not paid back, so
+    what it was to refund is credited to their balance instead (the credit note says so:
+    ``refund_amount`` less, ``customer_balance_amount`` more). Called inside the refund's
+    transaction; once per refund (the balance transaction's reference is unique)."""
+    link = (
+        InvoiceOrder.objects.filter(order__public_id=order_id, applied_at__isnull=False)
+        .select_related("invoice")
+        .first()
+    )
+    if link is None:
+        return
+    invoice = invoice_lock(link.invoice)
+    notes = CreditNote.objects.select_for_update().filter(invoice=invoice, refund_amount__gt=0)
+    note = next((n for n in notes if refund_id in n.refunds), None)
+    if note is None:
+        return
+    amount = min(amount, note.refund_amount)
+    note.refund_amount -= amount
+    note.balance_amount += amount
+    note.save(update_fields=["refund_amount", "balance_amount"])
+    customer_balance_change(
+        customer=invoice.customer,
+        currency=invoice.currency,
+        amount=amount,
+        kind=CustomerBalanceTransaction.Kind.CREDIT_NOTE,
+        reference=f"refund_failed:{refund_id}",
+        invoice=invoice,
+    )

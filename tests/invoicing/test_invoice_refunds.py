@@ -107,3 +107,36 @@ def test_a_refund_from_the_back_office_shows_on_the_invoice(
     assert after["amount_refunded"] == 1234
     assert Invoice.objects.get(public_id=paid_invoice["id"]).amount_paid == DUE
     assert all_violations() == []
+
+
+def test_a_refund_that_fails_leaves_what_it_was_to_refund_as_the_customers_credit(
+    api, paid_invoice, monkeypatch, django_capture_on_commit_callbacks
+):
+    import payments.services.refunds as refunds
+    from institutions.connector import OperationResult
+
+    real = refunds.connector_for
+
+    class Refusing:
+        def __init__(self, code):
+            self.real = real(code)
+
+        def refund(self, **kwargs):
+            return OperationResult(succeeded=False, failure_code="account_closed")
+
+    monkeypatch.setattr(refunds, "connector_for", Refusing)
+    response = _refund_by_api(
+        api, _payment(paid_invoice), django_capture_on_commit_callbacks, amount=3000
+    )
+    assert Refund.objects.get(public_id=response.json()["id"]).status == "failed"
+
+    note = api.get(f"/api/v1/invoices/{paid_invoice['id']}/credit-notes").json()["data"][0]
+    assert (note["amount"], note["refund_amount"], note["customer_balance_amount"]) == (
+        3000,
+        0,
+        3000,
+    )
+    after = api.get(f"/api/v1/invoices/{paid_invoice['id']}").json()
+    assert (after["amount_credited"], after["amount_refunded"]) == (3000, 0)
+    assert CreditNote.objects.get().balance_amount == 3000
+    assert all_violations() == []  # the customer's balance and its ledger account hold 3000
