@@ -4,7 +4,8 @@
 Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``micro`` (OTP and
 card validation rates beside their trivial baselines), ``webhooks-seed`` / ``webhooks-status``,
 ``settle-seed`` / ``settle-check``, ``billing-seed`` / ``billing-advance`` / ``billing-check`` /
-``billing-baseline`` (in ``bench.billing_side``), ``risk-eval`` (in ``bench.risk_side``).
+``billing-baseline`` (in ``bench.billing_side``), ``risk-eval`` (in ``bench.risk_side``),
+``b2b-seed`` / ``b2b-create`` / ``b2b-run`` / ``b2b-check`` (in ``bench.b2b_side``).
 """
 
 from __future__ import annotations
@@ -271,6 +272,12 @@ def _risk():
     return risk_side
 
 
+def _b2b():
+    from bench import b2b_side
+
+    return b2b_side
+
+
 COMMANDS = {
     "setup-http": setup_http,
     "micro": micro,
@@ -283,6 +290,10 @@ COMMANDS = {
     "billing-check": lambda **args: _billing().check(**args),
     "billing-baseline": lambda **args: _billing().baseline(**args),
     "risk-eval": lambda **args: _risk().evaluate(**args),
+    "b2b-seed": lambda **args: _b2b().seed(**args),
+    "b2b-create": lambda **args: _b2b().create(**args),
+    "b2b-run": lambda **args: _b2b().run(**args),
+    "b2b-check": lambda **args: _b2b().check(**args),
 }
 
 

@@ -5,7 +5,7 @@ Prints a table and writes ``bench/results.json``. Uses PostgreSQL and Redis from
 (``bench_run_p<pid>_<host>_*``) are created and dropped here, with those left by runs that
 died, and every process started is stopped, whatever happens. See bench/README.md.
 
-Options: ``--only api,micro,webhooks,settlement,billing`` (``api``: the payments API and the checkout
+Options: ``--only api,micro,webhooks,settlement,billing,b2b`` (``api``: the payments API and the checkout
 page), ``--client raw|httpx``, ``--profile`` (py-spy flame graph of the payment flow into
 test-output/), ``--budget SECONDS`` (default 600).
 """
@@ -27,7 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import fig_billing, fig_http, fig_micro, fig_risk, fig_settlement, fig_webhooks  # noqa: E402
+from bench import (  # noqa: E402
+    fig_b2b,
+    fig_billing,
+    fig_http,
+    fig_micro,
+    fig_risk,
+    fig_settlement,
+    fig_webhooks,
+)
 from bench.context import Bench, Skip  # noqa: E402
 from bench.procs import Processes  # noqa: E402
 from bench.report import table, write_results  # noqa: E402
@@ -41,6 +49,7 @@ FIGURES = {
     "settlement": ("3. settlement of 1,000,000 payments", fig_settlement.run),
     "billing": ("6. billing: subscriptions on a test clock, 2 workers", fig_billing.run),
     "risk": ("7. risk: 50 active rules", fig_risk.run),
+    "b2b": ("8. bulk charges: validate a batch, charge its items, 2 workers", fig_b2b.run),
 }
 
 

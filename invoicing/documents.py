@@ -1,7 +1,8 @@
-"""What an invoice shows, the same on the hosted page, in the PDF and in the e-mail.
+"""What an invoice shows, the same on the hosted page, in the PDF and in the e-mail; and what a
+credit note's PDF shows.
 
 ``invoice_document`` reads the invoice, its lines and the merchant's invoicing profile once and
-returns plain values: the templates compute nothing about money.
+returns plain values: the templates compute nothing about money (``credit_note_document`` too).
 """
 
 from __future__ import annotations
@@ -169,4 +170,68 @@ def invoice_document(*, invoice, pay_url: str) -> InvoiceDocument:
             amount=invoice.amount_remaining if invoice.status == "open" else 0,
             text=number or invoice.public_id,
         ),
+    )
+
+
+@dataclass(frozen=True)
+class CreditNoteDocument:
+    public_id: str
+    number: str
+    livemode: bool
+    currency: str
+    issued: date
+    reason: str  # as people read it ("Order change")
+    memo: str
+    seller: Seller
+    customer_name: str
+    customer_email: str
+    invoice_number: str
+    invoice_issued: date | None
+    lines: tuple[DocumentLine, ...]
+    tax_rows: tuple[TaxRow, ...]
+    subtotal: int
+    tax: int
+    amount: int
+    due_reduction: int
+    refund_amount: int
+    balance_amount: int
+
+
+def credit_note_document(*, note) -> CreditNoteDocument:
+    """Return what the credit note shows: its lines, or without lines one line crediting the
+    invoice its amount (tax included)."""
+    invoice = note.invoice
+    invoice_number = invoice.number or invoice.public_id
+    lines = tuple(
+        DocumentLine(
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_amount,
+            tax_rate_bps=line.tax_rate_bps,
+            amount=line.amount,
+            tax=line.tax,
+        )
+        for line in note.lines.all()
+    ) or (DocumentLine(f"Credit on invoice {invoice_number}", 1, note.amount, 0, note.amount, 0),)
+    return CreditNoteDocument(
+        public_id=note.public_id,
+        number=note.number,
+        livemode=note.livemode,
+        currency=note.currency,
+        issued=note.created.date(),
+        reason=note.get_reason_display().capitalize(),
+        memo=note.memo,
+        seller=seller_for(invoice.merchant),
+        customer_name=invoice.customer.name,
+        customer_email=invoice.customer.email,
+        invoice_number=invoice_number,
+        invoice_issued=invoice.finalized_at.date() if invoice.finalized_at else None,
+        lines=lines,
+        tax_rows=tax_summary(lines) if note.tax else (),
+        subtotal=note.amount - note.tax,
+        tax=note.tax,
+        amount=note.amount,
+        due_reduction=note.due_reduction,
+        refund_amount=note.refund_amount,
+        balance_amount=note.balance_amount,
     )

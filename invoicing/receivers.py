@@ -1,6 +1,7 @@
 """What invoicing does when the payment core (or billing) records an event, inside the event's
 transaction: keep the ledger's receivable equal to what the invoice says is due, apply a
-captured pay-link order to its invoice, and tell the merchant a pay-link payment failed.
+captured pay-link order to its invoice, record a refund of its payment made outside a credit
+note as a credit note (and a refund that failed as the customer's credit), and tell the merchant a pay-link payment failed.
 
 Receivers run under the caller's row locks: each returns at once for events it does not need.
 """
@@ -12,6 +13,7 @@ from billing.models import Invoice
 from payments.models import Event
 
 from .models import HostedInvoice
+from .services.credit_notes import credit_note_for_refund, credit_note_refund_failed
 from .services.ledger_entries import ledger_invoice_sync
 from .services.paylinks import invoice_order_paid, invoice_payment_failed
 
@@ -26,6 +28,19 @@ def on_event_recorded(sender, event: Event, **kwargs) -> None:
         _invoice_changed(event)
     elif event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice"):
         invoice_order_paid(order_id=event.object_id)
+    elif event.type == "refund.created" and event.data.get("order"):
+        # A refund made through the payments API or the back office of a pay-link payment.
+        credit_note_for_refund(
+            order_id=event.data["order"],
+            refund_id=event.object_id,
+            amount=event.data["amount"],
+            reason=event.data.get("reason") or "",
+        )
+    elif event.type == "refund.failed" and event.data.get("order"):
+        # Not paid back: the credit note's refund becomes the customer's credit balance.
+        credit_note_refund_failed(
+            order_id=event.data["order"], refund_id=event.object_id, amount=event.data["amount"]
+        )
     elif event.type == "payment.declined" and event.data.get("order"):
         invoice_payment_failed(
             order_id=event.data["order"], decline_code=event.data.get("decline_code") or ""

@@ -62,6 +62,10 @@ class InvoiceSendInput(Input):
 
 
 class InvoiceOutput(BillingInvoiceOutput):
+    amount_credited = serializers.IntegerField(help_text="What its credit notes took off it")
+    amount_refunded = serializers.IntegerField(
+        help_text="What was paid back of it (credit notes, refunds of its payments)"
+    )
     hosted_invoice_url = serializers.URLField(
         allow_null=True, help_text="The pay link (null for a draft)"
     )

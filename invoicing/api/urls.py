@@ -27,4 +27,9 @@ urlpatterns = [
         views.CreditNotesView.as_view(),
         name="invoice-credit-notes",
     ),
+    path(
+        "invoices/<str:invoice_id>/credit-notes/<str:credit_note_id>/pdf",
+        views.CreditNotePdfView.as_view(),
+        name="invoice-credit-note-pdf",
+    ),
 ]

@@ -29,8 +29,8 @@ from payments.errors import ValidationFailed
 from payments.validation import FieldError
 
 from .. import selectors, services
-from ..documents import invoice_document
-from ..pdf import invoice_pdf_filename, invoice_pdf_render
+from ..documents import credit_note_document, invoice_document
+from ..pdf import credit_note_pdf_render, invoice_pdf_filename, invoice_pdf_render
 from ..services.credit_notes import CreditLineInput
 from . import serializers as s
 
@@ -233,3 +233,21 @@ class CreditNotesView(MerchantAPIView):
             **data,
         )
         return Response(note.api_data(), status=status.HTTP_201_CREATED)
+
+
+class CreditNotePdfView(MerchantAPIView):
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        summary="Download a credit note as PDF",
+        description="Its number, the invoice it credits, its lines or amount, and the reason.",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request, invoice_id: str, credit_note_id: str) -> HttpResponse:
+        invoice = _invoice(request, invoice_id)
+        note = selectors.credit_note_of_invoice(invoice=invoice, credit_note_id=credit_note_id)
+        document = credit_note_document(note=note)
+        response = HttpResponse(credit_note_pdf_render(document=document), "application/pdf")
+        name = invoice_pdf_filename(document)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

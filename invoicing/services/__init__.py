@@ -2,7 +2,7 @@
 payment core, credit notes, customer balances, sending and reminders."""
 
 from .balances import customer_balance_amount, customer_balance_change
-from .credit_notes import credit_note_create
+from .credit_notes import credit_note_create, credit_note_for_refund
 from .drafts import (
     hosted_for,
     hosted_invoice_url,
@@ -23,6 +23,7 @@ from .sending import invoice_email_deliver, invoice_send
 
 __all__ = [
     "credit_note_create",
+    "credit_note_for_refund",
     "customer_balance_amount",
     "customer_balance_change",
     "hosted_for",

@@ -8,7 +8,9 @@ customer credit, and the payment core's refund entries.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -26,6 +28,12 @@ from payments.validation import FieldError
 
 from ..models import CreditNote, CreditNoteLine, CustomerBalanceTransaction, InvoiceOrder
 from .balances import customer_balance_change
+
+logger = logging.getLogger(__name__)
+
+# Set while a credit note refunds through the payment core: the refunds it makes are its own,
+# not refunds made directly through the payments API (``credit_note_for_refund``).
+_REFUNDING_FOR_NOTE: ContextVar[bool] = ContextVar("refunding_for_note", default=False)
 
 CREDITABLE = (Invoice.Status.OPEN, Invoice.Status.PAID, Invoice.Status.UNCOLLECTIBLE)
 CREDIT_TO = ("refund", "customer_balance")
@@ -116,12 +124,16 @@ def _refund(invoice: Invoice, amount: int, reason: str) -> list[str]:
                 )
             ]
         )
-    return [
-        refund_create(
-            merchant=invoice.merchant, payment_id=p.public_id, amount=part, reason=reason
-        ).public_id
-        for p, part in plan
-    ]
+    token = _REFUNDING_FOR_NOTE.set(True)
+    try:
+        return [
+            refund_create(
+                merchant=invoice.merchant, payment_id=p.public_id, amount=part, reason=reason
+            ).public_id
+            for p, part in plan
+        ]
+    finally:
+        _REFUNDING_FOR_NOTE.reset(token)
 
 
 def _reduce_due(invoice: Invoice, amount: int) -> None:
@@ -132,6 +144,23 @@ def _reduce_due(invoice: Invoice, amount: int) -> None:
         invoice.paid_at = timezone.now()
     invoice.save()
     event_record(obj=invoice, type="invoice.paid" if paid else "invoice.updated")
+
+
+def _note_new(invoice: Invoice, **fields) -> CreditNote:
+    """Create a credit note of the (locked) invoice with the next number of its series."""
+    return CreditNote.objects.create(
+        merchant_id=invoice.merchant_id,
+        livemode=invoice.livemode,
+        invoice=invoice,
+        number=number_take(
+            merchant_id=invoice.merchant_id,
+            livemode=invoice.livemode,
+            kind=NumberSeries.Kind.CREDIT_NOTE,
+            year=timezone.now().year,
+        ),
+        currency=invoice.currency,
+        **fields,
+    )
 
 
 def credit_note_create(
@@ -165,17 +194,8 @@ def credit_note_create(
             min(total, invoice.amount_remaining) if invoice.status != Invoice.Status.PAID else 0
         )
         from_paid = total - due_reduction
-        note = CreditNote.objects.create(
-            merchant_id=invoice.merchant_id,
-            livemode=invoice.livemode,
-            invoice=invoice,
-            number=number_take(
-                merchant_id=invoice.merchant_id,
-                livemode=invoice.livemode,
-                kind=NumberSeries.Kind.CREDIT_NOTE,
-                year=timezone.now().year,
-            ),
-            currency=invoice.currency,
+        note = _note_new(
+            invoice,
             amount=total,
             tax=tax,
             due_reduction=due_reduction,
@@ -203,3 +223,70 @@ def credit_note_create(
             )
         event_record(obj=note, type="credit_note.created", sequence=1)
     return note
+
+
+def credit_note_for_refund(*, order_id: str, refund_id: str, amount: int, reason: str) -> None:
+    """Record a refund of an invoice's payment made outside a credit note (the payments API, the
+    back office) as a credit note of that invoice, refunded by that refund; called inside the
+    refund's transaction, under the payment's lock (the capture's lock order: payment, then
+    invoice). A refund a credit note makes is that note's already.
+
+    Only what is still creditable is credited: money the invoice did not take (it went to the
+    customer's balance) is not the invoice's to credit.
+    """
+    if _REFUNDING_FOR_NOTE.get():
+        return
+    link = (
+        InvoiceOrder.objects.filter(order__public_id=order_id, applied_at__isnull=False)
+        .select_related("invoice__merchant")
+        .first()
+    )
+    if link is None:
+        return
+    invoice = invoice_lock(link.invoice)
+    if invoice.status not in CREDITABLE:
+        return
+    amount = min(amount, invoice.total - _credited(invoice))
+    if amount <= 0:
+        logger.warning("refund %s of invoice %s: nothing left to credit", refund_id, invoice.pk)
+        return
+    note = _note_new(
+        invoice,
+        amount=amount,
+        refund_amount=amount,
+        refunds=[refund_id],
+        reason=CreditNote.Reason.OTHER,
+        memo=f"Refund {refund_id}: {reason}"[:MEMO_MAX] if reason else f"Refund {refund_id}",
+    )
+    event_record(obj=note, type="credit_note.created", sequence=1)
+
+
+def credit_note_refund_failed(*, order_id: str, refund_id: str, amount: int) -> None:
+    """A refund of a credit note failed at the institution: the customer was not paid back, so
+    what it was to refund is credited to their balance instead (the credit note says so:
+    ``refund_amount`` less, ``customer_balance_amount`` more). Called inside the refund's
+    transaction; once per refund (the balance transaction's reference is unique)."""
+    link = (
+        InvoiceOrder.objects.filter(order__public_id=order_id, applied_at__isnull=False)
+        .select_related("invoice")
+        .first()
+    )
+    if link is None:
+        return
+    invoice = invoice_lock(link.invoice)
+    notes = CreditNote.objects.select_for_update().filter(invoice=invoice, refund_amount__gt=0)
+    note = next((n for n in notes if refund_id in n.refunds), None)
+    if note is None:
+        return
+    amount = min(amount, note.refund_amount)
+    note.refund_amount -= amount
+    note.balance_amount += amount
+    note.save(update_fields=["refund_amount", "balance_amount"])
+    customer_balance_change(
+        customer=invoice.customer,
+        currency=invoice.currency,
+        amount=amount,
+        kind=CustomerBalanceTransaction.Kind.CREDIT_NOTE,
+        reference=f"refund_failed:{refund_id}",
+        invoice=invoice,
+    )

@@ -118,13 +118,16 @@ def _locked(queryset):
     return queryset.select_for_update()
 
 
-def _claim(item_pk: int, now: datetime) -> ChargeItem | None:
-    """Lock the item if it is claimable and no one holds it; give it its order; claim it."""
+def _claim(item_pk: int, now: datetime) -> tuple[ChargeItem | None, bool]:
+    """Lock the item if it is claimable and no one holds it; give it its order; claim it.
+    Return it (None: not claimable) and whether its order was made now (so it has no payment)."""
     with transaction.atomic():
-        item = _locked(_claimable(now=now).filter(pk=item_pk)).first()
+        claimable = _claimable(now=now).filter(pk=item_pk).select_related("merchant", "batch")
+        item = _locked(claimable).first()
         if item is None:
-            return None
-        if item.order_id is None:
+            return None, False
+        fresh = item.order_id is None
+        if fresh:
             item.order = order_create(
                 merchant=item.merchant,
                 livemode=item.livemode,
@@ -138,12 +141,13 @@ def _claim(item_pk: int, now: datetime) -> ChargeItem | None:
             transition_run(item.claim)
         item.claimed_at = now
         item.save(update_fields=["status", "order", "claimed_at"])
-    return item
+    return item, fresh
 
 
-def _charge(item: ChargeItem) -> Payment | FieldError:
-    """The order's payment: the one it has (a resumed item), else a new merchant-initiated one."""
-    existing = item.order.payments.order_by("-created", "-pk").first()
+def _charge(item: ChargeItem, *, fresh: bool) -> Payment | FieldError:
+    """The order's payment: the one it has (a resumed item), else a new merchant-initiated one.
+    An order made by this claim (``fresh``) has none yet: it is not looked for."""
+    existing = None if fresh else item.order.payments.order_by("-created", "-pk").first()
     if existing is not None:
         return existing
     try:
@@ -157,34 +161,45 @@ def _charge(item: ChargeItem) -> Payment | FieldError:
         return FieldError("payment_method", err.code, err.message)
 
 
-def _finish(item_pk: int, outcome: Payment | FieldError) -> ChargeItem:
-    with transaction.atomic():
-        item = ChargeItem.objects.select_for_update().get(pk=item_pk)
-        if item.status != ChargeItem.Status.PROCESSING:
-            return item
-        if isinstance(outcome, FieldError):
-            code, message = outcome.code, outcome.message
-        elif outcome.status in SUCCEEDED:
-            code, message = "", ""
-        elif outcome.status in FAILED:
-            code, message = outcome.decline_code or outcome.status, outcome.decline_message
-        elif outcome.status == Payment.Status.REQUIRES_ACTION:
-            code, message = "authentication_required", "The card issuer asked for the customer."
-        else:
-            return item  # outcome unknown yet: the payment core reconciles it; the sweep returns
-        transition_run(item.fail if code else item.succeed)
-        item.decline_code, item.failure_message = code[:64], (message or "")[:255]
-        item.finished_at = timezone.now()
-        item.save(update_fields=["status", "decline_code", "failure_message", "finished_at"])
-    return item
+def _outcome_code(outcome: Payment | FieldError) -> tuple[str, str] | None:
+    """Return the item's failure code and message ("" when it succeeded), None while the
+    payment's outcome is unknown (the payment core reconciles it; the sweep comes back)."""
+    if isinstance(outcome, FieldError):
+        return outcome.code, outcome.message
+    if outcome.status in SUCCEEDED:
+        return "", ""
+    if outcome.status in FAILED:
+        return outcome.decline_code or outcome.status, outcome.decline_message
+    if outcome.status == Payment.Status.REQUIRES_ACTION:
+        return "authentication_required", "The card issuer asked for the customer."
+    return None
+
+
+def _finish(item: ChargeItem, outcome: Payment | FieldError) -> ChargeItem:
+    """Record the outcome of the claimed item, with one conditional UPDATE: only if it is still
+    ``processing`` (another worker that resumed it after a stale claim may have finished it)."""
+    result = _outcome_code(outcome)
+    if result is None:
+        return item
+    code, message = result
+    transition_run(item.fail if code else item.succeed)  # checks the transition, in memory
+    item.decline_code, item.failure_message = code[:64], (message or "")[:255]
+    item.finished_at = timezone.now()
+    updated = ChargeItem.objects.filter(pk=item.pk, status=ChargeItem.Status.PROCESSING).update(
+        status=item.status,
+        decline_code=item.decline_code,
+        failure_message=item.failure_message,
+        finished_at=item.finished_at,
+    )
+    return item if updated else ChargeItem.objects.get(pk=item.pk)
 
 
 def charge_item_run(*, item_pk: int, now: datetime | None = None) -> ChargeItem | None:
     """Charge one item if it is claimable; return it, or None when there was nothing to do."""
-    item = _claim(item_pk, now or timezone.now())
+    item, fresh = _claim(item_pk, now or timezone.now())
     if item is None:
         return None
-    return _finish(item_pk, _charge(item))
+    return _finish(item, _charge(item, fresh=fresh))
 
 
 def charge_batch_run(*, batch_pk: int, now: datetime | None = None) -> int:

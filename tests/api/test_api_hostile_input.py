@@ -575,6 +575,10 @@ OPERATIONS = {
         {"invoice_id": "open_invoice"},
         {"amount": 100, "reason": "other", "memo": "m", "credit_to": "refund"},
     ),
+    ("get", "/api/v1/invoices/{invoice_id}/credit-notes/{credit_note_id}/pdf"): (
+        {"invoice_id": "open_invoice", "credit_note_id": "credit_note"},
+        None,
+    ),
     ("get", "/api/v1/risk/rules"): ({}, None),
     ("post", "/api/v1/risk/rules"): (
         {},
@@ -726,6 +730,11 @@ class World:
     def _make_open_invoice(self) -> str:
         invoice = self["invoice"]
         return self.client.post(f"/api/v1/invoices/{invoice}/finalize").json()["id"]
+
+    def _make_credit_note(self) -> str:
+        url = f"/api/v1/invoices/{self['open_invoice']}/credit-notes"
+        body = {"amount": 100, "reason": "other"}
+        return self.client.post(url, body, format="json").json()["id"]
 
     def _make_dispute(self) -> str:
         from datetime import timedelta

@@ -124,7 +124,8 @@ def test_a_worker_killed_mid_batch_is_resumed_by_the_sweep_without_charging_twic
     # The worker charged two items and died before recording their outcome, claimed a third
     # and died before calling the institution; three were never reached.
     for item in items[:2]:
-        _charge(_claim(item.pk, now))
+        claimed, fresh = _claim(item.pk, now)
+        _charge(claimed, fresh=fresh)
     _claim(items[2].pk, now)
     assert len(sent) == 2
 
