@@ -15,10 +15,17 @@ CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
 _SECRET = re.compile(r"\b(sk_(?:test|live)_|whsec_)[A-Za-z0-9_+/=-]+")
 #: Fields whose value is never stored, whatever it looks like.
 DROPPED_FIELDS = frozenset(
-    {"cvc", "cvv", "code", "otp", "otp_code", "secret", "password", "raw_key", "api_key"}
+    {"cvc", "cvv", "otp", "otp_code", "secret", "password", "raw_key", "api_key"}
 )
-#: Fields that hold a card number: masked even when the number is not Luhn-valid.
-CARD_FIELDS = frozenset({"number", "card_number", "pan"})
+#: Fields dropped when they hold digits (a one-time code); a problem's or a decline's ``code``
+#: (``validation_failed``) is what support searches by, and is kept.
+CODE_FIELDS = frozenset({"code"})
+#: Fields of a sandbox OTP message (``"object": "otp_message"``) that quote the code.
+OTP_MESSAGE_FIELDS = frozenset({"body", "code"})
+#: Fields that hold a card number: masked even when the number is not Luhn-valid; ``number``
+#: only in a card (beside ``cvc`` or ``exp_month``), not an invoice's number.
+CARD_FIELDS = frozenset({"card_number", "pan"})
+_CARD_KEYS = frozenset({"cvc", "exp_month", "exp_year"})
 REMOVED = "[removed]"
 MASKED = "[card number]"
 
@@ -41,17 +48,27 @@ def redact(text: str) -> str:
     return _SECRET.sub(r"\1[redacted]", CARD_NUMBER.sub(_mask_card, text))
 
 
+def _has_digit(value) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and any(c.isdigit() for c in value))
+
+
 def redact_data(value):
-    """Return a copy of decoded JSON ``value`` fit to store: CVC, OTP codes and secrets
-    removed, card numbers masked (in card fields whatever their digits, elsewhere by
-    ``redact``)."""
+    """Return a copy of decoded JSON ``value`` fit to store: CVC, one-time codes (and the
+    sandbox's messages quoting them) and secrets removed, card numbers masked (a card's
+    ``number`` whatever its digits, elsewhere by ``redact``)."""
     if isinstance(value, dict):
         out = {}
+        otp_message = value.get("object") == "otp_message"
+        card_fields = CARD_FIELDS | {"number"} if _CARD_KEYS & set(value) else CARD_FIELDS
         for key, item in value.items():
             name = str(key).lower()
-            if name in DROPPED_FIELDS:
+            if (
+                name in DROPPED_FIELDS
+                or (name in CODE_FIELDS and _has_digit(item))
+                or (otp_message and name in OTP_MESSAGE_FIELDS)
+            ):
                 out[key] = REMOVED
-            elif name in CARD_FIELDS and isinstance(item, str | int):
+            elif name in card_fields and isinstance(item, str | int):
                 out[key] = MASKED
             else:
                 out[key] = redact_data(item)

@@ -36,4 +36,5 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("", include("invoicing.urls")),  # invoice/<token>/: the pay link
     path("demo/shop/", include("demo.urls")),
+    path("docs/", include("developers.urls")),
 ]

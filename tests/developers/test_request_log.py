@@ -33,6 +33,7 @@ def test_a_request_with_a_bad_field_is_found_by_its_request_id_with_the_problem_
     assert log["code"] == "validation_failed"
     assert log["idempotency_key"] == "bad-field-1"
     assert log["replayed"] is False
+    assert log["response_body"]["code"] == "validation_failed"
     assert log["response_body"]["errors"][0]["field"] == "amount"
     assert log["request_body"]["reference"] == "r-1"
     assert api.raw_key.startswith(log["key_prefix"])
@@ -91,10 +92,15 @@ def test_an_otp_code_is_not_stored(api, create_order, pay_order, sandbox_otp_cod
     payment = pay_order(order["id"], card_body("4000000000003220")).json()
     code = sandbox_otp_code(Payment.objects.get(public_id=payment["id"]))
 
+    api.get(f"/api/v1/sandbox/otp-messages?payment={payment['id']}")
     api.post(f"/api/v1/payments/{payment['id']}/otp", {"code": code}, format="json")
 
     log = RequestLog.objects.get(path=f"/api/v1/payments/{payment['id']}/otp")
     assert log.request_body == {"code": "[removed]"}
+    assert log.status == 200
+    assert code not in json.dumps(
+        [[r.request_body, r.response_body] for r in RequestLog.objects.all()]
+    )
 
 
 def test_the_request_log_lists_only_the_keys_merchant(api, other_api, create_order):
