@@ -28,7 +28,6 @@ class RequestLogAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     platform_list_filter = ["merchant"]
     search_fields = ["=request_id", "path", "=code", "=status", "=idempotency_key"]
     date_hierarchy = "created"
-    show_full_result_count = False
     fields = [
         "created",
         "merchant",

@@ -79,3 +79,23 @@ def test_the_order_page_links_to_the_requests_that_touched_its_objects(
     assert f"{CHANGELIST}?q={order['id']}" in html
     touched = RequestLog.objects.get(path=f"/api/v1/orders/{order['id']}")
     assert f"/{touched.pk}/change/" in listed
+
+
+def test_the_payment_page_links_to_the_requests_that_touched_it(
+    make_staff, login, merchant, api, create_order, pay_order
+):
+    from payments.models import Payment
+    from tests.api.conftest import card_body
+
+    order = create_order()
+    payment = pay_order(order["id"], card_body()).json()
+    api.post(f"/api/v1/payments/{payment['id']}/refunds", {"amount": 100}, format="json")
+    staff = login(make_staff(merchant, "viewer"))
+    pk = Payment.objects.get(public_id=payment["id"]).pk
+
+    html = staff.get(f"/admin/payments/payment/{pk}/change/").content.decode()
+    listed = staff.get(CHANGELIST, {"q": payment["id"]}).content.decode()
+
+    assert f"{CHANGELIST}?q={payment['id']}" in html
+    refund = RequestLog.objects.get(path=f"/api/v1/payments/{payment['id']}/refunds")
+    assert f"/{refund.pk}/change/" in listed
