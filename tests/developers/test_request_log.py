@@ -170,3 +170,29 @@ def test_the_prune_task_is_on_beat(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert "developers.tasks.request_logs_prune_task" in tasks
+
+
+def test_a_webhook_secret_is_not_stored(api):
+    response = api.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://example.com/hooks", "enabled_events": ["order.paid"]},
+        format="json",
+    )
+    secret = response.json()["secret"]
+
+    log = RequestLog.objects.get(path="/api/v1/webhook-endpoints")
+    assert log.response_body["secret"] == "[removed]"
+    assert secret not in json.dumps(log.response_body)
+    assert secret[len("whsec_") :] not in json.dumps(log.response_body)
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"amount": NaN}', b'{"a": "\\u0000"}', b'{"a": "\\udc00"}', b"\xff\xfe", b"{"]
+)
+def test_a_body_a_json_column_refuses_is_still_logged(api, raw):
+    response = api.generic("POST", "/api/v1/orders", raw, content_type="application/json")
+
+    log = RequestLog.objects.get(request_id=response["X-Request-Id"])
+    assert log.status == 400
+    assert log.code in ("malformed_request", "validation_failed")
+    assert "\x00" not in json.dumps(log.request_body, ensure_ascii=False)
