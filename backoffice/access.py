@@ -46,6 +46,7 @@ MERCHANT_STAFF_VIEW = [
     ("fx", "ratesnapshot"),
     ("fx", "quote"),
     ("fx", "conversion"),
+    ("developers", "requestlog"),
 ]
 # Platform staff who are not superusers: every merchant, every back-office model, by permission.
 PLATFORM_STAFF_APPS = [
@@ -58,6 +59,7 @@ PLATFORM_STAFF_APPS = [
     "risk",
     "fx",
     "backoffice",
+    "developers",
 ]
 
 

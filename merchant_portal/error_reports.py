@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from django.views.debug import SafeExceptionReporterFilter
+
+from backoffice.redaction import CARD_NUMBER
 
 # Variables that hold card data, codes or secrets under these names anywhere in the code.
 SENSITIVE_NAMES = frozenset(
@@ -23,8 +23,6 @@ SENSITIVE_NAMES = frozenset(
         "plaintext",
     }
 )
-# A card number however written (12 to 19 digits, spaces or dashes between them).
-CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
 
 
 class CardDataSafeExceptionReporterFilter(SafeExceptionReporterFilter):

@@ -10,34 +10,14 @@ a card number (Luhn-valid, 12 to 19 digits), an API key or a webhook signing sec
 from __future__ import annotations
 
 import logging
-import re
 
 import structlog
 from structlog.contextvars import get_contextvars, merge_contextvars
 
-from .error_reports import CARD_NUMBER
+from backoffice.redaction import redact
 
 #: ``extra={...}`` keys written as fields of their own in JSON lines.
 EXTRA_FIELDS = ("http_method", "route", "status", "duration_ms")
-_SECRET = re.compile(r"\b(sk_(?:test|live)_|whsec_)[A-Za-z0-9_+/=-]+")
-
-
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def _mask_card(match: re.Match) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return "[card number]" if _luhn_valid(digits) else match.group(0)
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with card numbers, API keys and signing secrets masked."""
-    return _SECRET.sub(r"\1[redacted]", CARD_NUMBER.sub(_mask_card, text))
 
 
 def _redact_values(logger, method_name, event_dict):

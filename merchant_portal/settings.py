@@ -79,11 +79,14 @@ INSTALLED_APPS = [
     "payouts",
     "invoicing",
     "risk",
+    "developers",
     "demo",
 ]
 MIDDLEWARE = [
     # First: the request id is on every log line, the metrics time the whole answer.
     "merchant_portal.middleware.RequestContextMiddleware",
+    # Every merchant API request, one row after its answer (the request id is set by now).
+    "developers.middleware.RequestLogMiddleware",
     "risk.middleware.ShopperContextMiddleware",  # the shopper's IP and country, for screening
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -260,7 +263,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "charge-items-sweep": {"task": "payouts.tasks.charge_items_sweep_task", "schedule": 60.0},
     "invoice-reminders": {"task": "invoicing.tasks.reminders_sweep_task", "schedule": 3600.0},
+    "request-logs-prune": {
+        "task": "developers.tasks.request_logs_prune_task",
+        "schedule": 3600.0,
+    },
 }
+# Days a merchant's API requests are kept in the request log (developers app).
+DEVELOPERS_REQUEST_LOG_RETENTION_DAYS = int(_env("REQUEST_LOG_RETENTION_DAYS", "30"))
 
 # --- auth, sessions, admin ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -30,9 +30,11 @@ urlpatterns = [
     path("api/v1/", include("payouts.api.urls")),
     path("api/v1/", include("billing.api.subscription_urls")),
     path("api/v1/", include("risk.api.urls")),
+    path("api/v1/", include("developers.api.urls")),
     re_path(r"^api/", api_not_found),  # after every API route: the rest is a 404 problem
     path("", include("payments.checkout.urls")),  # checkout/<token>/...
     path("billing/", include("billing.urls")),
     path("", include("invoicing.urls")),  # invoice/<token>/: the pay link
     path("demo/shop/", include("demo.urls")),
+    path("docs/", include("developers.urls")),
 ]

@@ -10,7 +10,8 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
 
 from backoffice.admin_mixins import short_id, short_text
 from backoffice.audit import audit_record
@@ -100,10 +101,24 @@ class PaymentAdmin(PaymentRefundMixin, ScopedReadOnlyAdmin):
 
     def get_fields(self, request, obj=None):
         return [
-            self.MONEY_DISPLAYS.get(f.name, f.name)
-            for f in self.model._meta.fields
-            if f.name not in self.exclude and f.name != "id"
+            *(
+                self.MONEY_DISPLAYS.get(f.name, f.name)
+                for f in self.model._meta.fields
+                if f.name not in self.exclude and f.name != "id"
+            ),
+            "api_requests",
         ]
+
+    @admin.display(description="API requests")
+    def api_requests(self, obj):
+        """A link to the request log's search for the payment's id (in the paths of the
+        requests that touched it); the log's admin is the developers app's, known by URL name
+        only, so payments imports nothing of it."""
+        try:
+            url = reverse("admin:developers_requestlog_changelist")
+        except NoReverseMatch:
+            return "-"
+        return format_html('<a href="{}?q={}">Requests that touched it</a>', url, obj.public_id)
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)

@@ -28,6 +28,7 @@ LIST_URLS = [
     "/api/v1/invoices",
     "/api/v1/subscriptions",
     "/api/v1/test-clocks",
+    "/api/v1/request-logs",
 ]
 
 
@@ -108,6 +109,13 @@ LIST_FILTERS = {
         "payout_date_before": ["yesterday"],
     },
     "/api/v1/webhook-endpoints": {"enabled": ["maybe", "%00"]},
+    "/api/v1/request-logs": {
+        "status": ["bogus", "99", "600"],
+        "path": ["x" * 256, "%00"],
+        "request_id": ["x" * 129, "%00"],
+        "created[gte]": ["yesterday"],
+        "created[lte]": ["1e10"],
+    },
 }
 
 
@@ -627,6 +635,7 @@ OPERATIONS |= {
     ("get", "/api/v1/payout-batches/{batch_id}"): ({"batch_id": "payout_batch"}, None),
     ("get", "/api/v1/payout-batches/{batch_id}/payouts"): ({"batch_id": "payout_batch"}, None),
     ("get", "/api/v1/charge-batches"): ({}, None),
+    ("get", "/api/v1/request-logs"): ({}, None),
     ("post", "/api/v1/charge-batches"): ({}, {"reference": "probe-charges", "items": []}),
     ("get", "/api/v1/charge-batches/{batch_id}"): ({"batch_id": "charge_batch"}, None),
     ("post", "/api/v1/charge-batches/{batch_id}/start"): ({"batch_id": "charge_batch"}, None),

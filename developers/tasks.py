@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .services import request_logs_prune
+
+
+@shared_task
+def request_logs_prune_task() -> int:
+    """Delete request logs past their retention, in batches (beat, hourly)."""
+    return request_logs_prune()
