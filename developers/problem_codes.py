@@ -162,6 +162,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "Pay out less, or wait for the next settlement.",
     ),
     ProblemCode(
+        "payment_disputed",
+        409,
+        "The payment has an open or lost dispute: its money is already held for the dispute.",
+        "Respond to the dispute (evidence or accept) instead; a won dispute can be refunded.",
+    ),
+    ProblemCode(
         "no_live_institution",
         422,
         "No institution takes this payment method in live mode yet; nothing was charged.",
