@@ -10,6 +10,7 @@ Exit status 1 below the goal (90%).
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTMUT = [sys.executable, "-m", "mutmut"]
 DOC = ROOT / "docs" / "testing.md"
 GOAL = 90.0
+SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 MARKERS = ("<!-- mutation-score:start -->", "<!-- mutation-score:end -->")
 
 
@@ -46,13 +48,21 @@ def write_doc(stats: dict, caught: int, tried: int, percent: float) -> None:
     DOC.write_text(pattern.sub(lambda _: block, text))
 
 
+def environment() -> dict[str, str]:
+    """SQLite, one migrated test database file that every mutant's run reuses (``--reuse-db``)."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    return {**env, "TEST_DB_NAME": str(ROOT / "mutants" / "mutation-test.sqlite3")}
+
+
 def main() -> int:
     args = sys.argv[1:]
+    if not any(arg.startswith("--max-children") for arg in args):
+        args += ["--max-children", "1"]  # one writer: the mutants share that SQLite file
     if "--resume" in args:
         args.remove("--resume")
     else:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-    code = subprocess.call([*MUTMUT, "run", *args], cwd=ROOT)
+    code = subprocess.call([*MUTMUT, "run", *args], cwd=ROOT, env=environment())
     if code not in (0, 1):
         print(f"mutmut run failed with exit status {code}")
         return code
