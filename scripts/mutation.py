@@ -26,9 +26,12 @@ SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 MARKERS = ("<!-- mutation-score:start -->", "<!-- mutation-score:end -->")
 
 
+OUTCOMES = ("killed", "timeout", "survived", "no_tests", "suspicious", "segfault")
+
+
 def score(stats: dict) -> tuple[int, int, float]:
     caught = stats["killed"] + stats["timeout"]
-    tried = stats["total"] - stats["skipped"]
+    tried = sum(stats[key] for key in OUTCOMES)
     return caught, tried, (100.0 * caught / tried if tried else 0.0)
 
 
@@ -63,12 +66,15 @@ def main() -> int:
     else:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     code = subprocess.call([*MUTMUT, "run", *args], cwd=ROOT, env=environment())
-    if code not in (0, 1):
-        print(f"mutmut run failed with exit status {code}")
-        return code
+    if code != 0:
+        print(f"mutmut run failed with exit status {code}; no score written")
+        return code or 1
     subprocess.check_call([*MUTMUT, "export-cicd-stats"], cwd=ROOT)
     stats = json.loads((ROOT / "mutants" / "mutmut-cicd-stats.json").read_text())
     caught, tried, percent = score(stats)
+    if tried < stats["total"] - stats["skipped"]:
+        print(f"only {tried} of {stats['total']} mutants were tried; no score written")
+        return 1
     print("\nsurviving mutants (`.venv/bin/mutmut show NAME` prints the diff):")
     for name in survivors():
         print(f"  {name}")
