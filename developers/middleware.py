@@ -13,18 +13,22 @@ logger = logging.getLogger(__name__)
 _API_PREFIX = "/api/"
 
 
-def _request_body(request):
-    """Return the body the API parsed (DRF's ``request.data``), else the raw JSON, else None."""
+def _raw_body(request) -> bytes:
+    """The request's bytes, read before the view so Django keeps them (DRF parses its copy)."""
     try:
-        body = request.body
+        return request.body
     except Exception:  # already streamed, or over the upload limit: nothing to show
-        return None
-    if not body:
+        return b""
+
+
+def _request_body(raw: bytes):
+    """The JSON the client sent, else its first 2,000 characters; parsed only to be logged."""
+    if not raw:
         return None
     try:
-        return json.loads(body)
-    except ValueError:
-        return {"unparsed": body[:2000].decode("utf-8", "replace")}
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        return {"unparsed": raw[:2000].decode("utf-8", "replace")}
 
 
 class RequestLogMiddleware:
@@ -41,7 +45,7 @@ class RequestLogMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(_API_PREFIX):
             return self.get_response(request)
-        body = _request_body(request)
+        raw = _raw_body(request)
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000)
@@ -50,7 +54,7 @@ class RequestLogMiddleware:
                 request=request,
                 response=response,
                 duration_ms=duration_ms,
-                request_body=body,
+                request_body=_request_body(raw),
                 response_body=getattr(response, "data", None),
             )
         except Exception:  # the answer is given whatever happens to its log line

@@ -151,17 +151,17 @@
   var number = field("number");
   if (number && number.value) formatNumber(number);
 
-  // Dynamic currency conversion: once the card's first six digits are known, ask whether it may
-  // pay in its own currency (only those six digits are sent) and show the choice under the
-  // number. Without this the server shows the same choice on the first submission.
+  // Dynamic currency conversion: once a complete, valid card number is typed, ask whether the
+  // card may pay in its own currency (only its first six digits are sent) and show the choice
+  // under the number. A number that is still wrong sends nothing. Without this script the
+  // server shows the same choice on the first submission.
   var slot = document.getElementById("dcc-slot"), payBtn = document.getElementById("pay-btn");
   function payLabel() {
     var chosen = slot.querySelector("input[name=dcc_quote]:checked");
     if (payBtn && !payBtn.disabled) payBtn.textContent = chosen ? chosen.dataset.payLabel : payBtn.dataset.defaultLabel;
   }
   function binOf(value) {
-    var d = digits(value).replace(/[^0-9]/g, "");
-    return d.length >= 6 ? d.slice(0, 6) : "";
+    return RULES.number(value) ? "" : digits(value).slice(0, 6);
   }
   if (slot && number) {
     var lastBin = binOf(number.value), csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
