@@ -82,5 +82,5 @@ def ledger_imbalance() -> dict[str, int]:
         .values_list("currency", "total")
     )
     for currency, total in unbalanced:
-        imbalance[currency] = imbalance.get(currency, 0) + abs(total)
+        imbalance[currency] += abs(total)  # every currency with a posting is a key already
     return imbalance

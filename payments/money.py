@@ -54,14 +54,10 @@ class Currency:
     fixed_fee: int
 
 
-def _currencies(*rows: tuple[str, int, int, int, int]) -> dict[str, Currency]:
-    return {code: Currency(code, exp, low, high, fee) for code, exp, low, high, fee in rows}
-
-
 # Exponents follow ISO 4217 (and agree with Babel's CLDR data, which a test checks). Minimums sit
 # near half a US dollar, so that a payment is worth more than the fee it costs; maximums cap one
 # payment near a million US dollars. Fixed fees sit near 0.30 US dollars, in round local amounts.
-CURRENCIES: dict[str, Currency] = _currencies(
+_ROWS: tuple[tuple[str, int, int, int, int], ...] = (
     # code, exponent, min_amount, max_amount, fixed_fee (minor units)
     ("USD", 2, 50, 99_999_999, 30),  # 0.30
     ("EUR", 2, 50, 99_999_999, 30),  # 0.30
@@ -81,6 +77,7 @@ CURRENCIES: dict[str, Currency] = _currencies(
     ("JOD", 3, 100, 99_999_999, 100),  # 0.100
     ("OMR", 3, 100, 99_999_999, 100),  # 0.100
 )
+CURRENCIES: dict[str, Currency] = {row[0]: Currency(*row) for row in _ROWS}
 
 
 # Digits before the point beyond which text is no amount: a BigIntegerField holds 9.2e18.

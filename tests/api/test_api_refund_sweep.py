@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from merchant_portal.celery import app
 from payments.models import Refund
@@ -18,8 +19,12 @@ def _later():
     return time_machine.travel(timezone.now() + REFUND_SWEEP_GRACE + timedelta(seconds=1))
 
 
+def _swept() -> float:
+    return REGISTRY.get_sample_value("sweep_found_total", {"sweep": "refunds"}) or 0
+
+
 def test_a_refund_asked_for_while_the_broker_is_down_is_answered_and_paid_back_later(
-    api, captured_payment, broker_down, assert_invariants
+    api, captured_payment, broker_down, assert_invariants, caplog
 ):
     response = api.post(
         f"/api/v1/payments/{captured_payment.public_id}/refunds", {"amount": 400}, format="json"
@@ -30,15 +35,20 @@ def test_a_refund_asked_for_while_the_broker_is_down_is_answered_and_paid_back_l
     assert refund.status == "pending"
 
     app.conf.task_always_eager = True  # the broker is back
-    with _later():
+    swept = _swept()
+    with _later(), caplog.at_level("WARNING", logger="payments.services.refunds"):
         assert refunds_sweep() == 1
+    assert "refund sweep re-sent 1 pending refunds" in caplog.messages
+    assert _swept() == swept + 1
 
     refund.refresh_from_db()
     captured_payment.refresh_from_db()
     assert refund.status == "succeeded"
     assert captured_payment.amount_refunded == 400
     assert captured_payment.status == "partially_refunded"
-    assert refunds_sweep() == 0  # nothing pending is left to send
+    with _later():
+        assert refunds_sweep() == 0  # a refund paid back is never sent again
+    assert _swept() == swept + 1
     assert_invariants()
 
 

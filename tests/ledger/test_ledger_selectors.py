@@ -127,5 +127,24 @@ def test_imbalance_adds_up_each_unbalanced_entry_in_its_own_currency(captured_an
     assert ledger_imbalance() == {"USD": 8, "JPY": 0}
 
 
+def test_an_entry_off_by_one_minor_unit_is_imbalanced(captured_and_partly_refunded):
+    fees = LedgerAccount.objects.get(owner="platform", kind=Kind.PLATFORM_FEES, currency="USD")
+    entry = JournalEntry.objects.get(reference="pay_1")
+    Posting.objects.create(entry=entry, account=fees, amount=1, currency="USD")
+
+    assert ledger_imbalance() == {"USD": 1, "JPY": 0}
+
+
+def test_an_entry_is_balanced_per_currency_not_across_currencies(captured_and_partly_refunded):
+    """+5 USD and -5 JPY in one entry add up to 0, yet each currency is off by 5."""
+    usd = LedgerAccount.objects.get(owner="platform", kind=Kind.PLATFORM_FEES, currency="USD")
+    jpy = LedgerAccount.objects.get(owner=MERCHANT, kind=Kind.MERCHANT_PENDING, currency="JPY")
+    entry = JournalEntry.objects.create(kind="adjustment", reference="adj_mixed")
+    Posting.objects.create(entry=entry, account=usd, amount=5, currency="USD")
+    Posting.objects.create(entry=entry, account=jpy, amount=-5, currency="JPY")
+
+    assert ledger_imbalance() == {"USD": 5, "JPY": 5}
+
+
 def test_an_empty_ledger_has_no_currency_to_report():
     assert ledger_imbalance() == {}

@@ -128,7 +128,7 @@ def test_idempotency_key_reused_for_another_movement_is_refused():
         kind="capture", reference="pay_1", lines=capture_lines(), idempotency_key="capture:pay_1"
     )
 
-    with pytest.raises(IdempotencyMismatch):
+    with pytest.raises(IdempotencyMismatch, match="'capture:pay_1' was already used"):
         journal_post(
             kind="capture",
             reference="pay_1",
@@ -137,6 +137,18 @@ def test_idempotency_key_reused_for_another_movement_is_refused():
         )
 
     assert Posting.objects.count() == 2
+
+
+def test_a_retry_with_a_repeated_line_posted_once_is_another_movement():
+    """Two identical lines move twice the money: a retry with one of each is not the same."""
+    twice = capture_lines(amount=50) * 2
+    journal_post(kind="capture", reference="pay_1", lines=twice, idempotency_key="k")
+
+    with pytest.raises(IdempotencyMismatch):
+        journal_post(
+            kind="capture", reference="pay_1", lines=capture_lines(50), idempotency_key="k"
+        )
+    assert Posting.objects.count() == 4
 
 
 def test_entries_without_idempotency_key_may_repeat():

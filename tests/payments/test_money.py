@@ -49,6 +49,7 @@ def test_unknown_currency_is_a_key_error_that_names_it(code):
         currency_get(code)
     assert isinstance(excinfo.value, UnknownCurrency)
     assert repr(code) in str(excinfo.value)
+    assert excinfo.value.args == (code,)  # what `except KeyError as e: e.args[0]` reads
 
 
 @pytest.mark.parametrize(
@@ -122,3 +123,32 @@ def test_to_major_keeps_the_currency_decimals(amount, currency, expected):
 @pytest.mark.parametrize("code", sorted(CURRENCIES))
 def test_to_minor_inverts_to_major(code):
     assert to_minor(to_major(123456, code), code) == 123456
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "message"),
+    [
+        ("abc", "USD", "not a decimal number: 'abc'"),
+        ("NaN", "USD", "not a finite amount: 'NaN'"),
+        ("1e19", "JPY", "not an amount, too large: '1e19'"),
+        ("12.345", "USD", "USD amounts have at most 2 decimal places: '12.345'"),
+        ("1.5", "JPY", "JPY amounts have at most 0 decimal places: '1.5'"),
+    ],
+)
+def test_to_minor_says_why_an_amount_is_refused(value, currency, message):
+    with pytest.raises(ValueError) as excinfo:
+        to_minor(value, currency)
+    assert str(excinfo.value) == message
+
+
+def test_to_minor_takes_the_largest_amount_a_column_holds_and_refuses_one_digit_more():
+    assert to_minor("1" + "0" * 18, "JPY") == 10**18  # 19 digits: 18 after the first
+    with pytest.raises(ValueError):
+        to_minor("1" + "0" * 19, "JPY")
+
+
+@pytest.mark.parametrize(("value", "name"), [(12.5, "float"), (None, "NoneType"), (7, "int")])
+def test_to_minor_names_the_type_it_refuses(value, name):
+    with pytest.raises(TypeError) as excinfo:
+        to_minor(value, "USD")
+    assert str(excinfo.value) == f"amount must be a decimal string or Decimal, not {name}"

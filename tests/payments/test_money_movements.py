@@ -309,3 +309,19 @@ def test_an_abandoned_otp_challenge_expires_with_its_order(order, pay):
     order.refresh_from_db()
     assert payment.status == "expired" and order.status == "expired"
     assert payment.otp_challenges.get().status == "expired"
+
+
+def test_every_lapsed_authorization_expires_in_one_run_and_each_says_so(make_order, pay):
+    lapsed = [pay(make_order(amount=900, capture_method="manual"), card(VISA)) for _ in range(2)]
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=3)):
+        fresh = pay(make_order(amount=900, capture_method="manual"), card(VISA))
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=7, minutes=1)):
+        assert authorizations_expire() == 2
+
+    for payment in lapsed:
+        payment.refresh_from_db()
+        assert payment.status == Payment.Status.EXPIRED
+        assert Event.objects.filter(type="payment.expired", object_id=payment.public_id).exists()
+    fresh.refresh_from_db()
+    assert fresh.status == Payment.Status.AUTHORIZED  # its seven days are not over
