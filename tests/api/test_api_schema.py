@@ -15,7 +15,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-pytestmark = pytest.mark.django_db
+# serial: schemathesis gives every generated test one node id, which pytest-xdist cannot tell
+# apart (it ran 1 of 98); scripts/test.py runs this file in one process.
+pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 
 def test_schema_documents_every_endpoint_with_bodies_and_errors():
