@@ -127,15 +127,29 @@ def test_refund_beyond_captured_amount_is_rejected(captured_payment, refund):
     assert captured_payment.refunds.count() == 1
 
 
-@pytest.mark.parametrize("amount", [0, -5])
+@pytest.mark.parametrize("amount", [0, -5, True, "100", 1.0])
 def test_refund_of_nothing_or_less_is_rejected(captured_payment, refund, amount):
-    with pytest.raises(RefundAmountInvalid):
+    with pytest.raises(RefundAmountInvalid) as excinfo:
         refund(captured_payment, amount)
+    assert (excinfo.value.amount, excinfo.value.refundable) == (amount, 1000)
+    assert str(excinfo.value) == (
+        "A refund must be more than 0 and at most the refundable amount (1000)."
+    )
+    assert captured_payment.refunds.count() == 0
+
+
+def test_the_smallest_refund_is_one_minor_unit(captured_payment, refund, assert_invariants):
+    assert refund(captured_payment, 1).status == Refund.Status.SUCCEEDED
+    assert refund(captured_payment, 999).amount == 999  # and the rest to the last unit
+    assert_invariants()
 
 
 def test_uncaptured_payment_cannot_be_refunded(authorized, refund):
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as excinfo:
         refund(authorized, 100)
+    assert str(excinfo.value) == (
+        "Only a captured payment can be refunded; this one is authorized."
+    )
 
 
 def test_refund_task_run_twice_refunds_once(captured_payment, refund, assert_invariants):

@@ -78,3 +78,33 @@ def test_paying_a_payout_twice_moves_the_money_once(
 def test_paying_a_payout_that_does_not_exist_is_not_found():
     with pytest.raises(NotFound):
         payout_pay(payout_pk=987654)
+
+
+def test_every_payout_due_is_paid_in_one_run(merchant, make_order, pay, settle, assert_invariants):
+    with time_machine.travel(MONDAY, tick=False):
+        pay(make_order(amount=3000), card(DEBIT_100))
+    (first,) = settle(date(2026, 11, 24))
+    with time_machine.travel(utc(2026, 11, 24, 15, 0), tick=False):
+        pay(make_order(amount=2000), card(DEBIT_100))
+    (second,) = settle(date(2026, 11, 25))
+    assert first.payout_date < second.payout_date
+
+    assert payouts_pay_due(today=first.payout_date) == 1  # the later one is not due yet
+    assert payouts_pay_due(today=second.payout_date) == 1
+    assert payouts_pay_due(today=second.payout_date) == 0
+    assert _owed(merchant, "merchant_paid_out") == first.payout_amount + second.payout_amount
+    assert_invariants()
+
+
+def test_two_payouts_due_the_same_day_are_both_counted(
+    merchant, make_order, pay, settle, assert_invariants
+):
+    with time_machine.travel(MONDAY, tick=False):
+        pay(make_order(amount=3000), card(DEBIT_100))
+    (first,) = settle(date(2026, 11, 24))
+    with time_machine.travel(utc(2026, 11, 24, 15, 0), tick=False):
+        pay(make_order(amount=2000), card(DEBIT_100))
+    (second,) = settle(date(2026, 11, 25))
+
+    assert payouts_pay_due(today=second.payout_date) == 2
+    assert_invariants()
