@@ -25,6 +25,13 @@ from .exceptions import MAX_ERRORS
 MAX_AMOUNT = 2**63 - 1
 
 
+def _shown(name: object) -> str:
+    """An unknown field's name as the answer names it: characters that are not printable (NUL,
+    controls, lone surrogates: what PostgreSQL's jsonb refuses when the answer is kept for
+    idempotency) become U+FFFD, and a name is cut at 100 characters."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in str(name)[:100])
+
+
 # A request body: a field the operation does not take is an error, not ignored. Ignored, a
 # misspelt optional field (capture_mehtod) would leave its default in force without a word.
 # Unknown fields are reported beside the other field errors. (A comment, not a docstring:
@@ -38,7 +45,7 @@ class Input(serializers.Serializer):
             error = serializers.ErrorDetail(
                 self.error_messages["unknown_field"], code="unknown_field"
             )
-            names = (str(name) for name in data if name not in self.fields)
+            names = (_shown(name) for name in data if name not in self.fields)
             # No more than the answer lists (a body can hold 100000 keys).
             unknown = {name: [error] for name in itertools.islice(names, MAX_ERRORS)}
         try:

@@ -151,3 +151,17 @@ def test_files_are_the_merchants_own(
     assert admin_url in page and "a.pdf" in page
     stranger = make_staff(other_merchant)
     assert login(stranger).get(admin_url).status_code == 404
+
+
+def test_a_field_named_with_a_nul_is_a_400_and_its_answer_is_kept_for_replay(api, dispute):
+    """Found by schemathesis on PostgreSQL: the answer naming the field (kept for the
+    Idempotency-Key in a jsonb column) could not be stored, and the request ended in a 500."""
+    url = f"/api/v1/disputes/{dispute['id']}/evidence"
+    fields = {"uncategorized_text": "x", "\x00name": "y"}
+
+    first = api.post(url, fields, format="multipart", HTTP_IDEMPOTENCY_KEY="k-nul")
+    again = api.post(url, fields, format="multipart", HTTP_IDEMPOTENCY_KEY="k-nul")
+
+    assert first.status_code == 400, first.content
+    assert "\ufffdname" in [error["field"] for error in first.json()["errors"]]
+    assert (again.status_code, again.json()) == (400, first.json())
