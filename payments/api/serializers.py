@@ -26,10 +26,12 @@ MAX_AMOUNT = 2**63 - 1
 
 
 def _shown(name: object) -> str:
-    """An unknown field's name as the answer names it: characters that are not printable (NUL,
-    controls, lone surrogates: what PostgreSQL's jsonb refuses when the answer is kept for
-    idempotency) become U+FFFD, and a name is cut at 100 characters."""
-    return "".join(c if c.isprintable() else "\ufffd" for c in str(name)[:100])
+    """An unknown field's name as the answer names it, cut at 100 characters, with a NUL or a
+    lone surrogate (a multipart field name may hold them) shown as U+FFFD: PostgreSQL's jsonb,
+    where the answer is kept for the Idempotency-Key, refuses both."""
+    return "".join(
+        "\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in str(name)[:100]
+    )
 
 
 # A request body: a field the operation does not take is an error, not ignored. Ignored, a
