@@ -24,6 +24,7 @@ from .errors import QuoteExpired, QuoteInvalid, RateUnavailable
 from .issuers import card_country, card_currency
 from .models import Conversion, Quote
 from .rates import rate_as_of
+from .services import quote_write
 from .terms import FxTerms
 
 __all__ = ["dcc_conversion", "dcc_offer", "dcc_offer_take", "dcc_rate_with_markup"]
@@ -76,20 +77,17 @@ def dcc_offer(
         from_exponent=exponent(currency),
         to_exponent=exponent(to_currency),
     )
-    return Quote.objects.create(
+    return quote_write(
         merchant_id=terms.merchant_id,
         livemode=livemode,
         from_currency=currency,
         to_currency=to_currency,
         amount=amount,
-        rate=rate.rate,
-        fixing_date=rate.fixing_date,
-        source=rate.source,
-        converted_amount=converted,
+        rate=rate,
+        converted=converted,
         markup_bps=terms.dcc_markup_bps,
-        markup_amount=bps_of(converted, terms.dcc_markup_bps),
         lock=DCC_LOCK,
-        expires_at=now + Quote.LOCKS[DCC_LOCK],
+        now=now,
         dcc_order_id=order_id,
     )
 

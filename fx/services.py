@@ -79,9 +79,38 @@ def quote_create(
     converted = _quoted(
         amount=amount, rate=rate.rate, from_currency=from_currency, to_currency=to_currency
     )
-    markup_bps = terms.markup_bps
-    return Quote.objects.create(
+    return quote_write(
         merchant_id=terms.merchant_id,
+        livemode=livemode,
+        from_currency=from_currency,
+        to_currency=to_currency,
+        amount=amount,
+        rate=rate,
+        converted=converted,
+        markup_bps=terms.markup_bps,
+        lock=lock,
+        now=now,
+    )
+
+
+def quote_write(
+    *,
+    merchant_id,
+    livemode,
+    from_currency,
+    to_currency,
+    amount,
+    rate,
+    converted,
+    markup_bps,
+    lock,
+    now,
+    **extra,
+) -> Quote:
+    """Store a quote of ``amount`` at ``rate`` (a ``rate_as_of`` answer), locked from ``now``;
+    its markup is its own amount. One writer for merchant quotes and checkout DCC offers."""
+    return Quote.objects.create(
+        merchant_id=merchant_id,
         livemode=livemode,
         from_currency=from_currency,
         to_currency=to_currency,
@@ -94,6 +123,7 @@ def quote_create(
         markup_amount=bps_of(converted, markup_bps),
         lock=lock,
         expires_at=now + Quote.LOCKS[lock],
+        **extra,
     )
 
 
