@@ -26,6 +26,7 @@ from .merchants import (
     merchant_fixed_fee_set,
     staff_membership_grant,
 )
+from .one_call import payment_create_with_order
 from .orders import order_cancel, order_create, orders_expire
 from .otp import otp_challenge_current, otp_resend, otp_verify
 from .payments import MethodInput, attempts_reconcile, authorization_apply, payment_create
@@ -68,6 +69,7 @@ __all__ = [
     "payment_card_save",
     "payment_create",
     "payment_create_saved",
+    "payment_create_with_order",
     "refund_check",
     "refund_create",
     "refund_process",

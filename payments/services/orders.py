@@ -139,6 +139,46 @@ def order_create(
     ``fx_quote``: the id of an FX quote (``fx``) into the merchant's settlement currency for the
     order's amount; a capture before it expires converts at its rate.
     """
+    fields = order_fields_check(
+        merchant=merchant,
+        livemode=livemode,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        description=description,
+        customer_email=customer_email,
+        return_url=return_url,
+        capture_method=capture_method,
+        metadata=metadata,
+        customer=customer,
+        setup_future_usage=setup_future_usage,
+    )
+    try:
+        with transaction.atomic():
+            return order_insert(
+                merchant=merchant, livemode=livemode, fields=fields, fx_quote=fx_quote
+            )
+    except IntegrityError:
+        reference_taken(merchant=merchant, reference=fields["reference"])
+        raise
+
+
+def order_fields_check(
+    *,
+    merchant: Merchant,
+    livemode: bool,
+    amount,
+    currency,
+    reference,
+    description="",
+    customer_email="",
+    return_url="",
+    capture_method=Order.CaptureMethod.AUTOMATIC,
+    metadata=None,
+    customer="",
+    setup_future_usage=Order.SetupFutureUsage.ON_SESSION,
+) -> dict:
+    """Return the order's fields as stored, or raise ``ValidationFailed`` with every error."""
     metadata = {} if metadata is None else metadata
     currency = currency.upper() if isinstance(currency, str) else currency
     errors = _order_errors(
@@ -159,35 +199,41 @@ def order_create(
     )
     if errors:
         raise ValidationFailed(errors)
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                merchant=merchant,
-                livemode=livemode,
-                amount=amount,
-                currency=currency,
-                reference=reference.strip(),
-                description=description,
-                customer_email=customer_email,
-                return_url=return_url,
-                capture_method=capture_method,
-                metadata=metadata,
-                customer=customer,
-                setup_future_usage=setup_future_usage,
-                expires_at=timezone.now() + settings.PAYMENTS_ORDER_TTL,
-            )
-            order_fx_prepare(order=order, fx_quote=fx_quote)
-            # A new order: its first event, and no payments yet.
-            event_record(
-                obj=order, type="order.created", sequence=1, data=order_data(order, payments=[])
-            )
-    except IntegrityError:
-        if Order.objects.filter(merchant=merchant, reference=reference.strip()).exists():
-            raise ValidationFailed(
-                [FieldError("reference", "duplicate", "An order with this reference exists.")]
-            ) from None
-        raise
+    return {
+        "amount": amount,
+        "currency": currency,
+        "reference": reference.strip(),
+        "description": description,
+        "customer_email": customer_email,
+        "return_url": return_url,
+        "capture_method": capture_method,
+        "metadata": metadata,
+        "customer": customer,
+        "setup_future_usage": setup_future_usage,
+    }
+
+
+def order_insert(*, merchant: Merchant, livemode: bool, fields: dict, fx_quote: str = "") -> Order:
+    """Write a checked order (``order_fields_check``) and its first event, in the caller's
+    transaction; a taken reference raises ``IntegrityError`` (see ``reference_taken``)."""
+    order = Order.objects.create(
+        merchant=merchant,
+        livemode=livemode,
+        expires_at=timezone.now() + settings.PAYMENTS_ORDER_TTL,
+        **fields,
+    )
+    order_fx_prepare(order=order, fx_quote=fx_quote)
+    # A new order: its first event, and no payments yet.
+    event_record(obj=order, type="order.created", sequence=1, data=order_data(order, payments=[]))
     return order
+
+
+def reference_taken(*, merchant: Merchant, reference: str) -> None:
+    """Raise the 400 of a duplicate reference if that is why an order's INSERT failed."""
+    if Order.objects.filter(merchant=merchant, reference=reference).exists():
+        raise ValidationFailed(
+            [FieldError("reference", "duplicate", "An order with this reference exists.")]
+        ) from None
 
 
 @transaction.atomic

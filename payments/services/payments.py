@@ -41,10 +41,17 @@ from ..errors import (
 )
 from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
-from ..routing import connector_for, route_payment
+from ..routing import Route, connector_for, route_payment
 from ..screening import authorization_held, payment_screen
 from ..transitions import transition_run
-from ..validation import FieldError, mask_pan, validate_amount, validate_card, validate_wallet
+from ..validation import (
+    CardData,
+    FieldError,
+    mask_pan,
+    validate_amount,
+    validate_card,
+    validate_wallet,
+)
 from ..vault import card_reveal, card_store
 from . import otp_limits
 from .captures import payment_capture_locked
@@ -83,6 +90,30 @@ def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") ->
     ``declined`` with ``decline_code``). Invalid input raises ``ValidationFailed`` before
     anything is stored or sent.
     """
+    checked = method_check(
+        method=method, amount=order.amount, currency=order.currency, livemode=order.livemode
+    )
+    payment, attempt = _payment_open(order=order, checked=checked, dcc_quote=dcc_quote)
+    return _send_opened(payment=payment, attempt=attempt, checked=checked)
+
+
+@dataclass(frozen=True)
+class CheckedMethod:
+    """A payment method that passed validation, with the institution it routes to."""
+
+    input: MethodInput
+    card: CardData | None
+    phone: str | None
+    route: Route
+
+
+def method_check(
+    *, method: MethodInput, amount, currency, livemode: bool, amount_checked: bool = False
+) -> CheckedMethod:
+    """Validate ``method`` for paying ``amount`` and route it; raise ``ValidationFailed``.
+
+    ``amount_checked``: the amount was refused already (only the method's own limits are added).
+    """
     errors: list[FieldError] = []
     card = phone = None
     if method.type not in Payment.Method.values:
@@ -93,8 +124,8 @@ def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") ->
                 "Payment method is card, wallet or bank_transfer.",
             )
         )
-    else:
-        errors += validate_amount(amount=order.amount, currency=order.currency, method=method.type)
+    elif not amount_checked:
+        errors += validate_amount(amount=amount, currency=currency, method=method.type)
     if method.type == Payment.Method.CARD:
         card, card_errors = validate_card(
             number=method.number,
@@ -109,28 +140,29 @@ def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") ->
         errors += wallet_errors
     if errors:
         raise ValidationFailed(errors)
-
     # Before anything is written: a live payment with no live institution leaves no trace.
     route = route_payment(
         method_type=method.type,
         card_brand=card.brand if card else None,
-        livemode=order.livemode,
+        livemode=livemode,
     )
-    payment, attempt = _payment_open(
-        order=order, method=method, card=card, phone=phone, route=route, dcc_quote=dcc_quote
-    )
+    return CheckedMethod(input=method, card=card, phone=phone, route=route)
+
+
+def _send_opened(*, payment: Payment, attempt: PaymentAttempt, checked: CheckedMethod) -> Payment:
     if payment.status != Payment.Status.PROCESSING:
         # Refused before the institution (``otp_limits``, screening), or waiting for the OTP
         # code a screener asked for: nothing was sent.
         return payment
+    card = checked.card
     details = MethodDetails(
-        type=method.type,
+        type=checked.input.type,
         card_number=card.number if card else "",
         exp_month=card.exp_month if card else 0,
         exp_year=card.exp_year if card else 0,
         cvc=card.cvc if card else "",
         holder_name=card.holder_name if card else "",
-        wallet_phone=phone or "",
+        wallet_phone=checked.phone or "",
     )
     return authorization_send(payment=payment, attempt=attempt, details=details)
 
@@ -138,18 +170,22 @@ def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") ->
 def _payment_open(
     *,
     order: Order,
-    method: MethodInput,
-    card,
-    phone,
-    route,
+    checked: CheckedMethod,
     vault: CardVault | None = None,
     dcc_quote: str = "",
+    locked: bool = False,
 ) -> tuple[Payment, PaymentAttempt]:
-    """Open the payment and its first attempt; ``vault``: the saved card's row, stored already."""
+    """Open the payment and its first attempt; ``vault``: the saved card's row, stored already.
+
+    ``locked``: ``order`` was written in the caller's open transaction, which holds its row.
+    """
+    method, card, phone, route = checked.input, checked.card, checked.phone, checked.route
     try:
         merchant = order.merchant  # the caller's order comes with it; the locked row does not
-        with transaction.atomic():
-            order = locks.order_lock(order_pk=order.pk)
+        # In the caller's transaction (``locked``) no savepoint: a failure here ends it all.
+        with transaction.atomic(savepoint=not locked):
+            if not locked:
+                order = locks.order_lock(order_pk=order.pk)
             _ensure_payable(order)
             payment_fx_check(order=order, merchant=merchant)
             # A payment already in flight is refused by the partial unique index

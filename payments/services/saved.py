@@ -10,12 +10,12 @@ from __future__ import annotations
 from institutions.connector import MethodDetails
 
 from ..errors import ValidationFailed
-from ..models import Order, Payment
+from ..models import CardVault, Order, Payment
 from ..routing import route_payment
 from ..saved_methods import saved_method_resolve
 from ..validation import CardData, FieldError, card_expired, validate_amount
 from ..vault import card_reveal
-from .payments import MethodInput, _payment_open, authorization_send
+from .payments import CheckedMethod, MethodInput, _payment_open, authorization_send
 
 FIELD = "payment_method.id"
 
@@ -29,15 +29,28 @@ def payment_create_saved(
     an expired card, or a merchant-initiated charge without ``off_session`` consent; a decline
     is a normal outcome, as for a card typed in.
     """
+    checked, vault = saved_method_check(
+        order=order, method_id=method_id, merchant_initiated=merchant_initiated
+    )
+    payment, attempt = _payment_open(order=order, checked=checked, vault=vault)
+    return saved_send(
+        payment=payment, attempt=attempt, checked=checked, merchant_initiated=merchant_initiated
+    )
+
+
+def saved_method_check(
+    *, order: Order, method_id: str, merchant_initiated: bool
+) -> tuple[CheckedMethod, CardVault]:
+    """Return the saved card ``method_id`` checked for paying ``order`` (which may be not yet
+    written: only its merchant, mode, amount and currency are read), and its vault row."""
     saved = _saved_card_usable(
         order=order, method_id=method_id, merchant_initiated=merchant_initiated
     )
     route = route_payment(
         method_type="card", card_brand=saved.brand or None, livemode=order.livemode
     )
-    pan = card_reveal(card=saved.card)
     card = CardData(
-        number=pan,
+        number=card_reveal(card=saved.card),
         brand=saved.brand or None,
         first6=saved.card.first6,
         last4=saved.last4,
@@ -46,22 +59,23 @@ def payment_create_saved(
         cvc="",
         holder_name=saved.holder_name,
     )
-    payment, attempt = _payment_open(
-        order=order,
-        method=MethodInput(type=Payment.Method.CARD),
-        card=card,
-        phone=None,
-        route=route,
-        vault=saved.card,
-    )
+    method = MethodInput(type=Payment.Method.CARD)
+    return CheckedMethod(input=method, card=card, phone=None, route=route), saved.card
+
+
+def saved_send(
+    *, payment: Payment, attempt, checked: CheckedMethod, merchant_initiated: bool
+) -> Payment:
+    """Send the opened payment of a saved card to its institution (no CVC exists to send)."""
     if payment.status != Payment.Status.PROCESSING:
         return payment  # declined or waiting for a code before routing: nothing was sent
+    card = checked.card
     details = MethodDetails(
         type=Payment.Method.CARD,
-        card_number=pan,
-        exp_month=saved.exp_month,
-        exp_year=saved.exp_year,
-        holder_name=saved.holder_name,
+        card_number=card.number,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        holder_name=card.holder_name,
     )
     return authorization_send(
         payment=payment,
