@@ -57,6 +57,10 @@ class AuthorizationRequest:
     # Whose sandbox accounts a sandbox institution uses: an opaque key (payments passes the
     # merchant's public id); "" is the shared sandbox. Institutions that move real money ignore it.
     sandbox_owner: str = ""
+    # Set: capture the whole amount with the authorization (a sale), under this reference, as a
+    # later ``capture`` would; the approval says so in ``captured``. One call instead of two,
+    # and the institution's books are touched once.
+    capture_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class AuthorizationResult:
     challenge: Challenge | None = None
     transfer: TransferInstructions | None = None
     amount: int = 0  # amount held / received
+    captured: int = 0  # amount captured with the authorization (``capture_reference``)
 
 
 @dataclass(frozen=True)

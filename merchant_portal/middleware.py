@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import translation
 
 from backoffice.request_id import HEADER, log_context_bind, log_context_reset, request_id_for
+from backoffice.request_memo import request_memo_scope
 from payments.errors import BUSY_RETRY_AFTER, database_busy
 
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -37,7 +38,8 @@ class RequestContextMiddleware:
         tokens = log_context_bind(request_id=request.request_id)
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            with request_memo_scope():
+                response = self.get_response(request)
             elapsed = time.perf_counter() - started
             match = getattr(request, "resolver_match", None)
             route = match.route if match is not None else "unmatched"

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from .errors import NotFound
 from .models import Merchant, Order, Payment, PaymentAttempt, Refund
+from .screening import payment_relations
 
 
 def _one(qs: QuerySet, what: str, of: tuple[str, ...] = ("self",)):
@@ -66,8 +67,10 @@ def attempt_with_payment(*, attempt_pk: int) -> PaymentAttempt:
     Every writer of a payment locks its order first, so locking the payment and attempt rows
     together cannot deadlock with another writer.
     """
+    # The payment's registered relations (its risk evaluation) come along for its events.
+    related = [f"payment__{name}" for name in payment_relations()]
     return _one(
-        PaymentAttempt.objects.select_related("payment__merchant").filter(pk=attempt_pk),
+        PaymentAttempt.objects.select_related("payment__merchant", *related).filter(pk=attempt_pk),
         "payment attempt",
         of=("self", "payment"),
     )

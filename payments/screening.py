@@ -44,9 +44,13 @@ Screener = Callable[..., Verdict]
 #: ``(*, payment) -> bool``: called once the institution approved; True holds the authorization
 #: (no automatic capture) until someone releases it.
 Holder = Callable[..., bool]
+#: ``(*, payment) -> bool``: asked before the institution, without side effects: True when the
+#: holder will hold the approval, so the capture must not be asked with the authorization.
+HoldForecast = Callable[..., bool]
 
 _SCREENERS: list[Screener] = []
 _HOLDERS: list[Holder] = []
+_FORECASTS: list[HoldForecast] = []
 _FIELDS: dict[str, Callable[[Payment], object]] = {}
 #: ``(*, payment) -> str``: why ``payment`` may not be refunded now, or "" when it may.
 RefundGuard = Callable[..., str]
@@ -54,12 +58,22 @@ _REFUND_GUARDS: list[RefundGuard] = []
 _RELATIONS: list[str] = []
 
 
-def screener_register(*, screener: Screener, holder: Holder | None = None) -> None:
-    """Ask ``screener`` about every new payment (and ``holder`` about every approval)."""
+def screener_register(
+    *,
+    screener: Screener,
+    holder: Holder | None = None,
+    forecast: HoldForecast | None = None,
+) -> None:
+    """Ask ``screener`` about every new payment (and ``holder`` about every approval, with
+    ``forecast`` saying beforehand whether it will hold)."""
     if screener not in _SCREENERS:
         _SCREENERS.append(screener)
     if holder is not None and holder not in _HOLDERS:
         _HOLDERS.append(holder)
+        if forecast is None:
+            raise ValueError("A holder needs its forecast: captures are asked with approvals.")
+    if forecast is not None and forecast not in _FORECASTS:
+        _FORECASTS.append(forecast)
 
 
 def payment_field_register(
@@ -79,6 +93,11 @@ def payment_screen(*, payment: Payment, order, card) -> Verdict:
     if blocking is not None:
         return blocking
     return next((v for v in verdicts if v.request_otp), ALLOW)
+
+
+def authorization_will_be_held(*, payment: Payment) -> bool:
+    """Return True if an approval of ``payment`` would be held (no side effect, no review)."""
+    return any(forecast(payment=payment) for forecast in _FORECASTS)
 
 
 def authorization_held(*, payment: Payment) -> bool:

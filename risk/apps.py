@@ -22,11 +22,11 @@ class RiskConfig(AppConfig):
             dispute_ledger_totals,
             dispute_refund_refusal,
         )
-        from .services.reviews import review_hold
+        from .services.reviews import review_forecast, review_hold
         from .services.screening import payment_screen
 
         # payments never imports risk: it asks the screener registered here before routing.
-        screener_register(screener=payment_screen, holder=review_hold)
+        screener_register(screener=payment_screen, holder=review_hold, forecast=review_forecast)
         payment_field_register(name="risk", render=payment_risk_data, relation="risk_evaluation")
         event_recorded.connect(on_event_recorded, dispatch_uid="risk.on_event_recorded")
         order_page_sections.connect(order_page_risk, dispatch_uid="risk.order_page_risk")

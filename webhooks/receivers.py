@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from backoffice.on_commit import send_on_commit_batched
+from backoffice.request_memo import request_memo, request_memo_forget
 from payments.models import Event
 
 from .models import WebhookEndpoint
@@ -56,26 +57,36 @@ class _TransactionEndpoints:
 _local = threading.local()
 
 
+_MEMO = "webhooks.endpoints"
+
+
 def _endpoints_enabled(merchant_id: int, livemode: bool) -> list[WebhookEndpoint]:
-    current = getattr(_local, "endpoints", None)
-    cache = current() if current is not None else None
-    if cache is None or cache.ended:
-        cache = _TransactionEndpoints()
-        _local.endpoints = weakref.ref(cache)
-        transaction.on_commit(cache)
+    """Read once per request (a payment's transactions share them), else once per transaction."""
+    memo = request_memo()
+    if memo is not None:
+        by_scope = memo.setdefault(_MEMO, {})
+    else:
+        current = getattr(_local, "endpoints", None)
+        cache = current() if current is not None else None
+        if cache is None or cache.ended:
+            cache = _TransactionEndpoints()
+            _local.endpoints = weakref.ref(cache)
+            transaction.on_commit(cache)
+        by_scope = cache.by_scope
     key = (merchant_id, livemode)
-    if key not in cache.by_scope:
-        cache.by_scope[key] = list(
+    if key not in by_scope:
+        by_scope[key] = list(
             WebhookEndpoint.objects.filter(
                 merchant_id=merchant_id, livemode=livemode, enabled=True
             ).only("pk", "enabled_events")
         )
-    return cache.by_scope[key]
+    return by_scope[key]
 
 
 def endpoints_forget(sender, **kwargs) -> None:
-    """Drop this thread's endpoints read in the open transaction (an endpoint was written)."""
+    """Drop this thread's endpoints read in the open transaction or request (one was written)."""
     _local.endpoints = None
+    request_memo_forget(_MEMO)
 
 
 def order_page_deliveries(sender, *, request, order, object_ids: list[str], **kwargs) -> str:

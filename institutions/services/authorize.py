@@ -28,6 +28,7 @@ from ..models import (
     SandboxAuthorization,
     SandboxBalance,
     SandboxHold,
+    SandboxMovement,
     SandboxTransfer,
 )
 from .accounts import balance_get_or_create, sandbox_owner_open
@@ -294,37 +295,52 @@ def _hold(
         return _answer(
             **context, decision=SandboxAuthorization.Decision.CHALLENGE, challenge_to=account.phone
         )
-    if not _funds_hold(account=account, currency=request.currency, amount=request.amount):
+    sale = bool(request.capture_reference)
+    take = {"account": account, "currency": request.currency, "amount": request.amount}
+    if not _funds_take(**take, debit=sale):
         # Not enough funds, or no balance row yet in this currency: open it and try once more.
         balance_get_or_create(
             account=account, currency=request.currency, currency_exponent=request.currency_exponent
         )
-        if not _funds_hold(account=account, currency=request.currency, amount=request.amount):
+        if not _funds_take(**take, debit=sale):
             return _decline("insufficient_funds", **context)
-    hold = SandboxHold.objects.create(
+    hold = SandboxHold(
         account=account,
         reference=request.reference,
         institution_reference=new_reference("hold"),
         amount=request.amount,
         currency=request.currency,
     )
+    if sale:
+        # Authorized and captured at once, under the account lock already held: the debit is
+        # recorded under the capture's reference, so a later capture call replays it.
+        hold.capture(request.amount)
+    hold.save(force_insert=True)
+    if sale:
+        SandboxMovement.objects.create(
+            kind=SandboxMovement.Kind.DEBIT,
+            account_id=account.pk,
+            hold=hold,
+            reference=request.capture_reference,
+            amount=request.amount,
+            currency=request.currency,
+        )
     return _answer(**context, decision=SandboxAuthorization.Decision.APPROVED, hold=hold)
 
 
-def _funds_hold(*, account: SandboxAccount, currency: str, amount: int) -> bool:
-    """Add ``amount`` to the held total if the available funds cover it (one UPDATE).
+def _funds_take(*, account: SandboxAccount, currency: str, amount: int, debit: bool) -> bool:
+    """Hold (or, for a sale, debit) ``amount`` if the available funds cover it (one UPDATE).
 
     False when they don't, or when the account has no balance row in ``currency`` yet.
     """
     covered = Q(
         opening_amount__gte=F("held") + F("debited") - F("refunded") - F("reset_credit") + amount
     )
-    return (
-        SandboxBalance.objects.filter(covered, account=account, currency=currency).update(
-            held=F("held") + amount
-        )
-        == 1
+    column = "debited" if debit else "held"
+    updated = SandboxBalance.objects.filter(covered, account=account, currency=currency).update(
+        **{column: F(column) + amount}
     )
+    return updated == 1
 
 
 def _transfer(
@@ -382,6 +398,7 @@ def authorization_result(*, record: SandboxAuthorization) -> AuthorizationResult
         message=record.message,
         challenge=challenge,
         amount=hold.amount if hold else 0,
+        captured=hold.amount_captured if hold else 0,
     )
 
 

@@ -228,6 +228,12 @@ class PaymentCreateInput(Input):
     payment_method = PaymentMethodInput()
 
 
+class OrderPaymentCreateInput(OrderCreateInput):
+    """Pay in one call: the order's fields and the payment method."""
+
+    payment_method = PaymentMethodInput()
+
+
 class OtpVerifyInput(Input):
     code = serializers.CharField(max_length=12, help_text="The 6-digit code sent to the holder")
 
@@ -404,6 +410,14 @@ class OrderOutput(serializers.Serializer):
     def to_representation(self, instance):
         # context "payments": the order's payments when the caller knows them (a new order: [])
         return representations.order_data(instance, payments=self.context.get("payments"))
+
+
+class OrderPaymentOutput(serializers.Serializer):
+    """The answer of paying in one call: the payment, and the order it created."""
+
+    object = constant_field("order_payment")
+    payment = PaymentOutput()
+    order = OrderOutput()
 
 
 class RefundOutput(serializers.Serializer):

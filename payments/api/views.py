@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from payments import selectors
 from payments.errors import NotFound, SandboxTestModeOnly, ValidationFailed
+from payments.representations import order_data, payment_data
 from payments.services import (
     MethodInput,
     bank_transfer_simulate,
@@ -27,6 +28,7 @@ from payments.services import (
     payment_capture,
     payment_create,
     payment_create_saved,
+    payment_create_with_order,
     refund_create,
     sandbox_reset,
 )
@@ -138,6 +140,43 @@ class PaymentListView(MerchantListView):
     @extend_schema(summary="List payments", operation_id="payments_list")
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Pay in one call",
+        operation_id="payments_create",
+        description=(
+            "Create an order (the fields of *Create an order*) and pay it with `payment_method` "
+            "(as in *Pay an order*) in one request and one Idempotency-Key. Every error of the "
+            "order's fields and of the method is answered together and nothing is written; "
+            "a decline is a 201 with the payment `declined`, its order still payable (e.g. on "
+            "its `checkout_url`). With `capture_method` manual the payment is left authorized."
+        ),
+        request=s.OrderPaymentCreateInput,
+        responses={201: s.OrderPaymentOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(s.OrderPaymentCreateInput, request.data)
+        method = data.pop("payment_method")
+        details = method.get("card") or method.get("wallet") or {}
+        try:
+            if method["type"] == s.SAVED:
+                payment = payment_create_with_order(
+                    **request_scope(request), saved_method=method["id"], **data
+                )
+            else:
+                payment = payment_create_with_order(
+                    **request_scope(request),
+                    method=MethodInput(type=method["type"], **details),
+                    **data,
+                )
+        except ValidationFailed as err:
+            raise _payment_method_errors(err) from None
+        body = {
+            "object": "order_payment",
+            "payment": payment_data(payment),
+            "order": order_data(payment.order, payments=[payment]),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class PaymentDetailView(MerchantAPIView):

@@ -19,7 +19,9 @@ from ..errors import (
     ValidationFailed,
 )
 from ..models import Merchant, Order, Payment, PaymentAttempt
+from ..representations import order_data
 from ..routing import connector_for
+from ..screening import payment_relations
 from ..transitions import transition_check, transition_run
 from ..validation import FieldError, validate_amount
 from .events import event_record
@@ -31,18 +33,27 @@ logger = logging.getLogger(__name__)
 Outcome = PaymentAttempt.Outcome
 
 
-def payment_capture_locked(*, order: Order, payment: Payment, amount: int) -> Payment:
-    """Capture under the order and payment locks."""
+def capture_reference(payment: Payment) -> str:
+    """The reference of the payment's capture at its institution (one capture per payment)."""
+    return f"{payment.public_id}:capture"
+
+
+def payment_capture_locked(
+    *, order: Order, payment: Payment, amount: int, at_institution: bool = False
+) -> Payment:
+    """Capture under the order and payment locks; ``at_institution``: the institution captured
+    already (with the authorization), only our side is recorded."""
     now = timezone.now()
     # Converted before the institution is asked: a capture that cannot convert takes nothing.
     conversion = capture_conversion(payment=payment, amount=amount, at=now, order=order)
-    result = connector_for(payment.institution).capture(
-        reference=f"{payment.public_id}:capture",
-        institution_reference=payment.institution_reference,
-        amount=amount,
-    )
-    if not result.succeeded:
-        raise InstitutionUnavailable(result.message or "The institution refused the capture.")
+    if not at_institution:
+        result = connector_for(payment.institution).capture(
+            reference=capture_reference(payment),
+            institution_reference=payment.institution_reference,
+            amount=amount,
+        )
+        if not result.succeeded:
+            raise InstitutionUnavailable(result.message or "The institution refused the capture.")
     payment.amount_captured = amount
     payment.captured_at = now
     transition_run(payment.capture)
@@ -54,7 +65,10 @@ def payment_capture_locked(*, order: Order, payment: Payment, amount: int) -> Pa
     order.paid_at = now
     transition_run(order.pay)
     order.save(update_fields=["status", "paid_at", "updated"])
-    event_record(obj=order, type="order.paid")
+    # The order's other payments (declined tries) in one query; this one as it stands here.
+    others = order.payments.exclude(pk=payment.pk).select_related(*payment_relations())
+    data = order_data(order, payments=[payment, *others])
+    event_record(obj=order, type="order.paid", data=data)
     return payment
 
 

@@ -80,6 +80,18 @@ def _dcc_quote_of(payment: Payment, order: Order | None) -> Quote | None:
     return Quote.objects.filter(payment_id=payment.pk).first()
 
 
+def capture_converts(*, payment: Payment) -> bool:
+    """Return True if a capture of ``payment`` may write a conversion (and so may be refused by
+    it): paid at a DCC offer, in a currency the merchant settles converted, or a card that may
+    carry a cross-border fee."""
+    terms = fx_terms(payment.merchant)
+    return (
+        payment.currency != payment.order.currency
+        or terms.converts(payment.currency)
+        or bool(terms.cross_border_fee_bps)
+    )
+
+
 def capture_conversion(
     *, payment: Payment, amount: int, at: datetime, order: Order | None = None
 ) -> Conversion | None:

@@ -42,7 +42,7 @@ from ..errors import (
 from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
 from ..routing import Route, connector_for, route_payment
-from ..screening import authorization_held, payment_screen
+from ..screening import authorization_held, authorization_will_be_held, payment_screen
 from ..transitions import transition_run
 from ..validation import (
     CardData,
@@ -54,11 +54,11 @@ from ..validation import (
 )
 from ..vault import card_reveal, card_store
 from . import otp_limits
-from .captures import payment_capture_locked
+from .captures import capture_reference, payment_capture_locked
 from .challenges import otp_challenge_start
 from .dcc import payment_new
 from .events import event_record
-from .fx import payment_fx_check
+from .fx import capture_converts, payment_fx_check
 from .screened import screened_challenge, screened_decline
 
 logger = logging.getLogger(__name__)
@@ -302,6 +302,7 @@ def _authorization_send(
         merchant_name=payment.merchant.name,
         # Each merchant's test mode has sandbox accounts of its own (live never reaches one).
         sandbox_owner=payment.merchant.public_id,
+        capture_reference=capture_reference(payment) if _sale(payment) else "",
     )
     try:
         result = connector_for(payment.institution).authorize(request)
@@ -329,6 +330,17 @@ def _authorization_send(
         _attempt_mark_unknown(attempt_pk=attempt.pk, message="Unexpected error; being reconciled.")
         return Payment.objects.get(pk=payment.pk)
     return _answer_apply(payment=payment, attempt=attempt, result=result)
+
+
+def _sale(payment: Payment) -> bool:
+    """Ask the capture with the authorization (one call, the institution's books touched once)
+    when it would follow at once anyway: automatic capture, no review hold, no conversion."""
+    return (
+        payment.capture_method == Order.CaptureMethod.AUTOMATIC
+        and payment.method_type != Payment.Method.BANK_TRANSFER
+        and not authorization_will_be_held(payment=payment)
+        and not capture_converts(payment=payment)
+    )
 
 
 def _answer_apply(
@@ -426,12 +438,21 @@ def authorization_apply(
 def _answer_too_late(
     *, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
 ) -> None:
-    """The payment moved on (canceled, expired) while the answer was out: release any hold."""
+    """The payment moved on (canceled, expired) while the answer was out: release any hold,
+    or give back what a sale captured."""
     if result.decision == Decision.APPROVED and result.institution_reference:
-        connector_for(payment.institution).void(
-            reference=f"{attempt.public_id}:release",
-            institution_reference=result.institution_reference,
-        )
+        connector = connector_for(payment.institution)
+        if result.captured:
+            connector.refund(
+                reference=f"{attempt.public_id}:release",
+                institution_reference=result.institution_reference,
+                amount=result.captured,
+            )
+        else:
+            connector.void(
+                reference=f"{attempt.public_id}:release",
+                institution_reference=result.institution_reference,
+            )
     attempt.outcome = Outcome.DECLINED if result.decision == Decision.DECLINED else Outcome.ERROR
     attempt.message = f"Arrived after the payment was {payment.status}; released."
     attempt.save()
@@ -450,6 +471,12 @@ def _approved(
     # A screener may hold the authorization for review: no automatic capture until released.
     event_record(obj=payment, type="payment.authorized")
     transfer = payment.method_type == Payment.Method.BANK_TRANSFER
+    if result.captured:
+        # A sale: the institution captured with the authorization; record that capture.
+        payment_capture_locked(
+            order=order, payment=payment, amount=result.captured, at_institution=True
+        )
+        return
     held = not transfer and authorization_held(payment=payment)
     # Money already received (bank transfer) is always captured at once; the capture saves the
     # payment (one UPDATE), or it is saved authorized here.

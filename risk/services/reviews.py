@@ -25,6 +25,14 @@ from ..models import Evaluation, Review
 _deciding: ContextVar[bool] = ContextVar("risk_review_deciding", default=False)
 
 
+def review_forecast(*, payment: Payment) -> bool:
+    """The ``payments.screening`` forecast: will ``review_hold`` hold this payment's approval?"""
+    try:
+        return payment.risk_evaluation.decision == Evaluation.Decision.REVIEW
+    except Evaluation.DoesNotExist:
+        return False
+
+
 def review_hold(*, payment: Payment) -> bool:
     """The ``payments.screening`` holder: open a review for a payment the screening sent to
     review, now that it is authorized; return True to keep it from automatic capture."""

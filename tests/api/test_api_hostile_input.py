@@ -415,6 +415,10 @@ OPERATIONS = {
         {"payment_method": card_body()},
     ),
     ("get", "/api/v1/payments"): ({}, None),
+    ("post", "/api/v1/payments"): (
+        {},
+        {"amount": 1000, "currency": "USD", "reference": "probe", "payment_method": card_body()},
+    ),
     ("get", "/api/v1/payments/{payment_id}"): ({"payment_id": "captured"}, None),
     ("post", "/api/v1/payments/{payment_id}/otp"): ({"payment_id": "challenged"}, {"code": ""}),
     ("post", "/api/v1/payments/{payment_id}/otp/resend"): ({"payment_id": "challenged"}, None),

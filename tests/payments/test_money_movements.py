@@ -310,6 +310,23 @@ def test_late_approval_for_a_canceled_payment_releases_the_hold(make_order, pay,
     assert pay(make_order(amount=2000), card(DEBIT_100)).status == "declined"
 
 
+def test_a_sale_answered_after_its_payment_was_canceled_is_given_back(make_order, pay):
+    from payments.models import Payment
+
+    order = make_order(amount=9000)
+    with faults.inject_timeout(after_acting=True):
+        payment = pay(order, card(DEBIT_100))  # authorized and captured at once, answer lost
+    # No path cancels a payment whose attempt is out; the guard is for one added later.
+    Payment.objects.filter(pk=payment.pk).update(status="canceled")
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=1)):
+        attempts_reconcile()
+
+    payment.refresh_from_db()
+    assert payment.status == "canceled" and payment.amount_captured == 0
+    # The 90.00 the sale took went back to the card: all of its 100.00 can be spent again.
+    assert pay(make_order(amount=10_000), card(DEBIT_100)).status == "captured"
+
+
 def test_an_abandoned_otp_challenge_expires_with_its_order(order, pay):
     from tests.conftest import OTP_CARD
 
