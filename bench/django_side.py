@@ -1,7 +1,8 @@
 """Work the bench does inside Django, in a subprocess configured for one scratch database.
 
 ``python -m bench.django_side <command> '<json args>'`` prints one JSON document on stdout.
-Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``micro`` (OTP and
+Commands: ``setup-http`` (merchants, API keys, orders to open at checkout), ``round-trips``
+(statements, commits and round trips per one-call payment), ``micro`` (OTP and
 card validation rates beside their trivial baselines), ``webhooks-seed`` / ``webhooks-status``,
 ``settle-seed`` / ``settle-check``, ``billing-seed`` / ``billing-advance`` / ``billing-check`` /
 ``billing-baseline`` (in ``bench.billing_side``), ``risk-eval`` (in ``bench.risk_side``),
@@ -36,8 +37,9 @@ def _seeded() -> None:
         sandbox_accounts_seed()
 
 
-def setup_http(*, clients: int, orders: int) -> dict:
-    """Create one merchant and API key per client, and ``orders`` pending orders."""
+def setup_http(*, clients: int, orders: int, shared_keys: int = 8) -> dict:
+    """Create one merchant and API key per client, and ``orders`` pending orders; and one more
+    merchant with ``shared_keys`` keys (the scale figure: many clients, one merchant's cards)."""
     from payments.services import api_key_create, merchant_create, order_create
 
     _seeded()
@@ -46,6 +48,10 @@ def setup_http(*, clients: int, orders: int) -> dict:
         merchant = merchant_create(name=f"Bench merchant {n + 1}")
         merchants.append(merchant)
         keys.append(api_key_create(merchant=merchant, name="bench")[1])
+    shared = merchant_create(name="Bench merchant, shared")
+    shared_api_keys = [
+        api_key_create(merchant=shared, name=f"bench {n}")[1] for n in range(shared_keys)
+    ]
     paths = []
     for n in range(orders):
         order = order_create(
@@ -57,7 +63,74 @@ def setup_http(*, clients: int, orders: int) -> dict:
             return_url="https://shop.example/return",
         )
         paths.append(f"/checkout/{order.checkout_token}/")
-    return {"api_keys": keys, "checkout_paths": paths}
+    return {"api_keys": keys, "checkout_paths": paths, "shared_api_keys": shared_api_keys}
+
+
+def round_trips(*, payments: int, api_key: str) -> dict:
+    """Pay ``payments`` times in one call through the whole HTTP stack (Django's test client,
+    production settings) and count what reaches PostgreSQL per payment: statements (Django's
+    ``execute_wrapper``), transactions (``pg_stat_database``) and so round trips (each explicit
+    transaction adds its BEGIN and COMMIT to its statements)."""
+    import uuid
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_key}", HTTP_HOST="127.0.0.1")
+    statements = {"all": 0, "autocommit": 0}
+
+    def count(execute, sql, params, many, context):
+        statements["all"] += 1
+        statements["autocommit"] += not connection.in_atomic_block
+        return execute(sql, params, many, context)
+
+    def commits() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+            cursor.execute(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    def pay() -> None:
+        body = {
+            "amount": 1000,
+            "currency": "USD",
+            "reference": f"trips-{uuid.uuid4().hex}",
+            "payment_method": {"type": "card", "card": _HTTP_CARD},
+        }
+        response = client.post(
+            "/api/v1/payments",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex,
+        )
+        assert response.status_code == 201 and response.json()["payment"]["status"] == "captured"
+
+    pay()  # the card's first payment opens its sandbox balance
+    before = commits()
+    with connection.execute_wrapper(count):
+        for _ in range(payments):
+            pay()
+    # The statements of ``commits`` itself: 2 before, 2 after, each in autocommit.
+    transactions = commits() - before - 2
+    explicit = transactions - statements["autocommit"]
+    return {
+        "payments": payments,
+        "statements_per_payment": round(statements["all"] / payments, 2),
+        "commits_per_payment": round(transactions / payments, 2),
+        "explicit_transactions_per_payment": round(explicit / payments, 2),
+        "round_trips_per_payment": round((statements["all"] + 2 * explicit) / payments, 2),
+    }
+
+
+_HTTP_CARD = {
+    "number": "4242424242424242",
+    "exp_month": 12,
+    "exp_year": 2035,
+    "cvc": "123",
+    "holder_name": "Ada Lovelace",
+}
 
 
 def _per_second(fn, seconds: float) -> tuple[float, int]:
@@ -280,6 +353,7 @@ def _b2b():
 
 COMMANDS = {
     "setup-http": setup_http,
+    "round-trips": round_trips,
     "micro": micro,
     "webhooks-seed": webhooks_seed,
     "webhooks-status": webhooks_status,

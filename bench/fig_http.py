@@ -7,14 +7,17 @@ the two cores.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import psycopg
 
 from bench import procs as p
 from bench.context import Bench, Skip
@@ -108,6 +111,36 @@ PAYMENT_STEPS = [
 ]
 
 
+ONE_CALL_STEPS = [
+    {
+        "name": "pay in one call (automatic capture)",
+        "method": "POST",
+        "path": "/api/v1/payments",
+        "headers": {"Authorization": "Bearer $key", "Idempotency-Key": "$unique"},
+        "json": {
+            "amount": 1000,
+            "currency": "USD",
+            "reference": "bench-$unique",
+            "payment_method": {"type": "card", "card": {**CARD, "number": "$card"}},
+        },
+        "expect": [201],
+        "check": {"payment.status": "captured"},
+    }
+]
+# The sandbox's approved cards of different accounts (the scale figure's "8 cards").
+EIGHT_CARDS = [
+    "4242424242424242",
+    "5555555555554444",
+    "2223003122003222",
+    "6011111111111117",
+    "3566002020360505",
+    "6200000000000005",
+    "3056930009020004",
+    "4008260000000004",
+]
+SCALE_CLIENTS = 8
+
+
 def _get_steps(name: str, path: str) -> list:
     return [{"name": name, "method": "GET", "path": path, "expect": [200]}]
 
@@ -176,7 +209,7 @@ def run(b: Bench, *, template: str) -> None:
     b.redis.flush()
     p.gunicorn(b.procs, name="gunicorn", env=env, port=port, workers=WORKERS)
     try:
-        _api(b, base, setup, pg)
+        _api(b, base, setup, pg, env=env, db=db)
         _checkout(b, base, setup)
         if b.profile:
             _profile(b, base, setup)
@@ -185,7 +218,7 @@ def run(b: Bench, *, template: str) -> None:
         b.redis.flush()  # events queued tasks on commit; no worker consumed them
 
 
-def _api(b: Bench, base: str, setup: dict, pg: dict) -> None:
+def _api(b: Bench, base: str, setup: dict, pg: dict, *, env: dict, db: str) -> None:
     minimal = p.loadgen(_spec(b, base, duration=10, steps=MINIMAL_STEPS))
     print(f"  minimal endpoint: {minimal['requests_per_s']:.0f} req/s", flush=True)
     flow = p.loadgen(_spec(b, base, duration=20, steps=PAYMENT_STEPS, api_keys=setup["api_keys"]))
@@ -264,6 +297,205 @@ def _api(b: Bench, base: str, setup: dict, pg: dict) -> None:
             details={"samples": flow["error_samples"]},
         )
     )
+    _one_call(b, base, setup, minimal, flow, env=env, db=db)
+
+
+def _server_cpu_s(b: Bench) -> float:
+    """CPU seconds (user + system) the gunicorn workers have used so far."""
+    total = 0
+    for pid in p.children_pids(b.procs.procs["gunicorn"].pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(b: Bench, spec: dict) -> tuple[dict, float]:
+    """Run the load generator; return its result and the server CPU ms per flow it spent."""
+    cpu0 = _server_cpu_s(b)
+    result = p.loadgen(spec)
+    cpu = _server_cpu_s(b) - cpu0
+    # CPU counts the warm-up and the drain too: per flow, over every flow answered in the run.
+    flows = max(1, round(result["flows_per_s"] * result["elapsed_s"]))
+    return result, round(cpu * 1000 / flows, 2)
+
+
+def _one_call(
+    b: Bench, base: str, setup: dict, minimal: dict, two_call: dict, *, env: dict, db: str
+) -> None:
+    """Pay in one call: closed-loop maximum, open-loop latency at half of it, CPU and round
+    trips per payment; the same for the two-call flow; then one card against eight."""
+    keys = setup["api_keys"]
+    one, one_cpu = _measured(
+        b, _spec(b, base, duration=15, steps=ONE_CALL_STEPS, api_keys=keys, cards=[CARD["number"]])
+    )
+    _, two_cpu = _measured(b, _spec(b, base, duration=10, steps=PAYMENT_STEPS, api_keys=keys))
+    open_one = p.loadgen(
+        _spec(b, base, duration=15, steps=ONE_CALL_STEPS, api_keys=keys,
+              cards=[CARD["number"]], open_rate=max(1.0, one["flows_per_s"] / 2))
+    )  # fmt: skip
+    open_two = p.loadgen(
+        _spec(b, base, duration=15, steps=PAYMENT_STEPS, api_keys=keys,
+              open_rate=max(1.0, two_call["flows_per_s"] / 2))
+    )  # fmt: skip
+    trips = b.django(env, "round-trips", payments=50, api_key=keys[0])
+    print(
+        f"  one call: {one['flows_per_s']:.0f} payments/s ({one_cpu} ms CPU each, "
+        f"{trips['round_trips_per_payment']} round trips), open loop at half: p99 "
+        f"{open_one['request_latency']['p99_ms']} ms; two calls: {two_call['flows_per_s']:.0f}/s, "
+        f"{two_cpu} ms CPU, open-loop p99 {open_two['request_latency']['p99_ms']} ms",
+        flush=True,
+    )
+    base_name = "minimal DRF insert endpoint"
+    b.add(
+        Figure(
+            "API one-call: payments/s",
+            one["flows_per_s"],
+            "payments/s",
+            base_name,
+            minimal["requests_per_s"],
+            baseline_unit="req/s",
+            goal=Goal("ratio_min", 0.2),
+            details={"one_call": one, "two_call_payments_per_s": two_call["flows_per_s"]},
+        )
+    )
+    b.add(
+        Figure(
+            "API one-call: open-loop request p99",
+            open_one["request_latency"]["p99_ms"],
+            "ms",
+            "two-call flow, open loop at half its maximum",
+            open_two["request_latency"]["p99_ms"],
+            goal=Goal("max", 50),
+            details={"one_call": open_one, "two_call": open_two},
+        )
+    )
+    b.add(
+        Figure(
+            "API one-call: open-loop request p50",
+            open_one["request_latency"]["p50_ms"],
+            "ms",
+            "two-call flow, open loop at half its maximum",
+            open_two["request_latency"]["p50_ms"],
+        )
+    )
+    b.add(
+        Figure(
+            "API one-call: open-loop errors",
+            open_one["errors"],
+            "errors",
+            "two-call flow, open loop",
+            open_two["errors"],
+            goal=Goal("equal", 0),
+            details={"samples": open_one["error_samples"] + open_two["error_samples"]},
+        )
+    )
+    b.add(
+        Figure(
+            "API one-call: server CPU per payment",
+            one_cpu,
+            "ms",
+            "two-call flow",
+            two_cpu,
+            goal=Goal("max", 12),
+            details={"note": "gunicorn workers' user+system CPU over the run / payments"},
+        )
+    )
+    b.add(
+        Figure(
+            "API one-call: round trips per payment",
+            trips["round_trips_per_payment"],
+            "round trips",
+            goal=Goal("max", 25),
+            details=trips,
+        )
+    )
+    _scale(b, base, setup, db=db)
+
+
+def _scale(b: Bench, base: str, setup: dict, *, db: str) -> None:
+    """8 clients of one merchant paying in one call with one card, then with 8 cards: the
+    payments/s of each and the time its requests spent waiting for row locks (sampled)."""
+    results = {}
+    for label, cards in (("one card", [CARD["number"]]), ("8 cards", EIGHT_CARDS)):
+        spec = _spec(
+            b, base, duration=10, concurrency=SCALE_CLIENTS, steps=ONE_CALL_STEPS,
+            api_keys=setup["shared_api_keys"], cards=cards,
+        )  # fmt: skip
+        with LockSampler(b.pg.url(db)) as sampler:
+            result = p.loadgen(spec)
+        waited_ms = sampler.waiting_ms()
+        flows = max(1, round(result["flows_per_s"] * result["elapsed_s"]))
+        results[label] = {
+            "payments_per_s": result["flows_per_s"],
+            "lock_wait_ms_per_payment": round(waited_ms / flows, 3),
+            "errors": result["errors"],
+            "samples": sampler.samples,
+        }
+    one, eight = results["one card"], results["8 cards"]
+    print(
+        f"  scale, 8 clients of one merchant: one card {one['payments_per_s']:.0f}/s "
+        f"({one['lock_wait_ms_per_payment']} ms lock wait each), 8 cards "
+        f"{eight['payments_per_s']:.0f}/s ({eight['lock_wait_ms_per_payment']} ms)",
+        flush=True,
+    )
+    b.add(
+        Figure(
+            "API one-call: 8 clients, one card, payments/s",
+            one["payments_per_s"],
+            "payments/s",
+            "the same with 8 different cards",
+            eight["payments_per_s"],
+            details=results,
+        )
+    )
+    b.add(
+        Figure(
+            "API one-call: lock wait per payment, one card",
+            one["lock_wait_ms_per_payment"],
+            "ms",
+            "the same with 8 different cards",
+            eight["lock_wait_ms_per_payment"],
+            goal=Goal("max", 2),
+        )
+    )
+
+
+class LockSampler:
+    """Every 5 ms, count the backends of one database waiting for a lock (``pg_stat_activity``);
+    ``waiting_ms`` is the sum over samples of waiting backends × the interval."""
+
+    INTERVAL = 0.005
+
+    def __init__(self, url: str):
+        self.url = url
+        self.samples = 0
+        self.waiting = 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(self.INTERVAL):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ).fetchone()
+                self.samples += 1
+                self.waiting += row[0]
+
+    def waiting_ms(self) -> float:
+        return self.waiting * self.INTERVAL * 1000
 
 
 def _checkout(b: Bench, base: str, setup: dict) -> None:

@@ -7,8 +7,14 @@ A spec names ``base`` (``http://host:port``), ``concurrency``, ``warmup`` and ``
 until the window closes. A step is ``{"name", "method", "path", "json"?, "headers"?,
 "expect": [201], "save": {"var": "json.key"}, "check": {"json.key": value}}``; ``$var`` in a path,
 header or JSON string is replaced by a saved value, by ``$key`` (the client's entry of
-``api_keys``), by ``$path`` (the client's next entry of ``paths``) or by ``$unique`` (new per
-step). Only requests that finish inside the measured window (after the warm-up) are counted.
+``api_keys``), by ``$card`` (its entry of ``cards``), by ``$path`` (the client's next entry of
+``paths``) or by ``$unique`` (new per step). Only requests that finish inside the measured window
+(after the warm-up) are counted.
+
+``open_rate`` (flows/s) turns the closed loop (each client sends when answered) into an open one:
+flows start at Poisson arrivals whatever the server's pace, each on an idle connection or a new
+one, and latency counts from the scheduled send time, so a stalled server shows in p99 instead
+of slowing the senders down (coordinated omission).
 
 The ``raw`` client speaks HTTP/1.1 over asyncio streams itself: on a two-core machine every
 microsecond the generator spends is taken from the server under test, and it costs a fraction of
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 import resource
 import sys
@@ -152,64 +159,117 @@ class Recorder:
             self.error_samples.append({"step": step, "detail": detail[:300]})
 
 
-async def client_loop(n: int, spec: dict, conn, rec: Recorder, stop_at: float) -> None:
+async def flow_run(
+    n: int, spec: dict, conn, rec: Recorder, variables: dict, scheduled: float
+) -> None:
+    """Run the spec's steps once. The first request's latency counts from ``scheduled`` (its
+    planned send time: in open loop a late send is the server's delay too), the others' from
+    their send; the flow's from ``scheduled``."""
+    loop = asyncio.get_running_loop()
+    ok, t1 = True, scheduled
+    for index, step in enumerate(spec["steps"]):
+        variables["unique"] = uuid.uuid4().hex
+        path = substitute(step["path"], variables)
+        headers = substitute(step.get("headers", {}), variables)
+        body = b""
+        if "json" in step:
+            body = json.dumps(substitute(step["json"], variables)).encode()
+            headers["Content-Type"] = "application/json"
+        t0 = scheduled if index == 0 else loop.time()
+        try:
+            status, _, data = await conn.request(step["method"], path, body, headers)
+        except (OSError, HTTPError, asyncio.IncompleteReadError) as err:
+            await conn.close()
+            t1 = loop.time()
+            rec.error(t1, step["name"], f"{type(err).__name__}: {err}")
+            ok = False
+            break
+        t1 = loop.time()
+        if rec.counts(t1):
+            rec.statuses[f"{step['name']} {status}"] += 1
+        if status not in step.get("expect", [200]):
+            rec.error(t1, step["name"], f"HTTP {status}: {data[:200]!r}")
+            ok = False
+            break
+        if step.get("save") or step.get("check"):
+            try:
+                document = json.loads(data)
+            except ValueError:
+                rec.error(t1, step["name"], "response is not JSON")
+                ok = False
+                break
+            for var, key in step.get("save", {}).items():
+                variables[var] = dig(document, key)
+            bad = {
+                k: dig(document, k)
+                for k, v in step.get("check", {}).items()
+                if dig(document, k) != v
+            }
+            if bad:
+                rec.error(t1, step["name"], f"unexpected {bad}")
+                ok = False
+                break
+        if rec.counts(t1):
+            rec.latencies[step["name"]].append(t1 - t0)
+    # A flow ends when its last response arrives (t1), the same instant that decided whether
+    # that request counts; reading the clock again here could place it just past the window.
+    if ok and rec.counts(t1):
+        rec.flow_latencies.append(t1 - scheduled)
+
+
+def _variables(n: int, spec: dict, path_cycle) -> dict:
     keys = spec.get("api_keys") or [""]
+    cards = spec.get("cards") or [""]
+    return {
+        "key": keys[n % len(keys)],
+        "card": cards[n % len(cards)],
+        "path": next(path_cycle),
+        "client": str(n),
+    }
+
+
+async def client_loop(n: int, spec: dict, conn, rec: Recorder, stop_at: float) -> None:
+    """Closed loop: the client sends its next flow when the last one is answered."""
     paths = spec.get("paths") or [""]
     path_cycle = itertools.cycle(paths[n % len(paths) :] + paths[: n % len(paths)])
-    steps = spec["steps"]
     loop = asyncio.get_running_loop()
     while loop.time() < stop_at:
-        variables = {"key": keys[n % len(keys)], "path": next(path_cycle), "client": str(n)}
-        flow_start = loop.time()
-        ok = True
-        for step in steps:
-            variables["unique"] = uuid.uuid4().hex
-            path = substitute(step["path"], variables)
-            headers = substitute(step.get("headers", {}), variables)
-            body = b""
-            if "json" in step:
-                body = json.dumps(substitute(step["json"], variables)).encode()
-                headers["Content-Type"] = "application/json"
-            t0 = loop.time()
-            try:
-                status, _, data = await conn.request(step["method"], path, body, headers)
-            except (OSError, HTTPError, asyncio.IncompleteReadError) as err:
-                await conn.close()
-                t1 = loop.time()
-                rec.error(t1, step["name"], f"{type(err).__name__}: {err}")
-                ok = False
-                break
-            t1 = loop.time()
-            if rec.counts(t1):
-                rec.statuses[f"{step['name']} {status}"] += 1
-            if status not in step.get("expect", [200]):
-                rec.error(t1, step["name"], f"HTTP {status}: {data[:200]!r}")
-                ok = False
-                break
-            if step.get("save") or step.get("check"):
-                try:
-                    document = json.loads(data)
-                except ValueError:
-                    rec.error(t1, step["name"], "response is not JSON")
-                    ok = False
-                    break
-                for var, key in step.get("save", {}).items():
-                    variables[var] = dig(document, key)
-                bad = {
-                    k: dig(document, k)
-                    for k, v in step.get("check", {}).items()
-                    if dig(document, k) != v
-                }
-                if bad:
-                    rec.error(t1, step["name"], f"unexpected {bad}")
-                    ok = False
-                    break
-            if rec.counts(t1):
-                rec.latencies[step["name"]].append(t1 - t0)
-        # A flow ends when its last response arrives (t1), the same instant that decided whether
-        # that request counts; reading the clock again here could place it just past the window.
-        if ok and rec.counts(t1):
-            rec.flow_latencies.append(t1 - flow_start)
+        await flow_run(n, spec, conn, rec, _variables(n, spec, path_cycle), loop.time())
+
+
+async def open_loop(spec: dict, rec: Recorder, stop_at: float, make_conn) -> None:
+    """Open loop: flows start at Poisson arrivals of ``open_rate`` per second whatever the
+    server's pace (no coordinated omission: a slow answer does not delay the next send)."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(spec.get("seed", 1))
+    rate_per_s = float(spec["open_rate"])
+    paths = spec.get("paths") or [""]
+    path_cycle = itertools.cycle(paths)
+    idle: list = []
+    running: set[asyncio.Task] = set()
+
+    async def one(n: int, scheduled: float) -> None:
+        conn = idle.pop() if idle else make_conn()
+        try:
+            await flow_run(n, spec, conn, rec, _variables(n, spec, path_cycle), scheduled)
+        finally:
+            idle.append(conn)
+
+    next_at, n = loop.time(), 0
+    while next_at < stop_at:
+        delay = next_at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(n, next_at))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        n += 1
+        next_at += rng.expovariate(rate_per_s)
+    if running:
+        await asyncio.wait(running, timeout=30)
+    for conn in idle:
+        await conn.close()
+    rec.sent = n
 
 
 async def run(spec: dict) -> dict:
@@ -218,17 +278,22 @@ async def run(spec: dict) -> dict:
     warmup, duration = float(spec.get("warmup", 2)), float(spec["duration"])
     begin = loop.time()
     rec = Recorder(begin + warmup, begin + warmup + duration)
-    conns = []
-    for _ in range(int(spec["concurrency"])):
+
+    def make_conn():
         if spec.get("client", "raw") == "httpx":
-            conns.append(HttpxConnection(spec["base"]))
-        else:
-            conns.append(RawConnection(parts.hostname, parts.port or 80))
+            return HttpxConnection(spec["base"])
+        return RawConnection(parts.hostname, parts.port or 80)
+
+    conns = []
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    tasks = [
-        asyncio.create_task(client_loop(i, spec, conn, rec, rec.end))
-        for i, conn in enumerate(conns)
-    ]
+    if spec.get("open_rate"):
+        tasks = [asyncio.create_task(open_loop(spec, rec, rec.end, make_conn))]
+    else:
+        conns = [make_conn() for _ in range(int(spec["concurrency"]))]
+        tasks = [
+            asyncio.create_task(client_loop(i, spec, conn, rec, rec.end))
+            for i, conn in enumerate(conns)
+        ]
     # In-flight flows after the window are let finish briefly, not counted.
     done, pending = await asyncio.wait(tasks, timeout=warmup + duration + 30)
     for task in pending:
@@ -241,10 +306,11 @@ async def run(spec: dict) -> dict:
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     requests = sum(len(v) for v in rec.latencies.values())
     return {
+        "mode": f"open loop, Poisson {spec['open_rate']}/s" if spec.get("open_rate") else "closed",
         "client": "raw asyncio HTTP/1.1"
         if spec.get("client", "raw") == "raw"
         else "httpx.AsyncClient",
-        "concurrency": spec["concurrency"],
+        "concurrency": spec.get("concurrency"),
         "window_s": duration,
         "requests": requests,
         "requests_per_s": rate(requests, duration),

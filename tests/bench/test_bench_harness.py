@@ -134,6 +134,39 @@ def test_load_generator_counts_requests_and_errors_against_a_real_server():
     assert "HTTP 204" in bad["error_samples"][0]["detail"]
 
 
+def test_open_loop_latency_counts_from_the_scheduled_send_not_from_a_late_one():
+    """A server that answers slower than flows arrive: in open loop the senders do not wait for
+    it, so the number sent follows the rate and the latency grows with the queue (closed loop
+    would send less and report each request's own short time)."""
+
+    async def scenario():
+        async def slow(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            await asyncio.sleep(0.05)
+            writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(slow, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        spec = {
+            "base": f"http://127.0.0.1:{port}",
+            "open_rate": 200,
+            "warmup": 0,
+            "duration": 0.5,
+            "steps": [{"name": "get", "method": "GET", "path": "/", "expect": [204]}],
+        }
+        async with server:
+            return await loadgen.run(spec)
+
+    result = asyncio.run(scenario())
+    assert result["mode"].startswith("open loop")
+    assert result["errors"] == 0
+    # About 100 flows are sent in 0.5 s at 200/s, each answered after at least 50 ms.
+    assert 60 <= result["requests"] <= 140
+    assert result["request_latency"]["p50_ms"] >= 50
+
+
 def test_a_flow_counts_exactly_when_its_last_request_counts_wherever_the_window_closes():
     """A window closing between a flow's last response and the bookkeeping after it must not
     count the request but drop the flow. A stepping clock makes every closing instant reachable."""
