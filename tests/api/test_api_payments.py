@@ -2,6 +2,7 @@
 
 import pytest
 
+from payments.models import OtpChallenge
 from tests.api.conftest import card_body
 from tests.conftest import NO_FUNDS, OTP_ALWAYS_CARD, OTP_CARD, WALLET_OK
 
@@ -240,6 +241,34 @@ def test_authorized_payment_is_canceled_once(api, create_order, pay_order, asser
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_state"
     assert_invariants()
+
+
+def test_a_cancel_says_when_and_a_refused_one_says_why(api, create_order, pay_order):
+    payment = pay_order(create_order(capture_method="manual")["id"], card_body()).json()
+    captured = pay_order(create_order()["id"], card_body()).json()
+
+    canceled = api.post(f"/api/v1/payments/{payment['id']}/cancel").json()
+    refused = api.post(f"/api/v1/payments/{captured['id']}/cancel").json()
+
+    assert canceled["canceled_at"] is not None
+    assert (
+        api.get(f"/api/v1/payments/{payment['id']}").json()["canceled_at"]
+        == (canceled["canceled_at"])
+    )
+    assert refused["detail"] == "A payment that is captured cannot be canceled."
+
+
+def test_a_payment_canceled_while_waiting_for_its_code_takes_no_code(api, create_order, pay_order):
+    payment = pay_order(create_order()["id"], card_body(OTP_CARD)).json()
+    messages = api.get("/api/v1/sandbox/otp-messages", {"payment": payment["id"]}).json()
+    code = messages["data"][0]["code"]
+
+    assert api.post(f"/api/v1/payments/{payment['id']}/cancel").status_code == 200
+    late = api.post(f"/api/v1/payments/{payment['id']}/otp", {"code": code}, format="json")
+
+    assert late.status_code == 409
+    assert api.get(f"/api/v1/payments/{payment['id']}").json()["status"] == "canceled"
+    assert set(OtpChallenge.objects.values_list("status", flat=True)) == {"expired"}
 
 
 def test_bank_transfer_completes_through_the_sandbox_endpoint(
