@@ -25,8 +25,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 from backoffice.audit import audit_record
 from backoffice.enrolment import setup_link_find, setup_link_use, setup_link_valid_for
-from backoffice.step_up import StepUpAdminMixin
+from backoffice.step_up import OneTimeCodeInput, StepUpAdminMixin
 
+from .admin_nav import nav_groups
 from .dashboard import dashboard_for
 
 
@@ -45,7 +46,7 @@ class StaffLoginForm(AdminAuthenticationForm):
         label="Authenticator code",
         required=False,
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -81,7 +82,7 @@ class EnrolForm(forms.Form):
     otp_token = forms.CharField(
         label="Code from your authenticator app",
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
@@ -261,6 +262,14 @@ class PlatformAdminSite(OTPAdminSite):
         "institutions",
         "backoffice",
     }
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        if context.get("has_permission"):
+            context["nav_groups"] = nav_groups(
+                context["available_apps"], user=request.user, path=request.path
+            )
+        return context
 
     def index(self, request, extra_context=None):
         # ?mode=live or ?mode=test picks the figures' mode; anything else, the default one.
