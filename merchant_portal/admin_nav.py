@@ -22,7 +22,7 @@ GROUPS: list[tuple[str, list[str]]] = [
         [
             "billing.customer",
             "billing.subscription",
-            "invoicing.invoice",
+            "billing.invoice",
             "invoicing.creditnote",
             "invoicing.customerbalance",
         ],

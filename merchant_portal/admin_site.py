@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -28,7 +29,7 @@ from backoffice.enrolment import setup_link_find, setup_link_use, setup_link_val
 from backoffice.step_up import OneTimeCodeInput, StepUpAdminMixin
 
 from .admin_nav import nav_groups
-from .dashboard import dashboard_for
+from .dashboard import DEFAULT_DAYS, RANGE_PRESETS, dashboard_for, date_range_from
 
 
 def confirmed_devices(user) -> list:
@@ -274,6 +275,31 @@ class PlatformAdminSite(OTPAdminSite):
     def index(self, request, extra_context=None):
         # ?mode=live or ?mode=test picks the figures' mode; anything else, the default one.
         livemode = {"live": True, "test": False}.get(request.GET.get("mode"))
-        context = {"dashboard": dashboard_for(user=request.user, livemode=livemode)}
+        period = date_range_from(request.GET)
+        dashboard = dashboard_for(user=request.user, livemode=livemode, period=period)
+        context = {
+            "dashboard": dashboard,
+            "dash_links": dashboard_links(dashboard),
+            "today": timezone.localdate(),
+        }
         context.update(extra_context or {})
         return super().index(request, context)
+
+
+def dashboard_links(dashboard) -> dict:
+    """Return the addresses of the dashboard's mode switch and range presets: each keeps the
+    other choice (the mode keeps the range, a range keeps the mode)."""
+    period = dashboard.period
+    mode = "live" if dashboard.livemode else "test"
+    if period.problem or (period.preset == DEFAULT_DAYS):
+        range_query = ""
+    elif period.preset:
+        range_query = f"&days={period.preset}"
+    else:
+        range_query = f"&from={period.start.isoformat()}&to={period.end.isoformat()}"
+    return {
+        "test": f"?mode=test{range_query}",
+        "live": f"?mode=live{range_query}",
+        "presets": [(days, f"?mode={mode}&days={days}") for days in RANGE_PRESETS],
+        "mode": mode,
+    }
