@@ -17,9 +17,9 @@ from django.urls import path, reverse
 from django_fsm import can_proceed
 
 from backoffice.access import can_manage
-from backoffice.admin_mixins import short_id, short_text
+from backoffice.admin_mixins import ModeListFilter, short_id, short_text
 from backoffice.audit import audit_record
-from backoffice.display import money_text
+from backoffice.display import mode_display, money_text, status_display
 from backoffice.step_up import step_up_action, step_up_page
 
 from ..models import (
@@ -79,16 +79,18 @@ def _csv_text(value: str | None) -> str:
 
 @admin.register(Order)
 class OrderAdmin(ScopedReadOnlyAdmin):
+    # Key columns first: on a phone the table scrolls sideways inside its box.
     list_display = [
         "order_id",
-        "reference_short",
-        "status",
         "amount_display",
+        "status_badge",
+        "mode",
+        "reference_short",
         "customer_short",
         "merchant_short",
         "created_short",
     ]
-    list_filter = ["status", ("created", admin.DateFieldListFilter), MethodFilter]
+    list_filter = [ModeListFilter, "status", ("created", admin.DateFieldListFilter), MethodFilter]
     platform_list_filter = ["merchant"]
     search_fields = [
         "reference",
@@ -121,6 +123,9 @@ class OrderAdmin(ScopedReadOnlyAdmin):
     change_form_template = "admin/payments/order/change_form.html"
     change_list_template = "admin/payments/order/change_list.html"
     actions = ["export_selected_csv"]
+
+    status_badge = status_display()
+    mode = mode_display()
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj):

@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.template.response import TemplateResponse
 
-from backoffice.admin_mixins import short_id, short_text
+from backoffice.admin_mixins import ModeListFilter, short_id, short_text
 from backoffice.audit import audit_record
-from backoffice.display import money_display, money_text
+from backoffice.display import mode_display, money_display, money_text, status_display
 
 from ..errors import DomainError, RefundAmountInvalid
 from ..models import (
@@ -39,16 +39,20 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Refund)
 class RefundAdmin(ScopedReadOnlyAdmin):
+    # Key columns first: on a phone the table scrolls sideways inside its box.
     list_display = [
         "refund_id",
-        "payment_short",
         "amount_display",
-        "status",
+        "status_badge",
+        "mode",
+        "payment_short",
         "reason_short",
         "created_by",
         "created_short",
     ]
-    list_filter = ["status", ("created", admin.DateFieldListFilter)]
+    list_filter = [ModeListFilter, "status", ("created", admin.DateFieldListFilter)]
+    status_badge = status_display()
+    mode = mode_display()
     platform_list_filter = ["merchant"]
     search_fields = ["=public_id", "=payment__public_id", "payment__order__reference"]
     list_select_related = ["payment", "created_by"]
