@@ -120,3 +120,26 @@ def mode_display(field: str = "livemode"):
     display.short_description = "mode"
     display.admin_order_field = field
     return display
+
+
+def when_text(value) -> str:
+    """Return a moment in the active time zone with the zone named ("7 Dec 2026, 15:10 UTC");
+    "" for None. Staff in several zones read the same page: a time without its zone misleads."""
+    if not value:
+        return ""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(value), "j M Y, H:i T")
+
+
+def when_display(field: str, description: str):
+    """Return an admin field of the moment ``field``, written with its time zone's name."""
+
+    def display(model_admin, obj) -> str:
+        return when_text(getattr(obj, field)) or "-"
+
+    display.__name__ = f"{field}_when"
+    display.short_description = description
+    display.admin_order_field = field
+    return display

@@ -14,6 +14,7 @@ from ..errors import DomainError, RefundAmountInvalid
 from ..models import (
     Refund,
 )
+from ..money import exponent, to_major
 from ..services import (
     refund_create,
 )
@@ -169,7 +170,23 @@ class PaymentRefundMixin:
         return refund
 
     def _refund_page(self, request, payment, form):
+        preview = form.amount_to_refund()
+        refundable = max(form.refundable, 0)
+        if not str(form.data.get("amount", "")).strip():
+            note = "(everything refundable: the amount field is empty)"
+        elif preview is None:
+            note = "(the amount entered is not one)"
+        elif preview > refundable:
+            note = f"(more than the refundable {money_text(refundable, payment.currency)}: it will be refused)"
+        else:
+            note = ""
         context = {
+            # What the form as shown would refund; the page's script keeps it current as the
+            # amount is typed (static/admin_extra/admin.js), with the same words.
+            "preview": "" if preview is None else money_text(preview, payment.currency),
+            "preview_note": note,
+            "refundable_major": to_major(refundable, payment.currency),
+            "currency_exponent": exponent(payment.currency),
             **self.admin_site.each_context(request),
             "title": f"Refund {payment.public_id}",
             "opts": self.model._meta,
