@@ -20,6 +20,17 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SCREENS = Path(os.environ.get("TEST_OUTPUT_DIR", "test-output")) / "screens"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 BLOCKING = {"serious", "critical"}
+# The elements that reach past the right edge of the window (what makes a page scroll sideways).
+WIDEST = """(() => {
+  const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const range = document.createRange(); range.selectNodeContents(walk.currentNode);
+    const right = range.getBoundingClientRect().right;
+    if (right > window.innerWidth) out.push(walk.currentNode.parentElement.tagName + '.'
+      + walk.currentNode.parentElement.className + ': ' + walk.currentNode.textContent.slice(0, 40));
+  }
+  return out.slice(0, 5);
+})()"""
 
 
 @pytest.fixture
@@ -109,3 +120,104 @@ def test_no_serious_accessibility_violation_and_screens_at_both_sizes(
         for n in _pages("", trading_merchant)
         for s in SIZES
     )
+
+
+def test_merchant_staff_work_the_back_office_in_chromium_at_both_sizes(
+    live_server, manager, trading_merchant, browser
+):
+    """The menu, the dashboard's width, switch and range, badges and right-aligned amounts, the
+    order page's Refund button and the refund form's amount and confirmation, on a desktop and
+    on a phone; nothing is loaded from another origin and no page scrolls sideways."""
+    base = live_server.url
+    pages = _pages(base, trading_merchant)
+    requests = []
+    with time_machine.travel(timezone.now(), tick=True):
+        desktop = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = desktop.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        _sign_in(page, base, manager)
+
+        # The menu stands beside the page, grouped by work, without the platform's tools.
+        groups = page.locator("#mp-nav .mp-nav-title").all_text_contents()
+        assert groups[:3] == ["Orders", "Payments", "Refunds"] and "Operations" not in groups
+        assert page.locator("#mp-nav a", has_text="Webhook endpoints").is_visible()
+
+        # Dashboard: KPIs across the content's width, charts with ticks and values, the switch.
+        content = page.locator("#content").bounding_box()
+        kpis = page.locator("#kpis").bounding_box()
+        assert kpis["width"] > 0.9 * (content["width"] - 48)
+        assert page.locator("#kpis .kpi").first.bounding_box()["y"] == kpis["y"]
+        volume = page.locator("#chart-volume-USD svg")
+        assert volume.locator("text.tick").count() == 3
+        assert "$125.00" in volume.locator("text.value").all_text_contents()
+        assert page.locator("#chart-approval text.value").count() >= 2
+        assert page.locator("#chart-declines text.reason").all_text_contents() == [
+            "insufficient_funds",
+            "processing_error",
+        ]
+        assert page.locator("#mode-test[aria-current=page]").is_visible()
+        page.click("#dash-range a:has-text('30 days')")
+        assert "days=30" in page.url and "30 days" in page.inner_text("#dash-period")
+        assert page.locator("#chart-approval rect.bar").count() == 30
+        page.click("#mode-live")
+        assert "mode=live" in page.url and "days=30" in page.url
+        assert "live mode" in page.inner_text("#dash-mode")
+
+        # A list: badges, the mode, amounts right-aligned.
+        page.goto(pages["list"])
+        assert page.locator("#result_list .badge-success").first.is_visible()
+        assert page.locator("#result_list .badge-test").count() == 5
+        align = page.eval_on_selector(
+            "#result_list td.field-amount_display", "e => getComputedStyle(e).textAlign"
+        )
+        assert align == "right"
+
+        # The order page: the Refund button in the first screen, the timeline.
+        page.goto(pages["order"])
+        button = page.locator("#order-refund")
+        assert button.is_visible() and button.bounding_box()["y"] < 800
+        assert page.locator("#events .timeline-item").count() >= 4
+        assert page.inner_text("#order-summary").count("UTC") >= 2
+
+        # The refund form: what will be refunded, as it is typed; a refused code is not shown.
+        button.click()
+        page.wait_for_selector("#refund-form")
+        assert page.inner_text("#refund-preview") == "$42.00"
+        assert "everything refundable" in page.inner_text("#refund-preview-note")
+        page.fill("#id_amount", "2.5")
+        assert page.inner_text("#refund-preview") == "$2.50"
+        assert page.get_attribute("#refund-form input[type=submit]", "value") == "Refund $2.50"
+        page.fill("#id_amount", "99")
+        assert "it will be refused" in page.inner_text("#refund-preview-note")
+        page.fill("#id_amount", "2.50")
+        page.fill("#id_reason", "Wrong size")
+        page.fill("#id_otp_token", "135791")
+        page.click("#refund-form input[type=submit]")
+        assert page.evaluate("document.getElementById('id_confirm').validity.valueMissing")
+        page.check("#id_confirm")
+        page.click("#refund-form input[type=submit]")
+        page.wait_for_selector("#refund-form .errornote")
+        assert page.input_value("#id_otp_token") == ""
+        assert page.input_value("#id_amount") == "2.50"
+        assert page.inner_text("#refund-preview") == "$2.50"
+        cookies = desktop.cookies()
+        desktop.close()
+
+        phone = browser.new_context(viewport={"width": 390, "height": 844})
+        phone.add_cookies(cookies)
+        page = phone.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        for name, url in pages.items():
+            page.goto(url)
+            wide = page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth")
+            assert not wide, (name, page.evaluate(WIDEST))
+        # On a phone the menu is a disclosure above the page, closed until asked for.
+        assert not page.evaluate("document.getElementById('mp-nav-menu').open")
+        page.click("#mp-nav summary")
+        assert page.locator("#mp-nav a", has_text="Orders").first.is_visible()
+        page.goto(pages["list"])
+        first_columns = page.locator("#result_list thead th:visible").all_text_contents()[:4]
+        assert [c.strip().lower() for c in first_columns] == ["order", "amount", "status", "mode"]
+        phone.close()
+
+    assert requests and [u for u in requests if not u.startswith(base)] == []
