@@ -168,8 +168,8 @@ class RefundForm(StepUpForm):
             f"Left empty, everything refundable is refunded: {everything}."
         )
         self.fields["confirm"].label = (
-            "I confirm: refund the amount shown to the customer; with no amount entered, "
-            f"everything refundable ({everything})."
+            "I confirm the refund shown below; with no amount entered, that is everything "
+            f"refundable ({everything})."
         )
 
     def amount_to_refund(self) -> int | None:

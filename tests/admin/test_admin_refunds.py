@@ -550,7 +550,7 @@ def test_the_refund_form_says_what_an_empty_amount_refunds_before_it_is_sent(
     assert "(everything refundable: the amount field is empty)" in text
     assert 'value="Refund $10.00"' in text
     assert "Left empty, everything refundable is refunded: $10.00." in text
-    assert "with no amount entered, everything refundable ($10.00)" in text
+    assert "with no amount entered, that is everything refundable ($10.00)" in text
 
 
 def test_after_a_refused_code_the_page_shows_the_amount_asked_and_not_the_code(
