@@ -378,3 +378,19 @@ def short_datetime(value) -> str:
     from django.utils import timezone
 
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class ModeListFilter(admin.SimpleListFilter):
+    """Live or test rows only (``?mode=live``): the two are never added up by mistake."""
+
+    title = "mode"
+    parameter_name = "mode"
+    field = "livemode"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Live"), ("test", "Test")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("live", "test"):
+            return queryset.filter(**{self.field: self.value() == "live"})
+        return queryset

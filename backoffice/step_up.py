@@ -32,6 +32,14 @@ REFUSED = "That authenticator code is not valid. Enter the current code from you
 _NOT_RESENT = {"csrfmiddlewaretoken", FIELD}
 
 
+class OneTimeCodeInput(forms.TextInput):
+    """A text input for a one-time code that never writes the code back into the page: a form
+    shown again after an error asks for a fresh code, and the old one is not left on screen."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 def code_field(
     help_text: str = "A fresh code from your authenticator app confirms this.",
 ) -> forms.CharField:
@@ -40,7 +48,7 @@ def code_field(
         label="Authenticator code",
         max_length=8,
         help_text=help_text,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 

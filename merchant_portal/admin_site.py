@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -25,9 +26,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 from backoffice.audit import audit_record
 from backoffice.enrolment import setup_link_find, setup_link_use, setup_link_valid_for
-from backoffice.step_up import StepUpAdminMixin
+from backoffice.step_up import OneTimeCodeInput, StepUpAdminMixin
 
-from .dashboard import dashboard_for
+from .admin_nav import nav_groups
+from .dashboard import DEFAULT_DAYS, RANGE_PRESETS, dashboard_for, date_range_from
 
 
 def confirmed_devices(user) -> list:
@@ -45,7 +47,7 @@ class StaffLoginForm(AdminAuthenticationForm):
         label="Authenticator code",
         required=False,
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -81,7 +83,7 @@ class EnrolForm(forms.Form):
     otp_token = forms.CharField(
         label="Code from your authenticator app",
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
@@ -262,9 +264,42 @@ class PlatformAdminSite(OTPAdminSite):
         "backoffice",
     }
 
+    def each_context(self, request):
+        context = super().each_context(request)
+        if context.get("has_permission"):
+            context["nav_groups"] = nav_groups(
+                context["available_apps"], user=request.user, path=request.path
+            )
+        return context
+
     def index(self, request, extra_context=None):
         # ?mode=live or ?mode=test picks the figures' mode; anything else, the default one.
         livemode = {"live": True, "test": False}.get(request.GET.get("mode"))
-        context = {"dashboard": dashboard_for(user=request.user, livemode=livemode)}
+        period = date_range_from(request.GET)
+        dashboard = dashboard_for(user=request.user, livemode=livemode, period=period)
+        context = {
+            "dashboard": dashboard,
+            "dash_links": dashboard_links(dashboard),
+            "today": timezone.localdate(),
+        }
         context.update(extra_context or {})
         return super().index(request, context)
+
+
+def dashboard_links(dashboard) -> dict:
+    """Return the addresses of the dashboard's mode switch and range presets: each keeps the
+    other choice (the mode keeps the range, a range keeps the mode)."""
+    period = dashboard.period
+    mode = "live" if dashboard.livemode else "test"
+    if period.problem or (period.preset == DEFAULT_DAYS):
+        range_query = ""
+    elif period.preset:
+        range_query = f"&days={period.preset}"
+    else:
+        range_query = f"&from={period.start.isoformat()}&to={period.end.isoformat()}"
+    return {
+        "test": f"?mode=test{range_query}",
+        "live": f"?mode=live{range_query}",
+        "presets": [(days, f"?mode={mode}&days={days}") for days in RANGE_PRESETS],
+        "mode": mode,
+    }

@@ -6,7 +6,10 @@ tell it from an id that does not exist.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from .errors import NotFound
 from .models import Event, Merchant, MerchantFixedFee, Order, OutboxMessage, Payment, Refund
@@ -151,22 +154,32 @@ def captures_between(*, merchant_ids: list[int] | None, livemode: bool, since, u
     )
 
 
+_UNFINISHED = (
+    Payment.Status.REQUIRES_PAYMENT_METHOD,
+    Payment.Status.PROCESSING,
+    Payment.Status.REQUIRES_ACTION,
+)
+
+
+def _finished_between(*, merchant_ids, livemode: bool, since, until) -> QuerySet[Payment]:
+    recent = payments_of_merchants(merchant_ids=merchant_ids, livemode=livemode).filter(
+        created__gte=since
+    )
+    if until is not None:
+        recent = recent.filter(created__lt=until)
+    return recent.exclude(status__in=_UNFINISHED)
+
+
 def payment_outcomes_since(
-    *, merchant_ids: list[int] | None, livemode: bool, since
+    *, merchant_ids: list[int] | None, livemode: bool, since, until=None
 ) -> tuple[int, int, list[tuple[str, int]]]:
-    """Return (finished, approved, [(decline code, count)]) of payments created since ``since``.
+    """Return (finished, approved, [(decline code, count)]) of payments created since ``since``
+    (and before ``until``, if given).
 
     Finished payments left processing; approved ones were authorized at some point.
     """
-    unfinished = (
-        Payment.Status.REQUIRES_PAYMENT_METHOD,
-        Payment.Status.PROCESSING,
-        Payment.Status.REQUIRES_ACTION,
-    )
-    recent = (
-        payments_of_merchants(merchant_ids=merchant_ids, livemode=livemode)
-        .filter(created__gte=since)
-        .exclude(status__in=unfinished)
+    recent = _finished_between(
+        merchant_ids=merchant_ids, livemode=livemode, since=since, until=until
     )
     counts = recent.aggregate(
         finished=Count("id"), approved=Count("id", filter=Q(authorized_at__isnull=False))
@@ -180,11 +193,29 @@ def payment_outcomes_since(
     return counts["finished"], counts["approved"], [(code or "unknown", n) for code, n in declines]
 
 
+def payment_outcomes_by_day(
+    *, merchant_ids: list[int] | None, livemode: bool, since, until, tzinfo
+) -> dict[date, tuple[int, int]]:
+    """Return {day: (finished, approved)} of payments created in [since, until), by their
+    creation day in ``tzinfo``; days without a finished payment are absent."""
+    rows = (
+        _finished_between(merchant_ids=merchant_ids, livemode=livemode, since=since, until=until)
+        .annotate(day=TruncDate("created", tzinfo=tzinfo))
+        .values("day")
+        .annotate(finished=Count("id"), approved=Count("id", filter=Q(authorized_at__isnull=False)))
+        .order_by("day")
+    )
+    return {row["day"]: (row["finished"], row["approved"]) for row in rows}
+
+
 def refunds_succeeded_since(
-    *, merchant_ids: list[int] | None, livemode: bool, since
+    *, merchant_ids: list[int] | None, livemode: bool, since, until=None
 ) -> list[tuple[str, int, int]]:
-    """Return (currency, count, amount) of the refunds that succeeded since ``since``."""
+    """Return (currency, count, amount) of the refunds that succeeded since ``since`` (and
+    before ``until``, if given)."""
     refunds = _of_merchants(Refund.objects.filter(livemode=livemode), merchant_ids)
+    if until is not None:
+        refunds = refunds.filter(created__lt=until)
     return [
         (row["currency"], row["n"], row["total"])
         for row in refunds.filter(status=Refund.Status.SUCCEEDED, created__gte=since)

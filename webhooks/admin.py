@@ -16,11 +16,13 @@ from django.utils import timezone
 from backoffice.access import is_platform_staff, merchant_ids_for
 from backoffice.admin_mixins import (
     MerchantScopedAdmin,
+    ModeListFilter,
     short_datetime,
     short_id,
     short_text,
 )
 from backoffice.audit import audit_record
+from backoffice.display import mode_display, status_display
 from backoffice.step_up import StepUpAdminMixin, step_up_action
 from payments.admin_amounts import amounts_html, json_html
 from payments.errors import DomainError, ValidationFailed
@@ -328,14 +330,17 @@ class WebhookEndpointAdmin(StepUpAdminMixin, MerchantScopedAdmin, admin.ModelAdm
 class WebhookDeliveryAdmin(MerchantScopedAdmin, admin.ModelAdmin):
     list_display = [
         "delivery_id",
+        "status_badge",
+        "mode",
         "event_type",
         "endpoint_host",
-        "status",
         "attempts",
         "http_status",
         "created_short",
     ]
-    list_filter = ["status", "livemode", "endpoint"]
+    list_filter = ["status", ModeListFilter, "endpoint"]
+    status_badge = status_display()
+    mode = mode_display()
     platform_list_filter = ["merchant"]
     search_fields = ["public_id", "event__public_id", "event__type", "endpoint__url"]
     list_select_related = ["event", "endpoint"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
+from backoffice.admin_mixins import ModeListFilter
+from backoffice.display import mode_display
+
 from ..admin_amounts import amounts_html, json_html
 from ..models import (
     Event,
@@ -15,8 +18,17 @@ from .base import ScopedReadOnlyAdmin
 
 @admin.register(Event)
 class EventAdmin(ScopedReadOnlyAdmin):
-    list_display = ["public_id", "type", "object_id", "sequence", "merchant", "created_short"]
-    list_filter = ["type"]
+    list_display = [
+        "public_id",
+        "type",
+        "mode",
+        "object_id",
+        "sequence",
+        "merchant",
+        "created_short",
+    ]
+    list_filter = [ModeListFilter, "type"]
+    mode = mode_display()
     platform_list_filter = ["merchant"]
     search_fields = ["=public_id", "=object_id", "type"]
     fields = [

@@ -143,6 +143,10 @@ class RefundForm(StepUpForm):
         help_text="Leave empty to refund everything refundable.",
     )
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    # Money leaves for good: the staff member says yes to the amount shown beside the button.
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm the amount to refund."},
+    )
 
     # One value per rendering of the form: a second press of the button sends the same one.
     submission = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
@@ -158,10 +162,27 @@ class RefundForm(StepUpForm):
         self.fields["submission"].initial = secrets.token_urlsafe(16)
         # Written with the currency's own decimals: none for JPY, three for KWD.
         self.example = to_major(min(max(self.refundable, 1), 1050), payment.currency)
+        everything = money_text(max(self.refundable, 0), payment.currency)
         self.fields["amount"].help_text = (
             f"In {payment.currency}, such as {self.example}. "
-            "Leave empty to refund everything refundable."
+            f"Left empty, everything refundable is refunded: {everything}."
         )
+        self.fields["confirm"].label = (
+            "I confirm the refund shown below; with no amount entered, that is everything "
+            f"refundable ({everything})."
+        )
+
+    def amount_to_refund(self) -> int | None:
+        """Return what the form as sent would refund (everything refundable for an empty
+        amount), or None if its amount is not one."""
+        value = str(self.data.get("amount", "") if self.is_bound else "").strip()
+        if not value:
+            return max(self.refundable, 0)
+        try:
+            amount = to_minor(value, self.payment.currency)
+        except (ValueError, DomainError):
+            return None
+        return amount if amount > 0 else None
 
     def submission_renew(self) -> None:
         """Give the form shown again a new submission value: correcting it is a new send."""

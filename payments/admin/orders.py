@@ -17,9 +17,17 @@ from django.urls import path, reverse
 from django_fsm import can_proceed
 
 from backoffice.access import can_manage
-from backoffice.admin_mixins import short_id, short_text
+from backoffice.admin_mixins import ModeListFilter, short_id, short_text
 from backoffice.audit import audit_record
-from backoffice.display import money_text
+from backoffice.display import (
+    badge,
+    mode_display,
+    money_text,
+    status_badge,
+    status_display,
+    when_display,
+    when_text,
+)
 from backoffice.step_up import step_up_action, step_up_page
 
 from ..models import (
@@ -79,16 +87,18 @@ def _csv_text(value: str | None) -> str:
 
 @admin.register(Order)
 class OrderAdmin(ScopedReadOnlyAdmin):
+    # Key columns first: on a phone the table scrolls sideways inside its box.
     list_display = [
         "order_id",
-        "reference_short",
-        "status",
         "amount_display",
+        "status_badge",
+        "mode",
+        "reference_short",
         "customer_short",
         "merchant_short",
         "created_short",
     ]
-    list_filter = ["status", ("created", admin.DateFieldListFilter), MethodFilter]
+    list_filter = [ModeListFilter, "status", ("created", admin.DateFieldListFilter), MethodFilter]
     platform_list_filter = ["merchant"]
     search_fields = [
         "reference",
@@ -112,15 +122,23 @@ class OrderAdmin(ScopedReadOnlyAdmin):
         "livemode",
         "return_url",
         "metadata",
-        "expires_at",
-        "paid_at",
-        "created",
-        "updated",
+        "expires_at_when",
+        "paid_at_when",
+        "created_when",
+        "updated_when",
     ]
     fields = readonly_fields
+    # Times with their zone's name: staff in several zones read the same page.
+    expires_at_when = when_display("expires_at", "expires at")
+    paid_at_when = when_display("paid_at", "paid at")
+    created_when = when_display("created", "created")
+    updated_when = when_display("updated", "updated")
     change_form_template = "admin/payments/order/change_form.html"
     change_list_template = "admin/payments/order/change_list.html"
     actions = ["export_selected_csv"]
+
+    status_badge = status_display()
+    mode = mode_display()
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj):
@@ -236,10 +254,30 @@ def order_detail(request, order: Order) -> dict:
         *(r.public_id for r in refunds),
     ]
     manager = can_manage(request.user, order.merchant_id)
+    blocks = [payment_block(p, manager=manager) for p in payments]
+    events = list(Event.objects.filter(object_id__in=object_ids).order_by("created", "id"))
     detail = {
-        "payments": [payment_block(p, manager=manager) for p in payments],
-        "refunds": [{"obj": r, "amount": money_text(r.amount, r.currency)} for r in refunds],
-        "events": Event.objects.filter(object_id__in=object_ids).order_by("created", "id"),
+        "payments": blocks,
+        "refunds": [
+            {
+                "obj": r,
+                "amount": money_text(r.amount, r.currency),
+                "status": status_badge(r.status),
+                "created": when_text(r.created),
+            }
+            for r in refunds
+        ],
+        "events": events,
+        "timeline": [timeline_entry(e) for e in events],
+        # The order's headline: what it is for, where it stands, and the one action most asked.
+        "summary": {
+            "amount": money_text(order.amount, order.currency),
+            "status": status_badge(order.status, order.get_status_display()),
+            "mode": badge("Live", "live") if order.livemode else badge("Test", "test"),
+            "created": when_text(order.created),
+            "paid": when_text(order.paid_at),
+        },
+        "refundable": next((b for b in reversed(blocks) if b["can_refund"]), None),
     }
     # Other apps' parts of the page (the webhook deliveries), rendered by them.
     sections = order_page_sections.send(
@@ -247,6 +285,34 @@ def order_detail(request, order: Order) -> dict:
     )
     detail["sections"] = [html for _receiver, html in sections if html]
     return detail
+
+
+#: The tone of an event in the timeline, by the last word of its type.
+_EVENT_TONES = {
+    "succeeded": "success",
+    "captured": "success",
+    "paid": "success",
+    "authorized": "info",
+    "refunded": "info",
+    "partially_refunded": "info",
+    "created": "neutral",
+    "requires_action": "warning",
+    "declined": "danger",
+    "failed": "danger",
+    "canceled": "neutral",
+    "expired": "neutral",
+}
+
+
+def timeline_entry(event: Event) -> dict:
+    """Return one event of the order page's timeline: when (with its zone), what, of what."""
+    subject, _, what = event.type.partition(".")
+    return {
+        "obj": event,
+        "when": when_text(event.created),
+        "label": f"{subject.replace('_', ' ').capitalize()} {what.replace('_', ' ')}".strip(),
+        "tone": _EVENT_TONES.get(what.rsplit(".", 1)[-1], "neutral"),
+    }
 
 
 def payment_block(payment: Payment, *, manager: bool) -> dict:
@@ -262,6 +328,7 @@ def payment_block(payment: Payment, *, manager: bool) -> dict:
         "refunded": money_text(p.amount_refunded, p.currency),
         "pending_refunds": pending_refunds(p),
         "refundable": money_text(max(refundable, 0), p.currency),
+        "status": status_badge(p.status, p.get_status_display()),
         "attempts": list(p.attempts.all()),
         "otp": list(p.otp_challenges.all()),
         "can_refund": manager and can_proceed(p.refund_partially) and refundable > 0,

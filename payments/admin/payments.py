@@ -13,9 +13,9 @@ from django.http import (
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
-from backoffice.admin_mixins import short_id, short_text
+from backoffice.admin_mixins import ModeListFilter, short_id, short_text
 from backoffice.audit import audit_record
-from backoffice.display import money_display, money_text
+from backoffice.display import mode_display, money_display, money_text, status_display
 
 from ..errors import DomainError
 from ..models import (
@@ -59,17 +59,22 @@ class PaymentAttemptInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(PaymentRefundMixin, ScopedReadOnlyAdmin):
+    # Key columns first: on a phone the table scrolls sideways inside its box.
     list_display = [
         "payment_id",
-        "order_reference",
-        "status",
         "amount_display",
+        "status_badge",
+        "mode",
         "method",
+        "order_reference",
         "decline",
         "merchant_short",
         "created_short",
     ]
+    status_badge = status_display()
+    mode = mode_display()
     list_filter = [
+        ModeListFilter,
         "status",
         "method_type",
         "capture_method",

@@ -6,14 +6,15 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.template.response import TemplateResponse
 
-from backoffice.admin_mixins import short_id, short_text
+from backoffice.admin_mixins import ModeListFilter, short_id, short_text
 from backoffice.audit import audit_record
-from backoffice.display import money_display, money_text
+from backoffice.display import mode_display, money_display, money_text, status_display
 
 from ..errors import DomainError, RefundAmountInvalid
 from ..models import (
     Refund,
 )
+from ..money import exponent, to_major
 from ..services import (
     refund_create,
 )
@@ -39,16 +40,20 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Refund)
 class RefundAdmin(ScopedReadOnlyAdmin):
+    # Key columns first: on a phone the table scrolls sideways inside its box.
     list_display = [
         "refund_id",
-        "payment_short",
         "amount_display",
-        "status",
+        "status_badge",
+        "mode",
+        "payment_short",
         "reason_short",
         "created_by",
         "created_short",
     ]
-    list_filter = ["status", ("created", admin.DateFieldListFilter)]
+    list_filter = [ModeListFilter, "status", ("created", admin.DateFieldListFilter)]
+    status_badge = status_display()
+    mode = mode_display()
     platform_list_filter = ["merchant"]
     search_fields = ["=public_id", "=payment__public_id", "payment__order__reference"]
     list_select_related = ["payment", "created_by"]
@@ -165,7 +170,23 @@ class PaymentRefundMixin:
         return refund
 
     def _refund_page(self, request, payment, form):
+        preview = form.amount_to_refund()
+        refundable = max(form.refundable, 0)
+        if not str(form.data.get("amount", "")).strip():
+            note = "(everything refundable: the amount field is empty)"
+        elif preview is None:
+            note = "(the amount entered is not one)"
+        elif preview > refundable:
+            note = f"(more than the refundable {money_text(refundable, payment.currency)}: it will be refused)"
+        else:
+            note = ""
         context = {
+            # What the form as shown would refund; the page's script keeps it current as the
+            # amount is typed (static/admin_extra/admin.js), with the same words.
+            "preview": "" if preview is None else money_text(preview, payment.currency),
+            "preview_note": note,
+            "refundable_major": to_major(refundable, payment.currency),
+            "currency_exponent": exponent(payment.currency),
             **self.admin_site.each_context(request),
             "title": f"Refund {payment.public_id}",
             "opts": self.model._meta,

@@ -35,6 +35,7 @@ def test_staff_signs_in_with_totp_and_refunds_with_a_fresh_code(
         page.click(f"#refund-{captured_payment.public_id}")
         page.fill("#id_amount", "2.50")
         page.fill("#id_reason", "Customer returned one item")
+        page.check("#id_confirm")
         # The sign-in code is spent; the refund needs the next one.
         clock.shift(timedelta(seconds=30))
         page.fill("#id_otp_token", totp_now(manager))

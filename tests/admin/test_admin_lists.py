@@ -95,3 +95,79 @@ def test_no_admin_page_shows_a_card_number_a_cvc_or_a_secret(
                 assert not re.search(r"(?<![0-9A-Za-z#.:-])739(?![0-9A-Za-z%])", text)
 
     assert checked > 100
+
+
+def _rows(page: str) -> list[str]:
+    body = page.split('id="result_list"')[1].split("</tbody>")[0]
+    return body.split("<tr")[2:]
+
+
+def test_order_list_shows_status_badges_and_mode_with_key_columns_first(
+    login, manager, merchant, make_order, pay, live_institution
+):
+    from tests.conftest import NO_FUNDS, card
+
+    merchant.live_enabled = True
+    merchant.save(update_fields=["live_enabled"])
+    pay(make_order(amount=1200, reference="TEST-PAID"))
+    pay(make_order(amount=3400, reference="LIVE-PAID", livemode=True))
+    pay(make_order(amount=500, reference="TEST-DECLINED"), card(NO_FUNDS))
+    client = login(manager)
+
+    page = client.get(reverse("admin:payments_order_changelist")).content.decode()
+    live_only = client.get(reverse("admin:payments_order_changelist"), {"mode": "live"})
+
+    headers = page.split('id="result_list"')[1].split("</thead>")[0]
+    columns = [
+        h
+        for h in (
+            "column-order_id",
+            "column-amount_display",
+            "column-status_badge",
+            "column-mode",
+            "column-reference_short",
+        )
+        if h in headers
+    ]
+    assert [headers.index(c) for c in columns] == sorted(headers.index(c) for c in columns)
+    assert len(columns) == 5
+    rows = {r.split("field-reference_short")[1][2:40]: r for r in _rows(page)}
+    live = next(r for ref, r in rows.items() if ref.startswith("LIVE-PAID"))
+    declined = next(r for ref, r in rows.items() if ref.startswith("TEST-DECLINED"))
+    assert '<span class="badge badge-success">Paid</span>' in live
+    assert '<span class="badge badge-live">Live</span>' in live
+    assert '<span class="badge badge-warning">Pending</span>' in declined
+    assert '<span class="badge badge-test">Test</span>' in declined
+    assert '<td class="field-amount_display">$34.00</td>' in live
+    assert [r for r in _rows(live_only.content.decode()) if "badge-test" in r] == []
+    assert len(_rows(live_only.content.decode())) == 1
+
+
+def test_payment_and_refund_lists_show_declines_and_refunds_as_badges(
+    login, manager, make_order, pay, captured_payment, django_capture_on_commit_callbacks
+):
+    from payments.services import refund_create
+    from tests.conftest import NO_FUNDS, card
+
+    pay(make_order(amount=500), card(NO_FUNDS))
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_create(merchant=None, payment_id=captured_payment.public_id, amount=250)
+    client = login(manager)
+
+    payments = client.get(reverse("admin:payments_payment_changelist")).content.decode()
+    refunds = client.get(reverse("admin:payments_refund_changelist")).content.decode()
+
+    assert '<span class="badge badge-danger">Declined</span>' in payments
+    assert '<span class="badge badge-info">Partially Refunded</span>' in payments
+    assert 'class="badge badge-test">Test</span>' in refunds
+    assert "badge-success" in refunds or "badge-warning" in refunds
+
+
+def test_a_mode_filter_value_that_is_not_one_lists_both_modes_labelled(login, manager, order):
+    client = login(manager)
+    page = client.get(reverse("admin:payments_order_changelist"), {"mode": "both"})
+    nul = client.get(reverse("admin:payments_order_changelist"), {"mode": "live\x00"})
+
+    assert page.status_code == 200
+    assert [r for r in _rows(page.content.decode()) if "badge-test" in r] != []
+    assert nul.status_code < 500

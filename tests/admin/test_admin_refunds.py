@@ -7,13 +7,17 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.display import money_text
 from backoffice.models import AuditLog
 from payments.models import Payment, Refund
 from tests.admin.conftest import PASSWORD, totp_now
 from tests.conftest import card
 
 
-def _refund(client, payment, **data):
+def _refund(client, payment, confirm="on", **data):
+    """Send the refund form as staff who ticked "I confirm" (``confirm=None``: did not)."""
+    if confirm is not None:
+        data["confirm"] = confirm
     return client.post(
         reverse("admin:payments_payment_refund", args=[payment.pk]), data, follow=True
     )
@@ -332,7 +336,8 @@ def _refund_form(client, payment):
     """The refund page's form as a browser would send it: every field, hidden ones too."""
     page = client.get(reverse("admin:payments_payment_refund", args=[payment.pk]))
     form = page.context["form"]
-    return {name: form[name].value() or "" for name in form.fields}
+    # The box "I confirm" is sent only when ticked: _refund ticks it.
+    return {name: form[name].value() or "" for name in form.fields if name != "confirm"}
 
 
 def test_pressing_refund_twice_refunds_once_and_the_second_press_says_so(
@@ -442,8 +447,10 @@ def test_the_refund_form_asks_for_the_amount_with_the_currencys_own_decimals(
     page = client.get(reverse("admin:payments_payment_refund", args=[payment.pk]))
 
     help_text = page.context["form"].fields["amount"].help_text
+    everything = money_text(amount, currency)
     assert help_text == (
-        f"In {currency}, such as {example}. Leave empty to refund everything refundable."
+        f"In {currency}, such as {example}. "
+        f"Left empty, everything refundable is refunded: {everything}."
     )
     assert "12.50" not in page.content.decode()
 
@@ -509,3 +516,79 @@ def test_simulating_a_transfer_twice_records_one_arrival_and_says_so(
         "was simulated."
     ]
     assert AuditLog.objects.filter(action="bank_transfer.simulated").count() == 1
+
+
+def test_a_refund_not_confirmed_refunds_nothing_and_keeps_the_code(
+    login, manager, captured_payment
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = login(manager)
+    code = totp_now(manager)
+
+    response = _refund(
+        client, captured_payment, confirm=None, amount="", reason="x", otp_token=code
+    )
+
+    assert response.context["form"].errors["confirm"] == [
+        "Tick the box to confirm the amount to refund."
+    ]
+    assert not Refund.objects.exists()
+    # The code was not spent: it still refunds once confirmed.
+    assert TOTPDevice.objects.get(user=manager).last_t == -1
+    _refund(client, captured_payment, amount="", reason="x", otp_token=code)
+    assert Refund.objects.get().amount == 1000
+
+
+def test_the_refund_form_says_what_an_empty_amount_refunds_before_it_is_sent(
+    login, manager, captured_payment
+):
+    page = login(manager).get(reverse("admin:payments_payment_refund", args=[captured_payment.pk]))
+    text = page.content.decode()
+
+    assert '<output id="refund-preview" for="id_amount" aria-live="polite">$10.00</output>' in text
+    assert "(everything refundable: the amount field is empty)" in text
+    assert 'value="Refund $10.00"' in text
+    assert "Left empty, everything refundable is refunded: $10.00." in text
+    assert "with no amount entered, that is everything refundable ($10.00)" in text
+
+
+def test_after_a_refused_code_the_page_shows_the_amount_asked_and_not_the_code(
+    login, manager, captured_payment
+):
+    response = _refund(
+        login(manager), captured_payment, amount="2.50", reason="x", otp_token="135791"
+    )
+    text = response.content.decode()
+
+    assert not Refund.objects.exists()
+    assert '<output id="refund-preview" for="id_amount" aria-live="polite">$2.50</output>' in text
+    assert 'value="Refund $2.50"' in text
+    assert "135791" not in text
+    assert 'value="2.50"' in text  # the amount is kept: only the code is asked again
+
+
+def test_the_order_page_has_a_refund_button_a_timeline_and_times_with_their_zone(
+    login, manager, captured_payment
+):
+    page = login(manager).get(
+        reverse("admin:payments_order_change", args=[captured_payment.order_id])
+    )
+    text = page.content.decode()
+    timeline = text.split('id="events"')[1].split("</ol>")[0]
+
+    refund_url = reverse("admin:payments_payment_refund", args=[captured_payment.pk])
+    assert f'id="order-refund" href="{refund_url}">Refund</a>' in text
+    types = [t.split('"')[0] for t in timeline.split('data-type="')[1:]]
+    assert types[0] == "order.created" and "payment.captured" in types and "order.paid" in types
+    assert timeline.count(" UTC</time>") == len(types)
+    assert '<span class="badge badge-success">Payment captured</span>' in timeline
+    assert text.count(" UTC</div>") >= 2  # the created and paid fields
+
+
+def test_a_viewer_sees_the_order_without_a_refund_button(login, viewer, captured_payment):
+    page = login(viewer).get(
+        reverse("admin:payments_order_change", args=[captured_payment.order_id])
+    )
+
+    assert 'id="order-refund"' not in page.content.decode()

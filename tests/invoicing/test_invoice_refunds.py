@@ -100,7 +100,12 @@ def test_a_refund_from_the_back_office_shows_on_the_invoice(
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(
             reverse("admin:payments_payment_refund", args=[payment.pk]),
-            {"amount": "12.34", "reason": "Goodwill", "otp_token": totp_now(manager)},
+            {
+                "amount": "12.34",
+                "reason": "Goodwill",
+                "confirm": "on",
+                "otp_token": totp_now(manager),
+            },
         )
     assert Refund.objects.get(payment=payment).amount == 1234
     after = api.get(f"/api/v1/invoices/{paid_invoice['id']}").json()
