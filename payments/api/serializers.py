@@ -133,6 +133,36 @@ def _limited_text_class(limit: int, base: type[serializers.CharField]):
     return extend_schema_field(schema)(type(f"{base.__name__}{limit}", (base,), {}))
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 100_000})
+class QuantityField(AmountField):
+    """A whole number of units, 1 to 100000: no floats, strings or booleans."""
+
+    default_error_messages = {
+        "invalid": "The quantity must be a JSON integer.",
+        "not_positive": "The quantity must be at least 1.",
+        "too_large": "The quantity is at most 100000.",
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value > 100_000:
+            self.fail("too_large")
+        return value
+
+
+class LineItemInput(Input):
+    name = limited_text(limit=200, help_text="What is sold, as the shopper reads it")
+    quantity = QuantityField()
+    unit_amount = AmountField(help_text="Price of one unit, in minor units")
+
+
+class LineItemOutput(serializers.Serializer):
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_amount = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="quantity × unit_amount")
+
+
 class OrderCreateInput(Input):
     amount = AmountField()
     currency = CurrencyField(help_text="ISO 4217 code of a supported currency")
@@ -166,6 +196,12 @@ class OrderCreateInput(Input):
         required=False,
         allow_blank=True,
         help_text="An FX quote (fxq_...) of this amount into your settlement currency",
+    )
+    line_items = LineItemInput(
+        many=True,
+        required=False,
+        max_length=100,
+        help_text="Lines the checkout shows; their quantity × unit_amount must add up to amount",
     )
 
 
@@ -395,6 +431,7 @@ class OrderOutput(serializers.Serializer):
     return_url = serializers.CharField(allow_null=True)
     capture_method = serializers.ChoiceField(choices=Order.CaptureMethod.choices)
     metadata = MetadataField()
+    line_items = LineItemOutput(many=True)
     checkout_url = serializers.URLField()
     expires_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
