@@ -346,6 +346,9 @@ LANGUAGES = [
     ("it", "Italiano"),
     ("ja", "日本語"),
 ]
+# The hosted checkout's translations (de, fr, es): the .po sources and the compiled .mo files
+# are both committed, so no gettext tools are needed to run or test.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
