@@ -437,6 +437,7 @@ def test_a_canceled_order_and_a_payment_awaiting_its_bank(open_page, make_order,
     waiting_order = make_order()
     payment = pay(waiting_order, None)
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PROCESSING)
+    Order.objects.filter(pk=waiting_order.pk).update(status=Order.Status.PENDING)
     page.goto(page.url.split("/checkout/")[0] + f"/checkout/{waiting_order.checkout_token}/")
     expect(page.locator("h1")).to_have_text("Confirming your payment")
     _state(page, "processing", size)
