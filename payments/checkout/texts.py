@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
-from institutions.catalogue import SEED_ACCOUNTS
+from institutions.connector import sandbox_test_accounts
 
 # The script's messages each kind of page may show.
 PAGE_TEXTS = {
@@ -88,10 +88,11 @@ def _spaced_phone(phone: str) -> str:
 @lru_cache(maxsize=1)
 def sandbox_accounts() -> tuple[tuple[SandboxAccount, ...], tuple[SandboxAccount, ...]]:
     """Return every published sandbox card and e-wallet (the testing guide's table), in order."""
+    accounts = sandbox_test_accounts()
     cards = tuple(
-        SandboxAccount(_spaced_pan(a.pan), a.label) for a in SEED_ACCOUNTS if a.kind == "card"
+        SandboxAccount(_spaced_pan(a.number), a.label) for a in accounts if a.kind == "card"
     )
     wallets = tuple(
-        SandboxAccount(_spaced_phone(a.phone), a.label) for a in SEED_ACCOUNTS if a.kind == "wallet"
+        SandboxAccount(_spaced_phone(a.number), a.label) for a in accounts if a.kind == "wallet"
     )
     return cards, wallets
