@@ -84,6 +84,11 @@ def demo_checkout(request: HttpRequest) -> HttpResponse:
         description=", ".join(f"{line['quantity']} × {line['name']}" for line in lines)[:500],
         return_url=request.build_absolute_uri(reverse("demo:thanks")),
         livemode=False,
+        line_items=[
+            {"name": line["name"], "quantity": line["quantity"], "unit_amount": PRODUCTS[sku][1]}
+            for line in lines
+            for sku in (line["sku"],)
+        ],
     )
     # The cart has become this order: a shopper who pays and never comes back through the
     # return link must not find it again in the shop.

@@ -174,6 +174,25 @@ def sandbox_reset(*, owner: str) -> SandboxResetResult:
     return SandboxResetResult(accounts=done.accounts, holds_released=done.holds_released)
 
 
+@dataclass(frozen=True)
+class SandboxTestAccount:
+    """A published sandbox test account, as a checkout lists it for test-mode shoppers."""
+
+    kind: str  # "card" | "wallet"
+    number: str  # the PAN of a card, the phone number of a wallet
+    label: str  # what it does: "Visa credit, approved", "Wallet, balance 0"...
+
+
+def sandbox_test_accounts() -> tuple[SandboxTestAccount, ...]:
+    """Return every published sandbox card and wallet, in the catalogue's order."""
+    from .catalogue import SEED_ACCOUNTS
+
+    return tuple(
+        SandboxTestAccount(kind=a.kind, number=a.pan or a.phone, label=a.label)
+        for a in SEED_ACCOUNTS
+    )
+
+
 _REGISTRY: dict[str, type[Connector]] = {}
 
 

@@ -346,6 +346,9 @@ LANGUAGES = [
     ("it", "Italiano"),
     ("ja", "日本語"),
 ]
+# The hosted checkout's translations (de, fr, es): the .po sources and the compiled .mo files
+# are both committed, so no gettext tools are needed to run or test.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -397,7 +400,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- the product's own settings (read at call time through django.conf.settings) ------------
-SITE_URL = _env("SITE_URL", "http://127.0.0.1:8000")
+# `make run` serves on HOST:PORT (127.0.0.1:8000 unless set); the links the platform prints or
+# sends (checkout_url, staff set-up links, the start banner) use that origin unless SITE_URL
+# names another. A wildcard bind (0.0.0.0, ::) is reached on the loopback address.
+_HOST = os.environ.get("HOST", "127.0.0.1")
+_HOST = "127.0.0.1" if _HOST in ("", "0.0.0.0", "::") else _HOST
+_HOST = f"[{_HOST}]" if ":" in _HOST else _HOST
+SITE_URL = _env("SITE_URL", f"http://{_HOST}:{os.environ.get('PORT', '8000')}")
 PAYMENTS_SANDBOX = _env("PAYMENTS_SANDBOX", "true").lower() == "true"
 # Live payments go only to these institutions (method, or "card:<brand>" -> institution code),
 # and only to connectors that move real money: none is configured, so live payments are refused.

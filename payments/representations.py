@@ -136,6 +136,7 @@ def order_data(order: Order, *, with_payments: bool = True, payments=None) -> di
         "return_url": order.return_url or None,
         "capture_method": order.capture_method,
         "metadata": order.metadata,
+        "line_items": order.line_items,
         "checkout_url": checkout_url(order),
         "expires_at": iso_timestamp(order.expires_at),
         "paid_at": iso_timestamp(order.paid_at),

@@ -64,6 +64,10 @@ def run_tier(name: str, env: dict[str, str], extra: list[str]) -> dict:
         for key in ("passed", "failed", "skipped", "error"):
             total[key] = total.get(key, 0) + run.get(key, 0)
         total["skipped_tiers"] += run.get("skipped_tiers", [])
+    # Each part deselects the other's tests: the tier's deselected tests are those no part ran
+    # (the other tier's markers, and what -k left out). Every part collects the same suite.
+    suite = runs[0].get("deselected", 0) + runs[0].get("collected", 0)
+    total["deselected"] = max(0, suite - sum(run.get("collected", 0) for run in runs))
     # 5: no test selected (e.g. -k matched nothing in one half); not a failure of its own
     total["exit"] = max((r["exit"] for r in runs if r["exit"] != 5), default=5)
     return total
@@ -92,7 +96,7 @@ def main() -> int:
     for name, r in results.items():
         print(
             f"{name}: {r.get('passed', 0)} passed, {r.get('failed', 0) + r.get('error', 0)} "
-            f"failed, {r.get('skipped', 0)} skipped"
+            f"failed, {r.get('skipped', 0)} skipped, {r.get('deselected', 0)} deselected"
         )
     for tier in skipped_tiers:
         print("!" * 78)
@@ -102,6 +106,8 @@ def main() -> int:
     ok = not failed and not bad_exit and passed > 0 and not (ci and skipped_tiers)
     if ci and skipped_tiers:
         print("CI must run every tier: failing because a tier was skipped.")
+    deselected = sum(r.get("deselected", 0) for r in results.values())
+    print(f"deselected (by -k/-m): {deselected}; tiers skipped: {len(skipped_tiers)}")
     print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
     return 0 if ok else 1
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 _SKIPPED_TIERS: set[str] = set()
-_COUNTS = {"passed": 0, "failed": 0, "skipped": 0, "error": 0, "collected": 0}
+_COUNTS = {"passed": 0, "failed": 0, "skipped": 0, "error": 0, "collected": 0, "deselected": 0}
 TIER_SKIP = "tier not run: "
 
 
@@ -41,6 +41,11 @@ def pytest_xdist_node_collection_finished(node, ids):
     _COUNTS["collected"] = len(ids)
 
 
+def pytest_deselected(items):
+    """Tests left out by ``-m``/``-k`` (a tier's marker: the others run in another part)."""
+    _COUNTS["deselected"] += len(items)
+
+
 def pytest_runtest_logreport(report):
     """Counted where the reports meet: in the one process, or in xdist's controller."""
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -61,8 +66,18 @@ def pytest_terminal_summary(terminalreporter):
 
 def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("TIER_REPORT")
-    if path and not hasattr(session.config, "workerinput"):  # an xdist worker reports upward
-        Path(path).write_text(json.dumps({**_COUNTS, "skipped_tiers": sorted(_SKIPPED_TIERS)}))
+    if not path:
+        return
+    deselected = Path(f"{path}.deselected")
+    if hasattr(session.config, "workerinput"):
+        # Results reach the controller, deselection does not: every xdist process collects
+        # and deselects the same tests, so any one of them can tell the count.
+        deselected.write_text(str(_COUNTS["deselected"]))
+        return
+    if deselected.exists():
+        _COUNTS["deselected"] = max(_COUNTS["deselected"], int(deselected.read_text() or 0))
+        deselected.unlink()
+    Path(path).write_text(json.dumps({**_COUNTS, "skipped_tiers": sorted(_SKIPPED_TIERS)}))
 
 
 @pytest.fixture(autouse=True)

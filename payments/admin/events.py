@@ -1,4 +1,4 @@
-"""Events and the sandbox outbox in the back office (read-only)."""
+"""Events and the sandbox inbox in the back office (read-only)."""
 
 from __future__ import annotations
 

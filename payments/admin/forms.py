@@ -93,6 +93,8 @@ class MerchantForm(forms.ModelForm):
             "fx_refuse_expired_quotes",
             "dcc_enabled",
             "dcc_markup_bps",
+            "brand_logo_url",
+            "brand_color",
         ]
 
     def clean_country(self):

@@ -8,9 +8,7 @@ serializers declare the fields for the OpenAPI schema but render through
 from __future__ import annotations
 
 import functools
-import itertools
 import re
-from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -20,68 +18,7 @@ from payments.models import Order, OutboxMessage, Payment, Refund
 from payments.money import CURRENCIES
 from payments.validation import HOLDER_NAME_MAX
 
-from .exceptions import MAX_ERRORS
-
-MAX_AMOUNT = 2**63 - 1
-
-
-def _shown(name: object) -> str:
-    """An unknown field's name as the answer names it, cut at 100 characters, with a NUL or a
-    lone surrogate (a multipart field name may hold them) shown as U+FFFD: PostgreSQL's jsonb,
-    where the answer is kept for the Idempotency-Key, refuses both."""
-    return "".join(
-        "\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in str(name)[:100]
-    )
-
-
-# A request body: a field the operation does not take is an error, not ignored. Ignored, a
-# misspelt optional field (capture_mehtod) would leave its default in force without a word.
-# Unknown fields are reported beside the other field errors. (A comment, not a docstring:
-# drf-spectacular would describe every request body of the schema with it.)
-class Input(serializers.Serializer):
-    default_error_messages = {"unknown_field": "This operation does not take this field."}
-
-    def to_internal_value(self, data):
-        unknown = {}
-        if isinstance(data, Mapping):
-            error = serializers.ErrorDetail(
-                self.error_messages["unknown_field"], code="unknown_field"
-            )
-            names = (_shown(name) for name in data if name not in self.fields)
-            # No more than the answer lists (a body can hold 100000 keys).
-            unknown = {name: [error] for name in itertools.islice(names, MAX_ERRORS)}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                exc.detail.update(unknown)
-            raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
-        return value
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT})
-class AmountField(serializers.Field):
-    """A positive JSON integer in the currency's minor unit: no floats, strings or booleans."""
-
-    default_error_messages = {
-        "invalid": "The amount must be a JSON integer in the currency's minor unit (e.g. 1050).",
-        "not_positive": "The amount must be greater than 0.",
-        "too_large": "The amount is too large.",
-    }
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        if data <= 0:
-            self.fail("not_positive")
-        if data > MAX_AMOUNT:
-            self.fail("too_large")
-        return data
-
-    def to_representation(self, value):
-        return value
+from .inputs import AmountField, Input, LineItemInput, LineItemOutput, limited_text
 
 
 @extend_schema_field(
@@ -109,28 +46,6 @@ class CurrencyField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(min_length=3, max_length=3, **kwargs)
-
-
-def limited_text(
-    model=None,
-    name: str = "",
-    *,
-    limit: int = 0,
-    base: type[serializers.CharField] = serializers.CharField,
-    **kwargs,
-) -> serializers.CharField:
-    """A text field of at most ``limit`` characters, or ``model.name``'s ``max_length``: the
-    schema shows the limit, the service checks it (one authority for every caller)."""
-    limit = limit or model._meta.get_field(name).max_length
-    return _limited_text_class(limit, base)(**kwargs)
-
-
-@functools.cache
-def _limited_text_class(limit: int, base: type[serializers.CharField]):
-    schema = {"type": "string", "maxLength": limit}
-    if issubclass(base, serializers.URLField):
-        schema["format"] = "uri"
-    return extend_schema_field(schema)(type(f"{base.__name__}{limit}", (base,), {}))
 
 
 class OrderCreateInput(Input):
@@ -166,6 +81,12 @@ class OrderCreateInput(Input):
         required=False,
         allow_blank=True,
         help_text="An FX quote (fxq_...) of this amount into your settlement currency",
+    )
+    line_items = LineItemInput(
+        many=True,
+        required=False,
+        max_length=100,
+        help_text="Lines the checkout shows; their quantity × unit_amount must add up to amount",
     )
 
 
@@ -401,6 +322,7 @@ class OrderOutput(serializers.Serializer):
     return_url = serializers.CharField(allow_null=True)
     capture_method = serializers.ChoiceField(choices=Order.CaptureMethod.choices)
     metadata = MetadataField()
+    line_items = LineItemOutput(many=True)
     checkout_url = serializers.URLField()
     expires_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from payments.services import MethodInput
 from payments.validation import METHOD_CURRENCIES
 
-METHOD_LABELS = {"card": "Card", "wallet": "E-wallet", "bank_transfer": "Bank transfer"}
+METHOD_LABELS = {"card": _("Card"), "wallet": _("E-wallet"), "bank_transfer": _("Bank transfer")}
 
 # Where each field error of the payment service is shown on the page.
 SERVICE_FIELDS = {
@@ -29,12 +31,17 @@ SERVICE_FIELDS = {
 # The page asks for the expiry in one field: its errors speak of the date, as checkout.js does,
 # where the API (two fields) speaks of the month or the year.
 EXPIRY_MESSAGES = {
-    "required": "Enter the expiry date.",
-    "invalid_expiry": "Your card's expiry date is invalid.",
+    "required": _("Enter the expiry date."),
+    "invalid_expiry": _("Your card's expiry date is invalid."),
 }
 
 _EXPIRY = re.compile(r"^\s*([0-9]{1,2})\s*[/\- ]\s*([0-9]{2}|[0-9]{4})\s*$")
 _EXPIRY_DIGITS = re.compile(r"^\s*([0-9]{2})([0-9]{2})\s*$")
+
+
+def _shown(message: str) -> str:
+    # gettext("") would answer the catalogue's header.
+    return gettext(message) if message else message
 
 
 def methods_for(currency: str) -> list[tuple[str, str]]:
@@ -77,8 +84,8 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = methods_for(currency)
-        self.fields["method"].error_messages["invalid_choice"] = "Choose how you want to pay."
-        self.fields["method"].error_messages["required"] = "Choose how you want to pay."
+        self.fields["method"].error_messages["invalid_choice"] = _("Choose how you want to pay.")
+        self.fields["method"].error_messages["required"] = _("Choose how you want to pay.")
 
     def saved_card_id(self) -> str:
         """Return the saved card chosen to pay by card, or "" (call after ``is_valid``)."""
@@ -104,13 +111,17 @@ class PaymentForm(forms.Form):
         return MethodInput(type=method)
 
     def add_service_errors(self, errors) -> None:
-        """Show each ``FieldError`` of ``ValidationFailed`` beside its field (once per field)."""
+        """Show each ``FieldError`` of ``ValidationFailed`` beside its field (once per field).
+
+        The services answer in English (the API's contract); a message the checkout's script
+        also shows has a translation in the catalogue and is shown in the page's language.
+        """
         for error in errors:
             name = SERVICE_FIELDS.get(error.field)
             if name is None:
-                self.add_error(None, error.message)
+                self.add_error(None, _shown(error.message))
             elif name not in self.errors:
-                message = error.message
+                message = _shown(error.message)
                 if name == "exp":
                     message = EXPIRY_MESSAGES.get(error.code, message)
                 self.add_error(name, message)
@@ -129,5 +140,5 @@ class OtpForm(forms.Form):
         code = re.sub(r"[\s-]", "", self.cleaned_data["code"])
         # A malformed entry never reaches the service, so it does not use up a try.
         if not re.fullmatch(r"[0-9]{6}", code):
-            raise forms.ValidationError("Enter the 6-digit code.")
+            raise forms.ValidationError(_("Enter the 6-digit code."))
         return code

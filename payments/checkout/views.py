@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import wraps
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from csp.constants import NONCE
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -20,12 +21,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django_fsm import can_proceed
 
+from payments.branding import logo_origin
 from payments.errors import (
     DomainError,
     InvalidTransition,
@@ -47,7 +50,8 @@ from payments.services import (
 )
 from payments.validation import card_brand, luhn_valid, normalize_pan
 
-from . import dcc, saving
+from . import dcc, saving, texts
+from .declines import RETRYABLE_DECLINES, decline_message, decline_title
 from .forms import OtpForm, PaymentForm, methods_for
 from .selectors import order_for_checkout
 
@@ -55,47 +59,6 @@ logger = logging.getLogger(__name__)
 
 # The shopper's part is done: the money is held or taken.
 SUCCEEDED = (Payment.Status.AUTHORIZED, *Payment.CAPTURED_STATES)
-
-# What the shopper is told about a decline. Lost and stolen cards get the generic answer on
-# purpose: the shopper holding one must not learn it was flagged.
-_CONTACT_BANK = "Your card was declined. Please contact your bank or use another payment method."
-_NOT_ACCEPTED = (
-    "This payment could not be accepted. Nothing was charged; please use another payment method "
-    "or contact the merchant."
-)
-DECLINE_MESSAGES = {
-    "insufficient_funds": "There are not enough funds on this account to pay this amount.",
-    "incorrect_cvc": "The security code (CVC) is not correct. Check it and try again.",
-    "expired_card": "This card has expired. Please use another card.",
-    "card_declined": _CONTACT_BANK,
-    "lost_card": _CONTACT_BANK,
-    "stolen_card": _CONTACT_BANK,
-    "do_not_honor": _CONTACT_BANK,
-    "authentication_failed": "The verification code was not confirmed, so nothing was charged.",
-    "authentication_locked": (
-        "Too many wrong verification codes were entered, so this payment was stopped. Nothing "
-        "was charged; please try again later."
-    ),
-    "processing_error": "We could not reach your bank. Nothing was charged; please try again.",
-    "card_not_supported": "This card cannot be used for this purchase. Please use another card.",
-    "invalid_account": "This account cannot be charged. Please check it or use another method.",
-    "account_blocked": "This account cannot be charged. Please use another payment method.",
-    "account_closed": "This account is closed. Please use another card or payment method.",
-    "amount_too_large": "This amount is above the account's limit. Please use another method.",
-    # Refused by the merchant's fraud screening before any bank was asked (``payments.screening``).
-    "blocked_by_rule": _NOT_ACCEPTED,
-    "blocked_by_list": _NOT_ACCEPTED,
-    "highest_risk_level": _NOT_ACCEPTED,
-    "card_testing": (
-        "Too many declined payments came from your connection in a short time, so payments from "
-        "it are paused for a while. Nothing was charged; please try again later."
-    ),
-}
-DECLINE_DEFAULT = "The payment was declined. Nothing was charged; please use another method."
-
-
-def decline_message(code: str) -> str:
-    return DECLINE_MESSAGES.get(code, DECLINE_DEFAULT)
 
 
 def return_url_for(order: Order) -> str:
@@ -144,10 +107,32 @@ def _active_payment(order: Order) -> Payment | None:
 
 
 def _base_context(order: Order, *, return_url: bool = True) -> dict:
-    context = {"order": order, "merchant": order.merchant, "sandbox": _sandbox(order)}
+    back = return_url_for(order)
+    context = {
+        "order": order,
+        "merchant": order.merchant,
+        "sandbox": _sandbox(order),
+        "back_url": back,  # the header's "Back to <merchant>", on every page
+    }
     if return_url:  # the pages that end a visit link back to the merchant
-        context["return_url"] = return_url_for(order)
+        context["return_url"] = back
     return context
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
+    """Render a checkout page in the merchant's look: its logo's origin and the page's nonce
+    (for the accent colour's one rule) are added to the Content-Security-Policy."""
+    context.setdefault("checkout_js_text", texts.script_texts(template))
+    response = render(request, template, context, status=status)
+    merchant = context["merchant"]
+    update = {}
+    if merchant.brand_logo_url:
+        update["img-src"] = [logo_origin(merchant.brand_logo_url)]
+    if merchant.brand_color:
+        update["style-src"] = [NONCE]
+    if update:
+        response._csp_update = update
+    return response
 
 
 # --- the order: choose a method and pay ---------------------------------------------------------
@@ -190,7 +175,7 @@ def checkout_pay(request: HttpRequest, token: str) -> HttpResponse:
         if paid:
             return redirect(_payment_url(paid))
     if closed:
-        return render(request, "checkout/closed.html", {**_base_context(order), "reason": closed})
+        return _render(request, "checkout/closed.html", {**_base_context(order), "reason": closed})
     if order.active_payment_id:
         return redirect("checkout:payment", token=token, payment_id=order.active_payment_id)
 
@@ -249,7 +234,8 @@ def _dcc_to_offer(order: Order, form: PaymentForm, method) -> bool:
 def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -> HttpResponse:
     """Render the payment form: empty on a visit, else what was typed and the errors."""
     methods = methods_for(order.currency)
-    selected = form.data.get("method") if form is not None else None
+    # "Try again" after a retryable decline comes back with ``?method=`` of the payment tried.
+    selected = form.data.get("method") if form is not None else request.GET.get("method")
     if selected not in dict(methods):
         selected = methods[0][0]
     typed = normalize_pan(form.redisplay_value("number")) if form is not None else ""
@@ -275,8 +261,12 @@ def _pay_page(request: HttpRequest, order: Order, *, form: PaymentForm | None) -
         "consent_words": saving.consent_words(order) if order.customer else "",
         "save_checked": form is not None and bool(form.data.get("save_card")),
         "dcc": _dcc_shown(order, form),
+        "checkout_js_text": texts.script_texts("pay"),
     }
-    return render(request, "checkout/pay.html", context)
+    if context["sandbox"]:
+        context["sandbox_cards"], context["sandbox_wallets"] = texts.sandbox_accounts()
+
+    return _render(request, "checkout/pay.html", context)
 
 
 @sensitive_variables("form")
@@ -316,6 +306,8 @@ def _payment_context(payment: Payment, **extra) -> dict:
         context.setdefault("otp_form", OtpForm())
     if payment.status == Payment.Status.DECLINED:
         context["decline_text"] = decline_message(payment.decline_code)
+        context["decline_title"] = decline_title(payment.decline_code)
+        context["retryable"] = payment.decline_code in RETRYABLE_DECLINES
     if payment.transfer.get("expires_at"):
         context["deadline"] = datetime.fromisoformat(
             payment.transfer["expires_at"].replace("Z", "+00:00")
@@ -324,6 +316,9 @@ def _payment_context(payment: Payment, **extra) -> dict:
     # The card the shopper agreed to save is saved once the payment succeeds, on any path here.
     context["card_saved"] = context["succeeded"] and saving.card_saved(payment)
     context["can_retry"] = not _order_closed(order) and not _active_payment(order)
+    if context["can_retry"]:
+        pay_url = reverse("checkout:pay", args=[order.checkout_token])
+        context["retry_url"] = f"{pay_url}?{urlencode({'method': payment.method_type})}"
     return context
 
 
@@ -346,8 +341,8 @@ def payment_page(request: HttpRequest, token: str, payment_id: str) -> HttpRespo
     ):
         # The beat task has not expired the order yet; its deadline holds, as on the order page.
         context = {**_base_context(payment.order), "reason": Order.Status.EXPIRED}
-        return render(request, "checkout/closed.html", context)
-    return render(request, _payment_template(payment), _payment_context(payment))
+        return _render(request, "checkout/closed.html", context)
+    return _render(request, _payment_template(payment), _payment_context(payment))
 
 
 @never_cache
@@ -371,7 +366,7 @@ def payment_verify(request: HttpRequest, token: str, payment_id: str) -> HttpRes
     payment.refresh_from_db()
     if not can_proceed(payment.resume):  # no longer waiting for a code
         return redirect(_payment_url(payment))
-    return render(
+    return _render(
         request,
         "checkout/otp.html",
         _payment_context(payment, otp_form=form, tries_in_error=tries_in_error),
@@ -388,10 +383,12 @@ def payment_resend(request: HttpRequest, token: str, payment_id: str) -> HttpRes
         payment.refresh_from_db()
         if not can_proceed(payment.resume):  # no longer waiting for a code
             return redirect(_payment_url(payment))
-        return render(
+        return _render(
             request, "checkout/otp.html", _payment_context(payment, resend_error=err.message)
         )
-    messages.info(request, f"We sent a new code to {challenge.masked_destination}.")
+    messages.info(
+        request, _("We sent a new code to %(to)s.") % {"to": challenge.masked_destination}
+    )
     return redirect(_payment_url(payment))
 
 
@@ -429,7 +426,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     order = order_for_checkout(token) if token else None
     if order is None:
         return django_csrf_failure(request, reason=reason)
-    response = render(request, "checkout/csrf_failed.html", _base_context(order), status=403)
+    response = _render(request, "checkout/csrf_failed.html", _base_context(order), status=403)
     add_never_cache_headers(response)
     return response
 
@@ -465,6 +462,6 @@ def sandbox_inbox(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         **_base_context(order),
         "inbox": inbox,
-        "back_url": _payment_url(active) if active else reverse("checkout:pay", args=[token]),
+        "inbox_back_url": _payment_url(active) if active else reverse("checkout:pay", args=[token]),
     }
-    return render(request, "checkout/inbox.html", context)
+    return _render(request, "checkout/inbox.html", context)

@@ -1,4 +1,4 @@
-"""The append-only record of state changes, and the sandbox outbox shoppers read."""
+"""The append-only record of state changes, and the sandbox inbox shoppers read."""
 
 from django.db import models
 
@@ -46,6 +46,9 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+        # One name everywhere (checkout, admin, README, guides): what a test shopper reads.
+        verbose_name = "sandbox inbox message"
+        verbose_name_plural = "sandbox inbox"
 
     def __str__(self):
         return f"{self.channel} to {self.to}"

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from payments.branding import validate_brand_colour, validate_https_url
+
 from .common import CURRENCY_CHECK, new_key_id, new_merchant_id
 
 
@@ -62,6 +64,20 @@ class Merchant(models.Model):
     dcc_markup_bps = models.PositiveIntegerField(
         default=0, help_text="DCC markup the shopper pays on the reference rate, basis points."
     )
+    # The hosted checkout's header: the merchant's logo (an https address, shown beside its name)
+    # and accent colour (the Pay button and links; dark enough for white text on it).
+    brand_logo_url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[validate_https_url],
+        help_text="Logo shown on the checkout header, an https:// address (optional).",
+    )
+    brand_color = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[validate_brand_colour],
+        help_text="Accent colour of the checkout as #rrggbb, dark enough for white text on it.",
+    )
     is_demo = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -85,6 +101,10 @@ class Merchant(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(dcc_markup_bps__lte=2000), name="merchant_dcc_bps_at_most_20_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(brand_color="") | Q(brand_color__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="merchant_brand_color_hex",
             ),
         ]
 

@@ -50,6 +50,9 @@ class Order(FSMModelMixin, models.Model):
         max_length=16, choices=CaptureMethod.choices, default=CaptureMethod.AUTOMATIC
     )
     metadata = models.JSONField(default=dict, blank=True)
+    # What the checkout lists: [{"name", "quantity", "unit_amount", "amount"}], the amounts adding
+    # up to ``amount`` (checked by ``order_create``); empty when the merchant sent none.
+    line_items = models.JSONField(default=list, blank=True)
     status = FSMField(default=Status.PENDING, choices=Status.choices, protected=True)
     checkout_token = models.CharField(
         max_length=64, unique=True, default=new_checkout_token, editable=False

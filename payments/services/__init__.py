@@ -17,6 +17,7 @@ from .card_saving import (
     card_save_consent_record,
     payment_card_save,
 )
+from .checked import MethodInput
 from .events import event_record
 from .merchants import (
     api_key_authenticate,
@@ -29,7 +30,7 @@ from .merchants import (
 from .one_call import payment_create_with_order
 from .orders import order_cancel, order_create, orders_expire
 from .otp import otp_challenge_current, otp_resend, otp_verify
-from .payments import MethodInput, attempts_reconcile, authorization_apply, payment_create
+from .payments import attempts_reconcile, authorization_apply, payment_create
 from .refunds import (
     refund_check,
     refund_create,

@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from ..errors import ValidationFailed
 from ..models import Merchant, Order, Payment
 from ..validation import FieldError
+from .checked import MethodInput, method_check
 from .orders import order_fields_check, order_insert, reference_taken
-from .payments import MethodInput, _payment_open, _send_opened, method_check
+from .payments import _payment_open, _send_opened
 from .saved import saved_method_check, saved_send
 
 

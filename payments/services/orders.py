@@ -81,6 +81,84 @@ def _order_errors(
     return errors
 
 
+LINE_ITEMS_MAX = 100
+LINE_ITEM_NAME_MAX = 200
+LINE_ITEM_QUANTITY_MAX = 100_000
+UNIT_AMOUNT_MAX = 2**63 - 1  # what a BigIntegerField holds
+
+
+def _is_count(value, *, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _line_item_errors(line_items, *, amount) -> list[FieldError]:
+    """Return what is wrong with ``line_items`` (each named, counted and priced, adding up to
+    the order's ``amount``)."""
+    if not isinstance(line_items, list):
+        return [FieldError("line_items", "invalid", "Line items are a list.")]
+    if len(line_items) > LINE_ITEMS_MAX:
+        return [
+            FieldError("line_items", "too_many", f"An order has at most {LINE_ITEMS_MAX} lines.")
+        ]
+    errors = []
+    for i, line in enumerate(line_items):
+        where = f"line_items.{i}"
+        if not isinstance(line, dict):
+            errors.append(FieldError(where, "invalid", "A line item is an object."))
+            continue
+        name = line.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(FieldError(f"{where}.name", "required", "Name each line item."))
+        elif len(name) > LINE_ITEM_NAME_MAX or "\x00" in name:
+            errors.append(
+                FieldError(
+                    f"{where}.name",
+                    "too_long",
+                    f"A line item's name has at most {LINE_ITEM_NAME_MAX} characters.",
+                )
+            )
+        if not _is_count(line.get("quantity"), low=1, high=LINE_ITEM_QUANTITY_MAX):
+            errors.append(
+                FieldError(
+                    f"{where}.quantity",
+                    "invalid",
+                    f"A quantity is a whole number from 1 to {LINE_ITEM_QUANTITY_MAX}.",
+                )
+            )
+        if not _is_count(line.get("unit_amount"), low=1, high=UNIT_AMOUNT_MAX):
+            errors.append(
+                FieldError(
+                    f"{where}.unit_amount",
+                    "invalid",
+                    "A unit amount is a positive whole number of minor units.",
+                )
+            )
+    if errors or not line_items or not isinstance(amount, int):
+        return errors
+    total = sum(line["quantity"] * line["unit_amount"] for line in line_items)
+    if total != amount:
+        errors.append(
+            FieldError(
+                "line_items",
+                "amount_mismatch",
+                f"The line items add up to {total}, not to the order's amount {amount}.",
+            )
+        )
+    return errors
+
+
+def _line_items_stored(line_items: list[dict]) -> list[dict]:
+    return [
+        {
+            "name": line["name"].strip(),
+            "quantity": line["quantity"],
+            "unit_amount": line["unit_amount"],
+            "amount": line["quantity"] * line["unit_amount"],
+        }
+        for line in line_items
+    ]
+
+
 def _customer_errors(*, merchant, livemode, customer, setup_future_usage) -> list[FieldError]:
     """The order's customer must be one of the merchant's, in the order's mode."""
     errors = []
@@ -130,6 +208,7 @@ def order_create(
     customer: str = "",
     setup_future_usage: str = Order.SetupFutureUsage.ON_SESSION,
     fx_quote: str = "",
+    line_items: list[dict] | None = None,
 ) -> Order:
     """Create a pending order the shopper can pay at its checkout URL until it expires.
 
@@ -138,6 +217,8 @@ def order_create(
     saved there is consented for (``off_session`` lets the merchant charge it without them).
     ``fx_quote``: the id of an FX quote (``fx``) into the merchant's settlement currency for the
     order's amount; a capture before it expires converts at its rate.
+    ``line_items`` (optional): ``[{"name", "quantity", "unit_amount"}]`` shown on the checkout;
+    their amounts must add up to ``amount``.
     """
     fields = order_fields_check(
         merchant=merchant,
@@ -152,6 +233,7 @@ def order_create(
         metadata=metadata,
         customer=customer,
         setup_future_usage=setup_future_usage,
+        line_items=line_items,
     )
     try:
         with transaction.atomic():
@@ -177,9 +259,11 @@ def order_fields_check(
     metadata=None,
     customer="",
     setup_future_usage=Order.SetupFutureUsage.ON_SESSION,
+    line_items=None,
 ) -> dict:
     """Return the order's fields as stored, or raise ``ValidationFailed`` with every error."""
     metadata = {} if metadata is None else metadata
+    line_items = [] if line_items is None else line_items
     currency = currency.upper() if isinstance(currency, str) else currency
     errors = _order_errors(
         amount=amount,
@@ -191,6 +275,7 @@ def order_fields_check(
         capture_method=capture_method,
         metadata=metadata,
     )
+    errors += _line_item_errors(line_items, amount=amount)
     errors += _customer_errors(
         merchant=merchant,
         livemode=livemode,
@@ -208,6 +293,7 @@ def order_fields_check(
         "return_url": return_url,
         "capture_method": capture_method,
         "metadata": metadata,
+        "line_items": _line_items_stored(line_items),
         "customer": customer,
         "setup_future_usage": setup_future_usage,
     }

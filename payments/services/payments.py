@@ -13,7 +13,6 @@ by that reference later, then completes the payment or releases the hold.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -36,26 +35,21 @@ from ..errors import (
     InstitutionUnavailable,
     OrderNotPayable,
     PaymentInProgress,
-    ValidationFailed,
     database_busy,
 )
 from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
-from ..routing import Route, connector_for, route_payment
+from ..routing import connector_for
 from ..screening import authorization_held, authorization_will_be_held, payment_screen
 from ..transitions import transition_run
 from ..validation import (
-    CardData,
-    FieldError,
     mask_pan,
-    validate_amount,
-    validate_card,
-    validate_wallet,
 )
 from ..vault import card_reveal, card_store
 from . import otp_limits
 from .captures import capture_reference, payment_capture_locked
 from .challenges import otp_challenge_start
+from .checked import CheckedMethod, MethodInput, method_check
 from .dcc import payment_new
 from .events import event_record
 from .fx import capture_converts, payment_fx_check
@@ -64,22 +58,6 @@ from .screened import screened_challenge, screened_decline
 logger = logging.getLogger(__name__)
 
 Outcome = PaymentAttempt.Outcome
-
-
-@dataclass(frozen=True)
-class MethodInput:
-    """What a shopper or merchant server submitted; the CVC lives only in this object."""
-
-    type: str
-    number: str = ""
-    exp_month: int | str | None = None
-    exp_year: int | str | None = None
-    cvc: str = field(default="", repr=False)
-    holder_name: str = ""
-    phone: str = ""
-
-    def __repr__(self) -> str:
-        return f"MethodInput(type={self.type!r})"
 
 
 def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") -> Payment:
@@ -95,58 +73,6 @@ def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") ->
     )
     payment, attempt = _payment_open(order=order, checked=checked, dcc_quote=dcc_quote)
     return _send_opened(payment=payment, attempt=attempt, checked=checked)
-
-
-@dataclass(frozen=True)
-class CheckedMethod:
-    """A payment method that passed validation, with the institution it routes to."""
-
-    input: MethodInput
-    card: CardData | None
-    phone: str | None
-    route: Route
-
-
-def method_check(
-    *, method: MethodInput, amount, currency, livemode: bool, amount_checked: bool = False
-) -> CheckedMethod:
-    """Validate ``method`` for paying ``amount`` and route it; raise ``ValidationFailed``.
-
-    ``amount_checked``: the amount was refused already (only the method's own limits are added).
-    """
-    errors: list[FieldError] = []
-    card = phone = None
-    if method.type not in Payment.Method.values:
-        errors.append(
-            FieldError(
-                "payment_method.type",
-                "invalid_choice",
-                "Payment method is card, wallet or bank_transfer.",
-            )
-        )
-    elif not amount_checked:
-        errors += validate_amount(amount=amount, currency=currency, method=method.type)
-    if method.type == Payment.Method.CARD:
-        card, card_errors = validate_card(
-            number=method.number,
-            exp_month=method.exp_month,
-            exp_year=method.exp_year,
-            cvc=method.cvc,
-            holder_name=method.holder_name,
-        )
-        errors += card_errors
-    elif method.type == Payment.Method.WALLET:
-        phone, wallet_errors = validate_wallet(phone=method.phone)
-        errors += wallet_errors
-    if errors:
-        raise ValidationFailed(errors)
-    # Before anything is written: a live payment with no live institution leaves no trace.
-    route = route_payment(
-        method_type=method.type,
-        card_brand=card.brand if card else None,
-        livemode=livemode,
-    )
-    return CheckedMethod(input=method, card=card, phone=phone, route=route)
 
 
 def _send_opened(*, payment: Payment, attempt: PaymentAttempt, checked: CheckedMethod) -> Payment:

@@ -15,7 +15,8 @@ from ..routing import route_payment
 from ..saved_methods import saved_method_resolve
 from ..validation import CardData, FieldError, card_expired, validate_amount
 from ..vault import card_reveal
-from .payments import CheckedMethod, MethodInput, _payment_open, authorization_send
+from .checked import CheckedMethod, MethodInput
+from .payments import _payment_open, authorization_send
 
 FIELD = "payment_method.id"
 

@@ -2,6 +2,10 @@
    The server checks everything again; this only saves the shopper a round trip. */
 (function () {
   "use strict";
+  // The page's messages in its language (json_script "checkout-text"); English if absent.
+  var T = {};
+  try { T = JSON.parse(document.getElementById("checkout-text").textContent) || {}; } catch (e) { T = {}; }
+  function t(key, english) { return T[key] || english; }
   var BINS = [["amex", 34, 34], ["amex", 37, 37], ["diners", 300, 305], ["diners", 36, 36],
     ["diners", 38, 39], ["jcb", 3528, 3589], ["visa", 4, 4], ["mastercard", 51, 55],
     ["mastercard", 2221, 2720], ["discover", 6011, 6011], ["discover", 644, 649],
@@ -40,36 +44,36 @@
   var RULES = {
     number: function (v) {
       var d = digits(v), b = brand(d), lengths = b ? LENGTHS[b] : [12, 13, 14, 15, 16, 17, 18, 19];
-      if (!d) return "Enter your card number.";
-      if (!/^[0-9]+$/.test(d)) return "Your card number is invalid.";
-      if (d.length < lengths[0]) return "Your card number is incomplete.";
-      if (lengths.indexOf(d.length) < 0 || !luhn(d)) return "Your card number is invalid.";
+      if (!d) return t("number_required", "Enter your card number.");
+      if (!/^[0-9]+$/.test(d)) return t("number_invalid", "Your card number is invalid.");
+      if (d.length < lengths[0]) return t("number_incomplete", "Your card number is incomplete.");
+      if (lengths.indexOf(d.length) < 0 || !luhn(d)) return t("number_invalid", "Your card number is invalid.");
       return "";
     },
     exp: function (v) {
-      if (!v.trim()) return "Enter the expiry date.";
+      if (!v.trim()) return t("exp_required", "Enter the expiry date.");
       var e = expiry(v), now = new Date(), y = now.getUTCFullYear(), m = now.getUTCMonth() + 1;
-      if (!e || e.month < 1 || e.month > 12 || e.year > y + 50) return "Your card's expiry date is invalid.";
-      if (e.year < y || (e.year === y && e.month < m)) return "Your card has expired.";
+      if (!e || e.month < 1 || e.month > 12 || e.year > y + 50) return t("exp_invalid", "Your card's expiry date is invalid.");
+      if (e.year < y || (e.year === y && e.month < m)) return t("exp_past", "Your card has expired.");
       return "";
     },
     cvc: function (v) {
       var b = brand(digits(field("number").value)), re = b === "amex" ? /^[0-9]{4}$/ : b ? /^[0-9]{3}$/ : /^[0-9]{3,4}$/;
-      if (!v.trim()) return "Enter your card's security code.";
+      if (!v.trim()) return t("cvc_required", "Enter your card's security code.");
       if (re.test(v.trim())) return "";
-      if (b === "amex") return "Amex security codes have 4 digits, on the front of the card.";
-      return b ? "This card's security code has 3 digits, on the back of the card." : "Your card's security code is invalid.";
+      if (b === "amex") return t("cvc_amex", "Amex security codes have 4 digits, on the front of the card.");
+      return b ? t("cvc_three", "This card's security code has 3 digits, on the back of the card.") : t("cvc_invalid", "Your card's security code is invalid.");
     },
     holder_name: function (v) {
-      if (!v.trim()) return "Enter the name on the card.";
-      return /^[\p{L}\p{M} .'-]+$/u.test(v.trim()) && /\p{L}/u.test(v) ? "" : "The name on the card is invalid.";
+      if (!v.trim()) return t("name_required", "Enter the name on the card.");
+      return /^[\p{L}\p{M} .'-]+$/u.test(v.trim()) && /\p{L}/u.test(v) ? "" : t("name_invalid", "The name on the card is invalid.");
     },
     phone: function (v) {
-      if (!v.trim()) return "Enter your phone number.";
-      return /^\+[1-9][0-9]{7,14}$/.test(v.replace(/[\s\-()]/g, "")) ? "" : "Enter your phone number with its country code, e.g. +44 20 7946 0958.";
+      if (!v.trim()) return t("phone_required", "Enter your phone number.");
+      return /^\+[1-9][0-9]{7,14}$/.test(v.replace(/[\s\-()]/g, "")) ? "" : t("phone_invalid", "Enter your phone number with its country code, e.g. +44 20 7946 0958.");
     },
     code: function (v) {
-      return /^[0-9]{6}$/.test(v.replace(/[\s-]/g, "")) ? "" : "Enter the 6-digit code.";
+      return /^[0-9]{6}$/.test(v.replace(/[\s-]/g, "")) ? "" : t("code_invalid", "Enter the 6-digit code.");
     }
   };
   var PANES = {card: ["number", "exp", "cvc", "holder_name"], wallet: ["phone"], bank_transfer: []};
@@ -84,7 +88,7 @@
   function check(input) { return show(input, RULES[input.id](input.value)); }
   function fieldsToCheck(form) {
     if (form.id === "otp-form") return [field("code")];
-    var picked = form.querySelector("input[name=method]:checked");
+    var picked = form.querySelector("input[name=method]:checked") || form.querySelector("input[name=method][type=hidden]");
     // A saved card chosen: nothing to type, the server checks the choice.
     var saved = form.querySelector("input[name=saved_card]:checked");
     if (picked && picked.value === "card" && saved && saved.value) return [];
@@ -116,7 +120,7 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) {
         b.disabled = true;
         b.setAttribute("aria-busy", "true");
-        if (b.classList.contains("pay")) b.textContent = "Processing…";
+        if (b.classList.contains("pay")) b.textContent = t("processing", "Processing…");
       });
     });
   }
@@ -136,16 +140,13 @@
   Object.keys(RULES).forEach(function (name) {
     var input = field(name);
     if (!input) return;
-    // Leaving a field only adds a message: clearing one there would move the button below
-    // up under the pointer between press and release, and the click on it would be lost.
-    input.addEventListener("blur", function () {
-      var message = input.value ? RULES[name](input.value) : "";
-      if (message) show(input, message);
-    });
+    // Fields are checked when the form is sent, not when they are left: a message added on
+    // leaving a field moved the Pay button down under the pointer between press and release,
+    // and the press was lost. Typing only clears a message once the entry is right.
     input.addEventListener("input", function (ev) {
       if (name === "number") formatNumber(input);
       if (name === "exp") formatExpiry(input, ev);
-      if (input.getAttribute("aria-invalid")) check(input);
+      if (input.getAttribute("aria-invalid") && !RULES[name](input.value)) show(input, "");
     });
   });
   var number = field("number");
@@ -155,10 +156,11 @@
   // card may pay in its own currency (only its first six digits are sent) and show the choice
   // under the number. A number that is still wrong sends nothing. Without this script the
   // server shows the same choice on the first submission.
-  var slot = document.getElementById("dcc-slot"), payBtn = document.getElementById("pay-btn");
+  var slot = document.getElementById("dcc-slot"), payBtn = document.getElementById("pay-btn"),
+    cardLabel = document.getElementById("pay-label");
   function payLabel() {
     var chosen = slot.querySelector("input[name=dcc_quote]:checked");
-    if (payBtn && !payBtn.disabled) payBtn.textContent = chosen ? chosen.dataset.payLabel : payBtn.dataset.defaultLabel;
+    if (cardLabel && payBtn && !payBtn.disabled) cardLabel.textContent = chosen ? chosen.dataset.payLabel : cardLabel.dataset.defaultLabel;
   }
   function binOf(value) {
     return RULES.number(value) ? "" : digits(value).slice(0, 6);
@@ -200,6 +202,39 @@
     window.setTimeout(poll, 3000);
   }
 
+  // A refusal the server answered at the top of the page (not beside a field) gets the focus,
+  // so it is read out and seen on a phone too.
+  var alertBox = document.querySelector("[data-focus]");
+  if (alertBox && !document.querySelector("[autofocus][aria-invalid]")) alertBox.focus();
+
+  // Bank transfer: copy buttons (shown only where the clipboard can be written).
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    var status = document.getElementById(button.dataset.copy + "-copied");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = document.getElementById(button.dataset.copy).textContent.trim();
+      navigator.clipboard.writeText(text).then(function () {
+        if (status) status.textContent = t("copied", "Copied");
+      }, function () {
+        if (status) status.textContent = t("copy_failed", "Could not copy: select the text and copy it.");
+      });
+    });
+  });
+
+  // The transfer deadline in the shopper's own time zone, beside the UTC one the server wrote.
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime")), target = document.getElementById(el.dataset.local);
+    if (!target || isNaN(when)) return;
+    try {
+      var fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+        year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+      target.textContent = fmt.format(when);
+      target.hidden = false;
+    } catch (e) { /* the UTC time stays */ }
+  });
+
   // The automatic return can be stopped (WCAG 2.2.1); its note exists only when it runs.
   var back = document.querySelector("[data-auto-redirect]"), note = document.getElementById("auto-return");
   if (back) {
@@ -208,7 +243,7 @@
       note.hidden = false;
       document.getElementById("stay-btn").addEventListener("click", function () {
         window.clearTimeout(timer);
-        note.textContent = "You will stay on this page.";
+        note.textContent = t("stay", "You will stay on this page.");
         back.focus();
       });
     }

@@ -33,7 +33,7 @@ class Command(BaseCommand):
                     f"  Demo merchant  {data.merchant.name} ({data.merchant.public_id})",
                     f"  Test API key   {data.api_key}",
                     f"  Try it:        curl -H 'Authorization: Bearer {data.api_key}' {site}/api/v1/orders",
-                    "  Sandbox card   4242 4242 4242 4242, any future expiry, any CVC",
+                    "  Sandbox card   4242 4242 4242 4242, any future expiry, any 3-digit CVC (4 for Amex)",
                     "=" * 72,
                     "",
                 ]
