@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "developers.tasks.request_logs_prune_task",
         "schedule": 3600.0,
     },
+    "seen-signatures-prune": {
+        "task": "developers.tasks.seen_signatures_prune_task",
+        "schedule": 3600.0,
+    },
 }
 # Days a merchant's API requests are kept in the request log (developers app).
 DEVELOPERS_REQUEST_LOG_RETENTION_DAYS = int(_env("REQUEST_LOG_RETENTION_DAYS", "30"))
