@@ -401,7 +401,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- the product's own settings (read at call time through django.conf.settings) ------------
-SITE_URL = _env("SITE_URL", "http://127.0.0.1:8000")
+# localhost, not 127.0.0.1: WebAuthn (passkeys) takes the host as relying-party id, never an IP.
+SITE_URL = _env("SITE_URL", "http://localhost:8000")
 PAYMENTS_SANDBOX = _env("PAYMENTS_SANDBOX", "true").lower() == "true"
 # Live payments go only to these institutions (method, or "card:<brand>" -> institution code),
 # and only to connectors that move real money: none is configured, so live payments are refused.

@@ -106,7 +106,9 @@ class Supervisor:
 def main() -> int:
     # Started in the background, a shell hands us SIGINT ignored; Ctrl-C / kill -INT must work.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.environ.setdefault("SITE_URL", f"http://{HOST}:{PORT}")
+    # Passkeys need a domain as relying-party id: localhost (the browser refuses 127.0.0.1).
+    site_host = "localhost" if HOST in ("127.0.0.1", "0.0.0.0") else HOST
+    os.environ.setdefault("SITE_URL", f"http://{site_host}:{PORT}")
     manage("migrate", "--no-input", "-v", "0")
     os.environ["_EMBEDDED_DEFAULTS_WARNED"] = "1"  # the first command said it; children needn't
     manage("demo_setup")
@@ -116,7 +118,7 @@ def main() -> int:
     manage("fx_import", "--new-only", "--since", since.isoformat())
     supervisor = Supervisor(commands())
     supervisor.start_all()
-    print(f"Started web (http://{HOST}:{PORT}/), Celery workers and beat. Ctrl-C stops all.")
+    print(f"Started web ({os.environ['SITE_URL']}/), Celery workers and beat. Ctrl-C stops all.")
     signal.signal(signal.SIGTERM, lambda *_: (supervisor.stop(), sys.exit(0)))
     try:
         while (ended := supervisor.check(time.monotonic())) is None:
