@@ -241,3 +241,69 @@ def test_a_payment_without_a_code_offers_no_passkey_registration(client, make_or
 
     assert response.status_code == 409
     assert json.loads(response.content)["code"] == "invalid_state"
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        "",
+        "x",
+        "{}",
+        "[]",
+        '{"id": 5}',
+        '{"id": "abc", "response": "nope"}',
+        '{"id": "abc", "response": {"clientDataJSON": "%%%"}}',
+        '{"id": "abc", "response": {"clientDataJSON": "bnVsbA"}}',
+        "{" + "a" * 20_000 + "}",
+        '{"id": "a\x00b"}',
+    ],
+)
+def test_a_malformed_passkey_answer_is_refused_without_an_error_page(
+    client, authenticator, challenged, credential, django_capture_on_commit_callbacks
+):
+    response = _answer(client, challenged, credential, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    challenged.refresh_from_db()
+    assert challenged.status == "requires_action"
+
+
+@pytest.mark.parametrize("credential", ["", "x", "{}", '{"id": "abc"}', "{" + "a" * 20_000 + "}"])
+def test_a_malformed_registration_answer_registers_nothing(client, saved_otp_card, credential):
+    payment = Payment.objects.filter(status="captured").get()
+
+    response = client.post(payment_path(payment) + "passkey/register", {"credential": credential})
+
+    assert response.status_code == 302
+    assert not ShopperPasskey.objects.exists()
+
+
+def test_the_sandbox_issuer_refuses_a_stale_passkey_delegation(merchant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from institutions.connector import AuthorizationRequest, DelegatedAuthentication, MethodDetails
+    from payments.routing import connector_for
+
+    def authorize(reference, delegated):
+        request = AuthorizationRequest(
+            reference=reference,
+            amount=500,
+            currency="USD",
+            currency_exponent=2,
+            method=MethodDetails(type="card", card_number=OTP_CARD, exp_month=12, exp_year=2035),
+            authenticated=True,
+            delegated=delegated,
+            sandbox_owner=merchant.public_id,
+        )
+        return connector_for("sandbox_issuer_visa").authorize(request)
+
+    now = timezone.now()
+    stale = authorize(
+        "att_stale", DelegatedAuthentication("passkey", "Y3JlZA", now - timedelta(hours=1))
+    )
+    fresh = authorize("att_fresh", DelegatedAuthentication("passkey", "Y3JlZA", now))
+
+    assert (stale.decision, stale.decline_code) == ("declined", "authentication_failed")
+    assert fresh.decision == "approved"
