@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django_otp.models import Device
 
 
 class AuditLog(models.Model):
@@ -59,3 +60,37 @@ class StaffSetupLink(models.Model):
 
     def __str__(self):
         return f"set-up link for {self.user} ({'used' if self.used_at else 'unused'})"
+
+
+class WebAuthnChallenge(models.Model):
+    """A challenge handed to a browser for one WebAuthn ceremony: single-use (deleted when an
+    answer to it is checked) and short-lived. ``purpose`` and ``subject`` (a user's or a
+    customer's id; blank when the browser may answer with any credential) bind it to its use."""
+
+    challenge = models.CharField(max_length=128, unique=True)
+    purpose = models.CharField(max_length=32)
+    subject = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.purpose} challenge"
+
+
+class WebAuthnDevice(Device):
+    """A staff user's passkey or security key as a django-otp device, beside TOTP: sign-in
+    and every step-up accept an assertion of it where they accept a code. Only the credential
+    id and public key are kept."""
+
+    credential_id = models.CharField(max_length=1400, unique=True, help_text="base64url")
+    public_key = models.BinaryField(help_text="COSE public key")
+    sign_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "passkey"
+
+    def verify_token(self, token) -> bool:
+        from .webauthn import staff_assertion_verify
+
+        return staff_assertion_verify(device=self, token=token)

@@ -28,6 +28,8 @@ from django_otp import match_token
 from .audit import audit_record
 
 FIELD = "otp_token"
+#: A code is 6 digits; a passkey's answer (JSON, ``backoffice.webauthn``) is longer.
+TOKEN_MAX_LENGTH = 16_000
 REFUSED = "That authenticator code is not valid. Enter the current code from your app."
 _NOT_RESENT = {"csrfmiddlewaretoken", FIELD}
 
@@ -46,14 +48,19 @@ def code_field(
     """Return the authenticator-code field every step-up form shows."""
     return forms.CharField(
         label="Authenticator code",
-        max_length=8,
+        max_length=TOKEN_MAX_LENGTH,
         help_text=help_text,
-        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=OneTimeCodeInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "data-passkey": "1"}
+        ),
     )
 
 
 def step_up_verify(request, token: str, *, action: str) -> bool:
     """Return True if ``token`` is a current code of the signed-in user's devices (and spend it).
+
+    A device is a TOTP app or a passkey (``backoffice.models.WebAuthnDevice``, whose token is
+    the browser's assertion, filled in by ``static/backoffice/passkeys.js``).
 
     A refusal is audited with the guarded ``action``; the code itself is never recorded.
     """

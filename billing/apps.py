@@ -18,4 +18,9 @@ class BillingConfig(AppConfig):
         # payments never imports billing: it asks the resolver registered here for "pm_" ids,
         # and the customer directory for "cus_" ids (orders naming a customer, the checkout).
         saved_method_resolver_register(prefix="pm", resolver=saved_method_resolve)
+        from payments.passkeys import passkey_store_register
+
+        from .services.passkeys import STORE
+
+        passkey_store_register(store=STORE)
         customer_directory_register(prefix="cus", directory=DIRECTORY)

@@ -434,6 +434,27 @@ class Subscription(FSMModelMixin, models.Model):
 
 
 # Invoices live in their own module; importing them here registers them with the app.
+class ShopperPasskey(models.Model):
+    """A shopper's passkey for one saved card (WebAuthn, registered at the hosted checkout after
+    an OTP verification): it verifies the holder of that card on later payments instead of an
+    OTP code. Only the credential id and public key are kept; removing the card removes it."""
+
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.CASCADE, related_name="passkeys"
+    )
+    credential_id = models.CharField(max_length=1400, unique=True, help_text="base64url")
+    public_key = models.BinaryField(help_text="COSE public key")
+    sign_count = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self):
+        return f"passkey of {self.payment_method_id}"
+
+
 from .invoice_models import Invoice, InvoiceLine, InvoicePayment, NumberSeries  # noqa: E402
 
 __all__ = [

@@ -22,6 +22,7 @@ from .forms import CardUpdateForm
 from .models import Invoice, Subscription
 from .services.method_update import REPLACEABLE, subscription_card_replace, update_consent_text
 from .services.notices import update_link_subscription_id
+from .services.passkeys import customer_passkey_remove, customer_passkeys
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +97,29 @@ def card_update(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(f"{request.path}?done=1")
     response = render(request, "billing/card_update.html", _context(subscription, form), status=400)
     return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def passkeys_manage(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's passkeys (one per saved card and device), each removable; reached from
+    the card-update link."""
+    subscription = _subscription(token)
+    customer = subscription.customer
+    if request.method == "POST":
+        try:
+            passkey_id = int(request.POST.get("remove", ""))
+        except ValueError:
+            passkey_id = 0
+        if customer_passkey_remove(customer=customer, passkey_id=passkey_id):
+            return redirect(f"{request.path}?removed=1")
+        return redirect(request.path)
+    context = {
+        "merchant": subscription.merchant,
+        "subscription": subscription,
+        "price": subscription.price,
+        "sandbox": not subscription.livemode,
+        "passkeys": customer_passkeys(customer=customer),
+        "removed": bool(request.GET.get("removed")),
+    }
+    return render(request, "billing/passkeys.html", context)

@@ -83,6 +83,47 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "Use an active key from the back office; keys are shown once when created.",
     ),
     ProblemCode(
+        "signature_required",
+        401,
+        "The merchant requires signed money-moving requests (payouts, refunds, bulk charges, "
+        "signing keys) and this one has no `Signature-Input`/`Signature`.",
+        "Sign the request (RFC 9421) with a registered key: see the README's signed requests.",
+    ),
+    ProblemCode(
+        "signature_invalid",
+        401,
+        "The signature is malformed, names no active signing key of this mode, or does not "
+        "verify over the request as received; `errors[0].field` names the header.",
+        "Sign exactly the method, path, Content-Digest and Idempotency-Key you send, with the "
+        "private key of the `keyid` named.",
+    ),
+    ProblemCode(
+        "signature_incomplete",
+        401,
+        "The signature lacks `created` or `keyid`, or does not cover `@method`, `@path`, "
+        "`content-digest` and `idempotency-key`, or one of those headers is not sent.",
+        "Cover the four components and send both headers.",
+    ),
+    ProblemCode(
+        "signature_expired",
+        401,
+        "The signature's `created` is more than 5 minutes old, or in the future.",
+        "Sign each request when sending it; keep your clock in sync.",
+    ),
+    ProblemCode(
+        "signature_replayed",
+        401,
+        "This exact signature was accepted before.",
+        "Sign every request (and every retry) anew; a `nonce` parameter makes two signatures "
+        "of one second differ.",
+    ),
+    ProblemCode(
+        "content_digest_mismatch",
+        401,
+        "The body does not match the signed `Content-Digest`.",
+        "Compute the digest over the exact body bytes you send, then sign.",
+    ),
+    ProblemCode(
         "forbidden",
         403,
         "The key may not do this.",
@@ -118,6 +159,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         404,
         "No reference exchange rate is known for the currencies at that time.",
         "Ask for a later time or another currency pair.",
+    ),
+    ProblemCode(
+        "signing_key_exists",
+        409,
+        "This public key is already registered (and not revoked) for the merchant and mode.",
+        "Use the registered key's id, or revoke it first.",
     ),
     ProblemCode(
         "invalid_state",

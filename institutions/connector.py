@@ -39,6 +39,16 @@ class MethodDetails:
 
 
 @dataclass(frozen=True)
+class DelegatedAuthentication:
+    """How the PSP verified the holder for the institution (delegated authentication): by an
+    OTP code the institution sent, or by a passkey the holder registered at the checkout."""
+
+    method: str  # "otp" | "passkey"
+    credential_id: str = ""  # the passkey's id (base64url), for "passkey"
+    authenticated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class AuthorizationRequest:
     reference: str  # our idempotent reference for this call (one per attempt)
     amount: int  # minor units
@@ -47,6 +57,8 @@ class AuthorizationRequest:
     method: MethodDetails
     livemode: bool = False
     authenticated: bool = False  # the holder passed the OTP challenge for this payment
+    # Set with ``authenticated``: which verification the holder passed, and when.
+    delegated: DelegatedAuthentication | None = None
     # The merchant charges a card saved with the holder's consent, without the holder (a
     # renewal): no CVC comes with it.
     merchant_initiated: bool = False

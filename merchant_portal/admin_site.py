@@ -23,10 +23,11 @@ from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
+from backoffice import passkeys
 from backoffice.admin_mixins import AuditedChangesMixin, LookupSafeAdminMixin
 from backoffice.audit import audit_record
 from backoffice.enrolment import setup_link_find, setup_link_use, setup_link_valid_for
-from backoffice.step_up import OneTimeCodeInput, StepUpAdminMixin
+from backoffice.step_up import TOKEN_MAX_LENGTH, OneTimeCodeInput, StepUpAdminMixin
 
 from .admin_nav import nav_groups
 from .dashboard import DEFAULT_DAYS, RANGE_PRESETS, dashboard_for, date_range_from
@@ -46,8 +47,10 @@ class StaffLoginForm(AdminAuthenticationForm):
     otp_token = forms.CharField(
         label="Authenticator code",
         required=False,
-        max_length=8,
-        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        max_length=TOKEN_MAX_LENGTH,  # or a passkey's answer
+        widget=OneTimeCodeInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "data-passkey": "1"}
+        ),
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -103,9 +106,34 @@ class PlatformAdminSite(OTPAdminSite):
         # its answers told staff whether another merchant's object existed.
         return [
             path("otp/enrol/", self.enrol_view, name="otp_enrol"),
+            path("passkeys/", self.admin_view(self.passkeys_view), name="passkeys"),
+            path(
+                "passkeys/<int:pk>/remove/",
+                self.admin_view(self.passkey_remove_view),
+                name="passkey_remove",
+            ),
+            path(
+                "passkeys/options/register/",
+                self.admin_view(passkeys.registration_options_view),
+                name="passkey_register_options",
+            ),
+            # Asked before sign-in too: the login page offers a passkey instead of a code.
+            path(
+                "passkeys/options/authenticate/",
+                csrf_protect(never_cache(passkeys.authentication_options_view)),
+                name="passkey_authenticate_options",
+            ),
             path("otp/setup/<str:token>/", self.setup_view, name="otp_setup"),
             *(url for url in super().get_urls() if getattr(url, "name", "") != "view_on_site"),
         ]
+
+    @method_decorator(csrf_protect)
+    def passkeys_view(self, request):
+        return passkeys.passkeys_view(request, self)
+
+    @method_decorator(csrf_protect)
+    def passkey_remove_view(self, request, pk):
+        return passkeys.passkey_remove_view(request, self, pk)
 
     def _needs_enrolment(self, request) -> bool:
         user = request.user

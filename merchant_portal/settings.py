@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "developers.tasks.request_logs_prune_task",
         "schedule": 3600.0,
     },
+    "seen-signatures-prune": {
+        "task": "developers.tasks.seen_signatures_prune_task",
+        "schedule": 3600.0,
+    },
 }
 # Days a merchant's API requests are kept in the request log (developers app).
 DEVELOPERS_REQUEST_LOG_RETENTION_DAYS = int(_env("REQUEST_LOG_RETENTION_DAYS", "30"))
@@ -402,9 +406,10 @@ SPECTACULAR_SETTINGS = {
 # --- the product's own settings (read at call time through django.conf.settings) ------------
 # `make run` serves on HOST:PORT (127.0.0.1:8000 unless set); the links the platform prints or
 # sends (checkout_url, staff set-up links, the start banner) use that origin unless SITE_URL
-# names another. A wildcard bind (0.0.0.0, ::) is reached on the loopback address.
+# names another. The loopback address and a wildcard bind are named localhost: WebAuthn
+# (passkeys) takes the host as relying-party id and refuses an IP address.
 _HOST = os.environ.get("HOST", "127.0.0.1")
-_HOST = "127.0.0.1" if _HOST in ("", "0.0.0.0", "::") else _HOST
+_HOST = "localhost" if _HOST in ("", "0.0.0.0", "::", "127.0.0.1", "::1") else _HOST
 _HOST = f"[{_HOST}]" if ":" in _HOST else _HOST
 SITE_URL = _env("SITE_URL", f"http://{_HOST}:{os.environ.get('PORT', '8000')}")
 PAYMENTS_SANDBOX = _env("PAYMENTS_SANDBOX", "true").lower() == "true"

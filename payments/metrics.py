@@ -34,3 +34,11 @@ def payment_outcome(payment) -> None:
     AUTHORIZATIONS.inc(outcome=payment.status, **labels)
     if payment.status == "declined":
         DECLINES.inc(code=payment.decline_code or "unknown", **labels)
+
+
+PASSKEY_VERIFICATIONS = counter(
+    "payments_passkey_verifications_total",
+    "Shoppers' passkey answers checked at the checkout, by result (passed, refused, declined: "
+    "a counter gone backwards or another origin, locked: the order's or card's cap).",
+    ["result"],
+)

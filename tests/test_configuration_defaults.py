@@ -87,7 +87,7 @@ def test_with_nothing_set_every_concern_runs_on_its_embedded_default(tmp_path):
     assert values["redis_url"] == ""
     assert values["debug"] is True
     assert values["allowed_hosts"] == ["127.0.0.1", "localhost", "testserver"]
-    assert values["site_url"] == "http://127.0.0.1:8000"
+    assert values["site_url"] == "http://localhost:8000"  # a domain: passkeys need one
     assert values["webhooks_allow_private"] is True
     assert values["demo_mode"] is True
     assert values["cutoff"] == "00:00"

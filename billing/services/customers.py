@@ -136,4 +136,5 @@ def payment_method_detach_locked(method: PaymentMethod, *, now) -> None:
     """Detach a method whose row the caller holds locked; record ``payment_method.detached``."""
     method.detached_at = now
     method.save(update_fields=["detached_at"])
+    method.passkeys.all().delete()  # a passkey verifies the holder of this card only
     event_record(obj=method, type="payment_method.detached")

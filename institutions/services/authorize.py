@@ -274,6 +274,21 @@ def _expired(*, exp_month: int, exp_year: int) -> bool:
     return (exp_year, exp_month) < (today.year, today.month)
 
 
+#: How old a delegated passkey verification may be when the authorization arrives.
+DELEGATION_MAX_AGE = timedelta(minutes=10)
+
+
+def _delegation_acceptable(request: AuthorizationRequest) -> bool:
+    """Accept a passkey verified by the PSP like a passed OTP: it names its credential and is
+    recent. An OTP (or no detail: callers before delegation) stands as before."""
+    delegated = request.delegated
+    if delegated is None or delegated.method != "passkey":
+        return True
+    if not delegated.credential_id or delegated.authenticated_at is None:
+        return False
+    return now() - delegated.authenticated_at <= DELEGATION_MAX_AGE
+
+
 def _hold(
     *,
     institution: str,
@@ -285,6 +300,8 @@ def _hold(
     context = {"institution": institution, "request": request, "account": account}
     if request.amount <= 0:
         return _decline("invalid_amount", **context)
+    if needs_otp and request.authenticated and not _delegation_acceptable(request):
+        return _decline("authentication_failed", **context)
     if needs_otp and not request.authenticated:
         # Funds are checked before the OTP so that no code is sent for a payment that cannot pass.
         balance = balance_get_or_create(

@@ -33,6 +33,7 @@ from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
 from .pagination import NewestFirstCursorPagination
 from .parsers import StrictJSONParser
+from .request_guards import request_guards_run
 from .throttling import ApiKeyRateThrottle
 
 __all__ = [
@@ -82,7 +83,7 @@ PROBLEM_SCHEMA = {
 
 _ERROR_DESCRIPTIONS = {
     "400": "Invalid input (field errors in `errors`) or malformed JSON.",
-    "401": "Missing, invalid or revoked API key.",
+    "401": "Missing, invalid or revoked API key (or request signature, where required).",
     "404": "No such object for this API key's merchant and mode.",
     "405": "Method not allowed.",
     "406": "Only JSON responses can be produced.",
@@ -152,6 +153,9 @@ class MerchantAPIView(APIView):
     renderer_classes = [JSONRenderer]
     schema = MerchantAutoSchema()
     idempotent_methods = ("post", "put", "patch", "delete")
+    #: Money leaves or may leave by this view's mutating methods: the request guards check them
+    #: first (``payments.api.request_guards``: signatures, when the merchant requires them).
+    money_moving = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -174,6 +178,8 @@ class MerchantAPIView(APIView):
         super().initial(request, *args, **kwargs)
         if any("\x00" in str(value) for value in kwargs.values()):
             raise NotFound()  # no id holds NUL, and the database would refuse to compare it
+        if self.money_moving and request.method.lower() in self.idempotent_methods:
+            request_guards_run(request=request)
 
 
 def refuse_unknown_parameters(request, *, known: set[str]) -> None:

@@ -243,6 +243,8 @@ class PaymentCancelView(MerchantAPIView):
 
 
 class PaymentRefundCreateView(MerchantAPIView):
+    money_moving = True
+
     @extend_schema(
         summary="Refund a captured payment",
         description="The refund is created `pending`; the institution's answer arrives as an event.",

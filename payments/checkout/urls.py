@@ -6,7 +6,7 @@ PostgreSQL refuses in a lookup), is a 404 before a query is made.
 
 from django.urls import include, path
 
-from . import dcc, views
+from . import dcc, passkeys, views
 
 checkout_patterns = (
     [
@@ -19,6 +19,26 @@ checkout_patterns = (
         path("<slug:token>/payments/<slug:payment_id>/resend", views.payment_resend, name="resend"),
         path(
             "<slug:token>/payments/<slug:payment_id>/cancel", views.payment_abandon, name="cancel"
+        ),
+        path(
+            "<slug:token>/payments/<slug:payment_id>/passkey/options",
+            passkeys.verify_options,
+            name="passkey_options",
+        ),
+        path(
+            "<slug:token>/payments/<slug:payment_id>/passkey/verify",
+            passkeys.verify,
+            name="passkey_verify",
+        ),
+        path(
+            "<slug:token>/payments/<slug:payment_id>/passkey/register-options",
+            passkeys.register_options,
+            name="passkey_register_options",
+        ),
+        path(
+            "<slug:token>/payments/<slug:payment_id>/passkey/register",
+            passkeys.register,
+            name="passkey_register",
         ),
         path(
             "<slug:token>/payments/<slug:payment_id>/simulate-transfer",

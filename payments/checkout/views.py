@@ -40,6 +40,7 @@ from payments.errors import (
     ValidationFailed,
 )
 from payments.models import ACTIVE_PAYMENT_STATUSES, Order, OutboxMessage, Payment
+from payments.passkeys import passkeys_for
 from payments.services import (
     bank_transfer_simulate,
     otp_challenge_current,
@@ -48,6 +49,7 @@ from payments.services import (
     payment_abandon_by_shopper,
     payment_create,
 )
+from payments.services.passkey_auth import passkey_offered, passkey_registrable
 from payments.validation import card_brand, luhn_valid, normalize_pan
 
 from . import dcc, saving, texts
@@ -303,6 +305,7 @@ def _payment_context(payment: Payment, **extra) -> dict:
     if payment.status == Payment.Status.REQUIRES_ACTION:
         challenge = context["challenge"] = otp_challenge_current(payment=payment)
         context["code_expired"] = bool(challenge) and challenge.valid_until <= timezone.now()
+        context.update(passkey_context(payment=payment, challenge=challenge))
         context.setdefault("otp_form", OtpForm())
     if payment.status == Payment.Status.DECLINED:
         context["decline_text"] = decline_message(payment.decline_code)
@@ -315,11 +318,21 @@ def _payment_context(payment: Payment, **extra) -> dict:
     context["succeeded"] = payment.status in SUCCEEDED
     # The card the shopper agreed to save is saved once the payment succeeds, on any path here.
     context["card_saved"] = context["succeeded"] and saving.card_saved(payment)
+    # After an OTP code, a saved card may get a passkey (one is enough to be offered).
+    context["passkey_registrable"] = (
+        context["succeeded"] and passkey_registrable(payment=payment) and not passkeys_for(payment)
+    )
     context["can_retry"] = not _order_closed(order) and not _active_payment(order)
     if context["can_retry"]:
         pay_url = reverse("checkout:pay", args=[order.checkout_token])
         context["retry_url"] = f"{pay_url}?{urlencode({'method': payment.method_type})}"
     return context
+
+
+def passkey_context(*, payment: Payment, challenge) -> dict:
+    """The passkey's part of the code page: offered first while no code was sent."""
+    offered = challenge is not None and passkey_offered(payment=payment)
+    return {"passkey_offered": offered, "passkey_first": offered and not challenge.token_hash}
 
 
 def _payment_template(payment: Payment) -> str:

@@ -245,6 +245,10 @@ class PaymentAttempt(models.Model):
     institution = models.CharField(max_length=40)
     institution_reference = models.CharField(max_length=100, blank=True)
     authenticated = models.BooleanField(default=False)
+    #: How the holder was verified for this attempt ("otp" or "passkey"), if they were.
+    authentication_method = models.CharField(max_length=16, blank=True)
+    #: The passkey's credential id (base64url) when a passkey verified the holder.
+    authentication_reference = models.CharField(max_length=1400, blank=True)
     outcome = models.CharField(
         max_length=20, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
     )

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.utils import timezone
 from django_otp.util import random_number_token
 
-from institutions.connector import Challenge
+from institutions.connector import Challenge, DelegatedAuthentication
 
-from ..models import OtpChallenge, OutboxMessage, Payment
+from ..models import OtpChallenge, OutboxMessage, Payment, PaymentAttempt
 from ..money import format_amount
 
 
@@ -46,8 +46,14 @@ def code_send(*, challenge: OtpChallenge, payment: Payment) -> None:
     )
 
 
-def otp_challenge_start(*, payment: Payment, challenge: Challenge | None) -> OtpChallenge:
-    """Open a challenge for a payment entering ``requires_action`` (caller holds the lock)."""
+def otp_challenge_start(
+    *, payment: Payment, challenge: Challenge | None, send: bool = True
+) -> OtpChallenge:
+    """Open a challenge for a payment entering ``requires_action`` (caller holds the lock).
+
+    ``send=False`` opens it without a code (the holder is offered a passkey first; the first
+    code goes out when they ask for one, ``otp_resend``).
+    """
     payment.otp_challenges.filter(status=OtpChallenge.Status.PENDING).update(
         status=OtpChallenge.Status.EXPIRED
     )
@@ -61,5 +67,17 @@ def otp_challenge_start(*, payment: Payment, challenge: Challenge | None) -> Otp
         valid_until=timezone.now() + settings.PAYMENTS_OTP_TTL,
     )
     otp.save()
-    code_send(challenge=otp, payment=payment)
+    if send:
+        code_send(challenge=otp, payment=payment)
     return otp
+
+
+def delegation_of(attempt: PaymentAttempt) -> DelegatedAuthentication | None:
+    """How the holder was verified for ``attempt``, as the institution is told (None if not)."""
+    if not attempt.authenticated:
+        return None
+    return DelegatedAuthentication(
+        method=attempt.authentication_method or "otp",
+        credential_id=attempt.authentication_reference,
+        authenticated_at=attempt.started_at,
+    )

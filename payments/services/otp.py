@@ -21,6 +21,7 @@ from .. import locks
 from ..errors import InvalidTransition, OtpError, OtpResendNotAllowed, OtpThrottled
 from ..metrics import OTP_VERIFICATIONS
 from ..models import OtpChallenge, Payment, PaymentAttempt
+from ..representations import object_data
 from ..transitions import transition_check, transition_run
 from . import otp_limits
 from .captures import payment_expire_locked
@@ -128,9 +129,20 @@ def _challenge_passed(payment: Payment, challenge: OtpChallenge) -> PaymentAttem
         masked_details=last.masked_details if last is not None else "",
         institution=payment.institution,
         authenticated=True,
+        authentication_method="otp",
     )
+    authentication_record(payment=payment, method="otp")
     event_record(obj=payment, type="payment.processing")
     return attempt
+
+
+def authentication_record(*, payment: Payment, method: str) -> None:
+    """Record ``payment.authenticated`` with how the holder was verified (caller holds locks)."""
+    event_record(
+        obj=payment,
+        type="payment.authenticated",
+        data={**object_data(payment), "authentication_method": method},
+    )
 
 
 def _challenge_failed(payment: Payment, challenge: OtpChallenge) -> bool:
@@ -163,6 +175,12 @@ def otp_resend(*, payment_pk: int) -> OtpChallenge:
     if payment.order.expires_at <= timezone.now():
         # The code could no longer pay the order (``otp_verify`` expires the payment instead).
         raise OtpResendNotAllowed("This order has expired; no new code can be sent.")
+    first = not challenge.token_hash and challenge.resend_count == 0 and not challenge.verified_at
+    if first:
+        # No code went out yet (a passkey was offered first): this is the first, not a resend,
+        # and it was counted against the destination's cap when the challenge opened.
+        code_send(challenge=challenge, payment=payment)
+        return challenge
     if challenge.resend_count >= settings.PAYMENTS_OTP_MAX_RESENDS:
         raise OtpResendNotAllowed("No more codes can be sent for this payment.")
     allowed, info = challenge.generate_is_allowed()

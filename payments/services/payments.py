@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..models import CardVault, Order, Payment, PaymentAttempt
 from ..money import exponent
+from ..passkeys import passkeys_for
 from ..routing import connector_for
 from ..screening import authorization_held, authorization_will_be_held, payment_screen
 from ..transitions import transition_run
@@ -48,7 +49,7 @@ from ..validation import (
 from ..vault import card_reveal, card_store
 from . import otp_limits
 from .captures import capture_reference, payment_capture_locked
-from .challenges import otp_challenge_start
+from .challenges import delegation_of, otp_challenge_start
 from .checked import CheckedMethod, MethodInput, method_check
 from .dcc import payment_new
 from .events import event_record
@@ -222,6 +223,7 @@ def _authorization_send(
         method=details,
         livemode=payment.livemode,
         authenticated=attempt.authenticated,
+        delegated=delegation_of(attempt),
         merchant_initiated=merchant_initiated,
         description=payment.order.reference,
         merchant_id=payment.merchant.public_id,
@@ -354,7 +356,10 @@ def authorization_apply(
             return payment
         transition_run(payment.require_action)
         payment.save()
-        otp_challenge_start(payment=payment, challenge=result.challenge)
+        # A saved card with passkeys: the passkey is offered first, a code sent only if asked.
+        otp_challenge_start(
+            payment=payment, challenge=result.challenge, send=not passkeys_for(payment)
+        )
         event_record(obj=payment, type="payment.requires_action")
     elif result.decision == Decision.PENDING:
         _awaiting_transfer(payment=payment, attempt=attempt, result=result)

@@ -25,6 +25,7 @@ _CREATED_OR_EXISTING = (
 
 
 class PayoutBatchListCreateView(MerchantListView):
+    money_moving = True
     serializer_class = s.PayoutBatchOutput
     filterset_class = s.PayoutBatchFilter
     selector = staticmethod(selectors.payout_batch_list)
@@ -76,6 +77,7 @@ class PayoutItemListView(MerchantListView):
 
 
 class ChargeBatchListCreateView(MerchantListView):
+    money_moving = True
     serializer_class = s.ChargeBatchOutput
     filterset_class = s.ChargeBatchFilter
     selector = staticmethod(selectors.charge_batch_list)
@@ -112,6 +114,8 @@ class ChargeBatchDetailView(MerchantAPIView):
 
 
 class ChargeBatchStartView(MerchantAPIView):
+    money_moving = True
+
     @extend_schema(
         summary="Start charging a batch",
         description="Charges run in the background; follow `progress`. Starting again is harmless.",

@@ -16,6 +16,20 @@ pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
 
+
+def _public_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+PROBE_PUBLIC_KEY = _public_pem()
+WORLD_PUBLIC_KEY = _public_pem()
+
 LIST_URLS = [
     "/api/v1/orders",
     "/api/v1/payments",
@@ -29,6 +43,7 @@ LIST_URLS = [
     "/api/v1/subscriptions",
     "/api/v1/test-clocks",
     "/api/v1/request-logs",
+    "/api/v1/signing-keys",
 ]
 
 
@@ -640,6 +655,10 @@ OPERATIONS |= {
     ("get", "/api/v1/payout-batches/{batch_id}/payouts"): ({"batch_id": "payout_batch"}, None),
     ("get", "/api/v1/charge-batches"): ({}, None),
     ("get", "/api/v1/request-logs"): ({}, None),
+    ("get", "/api/v1/signing-keys"): ({}, None),
+    ("post", "/api/v1/signing-keys"): ({}, {"public_key": PROBE_PUBLIC_KEY, "name": "probe"}),
+    ("get", "/api/v1/signing-keys/{key_id}"): ({"key_id": "signing_key"}, None),
+    ("delete", "/api/v1/signing-keys/{key_id}"): ({"key_id": "signing_key"}, None),
     ("post", "/api/v1/charge-batches"): ({}, {"reference": "probe-charges", "items": []}),
     ("get", "/api/v1/charge-batches/{batch_id}"): ({"batch_id": "charge_batch"}, None),
     ("post", "/api/v1/charge-batches/{batch_id}/start"): ({"batch_id": "charge_batch"}, None),
@@ -696,6 +715,10 @@ class World:
     def _make_endpoint(self) -> str:
         body = {"url": "https://example.com/hooks", "enabled_events": ["*"]}
         return self.client.post("/api/v1/webhook-endpoints", body, format="json").json()["id"]
+
+    def _make_signing_key(self) -> str:
+        body = {"public_key": WORLD_PUBLIC_KEY}
+        return self.client.post("/api/v1/signing-keys", body, format="json").json()["id"]
 
     def _make_price(self) -> str:
         body = OPERATIONS[("post", "/api/v1/prices")][1]
@@ -1214,6 +1237,15 @@ FIELD_PROBES = {
         "enabled_events": ["*", [], [1], [None], ["bogus.event"], {}, ["x" * 65], None],
         "description": [True, [], {}, None, "x" * 501],
         "enabled": BOOLEAN,
+    },
+    ("post", "/api/v1/signing-keys"): {
+        "public_key": [
+            *TEXT,
+            "",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+            "x" * 4001,
+        ],
+        "name": [True, [], {}, None, "x" * 101],
     },
     ENDPOINT_UPDATE: {
         "url": [*TEXT, "", "ftp://example.com/h", "x" * 2001],

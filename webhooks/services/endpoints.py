@@ -29,6 +29,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "payment.created",
     "payment.processing",
     "payment.requires_action",
+    "payment.authenticated",
     "payment.awaiting_transfer",
     "payment.authorized",
     "payment.captured",
