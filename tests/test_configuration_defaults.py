@@ -103,7 +103,8 @@ def test_with_nothing_set_every_concern_runs_on_its_embedded_default(tmp_path):
 
 def test_the_printed_links_follow_host_and_port_unless_site_url_is_set(tmp_path):
     """`HOST=0.0.0.0 PORT=9000 make run` serves on port 9000: checkout URLs, staff set-up links
-    (`manage.py staff_setup_link`) and the start banner must name that origin, not :8000."""
+    (`manage.py staff_setup_link`) and the start banner must name that origin, not :8000. The
+    loopback and a wildcard bind are named localhost: passkeys refuse an IP as relying party."""
     moved, _ = _settings_with_nothing_set(tmp_path, HOST="0.0.0.0", PORT="9000")
     named, _ = _settings_with_nothing_set(tmp_path, HOST="pay.local", PORT="8443")
     ipv6, _ = _settings_with_nothing_set(tmp_path, HOST="::1", PORT="8000")
@@ -111,9 +112,9 @@ def test_the_printed_links_follow_host_and_port_unless_site_url_is_set(tmp_path)
         tmp_path, PORT="9000", SITE_URL="https://pay.example.com"
     )
 
-    assert moved["site_url"] == "http://127.0.0.1:9000"
+    assert moved["site_url"] == "http://localhost:9000"
     assert named["site_url"] == "http://pay.local:8443"
-    assert ipv6["site_url"] == "http://[::1]:8000"
+    assert ipv6["site_url"] == "http://localhost:8000"
     assert explicit["site_url"] == "https://pay.example.com"
 
 
