@@ -15,6 +15,7 @@ say the merchant may charge the card without them). The card is saved once the p
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 from backoffice.client_ip import client_ip
 
@@ -24,26 +25,29 @@ from ..saved_methods import SavedCard, customer_saved_cards
 from ..services import card_save_consent_record, payment_card_save, payment_create_saved
 from ..validation import FieldError
 
-SAVE_LABEL = "Save this card for future payments"
+SAVE_LABEL = gettext_lazy("Save this card for future payments")
 
 
 def consent_words(order: Order) -> str:
-    """The words under the box, saying what ticking it allows."""
+    """The words under the box, saying what ticking it allows, in the page's language."""
     name = order.merchant.name
     if order.setup_future_usage == Order.SetupFutureUsage.OFF_SESSION:
-        return (
-            f"I allow {name} to keep this card and charge it for my future payments to {name}, "
-            "including ones made when I am not present (such as renewals). I can ask them to "
-            "remove it at any time."
+        words = gettext(
+            "I allow %(name)s to keep this card and charge it for my future payments to "
+            "%(name)s, including ones made when I am not present (such as renewals). I can ask "
+            "them to remove it at any time."
         )
-    return (
-        f"I allow {name} to keep this card so that I can choose it the next time I pay {name}. "
-        "It is not charged without me. I can ask them to remove it at any time."
-    )
+    else:
+        words = gettext(
+            "I allow %(name)s to keep this card so that I can choose it the next time I pay "
+            "%(name)s. It is not charged without me. I can ask them to remove it at any time."
+        )
+    return words % {"name": name}
 
 
 def consent_text(order: Order) -> str:
-    """What the shopper agreed to, as recorded: the box's label, then the words under it."""
+    """What the shopper agreed to, as recorded: the box's label, then the words under it, in
+    the language they were shown in."""
     return f"{SAVE_LABEL}. {consent_words(order)}"
 
 

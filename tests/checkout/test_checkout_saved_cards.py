@@ -27,7 +27,7 @@ def customer_order(make_order, customer):
     return make
 
 
-def _save_and_pay(client, order, number=VISA, *, save=True, cvc="123", **extra):
+def _save_and_pay(client, order, number=VISA, *, save=True, cvc="123", headers=None, **extra):
     data = {
         "method": "card",
         "number": number,
@@ -37,7 +37,7 @@ def _save_and_pay(client, order, number=VISA, *, save=True, cvc="123", **extra):
         **({"save_card": "1"} if save else {}),
         **extra,
     }
-    return client.post(pay_path(order), data, REMOTE_ADDR="198.51.100.23")
+    return client.post(pay_path(order), data, REMOTE_ADDR="198.51.100.23", **(headers or {}))
 
 
 def test_the_save_box_and_its_consent_show_only_for_an_order_naming_a_customer(
@@ -84,6 +84,23 @@ def test_an_order_asking_off_session_records_that_use_and_says_so(client, custom
     method = PaymentMethod.objects.get(customer=customer)
     assert method.consent_usage == "off_session"
     assert "when I am not present" in method.consent_text
+
+
+def test_a_german_shopper_reads_the_consent_in_german_and_it_is_recorded_as_read(
+    client, merchant, customer, customer_order
+):
+    order = customer_order(setup_future_usage="off_session")
+    german = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}
+    words = (
+        f"Ich erlaube {merchant.name}, diese Karte zu speichern und für meine künftigen "
+        f"Zahlungen an {merchant.name} zu belasten"
+    )
+    assert words in client.get(pay_path(order), **german).content.decode()
+
+    _save_and_pay(client, order, headers=german)
+
+    method = PaymentMethod.objects.get(customer=customer)
+    assert method.consent_text.startswith(f"Diese Karte für künftige Zahlungen speichern. {words}")
 
 
 def test_an_unticked_box_or_a_declined_payment_saves_nothing(client, customer, customer_order):
