@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0010_merchant_dcc'),
+        ('payments', '0013_outbox_message_named_sandbox_inbox'),
     ]
 
     operations = [
