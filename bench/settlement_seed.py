@@ -45,8 +45,8 @@ def _minus_seconds(param: str, seconds: str) -> str:
     return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {param}, '-' || ({seconds}) || ' seconds')"
 
 
-def _empty_json() -> str:
-    return "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+def _empty_json(value: str = "{}") -> str:
+    return f"CAST('{value}' AS jsonb)" if connection.vendor == "postgresql" else f"'{value}'"
 
 
 def _t(model) -> str:
@@ -122,11 +122,11 @@ def _orders_insert(
         cursor.execute(
             f"INSERT INTO {_t(Order)} (public_id, merchant_id, livemode, reference, amount,"
             " currency, description, customer_email, customer, setup_future_usage, return_url,"
-            " capture_method, metadata, status, checkout_token, expires_at, paid_at, created,"
-            " updated) "
+            " capture_method, metadata, line_items, status, checkout_token, expires_at, paid_at,"
+            " created, updated) "
             f"SELECT 'ord_' || %s || s.i, m.id, %s, 'bulk-' || %s || '-' || s.i,"
             f" 500 + (CAST(s.i AS bigint) * 7919) %% 100000, %s, '', '', '', 'on_session', '',"
-            f" 'automatic', {empty}, 'paid',"
+            f" 'automatic', {empty}, {_empty_json('[]')}, 'paid',"
             f" 'bulk' || %s || s.i, {captured_at}, {captured_at}, {captured_at}, {captured_at} "
             f"FROM {_series(payments)} JOIN {merchant_of} ON m.k = s.i %% {len(merchant_ids)}",
             [tag, livemode, tag, currency, tag, at, at, at, at, *merchant_ids],

@@ -77,6 +77,7 @@ def test_staff_adds_a_passkey_signs_in_with_it_and_refunds_with_it_as_step_up(
         page.click(f"#refund-{captured_payment.public_id}")
         page.fill("#id_amount", "2.50")
         page.fill("#id_reason", "Customer returned one item")
+        page.check("#id_confirm")
         page.click("#refund-form .passkey-button")
         page.wait_for_selector(".messagelist .success")
         browser.close()

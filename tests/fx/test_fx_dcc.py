@@ -126,7 +126,7 @@ def test_the_first_submission_of_a_foreign_card_shows_the_choice_and_charges_not
     assert "enter the security code again" in html
     assert 'value="123"' not in html  # the CVC is never sent back
     # Without a script the button cannot follow the choice: the amounts are beside the choices.
-    assert re.search(r'id="pay-btn"[^>]*>Pay</button>', html)
+    assert re.search(r'id="pay-label"[^>]*>Pay</span>', html)
 
 
 def test_accepting_the_offer_pays_the_quoted_amount_in_the_cards_currency(
