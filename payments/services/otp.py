@@ -83,7 +83,7 @@ def otp_verify(*, payment_pk: int, code: str) -> Payment:
             return payment
         expired, attempt = challenge.valid_until <= timezone.now(), None
         if not expired and _code_matches(challenge, code):
-            attempt = _challenge_passed(payment, challenge)
+            attempt = challenge_passed(payment, challenge)
         elif not expired and (cap := otp_limits.locked_count(counters)):
             _challenge_locked_out(payment, challenge, cap)
             return payment  # declined: the order's or card's last allowed wrong code
@@ -113,8 +113,11 @@ def _code_matches(challenge: OtpChallenge, code: str) -> bool:
     )
 
 
-def _challenge_passed(payment: Payment, challenge: OtpChallenge) -> PaymentAttempt:
-    """Use the challenge up, resume the payment and return the authenticated attempt."""
+def challenge_passed(
+    payment: Payment, challenge: OtpChallenge, *, method: str = "otp", reference: str = ""
+) -> PaymentAttempt:
+    """Use the challenge up, resume the payment and return the attempt authenticated by
+    ``method`` (``otp``, or ``passkey`` with the credential as ``reference``)."""
     challenge.status = OtpChallenge.Status.VERIFIED
     challenge.token_hash = ""  # single use
     challenge.verified_at = timezone.now()
@@ -129,9 +132,10 @@ def _challenge_passed(payment: Payment, challenge: OtpChallenge) -> PaymentAttem
         masked_details=last.masked_details if last is not None else "",
         institution=payment.institution,
         authenticated=True,
-        authentication_method="otp",
+        authentication_method=method,
+        authentication_reference=reference,
     )
-    authentication_record(payment=payment, method="otp")
+    authentication_record(payment=payment, method=method)
     event_record(obj=payment, type="payment.processing")
     return attempt
 

@@ -34,7 +34,7 @@ from backoffice.webauthn import (
 
 from ..errors import InvalidTransition
 from ..metrics import PASSKEY_VERIFICATIONS
-from ..models import OtpChallenge, Payment, PaymentAttempt
+from ..models import OtpChallenge, Payment
 from ..passkeys import passkey_store, passkeys_for
 from ..transitions import transition_run
 from . import otp_limits
@@ -44,7 +44,7 @@ from .otp import (
     _challenge_failed,
     _challenge_locked_out,
     _locked_challenge,
-    authentication_record,
+    challenge_passed,
 )
 from .payments import authorization_send, method_details_for_retry
 
@@ -125,7 +125,9 @@ def passkey_verify(*, payment_pk: int, token) -> Payment:
             refused = exc
         if refused is None:
             passkey_store().counter_update(credential_id=key.credential_id, sign_count=count)
-            attempt = _passed(payment, challenge, credential_id=key.credential_id)
+            attempt = challenge_passed(
+                payment, challenge, method="passkey", reference=key.credential_id
+            )
         elif refused.code in DECLINING:
             _declined(payment, challenge, refused)
             PASSKEY_VERIFICATIONS.inc(result="declined")
@@ -145,29 +147,6 @@ def passkey_verify(*, payment_pk: int, token) -> Payment:
     return authorization_send(
         payment=payment, attempt=attempt, details=method_details_for_retry(payment=payment)
     )
-
-
-def _passed(payment: Payment, challenge: OtpChallenge, *, credential_id: str) -> PaymentAttempt:
-    challenge.status = OtpChallenge.Status.VERIFIED
-    challenge.token_hash = ""
-    challenge.verified_at = timezone.now()
-    challenge.throttle_reset(commit=False)
-    challenge.save()
-    transition_run(payment.resume)
-    payment.save()
-    last = payment.attempts.last()
-    attempt = PaymentAttempt.objects.create(
-        payment=payment,
-        method_type=payment.method_type,
-        masked_details=last.masked_details if last is not None else "",
-        institution=payment.institution,
-        authenticated=True,
-        authentication_method="passkey",
-        authentication_reference=credential_id,
-    )
-    authentication_record(payment=payment, method="passkey")
-    event_record(obj=payment, type="payment.processing")
-    return attempt
 
 
 def _declined(payment: Payment, challenge: OtpChallenge, refused: WebAuthnRefused) -> None:
