@@ -72,7 +72,8 @@ def test_no_admin_page_shows_a_card_number_a_cvc_or_a_secret(
     _, secret = webhooks.webhook_endpoint_create(
         merchant=merchant, livemode=False, url="http://127.0.0.1:9/hook", enabled_events=["*"]
     )
-    payment = pay(make_order(), card(OTP_CARD, cvc="739"))
+    # A CVC with a leading zero: no primary key (a permission's option value) can look like it.
+    payment = pay(make_order(), card(OTP_CARD, cvc="073"))
     otp_verify(payment_pk=payment.pk, code=sandbox_otp_code(payment))
     never = [OTP_CARD, "4000 0000 0000 3220", raw_key, raw_key[14:], secret, secret[6:]]
     checked = 0
@@ -92,7 +93,7 @@ def test_no_admin_page_shows_a_card_number_a_cvc_or_a_secret(
                 text = page.content.decode()
                 checked += 1
                 assert [s for s in never if s in text] == [], model._meta.label
-                assert not re.search(r"(?<![0-9A-Za-z#.:-])739(?![0-9A-Za-z%])", text)
+                assert not re.search(r"(?<![0-9A-Za-z#.:,-])073(?![0-9A-Za-z%])", text)
 
     assert checked > 100
 
