@@ -18,8 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-
+from ledger import queries
 from ledger.errors import IdempotencyMismatch, InvalidEntry, UnbalancedEntry
 from ledger.models import JournalEntry, LedgerAccount, Posting
 
@@ -78,61 +77,28 @@ def _check_lines(kind: str, lines: Sequence[Line]) -> None:
         raise UnbalancedEntry(unbalanced)
 
 
-def _accounts(entries: Sequence[EntryInput]) -> dict[tuple[str, str, str], LedgerAccount]:
-    """The lines' accounts: those that exist in one query; the others inserted in one more
-    (a row a concurrent transaction inserted first is left to it) and selected in a third."""
-    keys = {(line.owner, line.kind, line.currency) for entry in entries for line in entry.lines}
-
-    def existing() -> dict[tuple[str, str, str], LedgerAccount]:
-        # Owner, kind and currency sets (the unique index's columns) rather than one OR'ed
-        # condition per account; the few other accounts of those owners are dropped here.
-        owners, kinds, currencies = (sorted({key[i] for key in keys}) for i in range(3))
-        found = LedgerAccount.objects.filter(
-            owner__in=owners, kind__in=kinds, currency__in=currencies
-        )
-        return {
-            key: account
-            for account in found
-            if (key := (account.owner, account.kind, account.currency)) in keys
-        }
-
-    accounts = existing()
-    if missing := sorted(keys - accounts.keys()):
-        LedgerAccount.objects.bulk_create(
-            [LedgerAccount(owner=o, kind=k, currency=c) for o, k, c in missing],
-            ignore_conflicts=True,
-        )
-        accounts = existing()
-    return accounts
-
-
-def _write(entries: Sequence[EntryInput]) -> list[JournalEntry]:
-    """Insert the entries (one statement), their accounts and postings (one more)."""
-    written = JournalEntry.objects.bulk_create(
-        [
-            JournalEntry(
-                kind=entry.kind,
-                reference=entry.reference,
-                description=entry.description,
-                idempotency_key=entry.idempotency_key,
-            )
-            for entry in entries
-        ]
+def _accounts_ensure(entries: Sequence[EntryInput]) -> None:
+    """Insert the lines' accounts that do not exist yet, in one statement (a row a concurrent
+    transaction inserted first is left to it)."""
+    keys = sorted({(line.owner, line.kind, line.currency) for e in entries for line in e.lines})
+    LedgerAccount.objects.bulk_create(
+        [LedgerAccount(owner=o, kind=k, currency=c) for o, k, c in keys], ignore_conflicts=True
     )
-    accounts = _accounts(entries)
-    Posting.objects.bulk_create(
-        [
-            Posting(
-                entry=row,
-                account=accounts[line.owner, line.kind, line.currency],
-                amount=line.amount,
-                currency=line.currency,
-            )
-            for entry, row in zip(entries, written, strict=True)
-            for line in entry.lines
-        ]
-    )
-    return written
+
+
+def _postings_write(entries: Sequence[EntryInput], rows: Sequence[JournalEntry]) -> None:
+    """Insert the postings of ``entries`` (written as ``rows``) in one statement, which finds
+    their accounts; two more the first time an account is used."""
+    postings = [
+        (row.pk, line.owner, line.kind, line.currency, line.amount)
+        for entry, row in zip(entries, rows, strict=True)
+        for line in entry.lines
+    ]
+    if postings and queries.postings_insert(postings) < len(postings):
+        # An account is used for the first time: insert it, and the entries' postings again.
+        _accounts_ensure(entries)
+        Posting.objects.filter(entry__in=[row.pk for row in rows]).delete()
+        queries.postings_insert(postings)
 
 
 def _used(entries: Sequence[EntryInput]) -> dict[str, JournalEntry]:
@@ -191,8 +157,9 @@ def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
     `IdempotencyMismatch` if that entry records another movement. The call is all or nothing:
     when it raises, none of its entries is written.
 
-    Happy path: a savepoint around one INSERT of the entries, one SELECT of the accounts (plus
-    one INSERT and one SELECT when some are new) and one INSERT of the postings.
+    Happy path: one INSERT of the entries and one INSERT of the postings, which finds their
+    accounts (``ledger.queries``); two more statements when an account is new, and two when a
+    key was used.
     """
     entries = list(entries)
     first = _checked(entries)
@@ -202,29 +169,33 @@ def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
         for i, e in enumerate(entries)
         if e.idempotency_key is None or first[e.idempotency_key] == i
     ]
-    written: dict[int, JournalEntry] = {}
+    # Keys inserted in one order by every caller: two calls waiting on each other's
+    # uncommitted keys cannot deadlock.
+    todo.sort(
+        key=lambda i: (entries[i].idempotency_key is None, entries[i].idempotency_key or "", i)
+    )
+    rows = {
+        i: JournalEntry(
+            kind=entries[i].kind,
+            reference=entries[i].reference,
+            description=entries[i].description,
+            idempotency_key=entries[i].idempotency_key,
+        )
+        for i in todo
+    }
+    # A used key is skipped by the INSERT (``ON CONFLICT DO NOTHING``), which spares the happy
+    # path a lookup and a savepoint; the entries under the skipped keys are read afterwards.
+    inserted = {id(row) for row in queries.entries_insert([rows[i] for i in todo])}
+    written = {i: row for i, row in rows.items() if id(row) in inserted}
     used: dict[str, JournalEntry] = {}
-    # A used key is found by the unique constraint at the INSERT (and looked up in the except
-    # branch), which spares the happy path a lookup. Each retry has at least one key fewer.
-    while fresh := [i for i in todo if entries[i].idempotency_key not in used]:
+    if skipped := [entries[i] for i in todo if i not in written]:
         try:
-            # Keys inserted in one order by every caller: two calls waiting on each other's
-            # uncommitted keys cannot deadlock.
-            fresh.sort(
-                key=lambda i: (
-                    entries[i].idempotency_key is None,
-                    entries[i].idempotency_key or "",
-                    i,
-                )
-            )
-            with transaction.atomic():
-                written = dict(zip(fresh, _write([entries[i] for i in fresh]), strict=True))
-            break
-        except IntegrityError:
-            found = _used([entries[i] for i in fresh])
-            if not found:
-                raise
-            used.update(found)
+            used = _used(skipped)
+        except IdempotencyMismatch:
+            # All or nothing: the entries this call wrote go too (no posting is written yet).
+            JournalEntry.objects.filter(pk__in=[row.pk for row in written.values()]).delete()
+            raise
+    _postings_write([entries[i] for i in written], list(written.values()))
     result = []
     for index, entry in enumerate(entries):
         key = entry.idempotency_key
@@ -252,8 +223,7 @@ def journal_post(
     used, return the entry written then and write nothing; raise `IdempotencyMismatch` if that
     entry records another movement (kind, reference or lines differ).
 
-    The queries of `journal_post_many` for one entry: a savepoint around the entry's INSERT, the
-    accounts' SELECT and the postings' INSERT.
+    The queries of `journal_post_many` for one entry: the entry's INSERT and the postings'.
     """
     _check_lines(kind, lines)  # raised as is: the message needs no entry number
     entry = EntryInput(kind, reference, lines, description, idempotency_key)

@@ -7,6 +7,9 @@ class RiskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from payments.config_cache import on_config_saved
         from payments.invariants import merchant_adjustments_register
         from payments.screening import (
             payment_field_register,
@@ -17,6 +20,7 @@ class RiskConfig(AppConfig):
         from settlement.adjustments import adjustment_source_register
 
         from .hooks import on_event_recorded, order_page_risk, payment_risk_data
+        from .models import RiskSettings, Rule, ScoreModel
         from .services.disputes import (
             dispute_adjustments,
             dispute_ledger_totals,
@@ -25,6 +29,10 @@ class RiskConfig(AppConfig):
         from .services.reviews import review_forecast, review_hold
         from .services.screening import payment_screen
 
+        # Every change of the screening's configuration gives the merchant a new version.
+        for model in (RiskSettings, Rule, ScoreModel):
+            for signal in (post_save, post_delete):
+                signal.connect(on_config_saved, sender=model, dispatch_uid=f"risk.config.{model}")
         # payments never imports risk: it asks the screener registered here before routing.
         screener_register(screener=payment_screen, holder=review_hold, forecast=review_forecast)
         payment_field_register(name="risk", render=payment_risk_data, relation="risk_evaluation")

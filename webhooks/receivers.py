@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 
 from backoffice.on_commit import send_on_commit_batched
 from backoffice.request_memo import request_memo, request_memo_forget
+from payments.config_cache import merchant_config
 from payments.models import Event
 
 from .models import WebhookEndpoint
@@ -26,9 +27,7 @@ def event_recorded_deliveries(sender, *, event: Event, **kwargs) -> None:
     go out in one message; none for an event no endpoint wants.
     """
     endpoints = [
-        endpoint
-        for endpoint in _endpoints_enabled(event.merchant_id, event.livemode)
-        if endpoint.subscribes_to(event.type)
+        endpoint for endpoint in _endpoints_of(event) if endpoint.subscribes_to(event.type)
     ]
     if not endpoints:
         return
@@ -60,6 +59,27 @@ _local = threading.local()
 _MEMO = "webhooks.endpoints"
 
 
+def _endpoints_of(event: Event) -> list[WebhookEndpoint]:
+    """The merchant's enabled endpoints: by its configuration version when the event came with
+    its merchant (``payments.config_cache``: no query), else as below."""
+    if Event.merchant.is_cached(event):
+        return merchant_config(
+            event.merchant,
+            "webhooks.endpoints",
+            event.livemode,
+            lambda: _endpoints_read(event.merchant_id, event.livemode),
+        )
+    return _endpoints_enabled(event.merchant_id, event.livemode)
+
+
+def _endpoints_read(merchant_id: int, livemode: bool) -> list[WebhookEndpoint]:
+    return list(
+        WebhookEndpoint.objects.filter(
+            merchant_id=merchant_id, livemode=livemode, enabled=True
+        ).only("pk", "enabled_events")
+    )
+
+
 def _endpoints_enabled(merchant_id: int, livemode: bool) -> list[WebhookEndpoint]:
     """Read once per request (a payment's transactions share them), else once per transaction."""
     memo = request_memo()
@@ -75,11 +95,7 @@ def _endpoints_enabled(merchant_id: int, livemode: bool) -> list[WebhookEndpoint
         by_scope = cache.by_scope
     key = (merchant_id, livemode)
     if key not in by_scope:
-        by_scope[key] = list(
-            WebhookEndpoint.objects.filter(
-                merchant_id=merchant_id, livemode=livemode, enabled=True
-            ).only("pk", "enabled_events")
-        )
+        by_scope[key] = _endpoints_read(merchant_id, livemode)
     return by_scope[key]
 
 

@@ -17,6 +17,10 @@ def new_merchant_id() -> str:
     return new_public_id("mer")
 
 
+def new_config_version() -> str:
+    return secrets.token_hex(8)
+
+
 def new_key_id() -> str:
     return new_public_id("key")
 

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from payments.branding import validate_brand_colour, validate_https_url
 
-from .common import CURRENCY_CHECK, new_key_id, new_merchant_id
+from .common import CURRENCY_CHECK, new_config_version, new_key_id, new_merchant_id
 
 
 class Merchant(models.Model):
@@ -64,6 +64,10 @@ class Merchant(models.Model):
     dcc_markup_bps = models.PositiveIntegerField(
         default=0, help_text="DCC markup the shopper pays on the reference rate, basis points."
     )
+    # Changed (a new random token) by every writer of the merchant's configuration that other
+    # apps keep (risk settings, rules and score models; webhook endpoints): the key under which
+    # ``payments.config_cache`` keeps them, so a payment reads them without a query.
+    config_version = models.CharField(max_length=16, default=new_config_version, editable=False)
     # The hosted checkout's header: the merchant's logo (an https address, shown beside its name)
     # and accent colour (the Pay button and links; dark enough for white text on it).
     brand_logo_url = models.URLField(

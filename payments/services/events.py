@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
@@ -33,12 +35,11 @@ def event_record(
     The sequence is one past the object's last event, computed by the INSERT itself (the
     caller's row lock on the object keeps it unique); a new object passes ``sequence=1``.
     ``data`` is the object's representation when the caller already has it.
+
+    Inside ``event_batch()`` the event is written with the batch's others at its end (its
+    ``pk`` is set then); its data is the object's state now, as outside a batch.
     """
-    computed = sequence is None
-    if computed:
-        last = Event.objects.filter(object_id=obj.public_id).order_by("-sequence")
-        sequence = Coalesce(Subquery(last.values("sequence")[:1]), Value(0)) + 1
-    event = Event.objects.create(
+    event = Event(
         merchant_id=obj.merchant_id,
         livemode=obj.livemode,
         type=type,
@@ -47,12 +48,68 @@ def event_record(
         sequence=sequence,
         data=object_data(obj) if data is None else data,
     )
-    if computed:
+    if obj.__class__.merchant.is_cached(obj):
+        # The receivers read the merchant's configuration by its version (``config_cache``).
+        event.merchant = obj.merchant
+    batch = getattr(_local, "batch", None)
+    if batch is not None:
+        batch.append(event)
+    else:
+        _write([event])
+    return event
+
+
+@contextmanager
+def event_batch() -> Iterator[None]:
+    """Write the events recorded inside in one INSERT when the block ends (inside the caller's
+    transaction, before its commit); an inner batch joins the outer one. The ``event_recorded``
+    receivers run then, in the order the events were recorded. If the block raises, its
+    events are dropped with it. A savepoint rolled back inside the block would not take its
+    events along: a block that catches an error from a savepoint and goes on is not a batch.
+    """
+    if getattr(_local, "batch", None) is not None:
+        yield
+        return
+    _local.batch = batch = []
+    try:
+        yield
+    finally:
+        _local.batch = None
+    if batch:
+        _write(batch)
+
+
+def _write(events: list[Event]) -> None:
+    """Insert ``events`` in one statement; announce them.
+
+    An event without a sequence gets one past its object's last: the INSERT reads that last
+    one (a subquery), and the batch's earlier events of the same object count on top of it,
+    since every row of one statement reads the rows as they were before it.
+    """
+    computed: list[Event] = []
+    last_in_batch: dict[str, int] = {}  # the object's sequence so far in this batch
+    offsets: dict[str, int] = {}  # the object's computed events so far in this batch
+    for event in events:
+        key = event.object_id
+        if event.sequence is not None:
+            last_in_batch[key] = event.sequence
+            offsets.pop(key, None)
+        elif key in last_in_batch:
+            last_in_batch[key] = event.sequence = last_in_batch[key] + 1
+        else:
+            offsets[key] = offsets.get(key, 0) + 1
+            last = Event.objects.filter(object_id=key).order_by("-sequence")
+            event.sequence = (
+                Coalesce(Subquery(last.values("sequence")[:1]), Value(0)) + offsets[key]
+            )
+            computed.append(event)
+    Event.objects.bulk_create(events)
+    for event in computed:
         # Deferred: read back from the row on first access, which most callers never make.
         del event.sequence
-    event_recorded.send(sender=Event, event=event)
-    _announce_on_commit(event.pk)
-    return event
+    for event in events:
+        event_recorded.send(sender=Event, event=event)
+        _announce_on_commit(event.pk)
 
 
 class _Announcement:

@@ -14,6 +14,7 @@ from ..errors import ValidationFailed
 from ..models import Merchant, Order, Payment
 from ..validation import FieldError
 from .checked import MethodInput, method_check
+from .events import event_batch
 from .orders import order_fields_check, order_insert, reference_taken
 from .payments import _payment_open, _send_opened
 from .saved import saved_method_check, saved_send
@@ -62,7 +63,7 @@ def payment_create_with_order(
     if errors:
         raise ValidationFailed(errors)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), event_batch():
             created = order_insert(
                 merchant=merchant, livemode=livemode, fields=fields, fx_quote=fx_quote
             )

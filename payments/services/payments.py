@@ -52,7 +52,7 @@ from .captures import capture_reference, payment_capture_locked
 from .challenges import delegation_of, otp_challenge_start
 from .checked import CheckedMethod, MethodInput, method_check
 from .dcc import payment_new
-from .events import event_record
+from .events import event_batch, event_record
 from .fx import capture_converts, payment_fx_check
 from .screened import screened_challenge, screened_decline
 
@@ -110,7 +110,7 @@ def _payment_open(
     try:
         merchant = order.merchant  # the caller's order comes with it; the locked row does not
         # In the caller's transaction (``locked``) no savepoint: a failure here ends it all.
-        with transaction.atomic(savepoint=not locked):
+        with transaction.atomic(savepoint=not locked), event_batch():
             if not locked:
                 order = locks.order_lock(order_pk=order.pk)
             _ensure_payable(order)
@@ -305,7 +305,6 @@ def _attempt_mark_unknown(*, attempt_pk: int, message: str) -> None:
     )
 
 
-@transaction.atomic
 def authorization_apply(
     *,
     payment_pk: int,
@@ -317,7 +316,26 @@ def authorization_apply(
     """Apply an institution's answer to an attempt exactly once; return the payment.
 
     ``order_pk`` (the payment's order, which never changes) saves looking it up before locking.
+    The answer's events (authorized, captured, paid) are written in one INSERT.
     """
+    with transaction.atomic(), event_batch():
+        return _authorization_apply(
+            payment_pk=payment_pk,
+            attempt_pk=attempt_pk,
+            result=result,
+            error=error,
+            order_pk=order_pk,
+        )
+
+
+def _authorization_apply(
+    *,
+    payment_pk: int,
+    attempt_pk: int,
+    result: AuthorizationResult,
+    error: bool,
+    order_pk: int | None,
+) -> Payment:
     if order_pk is None:
         order_pk = locks.order_pk_of(payment_pk=payment_pk)
     order = locks.order_lock(order_pk=order_pk)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from payments.config_cache import merchant_config
 from payments.screening import ALLOW, Verdict
 
 from .. import scoring, velocity
@@ -46,26 +47,39 @@ class Outcome:
     matched: list[dict] = field(default_factory=list)
 
 
-def settings_for(merchant_id: int) -> RiskSettings:
+def settings_for(merchant) -> RiskSettings:
     """Return the merchant's risk settings, or the defaults (unsaved) if it has none."""
-    return RiskSettings.objects.filter(merchant_id=merchant_id).first() or RiskSettings(
-        merchant_id=merchant_id
-    )
+
+    def load() -> RiskSettings:
+        return RiskSettings.objects.filter(merchant_id=merchant.pk).first() or RiskSettings(
+            merchant_id=merchant.pk
+        )
+
+    # The same for both modes: kept once, under test mode.
+    return merchant_config(merchant, "risk.settings", False, load)
 
 
 def payment_screen(*, payment, order, card) -> Verdict:
     """Evaluate ``payment`` before routing, store the evaluation, and return the verdict."""
-    config = settings_for(payment.merchant_id)
+    # The merchant's configuration, read once per process and version (``config_cache``).
+    merchant = payment.merchant
+    config = settings_for(merchant)
     features = base_features(payment=payment, order=order, card=card, shopper=shopper_current())
     scope = {"merchant_id": payment.merchant_id, "livemode": payment.livemode}
     keys = velocity_keys(features)
     counts = velocity.counts_read(**scope, keys=list(keys.values()))
     features.update(velocity_features(keys, counts))
-    model = model_current(merchant_id=payment.merchant_id, livemode=payment.livemode)
+    model = merchant_config(
+        merchant,
+        "risk.model",
+        payment.livemode,
+        lambda: model_current(merchant_id=payment.merchant_id, livemode=payment.livemode),
+    )
     model_score, reasons = scoring.score(model, features)
     features["risk_score"] = model_score
     outcome = Outcome()
-    fired = rules_matched(rules_for(payment), features, outcome.matched)
+    rules = merchant_config(merchant, "risk.rules", payment.livemode, lambda: rules_for(payment))
+    fired = rules_matched(rules, features, outcome.matched)
     active = [rule for rules in fired.values() for rule in rules]
     features["rule_points"] = sum(rule.points for rule in active)
     score, reasons = scoring.rule_points_add(model_score, reasons, active)
