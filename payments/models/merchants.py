@@ -115,6 +115,13 @@ class Merchant(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is None:
+            # A whole-row save never writes back a version read before a configuration change
+            # (which would bring back the configuration cached under it): it takes a new one.
+            self.config_version = new_config_version()
+        super().save(*args, **kwargs)
+
 
 class MerchantFixedFee(models.Model):
     """A merchant's own fixed fee per captured payment in one currency, in its minor units.

@@ -129,3 +129,16 @@ def test_a_disabled_endpoint_gets_no_more_events(api, pay_from):
     api.patch(f"{ENDPOINTS}/{created['id']}", {"enabled": False}, format="json")
 
     assert _deliveries_of(pay_from()) == 0
+
+
+def test_saving_a_merchant_read_before_a_change_does_not_bring_back_the_old_rules(
+    merchant, rule, pay_from
+):
+    pay_from(amount=150000)  # the rules (none) kept under the merchant's version
+    stale = type(merchant).objects.get(pk=merchant.pk)
+    rule("amount > 100000", action="block")
+
+    stale.name = "Renamed"
+    stale.save()  # the whole row, from before the rule
+
+    assert pay_from(amount=150000)["decline_code"] == "blocked_by_rule"
