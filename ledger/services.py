@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ledger import queries
+from ledger import sql
 from ledger.errors import IdempotencyMismatch, InvalidEntry, UnbalancedEntry
 from ledger.models import JournalEntry, LedgerAccount, Posting
 
@@ -94,11 +94,11 @@ def _postings_write(entries: Sequence[EntryInput], rows: Sequence[JournalEntry])
         for entry, row in zip(entries, rows, strict=True)
         for line in entry.lines
     ]
-    if postings and queries.postings_insert(postings) < len(postings):
+    if postings and sql.postings_insert(postings) < len(postings):
         # An account is used for the first time: insert it, and the entries' postings again.
         _accounts_ensure(entries)
         Posting.objects.filter(entry__in=[row.pk for row in rows]).delete()
-        queries.postings_insert(postings)
+        sql.postings_insert(postings)
 
 
 def _used(entries: Sequence[EntryInput]) -> dict[str, JournalEntry]:
@@ -158,7 +158,7 @@ def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
     when it raises, none of its entries is written.
 
     Happy path: one INSERT of the entries and one INSERT of the postings, which finds their
-    accounts (``ledger.queries``); two more statements when an account is new, and two when a
+    accounts (``ledger.sql``); two more statements when an account is new, and two when a
     key was used.
     """
     entries = list(entries)
@@ -185,7 +185,7 @@ def journal_post_many(entries: Sequence[EntryInput]) -> list[JournalEntry]:
     }
     # A used key is skipped by the INSERT (``ON CONFLICT DO NOTHING``), which spares the happy
     # path a lookup and a savepoint; the entries under the skipped keys are read afterwards.
-    inserted = {id(row) for row in queries.entries_insert([rows[i] for i in todo])}
+    inserted = {id(row) for row in sql.entries_insert([rows[i] for i in todo])}
     written = {i: row for i, row in rows.items() if id(row) in inserted}
     used: dict[str, JournalEntry] = {}
     if skipped := [entries[i] for i in todo if i not in written]:
