@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 
 
-# Tests marked serial cannot run under xdist (schemathesis's share one node id): they run in
-# the one-process part of each tier, with the race tests in the postgres tier.
+# Tests marked serial cannot run under xdist (e.g. tests sharing one node id, as schemathesis's
+# once did): they run in the one-process part of each tier, with the race tests in the postgres
+# tier. None is marked at the moment; the sqlite tier's serial part then selects nothing.
 PARALLEL = "not postgres and not redis and not serial"
 SERIAL = {
     "sqlite": "serial and not postgres and not redis",
