@@ -90,7 +90,7 @@ class TemplateDatabase:
         names = [f"{self.test_name}_gw{i}" for i in range(n)] if n > 1 else [self.test_name]
         for name in names:
             self._execute(
-                f'DROP DATABASE IF EXISTS "{name}"',
+                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',  # a killed run's worker may be on it
                 f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"',
             )
         self.copies.update(names)
@@ -133,7 +133,12 @@ def run_tier(name: str, env: dict[str, str], extra: list[str]) -> dict:
     template = None
     if env.get("DATABASE_URL", "").startswith("postgres"):
         template = TemplateDatabase(env)
-        template.migrate()
+        try:
+            template.migrate()
+        except subprocess.CalledProcessError as exc:
+            print(f"!!! {name}: the migrations failed on the template database ({exc})")
+            template.drop()
+            return {"skipped_tiers": [], "error": 1, "deselected": 0, "exit": 1}
     try:
         runs = [
             run_pytest(name, PARALLEL, env, extra, workers(), template),
