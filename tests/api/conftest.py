@@ -79,3 +79,21 @@ def card_body(number="4242424242424242", **overrides):
     }
     body["card"].update(overrides)
     return body
+
+
+@pytest.fixture
+def world(api, create_order, pay_order, settings):
+    """The merchant's objects every operation of the API acts on, made on first use
+    (``tests/api/hostile_kit.py``)."""
+    from tests.api.hostile_kit import World
+
+    settings.PAYMENTS_OTP_RESEND_COOLDOWN = 0
+    return World(api, create_order, pay_order)
+
+
+@pytest.fixture
+def other_world(other_api, create_order, pay_order):
+    """Another merchant's objects, for ids that belong to someone else."""
+    from tests.api.hostile_kit import World
+
+    return World(other_api, create_order, pay_order)

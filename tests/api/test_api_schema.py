@@ -15,9 +15,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-# serial: schemathesis gives every generated test one node id, which pytest-xdist cannot tell
-# apart (it ran 1 of 98); scripts/test.py runs this file in one process.
-pytestmark = [pytest.mark.django_db, pytest.mark.serial]
+# Not serial any more: the contract tests' ``checks`` parameter gives each its own node id, so
+# pytest-xdist (which once ran 1 of 98 of them, all under one id) runs them in its processes.
+pytestmark = pytest.mark.django_db
 
 
 def test_schema_documents_every_endpoint_with_bodies_and_errors():
@@ -122,7 +122,19 @@ def api_key(merchant):
     return api_key_create(merchant=merchant)[1]
 
 
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
 @schema.parametrize()
+# The checks as a parameter give each operation's test its own node id (pytest 9 builds it from
+# the parameters, and schemathesis then names the operation in it), which pytest-xdist needs.
+@pytest.mark.parametrize("checks", [CHECKS], ids=["checks"])
 @pytest.mark.usefixtures("_test_connection_kept")
 @hypothesis_settings(
     max_examples=15,
@@ -130,15 +142,6 @@ def api_key(merchant):
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_api_conforms_to_its_schema(case, api_key, settings):
+def test_api_conforms_to_its_schema(case, checks, api_key, settings):
     settings.PAYMENTS_API_THROTTLE_RATE = "100000/s"
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {api_key}"},
-        checks=[
-            not_a_server_error,
-            status_code_conformance,
-            content_type_conformance,
-            response_schema_conformance,
-            response_headers_conformance,
-        ],
-    )
+    case.call_and_validate(headers={"Authorization": f"Bearer {api_key}"}, checks=checks)
