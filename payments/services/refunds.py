@@ -28,7 +28,7 @@ from ..routing import connector_for
 from ..screening import refund_refusal
 from ..transitions import transition_run
 from ..validation import FieldError
-from .events import event_record
+from .events import event_batch, event_record
 from .fx import refund_conversion
 from .ledger_entries import ledger_refund
 
@@ -185,8 +185,9 @@ def refund_process(*, refund_pk: int) -> Refund:
     ledger_refund(
         refund=refund, conversion=refund_conversion(refund=refund, at=refund.processed_at)
     )
-    event_record(obj=refund, type="refund.succeeded")
     REFUNDS.inc(outcome="succeeded")
-    event_record(obj=payment, type="payment.refunded" if full else "payment.partially_refunded")
-    event_record(obj=order, type="order.refunded" if full_order else "order.partially_refunded")
+    with event_batch():  # the refund's, the payment's and the order's events in one INSERT
+        event_record(obj=refund, type="refund.succeeded")
+        event_record(obj=payment, type="payment.refunded" if full else "payment.partially_refunded")
+        event_record(obj=order, type="order.refunded" if full_order else "order.partially_refunded")
     return refund
