@@ -305,6 +305,8 @@ def _attempt_mark_unknown(*, attempt_pk: int, message: str) -> None:
     )
 
 
+@transaction.atomic
+@event_batch()  # the answer's events (authorized, captured, paid) in one INSERT
 def authorization_apply(
     *,
     payment_pk: int,
@@ -316,26 +318,7 @@ def authorization_apply(
     """Apply an institution's answer to an attempt exactly once; return the payment.
 
     ``order_pk`` (the payment's order, which never changes) saves looking it up before locking.
-    The answer's events (authorized, captured, paid) are written in one INSERT.
     """
-    with transaction.atomic(), event_batch():
-        return _authorization_apply(
-            payment_pk=payment_pk,
-            attempt_pk=attempt_pk,
-            result=result,
-            error=error,
-            order_pk=order_pk,
-        )
-
-
-def _authorization_apply(
-    *,
-    payment_pk: int,
-    attempt_pk: int,
-    result: AuthorizationResult,
-    error: bool,
-    order_pk: int | None,
-) -> Payment:
     if order_pk is None:
         order_pk = locks.order_pk_of(payment_pk=payment_pk)
     order = locks.order_lock(order_pk=order_pk)
