@@ -435,6 +435,18 @@ def test_bad_wallet_phones_are_named(raw, code):
     assert codes(errors) == {"wallet.phone": code}
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (" ", "Enter your phone number."),
+        ("4155552671", "Enter your phone number with its country code, e.g. +44 20 7946 0958."),
+    ],
+)
+def test_a_bad_wallet_phone_tells_the_shopper_what_to_type(raw, message):
+    [error] = validate_wallet(phone=raw)[1]
+    assert error.message == message
+
+
 # --- amounts ------------------------------------------------------------------------------------
 
 

@@ -213,6 +213,20 @@ def test_paying_a_payout_twice_pays_it_once(capture_at, settle, assert_invariant
     assert_invariants()
 
 
+def test_payouts_due_are_paid_longest_owed_first(capture_at, settle):
+    capture_at(NOV_23, amount=1000)
+    capture_at(NOV_23, amount=5000, currency="EUR")
+    settle(NOV_24)
+    first, second = Payout.objects.order_by("pk")
+    # The first one written falls due later than the second.
+    Payout.objects.filter(pk=first.pk).update(payout_date=date(2026, 11, 30))
+
+    assert payouts_pay_due(today=date(2026, 12, 31)) == 2
+
+    paid = Event.objects.filter(type="settlement.paid").order_by("pk")
+    assert [event.object_id for event in paid] == [second.public_id, first.public_id]
+
+
 def test_a_payout_that_cannot_be_paid_does_not_hold_up_the_payouts_after_it(
     capture_at, settle, caplog
 ):
