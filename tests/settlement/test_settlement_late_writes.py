@@ -105,3 +105,23 @@ def test_a_crash_in_one_transaction_of_a_run_keeps_the_batches_committed_before_
     assert len(batches) == 2
     assert SettlementLine.objects.values("payment_id").distinct().count() == 30
     assert_invariants()
+
+
+def test_the_bound_a_run_reads_from_is_the_last_cutoff_only_while_everything_before_is_settled(
+    capture_at, refund_at, settle
+):
+    from settlement.services import settled_through
+
+    assert settled_through() is None  # nothing settled yet: no bound
+    payment = capture_at(NOV_23, amount=10_000)
+    refund_at(payment, utc(2026, 11, 23, 16), amount=1000)
+    settle(NOV_24)
+    assert settled_through() == cutoff_for(NOV_24)
+
+    capture_at(utc(2026, 11, 23, 18), amount=2000)  # written late, dated before that cut-off
+    assert settled_through() is None
+    settle(NOV_25)
+    assert settled_through() == cutoff_for(NOV_25)
+
+    refund_at(payment, utc(2026, 11, 24, 12), amount=500)  # late as well
+    assert settled_through() is None
