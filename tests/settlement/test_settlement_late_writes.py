@@ -4,6 +4,7 @@ cut-off, are settled by the next run, and runs in any order settle each exactly 
 from datetime import date
 
 import pytest
+import time_machine
 
 import settlement.services
 from bench.settlement_seed import payments_bulk_insert
@@ -108,20 +109,41 @@ def test_a_crash_in_one_transaction_of_a_run_keeps_the_batches_committed_before_
 
 
 def test_the_bound_a_run_reads_from_is_the_last_cutoff_only_while_everything_before_is_settled(
-    capture_at, refund_at, settle
+    capture_at, refund_at, settle, monkeypatch, django_capture_on_commit_callbacks
 ):
+    import payments.services.refunds as refunds
+    from institutions.connector import OperationResult
+    from payments.services import refund_create
     from settlement.services import settled_through
+
+    class Refusing:
+        def __init__(self, code):
+            pass
+
+        def refund(self, **kwargs):
+            return OperationResult(succeeded=False, failure_code="account_closed")
 
     assert settled_through() is None  # nothing settled yet: no bound
     payment = capture_at(NOV_23, amount=10_000)
     refund_at(payment, utc(2026, 11, 23, 16), amount=1000)
+    with (
+        monkeypatch.context() as patched,
+        time_machine.travel(utc(2026, 11, 23, 17), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        patched.setattr(refunds, "connector_for", Refusing)
+        failed = refund_create(merchant=payment.merchant, payment_id=payment.public_id, amount=5)
+    failed.refresh_from_db()
+    assert failed.status == "failed"  # processed before the cut-off, and nothing to settle
     settle(NOV_24)
     assert settled_through() == cutoff_for(NOV_24)
 
+    refund_at(payment, utc(2026, 11, 24, 12), amount=500)  # after the cut-off: the bound stands
+    assert settled_through() == cutoff_for(NOV_24)
     capture_at(utc(2026, 11, 23, 18), amount=2000)  # written late, dated before that cut-off
     assert settled_through() is None
     settle(NOV_25)
     assert settled_through() == cutoff_for(NOV_25)
 
-    refund_at(payment, utc(2026, 11, 24, 12), amount=500)  # late as well
+    refund_at(payment, utc(2026, 11, 24, 13), amount=500)  # late as well
     assert settled_through() is None
