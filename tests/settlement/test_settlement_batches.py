@@ -93,6 +93,17 @@ def test_a_group_with_nothing_left_to_settle_leaves_no_empty_batch(merchant, cap
     assert SettlementBatch.objects.count() == 1
 
 
+def test_closing_the_batch_of_an_unknown_merchant_is_not_found():
+    from payments.errors import NotFound
+
+    with pytest.raises(NotFound) as refused:
+        settlement_batch_close(
+            merchant_id=987654, currency="USD", livemode=False, cutoff=utc(2026, 11, 25)
+        )
+    assert refused.value.message == "No such merchant."
+    assert not SettlementBatch.objects.exists()
+
+
 def test_a_refund_after_settlement_is_carried_into_the_next_batch(
     merchant, capture_at, refund_at, settle, assert_invariants
 ):
@@ -151,6 +162,21 @@ def test_a_negative_net_carries_over_and_is_subtracted_next_time(
     assert recovered.carry_out == 0
     assert balance(merchant, "merchant_pending") == 0
     assert balance(merchant, "merchant_payable") == -(9_680 + 9_390)
+    assert_invariants()
+
+
+def test_a_merchant_on_manual_payouts_keeps_the_money_payable_and_gets_no_payout(
+    merchant, capture_at, settle, assert_invariants
+):
+    merchant.payout_schedule = "manual"
+    merchant.save(update_fields=["payout_schedule"])
+    capture_at(NOV_23, amount=1000)
+
+    (batch,) = settle(NOV_24)
+
+    assert (batch.status, batch.payout_amount) == ("closed", 941)
+    assert not Payout.objects.exists()
+    assert balance(merchant, "merchant_payable") == -941
     assert_invariants()
 
 
