@@ -150,18 +150,21 @@ def test_the_bound_a_run_reads_from_is_the_last_cutoff_only_while_everything_bef
 
 
 @pytest.mark.parametrize(
-    ("groups", "lines", "transactions"),
+    ("merchants", "groups", "lines", "transactions"),
     [
-        (100, 10, 1),  # two groups of 5 lines: exactly the line limit
-        (100, 9, 2),
-        (2, 50_000, 1),  # exactly the group limit
-        (1, 50_000, 2),
+        (2, 100, 10, 1),  # two groups of 5 lines: exactly the line limit
+        (2, 100, 9, 2),
+        (2, 2, 50_000, 1),  # exactly the group limit
+        (2, 1, 50_000, 2),
+        (4, 2, 10, 2),  # the group limit starts a transaction whose lines count from 0
     ],
 )
 def test_a_run_closes_as_many_groups_per_transaction_as_its_limits_allow(
-    monkeypatch, groups, lines, transactions
+    monkeypatch, merchants, groups, lines, transactions
 ):
-    payments_bulk_insert(payments=10, merchants=2, captured_before=cutoff_for(NOV_24))
+    payments_bulk_insert(
+        payments=5 * merchants, merchants=merchants, captured_before=cutoff_for(NOV_24)
+    )
     monkeypatch.setattr(settlement.services, "CHUNK_GROUPS", groups)
     monkeypatch.setattr(settlement.services, "CHUNK_LINES", lines)
     post, chunks = settlement.services.journal_post_many, []
@@ -173,5 +176,5 @@ def test_a_run_closes_as_many_groups_per_transaction_as_its_limits_allow(
     monkeypatch.setattr(settlement.services, "journal_post_many", one_call_per_transaction)
     batches = settlement.services.settlement_run(cutoff=cutoff_for(NOV_24))
 
-    assert [b.payment_count for b in batches] == [5, 5]
-    assert len(chunks) == transactions and sum(chunks) == 2
+    assert [b.payment_count for b in batches] == [5] * merchants
+    assert len(chunks) == transactions and sum(chunks) == merchants
