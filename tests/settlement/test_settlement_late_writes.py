@@ -154,6 +154,7 @@ def test_the_bound_a_run_reads_from_is_the_last_cutoff_only_while_everything_bef
     [
         (2, 100, 10, 1),  # two groups of 5 lines: exactly the line limit
         (2, 100, 9, 2),
+        (3, 100, 10, 2),  # the third group's 5 lines would make 15
         (2, 2, 50_000, 1),  # exactly the group limit
         (2, 1, 50_000, 2),
         (4, 2, 10, 2),  # the group limit starts a transaction whose lines count from 0
