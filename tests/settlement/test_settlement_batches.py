@@ -228,6 +228,42 @@ def test_the_payout_is_paid_on_its_date_with_ledger_entry_and_event(
     assert_invariants()
 
 
+def test_a_batch_and_its_payout_are_each_one_ledger_entry_under_their_own_key(
+    merchant, capture_at, settle
+):
+    from ledger.models import JournalEntry
+
+    capture_at(NOV_23, amount=1000)
+    (batch,) = settle(NOV_24)
+    payout = batch.payout
+    payouts_pay_due(today=date(2026, 12, 31))
+
+    entries = {
+        entry.kind: (
+            entry.reference,
+            entry.description,
+            entry.idempotency_key,
+            sorted((p.account.kind, p.amount) for p in entry.postings.all()),
+        )
+        for entry in JournalEntry.objects.exclude(kind="capture")
+    }
+
+    assert entries == {
+        "settlement": (
+            batch.public_id,
+            f"Settlement {batch.public_id} at 2026-11-24 00:00",
+            f"settlement:{batch.public_id}",
+            [("merchant_payable", -941), ("merchant_pending", 1000), ("platform_fees", -59)],
+        ),
+        "payout": (
+            payout.public_id,
+            f"Payout {payout.public_id} of {batch.public_id}",
+            f"payout:{payout.public_id}",
+            [("merchant_paid_out", -941), ("merchant_payable", 941)],
+        ),
+    }
+
+
 def test_paying_a_payout_twice_pays_it_once(capture_at, settle, assert_invariants):
     capture_at(NOV_23)
     settle(NOV_24)
