@@ -191,6 +191,11 @@ def test_test_mode_and_live_mode_money_settle_in_separate_batches(
     batches = settle(NOV_24)
 
     assert sorted(b.livemode for b in batches) == [False, True]
+    # Each batch's payout is in the batch's mode.
+    assert sorted(Payout.objects.values_list("batch__livemode", "livemode")) == [
+        (False, False),
+        (True, True),
+    ]
     assert_invariants()
 
 
