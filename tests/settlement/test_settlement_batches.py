@@ -269,6 +269,14 @@ def test_a_batch_and_its_payout_are_each_one_ledger_entry_under_their_own_key(
     }
 
 
+def test_a_closed_batch_is_told_to_the_merchant_as_the_batchs_first_event(capture_at, settle):
+    capture_at(NOV_23)
+    (batch,) = settle(NOV_24)
+
+    told = Event.objects.filter(object_id=batch.public_id).values_list("type", "sequence")
+    assert list(told) == [("settlement.closed", 1)]
+
+
 def test_paying_a_payout_twice_pays_it_once(capture_at, settle, assert_invariants):
     capture_at(NOV_23)
     settle(NOV_24)
