@@ -180,6 +180,23 @@ def test_a_merchant_on_manual_payouts_keeps_the_money_payable_and_gets_no_payout
     assert_invariants()
 
 
+def test_a_negative_net_is_carried_within_its_currency_past_the_other_currencies_batches(
+    merchant, capture_at, refund_at, settle, assert_invariants
+):
+    payment = capture_at(NOV_23, amount=10_000, currency="EUR")
+    settle(NOV_24)
+    refund_at(payment, utc(2026, 11, 24, 9))
+    capture_at(utc(2026, 11, 24, 10), amount=5000)  # USD: its batch is written after EUR's
+
+    negative = {b.currency: b for b in settle(date(2026, 11, 25))}["EUR"]
+    assert negative.carry_out == -10_000
+    capture_at(utc(2026, 11, 25, 12), amount=20_000, currency="EUR")
+    (recovered,) = settle(date(2026, 11, 26))
+
+    assert (recovered.currency, recovered.carry_in) == ("EUR", -10_000)
+    assert_invariants()
+
+
 def test_test_mode_and_live_mode_money_settle_in_separate_batches(
     merchant, capture_at, settle, assert_invariants, live_institution
 ):
