@@ -37,6 +37,18 @@ def test_a_payment_written_after_a_run_with_an_older_capture_time_is_settled_nex
     assert_invariants()
 
 
+def test_a_cutoff_run_again_leaves_a_late_payment_to_the_next_cutoff(capture_at, settle):
+    capture_at(NOV_23, amount=1000)
+    settle(NOV_24)
+    late = capture_at(utc(2026, 11, 23, 18), amount=2000)  # captured_at before the NOV_24 cut-off
+
+    assert settle(NOV_24) == []  # the group's batch at that cut-off is closed already
+
+    assert not SettlementLine.objects.filter(payment=late).exists()
+    (batch,) = settle(NOV_25)
+    assert SettlementLine.objects.get(payment=late).batch == batch
+
+
 def test_a_refund_written_after_a_run_with_an_older_processing_time_is_settled_next_run(
     capture_at, refund_at, settle, assert_invariants
 ):
