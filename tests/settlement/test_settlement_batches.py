@@ -197,6 +197,24 @@ def test_a_negative_net_is_carried_within_its_currency_past_the_other_currencies
     assert_invariants()
 
 
+def test_a_live_negative_net_is_carried_into_the_next_live_batch(
+    merchant, capture_at, refund_at, settle, live_institution, assert_invariants
+):
+    merchant.live_enabled = True
+    merchant.save()
+    payment = capture_at(NOV_23, amount=10_000, livemode=True)
+    settle(NOV_24)
+    refund_at(payment, utc(2026, 11, 24, 9))
+    (negative,) = settle(date(2026, 11, 25))
+    assert (negative.livemode, negative.carry_out) == (True, -10_000)
+
+    capture_at(utc(2026, 11, 25, 12), amount=20_000, livemode=True)
+    (recovered,) = settle(date(2026, 11, 26))
+
+    assert (recovered.livemode, recovered.carry_in) == (True, -10_000)
+    assert_invariants()
+
+
 def test_test_mode_and_live_mode_money_settle_in_separate_batches(
     merchant, capture_at, settle, assert_invariants, live_institution
 ):
