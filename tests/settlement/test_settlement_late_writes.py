@@ -37,16 +37,21 @@ def test_a_payment_written_after_a_run_with_an_older_capture_time_is_settled_nex
     assert_invariants()
 
 
-def test_a_cutoff_run_again_leaves_a_late_payment_to_the_next_cutoff(capture_at, settle):
-    capture_at(NOV_23, amount=1000)
+def test_a_cutoff_run_again_settles_only_the_groups_not_closed_at_it(capture_at, settle):
+    capture_at(NOV_23, amount=1000, currency="EUR")
     settle(NOV_24)
-    late = capture_at(utc(2026, 11, 23, 18), amount=2000)  # captured_at before the NOV_24 cut-off
+    # Written late, both captured before the NOV_24 cut-off: EUR's batch there is closed already,
+    # USD has none yet.
+    late_eur = capture_at(utc(2026, 11, 23, 18), amount=2000, currency="EUR")
+    late_usd = capture_at(utc(2026, 11, 23, 18), amount=3000)
 
-    assert settle(NOV_24) == []  # the group's batch at that cut-off is closed already
+    (usd,) = settle(NOV_24)
 
-    assert not SettlementLine.objects.filter(payment=late).exists()
-    (batch,) = settle(NOV_25)
-    assert SettlementLine.objects.get(payment=late).batch == batch
+    assert (usd.currency, usd.payment_count) == ("USD", 1)
+    assert SettlementLine.objects.get(payment=late_usd).batch == usd
+    assert not SettlementLine.objects.filter(payment=late_eur).exists()
+    (eur,) = settle(NOV_25)
+    assert SettlementLine.objects.get(payment=late_eur).batch == eur
 
 
 def test_a_refund_written_after_a_run_with_an_older_processing_time_is_settled_next_run(
