@@ -304,10 +304,12 @@ def test_a_batch_and_its_payout_are_each_one_ledger_entry_under_their_own_key(
     }
 
 
-def test_a_closed_batch_is_told_to_the_merchant_as_the_batchs_first_event(capture_at, settle):
+def test_a_closed_batch_records_when_and_is_told_as_the_batchs_first_event(capture_at, settle):
     capture_at(NOV_23)
-    (batch,) = settle(NOV_24)
+    (batch,) = settle(NOV_24)  # run at the cut-off instant
 
+    batch.refresh_from_db()
+    assert (batch.status, batch.closed_at) == ("closed", utc(2026, 11, 24))
     told = Event.objects.filter(object_id=batch.public_id).values_list("type", "sequence")
     assert list(told) == [("settlement.closed", 1)]
 
