@@ -38,6 +38,8 @@ def test_a_payment_written_after_a_run_with_an_older_capture_time_is_settled_nex
 
 
 def test_a_cutoff_run_again_settles_only_the_groups_not_closed_at_it(capture_at, settle):
+    capture_at(utc(2026, 11, 22, 15), amount=500)  # USD has a batch, at an earlier cut-off
+    settle(date(2026, 11, 23))
     capture_at(NOV_23, amount=1000, currency="EUR")
     settle(NOV_24)
     # Written late, both captured before the NOV_24 cut-off: EUR's batch there is closed already,
