@@ -2,7 +2,9 @@
 
 Runs ``mutmut run`` on a fresh copy of the tree in ``mutants/`` (mutmut copies every app there once
 and would keep stale copies of files that changed since; ``--resume`` continues an interrupted run
-of the same tree instead), prints the score and
+of the same tree instead, trying only the mutants not tried yet; ``--survivors`` keeps
+``mutants/`` too and tries again only the mutants that survived, against the tests as they are
+now, keeping every other verdict), prints the score and
 every surviving mutant, and writes the score with today's date into docs/testing.md between the
 ``mutation-score`` markers. Score = killed (a test failed, or the mutant hung past its timeout)
 over every mutant that was tried; mutants no test reaches count as survivors.
@@ -36,8 +38,18 @@ def score(stats: dict) -> tuple[int, int, float]:
 
 
 def survivors() -> list[str]:
+    """``name: status`` of every mutant not killed (survived, untested, not tried yet...)."""
     out = subprocess.run([*MUTMUT, "results"], cwd=ROOT, capture_output=True, text=True).stdout
     return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def survivor_names() -> list[str]:
+    """The mutants a test reached without failing: the ones new tests may kill now."""
+    return [
+        name
+        for name, _, status in (line.partition(": ") for line in survivors())
+        if status == "survived"
+    ]
 
 
 def write_doc(stats: dict, caught: int, tried: int, percent: float) -> None:
@@ -61,7 +73,13 @@ def main() -> int:
     args = sys.argv[1:]
     if not any(arg.startswith("--max-children") for arg in args):
         args += ["--max-children", "1"]  # one writer: the mutants share that SQLite file
-    if "--resume" in args:
+    if "--survivors" in args:
+        args.remove("--survivors")
+        names = survivor_names()
+        if not names:
+            print("no surviving mutant to try again")
+        args += names
+    elif "--resume" in args:
         args.remove("--resume")
     else:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)

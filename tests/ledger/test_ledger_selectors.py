@@ -148,3 +148,16 @@ def test_an_entry_is_balanced_per_currency_not_across_currencies(captured_and_pa
 
 def test_an_empty_ledger_has_no_currency_to_report():
     assert ledger_imbalance() == {}
+
+
+def test_unbalanced_entries_are_listed_in_entry_order(captured_and_partly_refunded):
+    first, second = JournalEntry.objects.filter(kind="capture").order_by("pk")  # USD, then JPY
+    merchant_usd = LedgerAccount.objects.get(owner=MERCHANT, currency="USD")
+    merchant_jpy = LedgerAccount.objects.get(owner=MERCHANT, currency="JPY")
+    Posting.objects.create(entry=first, account=merchant_usd, amount=3, currency="USD")
+    Posting.objects.create(entry=second, account=merchant_jpy, amount=4, currency="JPY")
+
+    assert ledger_violations() == [
+        f"journal entry {first.pk}: USD postings sum to 3, not 0",
+        f"journal entry {second.pk}: JPY postings sum to 4, not 0",
+    ]

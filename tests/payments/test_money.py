@@ -152,3 +152,10 @@ def test_to_minor_names_the_type_it_refuses(value, name):
     with pytest.raises(TypeError) as excinfo:
         to_minor(value, "USD")
     assert str(excinfo.value) == f"amount must be a decimal string or Decimal, not {name}"
+
+
+@pytest.mark.parametrize(("amount", "name"), [(12.5, "float"), ("1250", "str"), (True, "bool")])
+def test_to_major_names_the_type_it_refuses(amount, name):
+    with pytest.raises(TypeError) as excinfo:
+        to_major(amount, "USD")
+    assert str(excinfo.value) == f"amount must be an int in minor units, not {name}"

@@ -16,6 +16,7 @@ from payments.validation import (
     normalize_pan,
     validate_amount,
     validate_card,
+    validate_metadata,
     validate_wallet,
 )
 
@@ -435,6 +436,18 @@ def test_bad_wallet_phones_are_named(raw, code):
     assert codes(errors) == {"wallet.phone": code}
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (" ", "Enter your phone number."),
+        ("4155552671", "Enter your phone number with its country code, e.g. +44 20 7946 0958."),
+    ],
+)
+def test_a_bad_wallet_phone_tells_the_shopper_what_to_type(raw, message):
+    [error] = validate_wallet(phone=raw)[1]
+    assert error.message == message
+
+
 # --- amounts ------------------------------------------------------------------------------------
 
 
@@ -522,3 +535,122 @@ def test_method_currencies_are_all_known():
 def test_unknown_method_is_a_programming_error():
     with pytest.raises(ValueError, match="unknown payment method"):
         validate_amount(amount=1000, currency="USD", method="cash")
+
+
+# --- what the shopper reads ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"number": " "}, "card.number", "Enter your card number."),
+        ({"number": "4242"}, "card.number", "Your card number is incomplete."),
+        ({"number": "4242 4242 4242 424x"}, "card.number", "Your card number is invalid."),
+        ({"exp_month": " "}, "card.exp_month", "Enter the expiry month."),
+        ({"exp_month": 13}, "card.exp_month", "Your card's expiry month is invalid."),
+        ({"exp_year": None}, "card.exp_year", "Enter the expiry year."),
+        ({"exp_year": "20301"}, "card.exp_year", "Your card's expiry year is invalid."),
+        ({"exp_year": 2025}, "card.exp_month", "Your card has expired."),
+        ({"cvc": ""}, "card.cvc", "Enter your card's security code."),
+        ({"cvc": "1234"}, "card.cvc", "This card's security code has 3 digits, on the back of the card."),
+        (
+            {"number": "3782 822463 10005", "cvc": "123"},
+            "card.cvc",
+            "Amex security codes have 4 digits, on the front of the card.",
+        ),
+        ({"number": "4242", "cvc": "12"}, "card.cvc", "Your card's security code is invalid."),
+        ({"holder_name": "  "}, "card.holder_name", "Enter the name on the card."),
+        ({"holder_name": "R2-D2"}, "card.holder_name", "The name on the card is invalid."),
+    ],
+)  # fmt: skip
+def test_each_card_mistake_tells_the_shopper_what_to_fix(overrides, field, message):
+    errors = [(error.field, error.message) for error in card(**overrides)[1]]
+    assert (field, message) in errors
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"amount": 1000, "currency": ""}, "currency", "Enter a currency."),
+        ({"amount": 1000, "currency": "XXX"}, "currency", "This currency is not supported."),
+        (
+            {"amount": 100_000, "currency": "KWD", "method": "bank_transfer"},
+            "currency",
+            "This payment method does not accept KWD.",
+        ),
+        ({"amount": None, "currency": "USD"}, "amount", "Enter an amount."),
+        (
+            {"amount": 0, "currency": "USD"},
+            "amount",
+            "The amount must be a positive whole number of the currency's minor unit.",
+        ),
+        ({"amount": 49, "currency": "USD"}, "amount", "The amount must be at least 0.50 USD."),
+        (
+            {"amount": 100_000_000, "currency": "JPY"},
+            "amount",
+            "The amount must be at most 99999999 JPY.",
+        ),
+    ],
+)
+def test_each_amount_mistake_tells_the_payer_what_to_fix(kwargs, field, message):
+    assert [(e.field, e.message) for e in validate_amount(**kwargs)] == [(field, message)]
+
+
+@pytest.mark.parametrize(
+    ("first6", "last4", "length", "refusal"),
+    [
+        ("42424", "4242", 16, "first6 must be 6 digits"),
+        ("424242", "424", 16, "last4 must be 4 digits"),
+        ("424242", "4242", 20, "a PAN has 12 to 19 digits"),
+    ],
+)
+def test_mask_pan_says_which_part_is_wrong(first6, last4, length, refusal):
+    with pytest.raises(ValueError) as refused:  # noqa: PT011 - the message is what is checked
+        mask_pan(first6, last4, length)
+    assert str(refused.value) == refusal
+
+
+# --- metadata -----------------------------------------------------------------------------------
+
+METADATA_REFUSAL = (
+    "Metadata holds at most 50 keys of up to 40 characters, with short scalar values."
+)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {},
+        {f"k{i}": "v" for i in range(50)},
+        {"k" * 40: "v" * 500},
+        {"text": "a", "count": 3, "flag": False, "none": None},
+    ],
+)
+def test_metadata_within_its_limits_is_valid(metadata):
+    assert validate_metadata(metadata) == []
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {f"k{i}": "v" for i in range(51)},
+        {"k" * 41: "v"},
+        {"key": "v" * 501},
+        {"key": 10**500},
+        {1: "v"},
+        {"key": 1.5},
+        {"key": ["a"]},
+        {"key": {"a": "b"}},
+    ],
+)
+def test_metadata_beyond_its_limits_is_refused_with_the_limits(metadata):
+    assert validate_metadata(metadata, field="order.metadata") == [
+        FieldError("order.metadata", "invalid", METADATA_REFUSAL)
+    ]
+
+
+@pytest.mark.parametrize("metadata", [None, "text", ["a", "b"], [("k", "v")]])
+def test_metadata_is_an_object(metadata):
+    assert validate_metadata(metadata) == [
+        FieldError("metadata", "invalid", "Metadata is an object of strings.")
+    ]

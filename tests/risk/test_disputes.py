@@ -189,6 +189,30 @@ def test_settlement_deducts_the_dispute_and_gives_it_back_when_won(
     assert _settle(4) == []
 
 
+def test_a_disputes_deduction_weighs_on_how_many_groups_a_settlement_transaction_takes(
+    pay_from, disputed, monkeypatch
+):
+    import settlement.services
+
+    pay_from(amount=5000, currency="EUR")  # the EUR group: one payment
+    disputed(FRAUD_CARD)  # the USD group: one payment and its dispute's deduction
+    monkeypatch.setattr(settlement.services, "CHUNK_LINES", 2)
+    post, chunks = settlement.services.journal_post_many, []
+
+    def one_call_per_transaction(entries):
+        chunks.append(len(entries))
+        return post(entries)
+
+    monkeypatch.setattr(settlement.services, "journal_post_many", one_call_per_transaction)
+    batches = _settle(1)
+
+    assert sorted((b.currency, b.payment_count, b.adjustment_count) for b in batches) == [
+        ("EUR", 1, 0),
+        ("USD", 1, 1),
+    ]
+    assert chunks == [1, 1]  # 1 + 2 lines are more than 2: a transaction each
+
+
 def test_a_dispute_lost_stays_deducted_and_the_report_lists_it(
     api, merchant, disputed, assert_invariants, manager, login
 ):

@@ -93,6 +93,17 @@ def test_a_group_with_nothing_left_to_settle_leaves_no_empty_batch(merchant, cap
     assert SettlementBatch.objects.count() == 1
 
 
+def test_closing_the_batch_of_an_unknown_merchant_is_not_found():
+    from payments.errors import NotFound
+
+    with pytest.raises(NotFound) as refused:
+        settlement_batch_close(
+            merchant_id=987654, currency="USD", livemode=False, cutoff=utc(2026, 11, 25)
+        )
+    assert refused.value.message == "No such merchant."
+    assert not SettlementBatch.objects.exists()
+
+
 def test_a_refund_after_settlement_is_carried_into_the_next_batch(
     merchant, capture_at, refund_at, settle, assert_invariants
 ):
@@ -154,6 +165,56 @@ def test_a_negative_net_carries_over_and_is_subtracted_next_time(
     assert_invariants()
 
 
+def test_a_merchant_on_manual_payouts_keeps_the_money_payable_and_gets_no_payout(
+    merchant, capture_at, settle, assert_invariants
+):
+    merchant.payout_schedule = "manual"
+    merchant.save(update_fields=["payout_schedule"])
+    capture_at(NOV_23, amount=1000)
+
+    (batch,) = settle(NOV_24)
+
+    assert (batch.status, batch.payout_amount) == ("closed", 941)
+    assert not Payout.objects.exists()
+    assert balance(merchant, "merchant_payable") == -941
+    assert_invariants()
+
+
+def test_a_negative_net_is_carried_within_its_currency_past_the_other_currencies_batches(
+    merchant, capture_at, refund_at, settle, assert_invariants
+):
+    payment = capture_at(NOV_23, amount=10_000, currency="EUR")
+    settle(NOV_24)
+    refund_at(payment, utc(2026, 11, 24, 9))
+    capture_at(utc(2026, 11, 24, 10), amount=5000)  # USD: its batch is written after EUR's
+
+    negative = {b.currency: b for b in settle(date(2026, 11, 25))}["EUR"]
+    assert negative.carry_out == -10_000
+    capture_at(utc(2026, 11, 25, 12), amount=20_000, currency="EUR")
+    (recovered,) = settle(date(2026, 11, 26))
+
+    assert (recovered.currency, recovered.carry_in) == ("EUR", -10_000)
+    assert_invariants()
+
+
+def test_a_live_negative_net_is_carried_into_the_next_live_batch(
+    merchant, capture_at, refund_at, settle, live_institution, assert_invariants
+):
+    merchant.live_enabled = True
+    merchant.save()
+    payment = capture_at(NOV_23, amount=10_000, livemode=True)
+    settle(NOV_24)
+    refund_at(payment, utc(2026, 11, 24, 9))
+    (negative,) = settle(date(2026, 11, 25))
+    assert (negative.livemode, negative.carry_out) == (True, -10_000)
+
+    capture_at(utc(2026, 11, 25, 12), amount=20_000, livemode=True)
+    (recovered,) = settle(date(2026, 11, 26))
+
+    assert (recovered.livemode, recovered.carry_in) == (True, -10_000)
+    assert_invariants()
+
+
 def test_test_mode_and_live_mode_money_settle_in_separate_batches(
     merchant, capture_at, settle, assert_invariants, live_institution
 ):
@@ -165,6 +226,11 @@ def test_test_mode_and_live_mode_money_settle_in_separate_batches(
     batches = settle(NOV_24)
 
     assert sorted(b.livemode for b in batches) == [False, True]
+    # Each batch's payout is in the batch's mode.
+    assert sorted(Payout.objects.values_list("batch__livemode", "livemode")) == [
+        (False, False),
+        (True, True),
+    ]
     assert_invariants()
 
 
@@ -202,6 +268,52 @@ def test_the_payout_is_paid_on_its_date_with_ledger_entry_and_event(
     assert_invariants()
 
 
+def test_a_batch_and_its_payout_are_each_one_ledger_entry_under_their_own_key(
+    merchant, capture_at, settle
+):
+    from ledger.models import JournalEntry
+
+    capture_at(NOV_23, amount=1000)
+    (batch,) = settle(NOV_24)
+    payout = batch.payout
+    payouts_pay_due(today=date(2026, 12, 31))
+
+    entries = {
+        entry.kind: (
+            entry.reference,
+            entry.description,
+            entry.idempotency_key,
+            sorted((p.account.kind, p.amount) for p in entry.postings.all()),
+        )
+        for entry in JournalEntry.objects.exclude(kind="capture")
+    }
+
+    assert entries == {
+        "settlement": (
+            batch.public_id,
+            f"Settlement {batch.public_id} at 2026-11-24 00:00",
+            f"settlement:{batch.public_id}",
+            [("merchant_payable", -941), ("merchant_pending", 1000), ("platform_fees", -59)],
+        ),
+        "payout": (
+            payout.public_id,
+            f"Payout {payout.public_id} of {batch.public_id}",
+            f"payout:{payout.public_id}",
+            [("merchant_paid_out", -941), ("merchant_payable", 941)],
+        ),
+    }
+
+
+def test_a_closed_batch_records_when_and_is_told_as_the_batchs_first_event(capture_at, settle):
+    capture_at(NOV_23)
+    (batch,) = settle(NOV_24)  # run at the cut-off instant
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.closed_at) == ("closed", utc(2026, 11, 24))
+    told = Event.objects.filter(object_id=batch.public_id).values_list("type", "sequence")
+    assert list(told) == [("settlement.closed", 1)]
+
+
 def test_paying_a_payout_twice_pays_it_once(capture_at, settle, assert_invariants):
     capture_at(NOV_23)
     settle(NOV_24)
@@ -211,6 +323,20 @@ def test_paying_a_payout_twice_pays_it_once(capture_at, settle, assert_invariant
 
     assert Event.objects.filter(type="settlement.paid").count() == 1
     assert_invariants()
+
+
+def test_payouts_due_are_paid_longest_owed_first(capture_at, settle):
+    capture_at(NOV_23, amount=1000)
+    capture_at(NOV_23, amount=5000, currency="EUR")
+    settle(NOV_24)
+    first, second = Payout.objects.order_by("pk")
+    # The first one written falls due later than the second.
+    Payout.objects.filter(pk=first.pk).update(payout_date=date(2026, 11, 30))
+
+    assert payouts_pay_due(today=date(2026, 12, 31)) == 2
+
+    paid = Event.objects.filter(type="settlement.paid").order_by("pk")
+    assert [event.object_id for event in paid] == [second.public_id, first.public_id]
 
 
 def test_a_payout_that_cannot_be_paid_does_not_hold_up_the_payouts_after_it(

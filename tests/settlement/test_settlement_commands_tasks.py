@@ -56,6 +56,11 @@ def test_the_cutoff_time_comes_from_the_setting(settings, capture_at):
     assert batch.gross_amount == early.amount_captured
 
 
+def test_without_the_setting_the_cutoff_is_midnight_utc(settings):
+    del settings.SETTLEMENT_CUTOFF_TIME
+    assert latest_cutoff(now=utc(2026, 11, 24, 12)) == utc(2026, 11, 24)
+
+
 @pytest.mark.parametrize(
     ("now", "setting", "expected"),
     [

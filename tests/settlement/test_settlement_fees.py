@@ -159,3 +159,44 @@ def test_an_override_must_be_a_supported_currency_and_a_non_negative_amount(
 ):
     with pytest.raises(ValidationFailed):
         merchant_fixed_fee_set(merchant=merchant, currency=currency, amount=amount)
+
+
+def test_a_merchant_charged_no_fee_gets_its_whole_net_payable_and_no_fee_posting(
+    merchant, capture_at, settle, assert_invariants
+):
+    from ledger.models import JournalEntry
+
+    merchant.fee_bps = 0
+    merchant.save()
+    merchant_fixed_fee_set(merchant=merchant, currency="USD", amount=0)
+    capture_at(utc(2026, 11, 23, 12), amount=1000)
+
+    (batch,) = settle(date(2026, 11, 24))
+
+    assert (batch.fees_amount, batch.payout_amount) == (0, 1000)
+    entry = JournalEntry.objects.get(kind="settlement")
+    assert sorted((p.account.kind, p.amount) for p in entry.postings.all()) == [
+        ("merchant_payable", -1000),
+        ("merchant_pending", 1000),
+    ]
+    assert_invariants()
+
+
+def test_a_batch_that_moves_nothing_writes_no_ledger_entry_and_no_payout(
+    merchant, capture_at, refund_at, settle, assert_invariants
+):
+    from ledger.models import JournalEntry
+    from settlement.models import Payout
+
+    merchant.fee_bps = 0
+    merchant.save()
+    merchant_fixed_fee_set(merchant=merchant, currency="USD", amount=0)
+    payment = capture_at(utc(2026, 11, 23, 12), amount=1000)
+    refund_at(payment, utc(2026, 11, 23, 13))
+
+    (batch,) = settle(date(2026, 11, 24))
+
+    assert (batch.status, batch.net_amount, batch.payout_amount) == ("closed", 0, 0)
+    assert not JournalEntry.objects.filter(kind="settlement").exists()
+    assert not Payout.objects.exists()
+    assert_invariants()

@@ -1,0 +1,130 @@
+"""Releases of a hold: a merchant's cancel, a shopper's abandon, an authorization that lapsed.
+
+What the institution is asked (each release under its own reference), what it may refuse, and
+what the payment records (when it was canceled, its code challenges closed).
+"""
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+import payments.services.captures as captures
+from institutions.connector import OperationResult
+from payments.errors import InstitutionUnavailable, InvalidTransition
+from payments.models import Event, Payment
+from payments.services import authorizations_expire, payment_abandon_by_shopper, payment_cancel
+from tests.conftest import OTP_CARD, VISA, card
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def voids(monkeypatch):
+    """The references of the releases the institution is asked for; ``voids.refusal`` set to a
+    message (possibly empty) makes it refuse them with it."""
+    real = captures.connector_for
+
+    class Asked(list):
+        refusal: str | None = None
+
+    asked = Asked()
+
+    class Recording:
+        def __init__(self, code):
+            self.real = real(code)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def void(self, *, reference, institution_reference):
+            asked.append(reference)
+            if asked.refusal is not None:
+                return OperationResult(
+                    succeeded=False, failure_code="hold_not_active", message=asked.refusal
+                )
+            return self.real.void(reference=reference, institution_reference=institution_reference)
+
+    monkeypatch.setattr(captures, "connector_for", Recording)
+    return asked
+
+
+@pytest.fixture
+def authorized(make_order, pay):
+    def do():
+        payment = pay(make_order(amount=900, capture_method="manual"), card(VISA))
+        assert payment.status == "authorized"
+        return payment
+
+    return do
+
+
+def test_a_cancel_and_an_expiry_each_release_the_hold_under_their_own_reference(
+    authorized, merchant, voids
+):
+    canceled, lapsed = authorized(), authorized()
+
+    payment_cancel(merchant=merchant, payment_id=canceled.public_id)
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=7, minutes=1)):
+        assert authorizations_expire() == 1
+
+    assert voids == [f"{canceled.public_id}:void", f"{lapsed.public_id}:expire"]
+
+
+def test_a_cancel_records_when_the_payment_was_canceled(authorized, merchant):
+    payment = authorized()
+    with time_machine.travel("2031-05-04 10:20:30Z", tick=False):
+        payment_cancel(merchant=merchant, payment_id=payment.public_id)
+
+    payment.refresh_from_db()
+    assert payment.status == "canceled"
+    assert payment.canceled_at.isoformat() == "2031-05-04T10:20:30+00:00"
+
+
+@pytest.mark.parametrize(
+    ("institution_says", "message"),
+    [
+        ("The hold is captured.", "The hold is captured."),
+        ("", "The institution refused the void."),
+    ],
+)
+def test_a_void_the_institution_refuses_leaves_the_payment_authorized_and_says_why(
+    authorized, merchant, voids, institution_says, message
+):
+    payment = authorized()
+    voids.refusal = institution_says
+
+    with pytest.raises(InstitutionUnavailable) as refused:
+        payment_cancel(merchant=merchant, payment_id=payment.public_id)
+
+    assert refused.value.message == message
+    payment.refresh_from_db()
+    assert payment.status == "authorized" and payment.canceled_at is None
+    assert not Event.objects.filter(type="payment.canceled", object_id=payment.public_id).exists()
+
+
+def test_a_refused_cancel_or_abandon_names_the_payments_state(captured_payment):
+    with pytest.raises(InvalidTransition) as canceled:
+        payment_cancel(merchant=captured_payment.merchant, payment_id=captured_payment.public_id)
+    with pytest.raises(InvalidTransition) as abandoned:
+        payment_abandon_by_shopper(payment_pk=captured_payment.pk)
+
+    assert canceled.value.message == "A payment that is captured cannot be canceled."
+    assert abandoned.value.message == "A payment that is captured cannot be abandoned."
+
+
+@pytest.mark.parametrize("who", ["merchant", "shopper"])
+def test_a_payment_canceled_while_its_code_is_awaited_closes_the_challenge(
+    order, pay, merchant, who
+):
+    payment = pay(order, card(OTP_CARD))
+    assert payment.status == "requires_action"
+    assert payment.otp_challenges.get().status == "pending"
+
+    if who == "merchant":
+        payment_cancel(merchant=merchant, payment_id=payment.public_id)
+    else:
+        payment_abandon_by_shopper(payment_pk=payment.pk)
+
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CANCELED
+    assert payment.otp_challenges.get().status == "expired"
