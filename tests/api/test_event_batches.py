@@ -7,15 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from payments.models import Event
 from payments.services.events import event_batch, event_record
 
-pytestmark = pytest.mark.django_db
+from .conftest import card_body
 
-CARD = {
-    "number": "4242424242424242",
-    "exp_month": 12,
-    "exp_year": 2035,
-    "cvc": "123",
-    "holder_name": "Ada Lovelace",
-}
+pytestmark = pytest.mark.django_db
 
 
 def _event_inserts(queries) -> int:
@@ -33,7 +27,7 @@ def test_a_payment_in_one_call_writes_its_events_in_two_inserts_in_order(
                     "amount": 1000,
                     "currency": "USD",
                     "reference": "batch-1",
-                    "payment_method": {"type": "card", "card": CARD},
+                    "payment_method": card_body(),
                 },
                 format="json",
                 HTTP_IDEMPOTENCY_KEY="batch-1",
