@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from payments.models import Event
 from payments.services.events import event_batch, event_record
-
-from .conftest import card_body
+from tests.api.conftest import card_body
 
 pytestmark = pytest.mark.django_db
 
