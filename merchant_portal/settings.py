@@ -177,6 +177,8 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Risk velocity counters' Redis keys start with this: environments sharing one Redis keep apart.
+RISK_VELOCITY_KEY_PREFIX = _env("RISK_VELOCITY_KEY_PREFIX", "risk:v")
 
 # --- Celery ----------------------------------------------------------------------------------
 # The embedded broker: kombu's SQLAlchemy transport on a SQLite file. A message is a row written

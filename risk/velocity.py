@@ -149,7 +149,7 @@ def _database_counts(merchant_id: int, livemode: bool, keys: list[str]) -> dict[
 
 
 def _rkey(merchant_id: int, livemode: bool, key: str, kind: str) -> str:
-    return f"risk:v:{merchant_id}:{int(livemode)}:{kind}:{key}"
+    return f"{settings.RISK_VELOCITY_KEY_PREFIX}:{merchant_id}:{int(livemode)}:{kind}:{key}"
 
 
 def _redis_error() -> tuple[type[Exception], ...]:

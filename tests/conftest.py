@@ -80,6 +80,19 @@ def pytest_sessionfinish(session, exitstatus):
     Path(path).write_text(json.dumps({**_COUNTS, "skipped_tiers": sorted(_SKIPPED_TIERS)}))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _velocity_keys_of_this_process():
+    """Redis outlives a run while each test database restarts its ids, and xdist's processes
+    each have their own database: merchant 7 of one process is not merchant 7 of another, so each
+    process (and the workers it starts) counts velocity under keys of its own."""
+    import uuid
+
+    from django.conf import settings
+
+    prefix = f"risk:v:test-{uuid.uuid4().hex[:12]}"
+    os.environ["RISK_VELOCITY_KEY_PREFIX"] = settings.RISK_VELOCITY_KEY_PREFIX = prefix
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run inline in tests; real-worker tests opt out with the `celery_worker` fixture."""
