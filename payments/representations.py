@@ -109,6 +109,7 @@ def payment_data(payment: Payment, *, include_order: bool = True) -> dict:
         "payment_method": payment_method_data(payment),
         "decline_code": payment.decline_code or None,
         "decline_message": payment.decline_message or None,
+        "authentication_method": payment.authentication_method or None,
         "next_action": next_action_data(payment),
         "created": iso_timestamp(payment.created),
         "authorized_at": iso_timestamp(payment.authorized_at),

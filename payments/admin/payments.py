@@ -42,6 +42,7 @@ class PaymentAttemptInline(admin.TabularInline):
         "masked_details",
         "institution",
         "authenticated",
+        "authentication_method",
         "outcome",
         "decline_code",
         "message",

@@ -288,6 +288,11 @@ class PaymentOutput(serializers.Serializer):
     payment_method = PaymentMethodOutput()
     decline_code = serializers.CharField(allow_null=True)
     decline_message = serializers.CharField(allow_null=True)
+    authentication_method = serializers.ChoiceField(
+        choices=[("otp", "One-time code"), ("passkey", "Passkey")],
+        allow_null=True,
+        help_text="How the holder was verified when the institution asked; null when it did not.",
+    )
     next_action = NextActionField(allow_null=True)
     created = serializers.DateTimeField()
     authorized_at = serializers.DateTimeField(allow_null=True)

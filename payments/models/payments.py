@@ -101,6 +101,8 @@ class Payment(FSMModelMixin, models.Model):
     )
     decline_code = models.CharField(max_length=40, blank=True)
     decline_message = models.CharField(max_length=200, blank=True)
+    #: How the holder was verified ("otp" or "passkey"); blank when no challenge was passed.
+    authentication_method = models.CharField(max_length=16, blank=True)
     amount_authorized = models.BigIntegerField(default=0)
     amount_captured = models.BigIntegerField(default=0)
     amount_refunded = models.BigIntegerField(default=0)

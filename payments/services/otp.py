@@ -124,6 +124,7 @@ def challenge_passed(
     challenge.throttle_reset(commit=False)
     challenge.save()
     transition_run(payment.resume)
+    payment.authentication_method = method
     payment.save()
     last = payment.attempts.last()
     attempt = PaymentAttempt.objects.create(

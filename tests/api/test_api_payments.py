@@ -28,6 +28,7 @@ def test_card_payment_is_captured_and_the_order_paid(
         "exp_month": 12,
         "exp_year": 2035,
     }
+    assert payment["authentication_method"] is None  # the institution asked for no code
     assert "4242424242424242" not in response.content.decode()
     paid = api.get(f"/api/v1/orders/{order['id']}").json()
     assert paid["status"] == "paid"
@@ -145,6 +146,8 @@ def test_otp_flow_through_the_sandbox_inbox(api, create_order, pay_order, assert
     assert response.status_code == 200
     assert response.json()["status"] == "captured"
     assert response.json()["next_action"] is None
+    assert response.json()["authentication_method"] == "otp"
+    assert api.get(f"/api/v1/payments/{payment['id']}").json()["authentication_method"] == "otp"
     assert_invariants()
 
 

@@ -10,6 +10,7 @@ from billing.models import PaymentMethod, ShopperPasskey
 from billing.services import customer_create
 from billing.services.methods import payment_method_detach
 from payments.models import Order, OutboxMessage, Payment
+from payments.representations import payment_data
 from tests.conftest import OTP_CARD
 from tests.webauthn_soft import SoftAuthenticator
 
@@ -119,6 +120,7 @@ def test_a_passkey_answer_pays_and_the_attempt_says_passkey(
     assert challenged.status == "captured"
     assert challenged.order.status == Order.Status.PAID
     assert challenged.attempts.order_by("id").last().authentication_method == "passkey"
+    assert payment_data(challenged)["authentication_method"] == "passkey"  # what the API shows
     assert ShopperPasskey.objects.get().sign_count == 1
 
 
