@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from .access import is_platform_staff
 from .admin_mixins import short_datetime, short_id, short_text
 from .audit import audit_record
-from .enrolment import setup_link_issue
+from .enrolment import authenticators_remove, setup_link_issue
 from .models import AuditLog
 from .step_up import StepUpAdminMixin, step_up_action, step_up_page
 
@@ -63,7 +63,7 @@ class StaffUserAdmin(StepUpAdminMixin, UserAdmin):
     password and issuing a set-up link ask for a fresh code: each hands over an account.
     """
 
-    actions = ["issue_setup_link"]
+    actions = ["issue_setup_link", "remove_authenticators"]
     step_up_label = "staff_user"
 
     def __init__(self, *args, **kwargs):
@@ -94,6 +94,35 @@ class StaffUserAdmin(StepUpAdminMixin, UserAdmin):
                 f"Set-up link for {user.get_username()}, valid for "
                 f"{settings.STAFF_SETUP_LINK_TTL_HOURS} hours and once; it replaces any earlier "
                 f"one. Pass it on privately; it is not shown again: {url}",
+                messages.SUCCESS,
+            )
+
+    @admin.action(
+        description="Remove every authenticator (lost or stolen device)", permissions=["change"]
+    )
+    @step_up_action("staff_authenticators.remove", "Removing a staff user's authenticators")
+    def remove_authenticators(self, request, queryset):
+        for user in queryset:
+            if user.pk == request.user.pk:
+                self.message_user(
+                    request,
+                    "Your own authenticators are removed one by one on “Your passkeys”, not "
+                    "here: this would sign you out for good.",
+                    messages.ERROR,
+                )
+                continue
+            removed = authenticators_remove(user=user)
+            audit_record(
+                request=request,
+                action="staff_authenticators.removed",
+                obj=user,
+                details={"devices": removed},
+            )
+            self.message_user(
+                request,
+                f"Removed {len(removed)} authenticator(s) of {user.get_username()}"
+                f"{': ' + ', '.join(removed) if removed else ''}. They sign in again only with "
+                "a new set-up link.",
                 messages.SUCCESS,
             )
 

@@ -63,3 +63,20 @@ def setup_link_use(link: StaffSetupLink) -> bool:
             used_at=timezone.now()
         )
     )
+
+
+@transaction.atomic
+def authenticators_remove(*, user) -> list[str]:
+    """Remove every authenticator of ``user`` (a lost or stolen device) and return their names.
+
+    Codes and passkeys of the device stop working at once, and a session verified with one of
+    them is verified no more (django-otp looks the session's device up on every request); the
+    user sets one up again only through a new set-up link.
+    """
+    from django_otp import devices_for_user
+
+    removed = []
+    for device in devices_for_user(user, confirmed=None):
+        removed.append(f"{device._meta.verbose_name}: {device.name}")
+        device.delete()
+    return sorted(removed)

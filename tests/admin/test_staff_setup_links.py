@@ -116,3 +116,73 @@ def test_the_admin_never_shows_a_confirmed_devices_secret_even_to_a_superuser(
         assert secret_b32 not in page.content.decode()
     assert config.status_code == 403
     assert qrcode.status_code == 403
+
+
+def _remove_from_admin(client, actor, *users):
+    return client.post(
+        reverse("admin:auth_user_changelist"),
+        {
+            "action": "remove_authenticators",
+            "_selected_action": [u.pk for u in users],
+            "otp_token": totp_now(actor),
+        },
+        follow=True,
+    )
+
+
+def test_a_lost_device_is_cut_off_its_codes_passkeys_and_verified_session_stop_working(
+    login, platform_user, make_staff, merchant
+):
+    from backoffice.models import WebAuthnDevice
+
+    lost = make_staff(merchant, "manager")
+    WebAuthnDevice.objects.create(
+        user=lost, name="stolen laptop", confirmed=True, credential_id="Y3JlZA", public_key=b"x"
+    )
+    their_session = login(lost, Client())
+    assert their_session.get(reverse("admin:index")).status_code == 200
+
+    response = _remove_from_admin(login(platform_user), platform_user, lost)
+
+    assert "Removed 2 authenticator(s)" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=lost).exists()
+    assert not WebAuthnDevice.objects.filter(user=lost).exists()
+    assert their_session.get(reverse("admin:index")).status_code == 302  # no longer verified
+    entry = AuditLog.objects.get(action="staff_authenticators.removed")
+    assert entry.actor == platform_user and entry.object_id == str(lost.pk)
+    assert sorted(entry.details["devices"]) == [
+        "TOTP device: phone",
+        "passkey: stolen laptop",
+    ]
+    assert TOTPDevice.objects.filter(user=platform_user).exists()  # nobody else's
+
+
+def test_removing_authenticators_asks_for_a_fresh_code_and_spares_your_own(
+    login, platform_user, make_staff, merchant
+):
+    other = make_staff(merchant, "viewer")
+    client = login(platform_user)
+
+    unconfirmed = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "remove_authenticators", "_selected_action": [other.pk]},
+    )
+    own = _remove_from_admin(client, platform_user, platform_user)
+
+    assert b"step-up-form" in unconfirmed.content
+    assert TOTPDevice.objects.filter(user=other).exists()
+    assert "Your own authenticators are removed one by one" in own.content.decode()
+    assert TOTPDevice.objects.filter(user=platform_user).exists()
+
+
+def test_merchant_staff_cannot_remove_anyones_authenticators(login, manager, make_staff, merchant):
+    colleague = make_staff(merchant, "viewer")
+    client = login(manager)
+
+    response = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "remove_authenticators", "_selected_action": [colleague.pk]},
+    )
+
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=colleague).exists()
