@@ -164,6 +164,9 @@ def run_tier(name: str, env: dict[str, str], extra: list[str]) -> dict:
 def main() -> int:
     extra = sys.argv[1:]
     ci = os.environ.get("CI", "").lower() == "true"
+    # The suite starts hundreds of Python processes (xdist's, manage.py's, workers, servers): with
+    # bytecode writing off, each would compile the project's and the tests' modules again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
     results = {"sqlite": run_tier("sqlite", base, extra)}
     skipped_tiers = list(results["sqlite"].get("skipped_tiers", []))
