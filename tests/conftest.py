@@ -450,3 +450,15 @@ def event_deliveries(event_pk: int) -> list:
 
     deliveries_create_for_event(event_pk=event_pk)
     return list(WebhookDelivery.objects.filter(event_id=event_pk).order_by("pk"))
+
+
+def registered_admins() -> list:
+    """(model, its ModelAdmin) for every model the admin site shows, through public APIs."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    return [
+        (model, admin.site.get_model_admin(model))
+        for model in apps.get_models()
+        if admin.site.is_registered(model)
+    ]

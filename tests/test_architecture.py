@@ -80,9 +80,10 @@ def test_apps_import_only_what_the_architecture_allows():
     assert illegal == []
 
 
-def test_product_code_uses_no_private_django_api():
+def test_product_code_and_its_tests_use_no_private_django_api():
     found = []
-    for path in _product_modules():
+    tests = [p for p in (ROOT / "tests").rglob("*.py") if p.name != Path(__file__).name]
+    for path in [*_product_modules(), *tests]:
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if PRIVATE_APIS.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")

@@ -1,8 +1,9 @@
 """Odd input typed into the back office's addresses and forms: a clear answer, never a 500."""
 
 import pytest
-from django.contrib import admin
 from django.urls import reverse
+
+from tests.conftest import registered_admins
 
 
 def _messages(response):
@@ -11,7 +12,7 @@ def _messages(response):
 
 def _date_fields():
     """Every registered model whose list has a date hierarchy, and its field."""
-    for model, model_admin in admin.site._registry.items():
+    for model, model_admin in registered_admins():
         if model_admin.date_hierarchy:
             yield model, model_admin.date_hierarchy
 
@@ -93,7 +94,7 @@ def test_an_action_posted_with_ids_that_are_not_ids_does_nothing_and_says_so(
     client = login(platform_user)
     posted = 0
 
-    for model in admin.site._registry:
+    for model, _ in registered_admins():
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         action_form = client.get(url).context["action_form"]
@@ -202,7 +203,7 @@ def test_a_nul_character_in_the_address_is_a_bad_filter_not_a_database_error(
 
 
 def _changelists():
-    for model, model_admin in admin.site._registry.items():
+    for model, model_admin in registered_admins():
         opts = model._meta
         yield model, model_admin, reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.contrib import admin
 from django.urls import reverse
 
-from tests.conftest import CHROMIUM, event_deliveries
+from tests.conftest import CHROMIUM, event_deliveries, registered_admins
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -129,7 +128,7 @@ def test_admin_lists_fit_1280_pixels_and_no_page_scrolls_sideways_at_360(
     fitting_1280 = set(pages)
     # ...and every other change list of the site, so that none scrolls sideways on a phone (their
     # tables may be wider than 1280 px: they scroll in their own box there too).
-    for model, model_admin in admin.site._registry.items():
+    for model, model_admin in registered_admins():
         if model_admin.has_view_permission(request):
             opts = model._meta
             url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("model", [SandboxAccount, SandboxHold, SandboxTransfer])
 def test_sandbox_books_are_read_only_in_the_admin(model):
-    model_admin = admin.site._registry[model]
+    model_admin = admin.site.get_model_admin(model)
     request = RequestFactory().get("/")
 
     assert not model_admin.has_add_permission(request)
@@ -23,7 +23,7 @@ def test_sandbox_books_are_read_only_in_the_admin(model):
 
 
 def test_admin_shows_cards_by_last_four_only(sandbox_accounts):
-    model_admin = admin.site._registry[SandboxAccount]
+    model_admin = admin.site.get_model_admin(SandboxAccount)
     account = SandboxAccount.objects.get(last4="4242")
 
     assert model_admin.masked(account) == "•••• 4242"
@@ -77,7 +77,7 @@ def test_the_sandbox_books_show_amounts_in_major_units(sandbox_accounts, card_re
     request.user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     request.user.is_verified = lambda: True
 
-    content = admin.site._registry[SandboxHold].changelist_view(request).rendered_content
+    content = admin.site.get_model_admin(SandboxHold).changelist_view(request).rendered_content
 
     assert "$1,234.56" in content  # held
     assert "$1,000.00" in content  # captured

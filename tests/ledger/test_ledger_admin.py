@@ -33,7 +33,7 @@ def entry():
 
 @pytest.mark.parametrize("model", [LedgerAccount, JournalEntry])
 def test_ledger_admin_is_read_only(model, staff_request, entry):
-    model_admin = admin.site._registry[model]
+    model_admin = admin.site.get_model_admin(model)
     obj = model.objects.first()
 
     assert model_admin.has_view_permission(staff_request, obj)
@@ -43,7 +43,7 @@ def test_ledger_admin_is_read_only(model, staff_request, entry):
 
 
 def test_account_list_shows_derived_balances(staff_request, entry):
-    model_admin = admin.site._registry[LedgerAccount]
+    model_admin = admin.site.get_model_admin(LedgerAccount)
     accounts = model_admin.get_queryset(staff_request)
 
     balances = {account.owner: model_admin.balance(account) for account in accounts}
@@ -54,7 +54,7 @@ def test_account_list_shows_derived_balances(staff_request, entry):
 
 
 def test_entry_page_shows_its_postings_inline(staff_request, entry):
-    model_admin = admin.site._registry[JournalEntry]
+    model_admin = admin.site.get_model_admin(JournalEntry)
 
     response = model_admin.change_view(staff_request, str(entry.pk))
 
@@ -77,7 +77,7 @@ def test_amounts_use_each_currencys_decimals_and_the_staff_language(staff_reques
             Line("mer_jp", LedgerAccount.Kind.MERCHANT_PENDING, "JPY", -1200),
         ],
     )
-    model_admin = admin.site._registry[LedgerAccount]
+    model_admin = admin.site.get_model_admin(LedgerAccount)
     accounts = {a.owner: a for a in model_admin.get_queryset(staff_request)}
 
     assert "12.500" in model_admin.balance(accounts["mer_kw"])
