@@ -1,28 +1,13 @@
 // Passkeys in the back office: beside every authenticator-code field (sign-in and every
 // step-up), a button answers with a passkey instead of a code; on the passkeys page, adding
 // one asks the browser to create it. The server checks everything (backoffice/webauthn.py).
+// Needs static/webauthn/webauthn.js, loaded before it.
 (function () {
   "use strict";
   var script = document.currentScript;
-  if (!script || !window.PublicKeyCredential || !navigator.credentials) return;
+  if (!script || !window.WebAuthnJSON || !WebAuthnJSON.supported()) return;
   var authenticateUrl = script.dataset.authenticate;
   var registerUrl = script.dataset.register;
-
-  function toBytes(value) {
-    var base64 = value.replace(/-/g, "+").replace(/_/g, "/");
-    while (base64.length % 4) base64 += "=";
-    var binary = atob(base64);
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes.buffer;
-  }
-
-  function toText(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var binary = "";
-    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
-    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
 
   function csrf(form) {
     var field = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -42,27 +27,6 @@
     });
   }
 
-  function credentialJson(credential) {
-    var response = credential.response;
-    var out = {
-      id: credential.id,
-      rawId: toText(credential.rawId),
-      type: credential.type,
-      clientExtensionResults: credential.getClientExtensionResults(),
-      authenticatorAttachment: credential.authenticatorAttachment || undefined,
-      response: { clientDataJSON: toText(response.clientDataJSON) },
-    };
-    if (response.attestationObject) {
-      out.response.attestationObject = toText(response.attestationObject);
-      if (response.getTransports) out.response.transports = response.getTransports();
-    } else {
-      out.response.authenticatorData = toText(response.authenticatorData);
-      out.response.signature = toText(response.signature);
-      if (response.userHandle) out.response.userHandle = toText(response.userHandle);
-    }
-    return JSON.stringify(out);
-  }
-
   function say(anchor, text) {
     var note = anchor.parentNode.querySelector(".passkey-error");
     if (!note) {
@@ -78,20 +42,9 @@
     var form = input.form;
     button.disabled = true;
     options(authenticateUrl, form)
-      .then(function (o) {
-        var publicKey = {
-          challenge: toBytes(o.challenge),
-          rpId: o.rpId,
-          timeout: o.timeout,
-          userVerification: o.userVerification,
-          allowCredentials: (o.allowCredentials || []).map(function (c) {
-            return { type: c.type, id: toBytes(c.id), transports: c.transports };
-          }),
-        };
-        return navigator.credentials.get({ publicKey: publicKey });
-      })
+      .then(WebAuthnJSON.get)
       .then(function (credential) {
-        input.value = credentialJson(credential);
+        input.value = WebAuthnJSON.stringify(credential);
         if (form.requestSubmit) form.requestSubmit();
         else form.submit();
       })
@@ -120,23 +73,9 @@
       if (field.value) return;
       event.preventDefault();
       options(registerUrl, addForm)
-        .then(function (o) {
-          var publicKey = {
-            challenge: toBytes(o.challenge),
-            rp: o.rp,
-            user: { id: toBytes(o.user.id), name: o.user.name, displayName: o.user.displayName },
-            pubKeyCredParams: o.pubKeyCredParams,
-            timeout: o.timeout,
-            attestation: o.attestation,
-            authenticatorSelection: o.authenticatorSelection,
-            excludeCredentials: (o.excludeCredentials || []).map(function (c) {
-              return { type: c.type, id: toBytes(c.id), transports: c.transports };
-            }),
-          };
-          return navigator.credentials.create({ publicKey: publicKey });
-        })
+        .then(WebAuthnJSON.create)
         .then(function (credential) {
-          field.value = credentialJson(credential);
+          field.value = WebAuthnJSON.stringify(credential);
           addForm.submit();
         })
         .catch(function (error) {

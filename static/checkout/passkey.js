@@ -1,53 +1,10 @@
 // Passkeys on the hosted checkout (templates/checkout/_passkey*.html): ask the server for the
 // options, the browser for the passkey, then post its answer in the form's hidden field. The
-// server checks everything (payments/services/passkey_auth.py).
+// server checks everything (payments/services/passkey_auth.py). Needs static/webauthn/webauthn.js.
 (function () {
   "use strict";
   if (window.__checkoutPasskey) return; // included once per page, maybe twice in markup
   window.__checkoutPasskey = true;
-
-  function toBytes(value) {
-    var base64 = value.replace(/-/g, "+").replace(/_/g, "/");
-    while (base64.length % 4) base64 += "=";
-    var binary = atob(base64);
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes.buffer;
-  }
-
-  function toText(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var binary = "";
-    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
-    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  function descriptors(list) {
-    return (list || []).map(function (c) {
-      return { type: c.type, id: toBytes(c.id), transports: c.transports };
-    });
-  }
-
-  function answer(credential) {
-    var r = credential.response;
-    var out = {
-      id: credential.id,
-      rawId: toText(credential.rawId),
-      type: credential.type,
-      clientExtensionResults: credential.getClientExtensionResults(),
-      authenticatorAttachment: credential.authenticatorAttachment || undefined,
-      response: { clientDataJSON: toText(r.clientDataJSON) },
-    };
-    if (r.attestationObject) {
-      out.response.attestationObject = toText(r.attestationObject);
-      if (r.getTransports) out.response.transports = r.getTransports();
-    } else {
-      out.response.authenticatorData = toText(r.authenticatorData);
-      out.response.signature = toText(r.signature);
-      if (r.userHandle) out.response.userHandle = toText(r.userHandle);
-    }
-    return JSON.stringify(out);
-  }
 
   function say(form, text) {
     var note = form.querySelector(".err");
@@ -62,7 +19,7 @@
 
   function wire(form, ceremony) {
     if (!form) return;
-    if (!window.PublicKeyCredential || !navigator.credentials) {
+    if (!window.WebAuthnJSON || !WebAuthnJSON.supported()) {
       form.hidden = true; // no passkeys in this browser: the code path stays
       return;
     }
@@ -83,7 +40,7 @@
         })
         .then(ceremony)
         .then(function (credential) {
-          field.value = answer(credential);
+          field.value = WebAuthnJSON.stringify(credential);
           form.submit();
         })
         .catch(function (error) {
@@ -93,32 +50,8 @@
     });
   }
 
-  wire(document.getElementById("passkey-verify-form"), function (o) {
-    return navigator.credentials.get({
-      publicKey: {
-        challenge: toBytes(o.challenge),
-        rpId: o.rpId,
-        timeout: o.timeout,
-        userVerification: o.userVerification,
-        allowCredentials: descriptors(o.allowCredentials),
-      },
-    });
-  });
-
-  wire(document.getElementById("passkey-register-form"), function (o) {
-    return navigator.credentials.create({
-      publicKey: {
-        challenge: toBytes(o.challenge),
-        rp: o.rp,
-        user: { id: toBytes(o.user.id), name: o.user.name, displayName: o.user.displayName },
-        pubKeyCredParams: o.pubKeyCredParams,
-        timeout: o.timeout,
-        attestation: o.attestation,
-        authenticatorSelection: o.authenticatorSelection,
-        excludeCredentials: descriptors(o.excludeCredentials),
-      },
-    });
-  });
+  wire(document.getElementById("passkey-verify-form"), WebAuthnJSON.get);
+  wire(document.getElementById("passkey-register-form"), WebAuthnJSON.create);
 
   // An offer to save a passkey is read before the page returns to the merchant by itself.
   if (document.getElementById("passkey-register-form")) {
