@@ -139,9 +139,27 @@ def broker_at(url: str, monkeypatch):
     reset_pools()
 
 
+def _sandbox_reseeded_after_flush(sender, app_config, using, **kwargs):
+    """A transactional test ends with a flush, which empties every table and then sends
+    ``post_migrate`` (without the ``plan`` a real ``migrate`` sends): put the sandbox's published
+    accounts back, committed, or every later test of the process would seed them again inside
+    its own rolled-back transaction (a seventh of the suite's time once)."""
+    if app_config.label != "institutions" or "plan" in kwargs:
+        return
+    from institutions.services import sandbox_accounts_seed
+
+    sandbox_accounts_seed()
+
+
+def pytest_configure(config):
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_sandbox_reseeded_after_flush, dispatch_uid="tests-sandbox-reseed")
+
+
 @pytest.fixture(autouse=True)
 def _sandbox_seeded(request):
-    """Restore the sandbox institutions' seed rows after a transactional test flushed them."""
+    """Restore the sandbox institutions' seed rows if a test finds them gone."""
     names = set(request.fixturenames)
     if not names & {
         "db",
