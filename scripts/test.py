@@ -167,7 +167,9 @@ def main() -> int:
     # The suite starts hundreds of Python processes (xdist's, manage.py's, workers, servers): with
     # bytecode writing off, each would compile the project's and the tests' modules again.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    # TEST_DB_NAME names PostgreSQL test databases; on SQLite it would turn the in-memory test
+    # databases into files in the working directory.
+    base = {k: v for k, v in os.environ.items() if k not in (*SERVICE_VARS, "TEST_DB_NAME")}
     results = {"sqlite": run_tier("sqlite", base, extra)}
     skipped_tiers = list(results["sqlite"].get("skipped_tiers", []))
 
