@@ -498,6 +498,10 @@ def test_amount_must_be_a_positive_int(amount):
     assert amount_codes(amount=amount, currency="USD") == {"amount": "invalid_amount"}
 
 
+def test_one_minor_unit_is_a_positive_amount_below_the_minimum():
+    assert amount_codes(amount=1, currency="USD") == {"amount": "amount_too_small"}
+
+
 def test_decimal_amount_is_refused():
     from decimal import Decimal
 
