@@ -26,7 +26,7 @@ from payments.services import (
     payment_capture,
     refund_create,
 )
-from tests.conftest import DEBIT_100, VISA, bank_transfer, card
+from tests.conftest import DEBIT_100, NO_FUNDS, VISA, bank_transfer, card
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +154,26 @@ def test_a_capture_the_institution_refuses_leaves_the_payment_authorized_and_say
     authorized.refresh_from_db()
     assert authorized.status == "authorized" and authorized.captured_at is None
     assert not Event.objects.filter(type="payment.captured", object_id=authorized.public_id)
+
+
+def test_a_capture_records_the_payment_captured_and_the_order_paid_with_its_payments(
+    make_order, pay
+):
+    order = make_order(amount=1000, capture_method="manual")
+    declined = pay(order, card(NO_FUNDS))
+    payment = pay(order, card(VISA))
+    with time_machine.travel("2031-05-04 10:20:30Z", tick=False):
+        payment_capture(merchant=payment.merchant, payment_id=payment.public_id)
+
+    order.refresh_from_db()
+    assert order.status == "paid" and order.paid_at.isoformat() == "2031-05-04T10:20:30+00:00"
+    captured = Event.objects.get(type="payment.captured", object_id=payment.public_id)
+    assert captured.data["status"] == "captured"
+    paid = Event.objects.get(type="order.paid", object_id=order.public_id)
+    assert paid.data["status"] == "paid" and paid.data["paid_at"] is not None
+    assert sorted((p["id"], p["status"]) for p in paid.data["payments"]) == sorted(
+        [(payment.public_id, "captured"), (declined.public_id, "declined")]
+    )
 
 
 def test_another_merchants_payment_cannot_be_captured(authorized, other_merchant):
