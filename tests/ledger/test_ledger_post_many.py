@@ -152,7 +152,37 @@ class TestOnEveryDatabase:
             )
 
         assert excinfo.value.entry == 1
+        assert excinfo.value.message == (
+            "Entry 1 ('stl_mer_a'): Idempotency key 'k' is given to two different movements"
+            " (entries 0 and 1)."
+        )
         assert nothing_written()
+
+    def test_entries_are_inserted_in_key_order_keyless_last_and_returned_as_given(self):
+        """Every caller inserts its keys in one order, so two calls waiting on each other's
+        uncommitted keys cannot deadlock (the insertion order shows in the ids)."""
+        written = journal_post_many(
+            [
+                settlement("mer_b", key="k:b"),
+                settlement("mer_c"),
+                settlement("mer_a", key="k:a"),
+                settlement("mer_d"),
+            ]
+        )
+
+        assert [e.reference for e in written] == [
+            "stl_mer_b",
+            "stl_mer_c",
+            "stl_mer_a",
+            "stl_mer_d",
+        ]
+        inserted = sorted(written, key=lambda entry: entry.pk)
+        assert [e.reference for e in inserted] == [
+            "stl_mer_a",
+            "stl_mer_b",
+            "stl_mer_c",
+            "stl_mer_d",
+        ]
 
     def test_a_refused_call_leaves_the_callers_transaction_usable(self):
         journal_post_many([settlement("mer_a", key="settlement:a")])

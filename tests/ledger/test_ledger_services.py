@@ -89,24 +89,35 @@ def test_entry_balanced_overall_but_not_per_currency_is_rejected():
     assert nothing_written()
 
 
+NOT_INT = "A posting amount is a non-zero int, not"
+
+
 @pytest.mark.parametrize(
-    ("kind", "lines"),
+    ("kind", "lines", "message"),
     [
-        ("capture", []),
-        ("teleport", capture_lines()),
-        ("capture", [Line("a", Kind.PLATFORM_CASH, "USD", 0), Line("b", Kind.PLATFORM_CASH, "USD", 0)]),
-        ("capture", [Line("a", "cash", "USD", 5), Line("b", Kind.PLATFORM_CASH, "USD", -5)]),
-        ("capture", [Line("", Kind.PLATFORM_CASH, "USD", 5), Line("b", Kind.PLATFORM_CASH, "USD", -5)]),
-        ("capture", capture_lines(currency="usd")),
-        ("capture", [Line("a", Kind.PLATFORM_CASH, "USD", 5.0), Line("b", Kind.PLATFORM_CASH, "USD", -5.0)]),
-        ("capture", [Line("a", Kind.PLATFORM_CASH, "USD", True), Line("b", Kind.PLATFORM_CASH, "USD", -1)]),
+        ("capture", [], "A journal entry needs postings."),
+        ("teleport", capture_lines(), "Unknown journal entry kind: 'teleport'."),
+        ("capture", [Line("a", Kind.PLATFORM_CASH, "USD", 0), Line("b", Kind.PLATFORM_CASH, "USD", 0)], f"{NOT_INT} 0."),
+        ("capture", [Line("a", "cash", "USD", 5), Line("b", Kind.PLATFORM_CASH, "USD", -5)], "Unknown ledger account kind: 'cash'."),
+        ("capture", [Line("", Kind.PLATFORM_CASH, "USD", 5), Line("b", Kind.PLATFORM_CASH, "USD", -5)], "A ledger account needs an owner."),
+        ("capture", capture_lines(currency="usd"), "Not an ISO 4217 currency code: 'usd'."),
+        ("capture", [Line("a", Kind.PLATFORM_CASH, "USD", 5.0), Line("b", Kind.PLATFORM_CASH, "USD", -5.0)], f"{NOT_INT} 5.0."),
+        ("capture", [Line("a", Kind.PLATFORM_CASH, "USD", True), Line("b", Kind.PLATFORM_CASH, "USD", -1)], f"{NOT_INT} True."),
     ],
 )  # fmt: skip
-def test_malformed_entries_are_rejected_and_nothing_written(kind, lines):
-    with pytest.raises(InvalidEntry):
+def test_malformed_entries_are_rejected_saying_why_and_nothing_written(kind, lines, message):
+    with pytest.raises(InvalidEntry) as rejected:
         journal_post(kind=kind, reference="pay_1", lines=lines)
 
+    assert rejected.value.message == message
     assert nothing_written()
+
+
+def test_an_entry_posted_without_a_description_has_none():
+    entry = journal_post(kind="capture", reference="pay_1", lines=capture_lines())
+
+    entry.refresh_from_db()
+    assert entry.description == ""
 
 
 def test_same_idempotency_key_posts_once():

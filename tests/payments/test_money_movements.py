@@ -4,9 +4,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+import payments.services.captures as captures
+from institutions.connector import OperationResult
 from institutions.sandbox import faults
 from ledger.selectors import account_balance
-from payments.errors import InvalidTransition, RefundAmountInvalid, ValidationFailed
+from payments.errors import (
+    InstitutionUnavailable,
+    InvalidTransition,
+    RefundAmountInvalid,
+    ValidationFailed,
+)
 from payments.models import Event, Order, Payment, PaymentAttempt, Refund
 from payments.services import (
     attempts_reconcile,
@@ -19,7 +26,7 @@ from payments.services import (
     payment_capture,
     refund_create,
 )
-from tests.conftest import DEBIT_100, VISA, bank_transfer, card
+from tests.conftest import DEBIT_100, NO_FUNDS, VISA, bank_transfer, card
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +93,87 @@ def test_cancel_releases_the_hold_and_keeps_the_order_payable(make_order, pay, m
 def test_cancel_after_capture_is_refused(captured_payment):
     with pytest.raises(InvalidTransition):
         payment_cancel(merchant=captured_payment.merchant, payment_id=captured_payment.public_id)
+
+
+@pytest.fixture
+def captures_asked(monkeypatch):
+    """The (reference, amount) of each capture the institution is asked for; ``.refusal`` set to
+    a message (possibly empty) makes it refuse them with it."""
+    real = captures.connector_for
+
+    class Asked(list):
+        refusal: str | None = None
+
+    asked = Asked()
+
+    class Recording:
+        def __init__(self, code):
+            self.real = real(code)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def capture(self, *, reference, institution_reference, amount):
+            asked.append((reference, amount))
+            if asked.refusal is not None:
+                return OperationResult(
+                    succeeded=False, failure_code="hold_not_active", message=asked.refusal
+                )
+            return self.real.capture(
+                reference=reference, institution_reference=institution_reference, amount=amount
+            )
+
+    monkeypatch.setattr(captures, "connector_for", Recording)
+    return asked
+
+
+def test_a_manual_capture_asks_the_institution_once_under_the_payments_capture_reference(
+    authorized, captures_asked
+):
+    payment_capture(merchant=authorized.merchant, payment_id=authorized.public_id, amount=600)
+
+    assert captures_asked == [(f"{authorized.public_id}:capture", 600)]
+
+
+@pytest.mark.parametrize(
+    ("institution_says", "message"),
+    [
+        ("The hold has lapsed.", "The hold has lapsed."),
+        ("", "The institution refused the capture."),
+    ],
+)
+def test_a_capture_the_institution_refuses_leaves_the_payment_authorized_and_says_why(
+    authorized, captures_asked, institution_says, message
+):
+    captures_asked.refusal = institution_says
+
+    with pytest.raises(InstitutionUnavailable) as refused:
+        payment_capture(merchant=authorized.merchant, payment_id=authorized.public_id)
+
+    assert refused.value.message == message
+    authorized.refresh_from_db()
+    assert authorized.status == "authorized" and authorized.captured_at is None
+    assert not Event.objects.filter(type="payment.captured", object_id=authorized.public_id)
+
+
+def test_a_capture_records_the_payment_captured_and_the_order_paid_with_its_payments(
+    make_order, pay
+):
+    order = make_order(amount=1000, capture_method="manual")
+    declined = pay(order, card(NO_FUNDS))
+    payment = pay(order, card(VISA))
+    with time_machine.travel("2031-05-04 10:20:30Z", tick=False):
+        payment_capture(merchant=payment.merchant, payment_id=payment.public_id)
+
+    order.refresh_from_db()
+    assert order.status == "paid" and order.paid_at.isoformat() == "2031-05-04T10:20:30+00:00"
+    captured = Event.objects.get(type="payment.captured", object_id=payment.public_id)
+    assert captured.data["status"] == "captured"
+    paid = Event.objects.get(type="order.paid", object_id=order.public_id)
+    assert paid.data["status"] == "paid" and paid.data["paid_at"] is not None
+    assert sorted((p["id"], p["status"]) for p in paid.data["payments"]) == sorted(
+        [(payment.public_id, "captured"), (declined.public_id, "declined")]
+    )
 
 
 def test_another_merchants_payment_cannot_be_captured(authorized, other_merchant):

@@ -12,7 +12,12 @@ import payments.services.captures as captures
 from institutions.connector import OperationResult
 from payments.errors import InstitutionUnavailable, InvalidTransition
 from payments.models import Event, Payment
-from payments.services import authorizations_expire, payment_abandon_by_shopper, payment_cancel
+from payments.services import (
+    authorizations_expire,
+    payment_abandon_by_shopper,
+    payment_cancel,
+    payment_capture,
+)
 from tests.conftest import OTP_CARD, VISA, card
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +133,31 @@ def test_a_payment_canceled_while_its_code_is_awaited_closes_the_challenge(
     payment.refresh_from_db()
     assert payment.status == Payment.Status.CANCELED
     assert payment.otp_challenges.get().status == "expired"
+
+
+def test_an_expiry_run_checks_each_locked_payment_again_and_goes_on_to_the_next(
+    authorized, monkeypatch
+):
+    """Between the run's query and a payment's lock another process may capture the payment or
+    give it more time (here: until the run's very instant, which is not past it). The run leaves
+    such a payment alone and expires the next one."""
+    authorized(), authorized(), authorized()
+    run_at = timezone.now() + timezone.timedelta(days=7, minutes=1)
+    real = captures.locks.payment_with_order
+    locked = []
+
+    def meanwhile(*, payment_pk):
+        payment = Payment.objects.get(pk=payment_pk)
+        if not locked:
+            payment_capture(merchant=payment.merchant, payment_id=payment.public_id)
+        elif len(locked) == 1:
+            Payment.objects.filter(pk=payment_pk).update(authorization_expires_at=run_at)
+        locked.append(payment_pk)
+        return real(payment_pk=payment_pk)
+
+    monkeypatch.setattr(captures.locks, "payment_with_order", meanwhile)
+
+    assert authorizations_expire(now=run_at) == 1
+
+    statuses = [Payment.objects.get(pk=pk).status for pk in locked]
+    assert statuses == ["captured", "authorized", "expired"]

@@ -239,6 +239,11 @@ def test_without_a_valid_number_either_cvc_length_is_plausible(cvc):
     assert codes(card(number="1234", cvc=cvc)[1]) == {"card.number": "incomplete_number"}
 
 
+@pytest.mark.parametrize("cvc", ["", "   ", None])
+def test_a_missing_cvc_is_required_not_invalid(cvc):
+    assert codes(card(cvc=cvc)[1]) == {"card.cvc": "required"}
+
+
 @pytest.mark.parametrize(
     ("number", "code"),
     [
@@ -311,6 +316,32 @@ def test_expiry_years_of_two_digits_are_in_this_century(exp_month, exp_year, yea
 )
 def test_bad_expiry_dates_are_named(exp_month, exp_year, expected):
     assert codes(card(exp_month=exp_month, exp_year=exp_year)[1]) == expected
+
+
+EXPIRED = {"card.exp_month": "expired_card"}
+BAD_YEAR = {"card.exp_year": "invalid_expiry"}
+
+
+@pytest.mark.parametrize(
+    ("exp_year", "today", "expected"),
+    [
+        (0, TODAY, EXPIRED),  # 2000
+        (99, date(2060, 1, 1), 2099),
+        (100, date(2060, 1, 1), BAD_YEAR),
+        (999, TODAY, BAD_YEAR),
+        (1000, TODAY, EXPIRED),  # the year 1000
+        (9999, date(9990, 1, 1), 9999),
+        (10000, date(9990, 1, 1), BAD_YEAR),
+    ],
+)
+def test_a_whole_number_year_is_20xx_to_99_itself_from_1000_to_9999_and_nothing_else(
+    exp_year, today, expected
+):
+    result, errors = card(exp_month=12, exp_year=exp_year, today=today)
+    if isinstance(expected, dict):
+        assert codes(errors) == expected
+    else:
+        assert errors == [] and result.exp_year == expected
 
 
 @pytest.mark.parametrize(
@@ -465,6 +496,10 @@ def test_amounts_within_limits_are_valid(amount, currency):
 @pytest.mark.parametrize("amount", [12.5, 1000.0, "1000", True, False, 0, -100])
 def test_amount_must_be_a_positive_int(amount):
     assert amount_codes(amount=amount, currency="USD") == {"amount": "invalid_amount"}
+
+
+def test_one_minor_unit_is_a_positive_amount_below_the_minimum():
+    assert amount_codes(amount=1, currency="USD") == {"amount": "amount_too_small"}
 
 
 def test_decimal_amount_is_refused():
