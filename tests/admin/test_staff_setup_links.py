@@ -15,16 +15,17 @@ from backoffice.models import AuditLog, StaffSetupLink
 from tests.admin.conftest import PASSWORD, totp_now
 
 
-def _issue_from_admin(client, actor, *users):
+def _user_action(client, actor, action, *users):
+    """Run an action of the admin's users page on ``users``, with the actor's fresh code."""
     return client.post(
         reverse("admin:auth_user_changelist"),
-        {
-            "action": "issue_setup_link",
-            "_selected_action": [u.pk for u in users],
-            "otp_token": totp_now(actor),
-        },
+        {"action": action, "_selected_action": [u.pk for u in users], "otp_token": totp_now(actor)},
         follow=True,
     )
+
+
+def _issue_from_admin(client, actor, *users):
+    return _user_action(client, actor, "issue_setup_link", *users)
 
 
 def test_a_superuser_issues_a_set_up_link_from_the_users_page_and_it_works(
@@ -119,15 +120,7 @@ def test_the_admin_never_shows_a_confirmed_devices_secret_even_to_a_superuser(
 
 
 def _remove_from_admin(client, actor, *users):
-    return client.post(
-        reverse("admin:auth_user_changelist"),
-        {
-            "action": "remove_authenticators",
-            "_selected_action": [u.pk for u in users],
-            "otp_token": totp_now(actor),
-        },
-        follow=True,
-    )
+    return _user_action(client, actor, "remove_authenticators", *users)
 
 
 def test_a_lost_device_is_cut_off_its_codes_passkeys_and_verified_session_stop_working(
