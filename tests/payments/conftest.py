@@ -26,3 +26,39 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+def institution_asks(monkeypatch, operation: str, record):
+    """Record each ``operation`` (``capture``, ``void``...) the payment core asks an institution
+    for, as ``record(**its arguments)``; the returned list's ``.refusal`` set to a message
+    (possibly empty) makes the institution refuse them with it."""
+    from institutions.connector import OperationResult
+    from payments.services import captures
+
+    real = captures.connector_for
+
+    class Asked(list):
+        refusal: str | None = None
+
+    asked = Asked()
+
+    class Recording:
+        def __init__(self, code):
+            self.real = real(code)
+
+        def __getattr__(self, name):
+            if name != operation:
+                return getattr(self.real, name)
+
+            def ask(**kwargs):
+                asked.append(record(**kwargs))
+                if asked.refusal is not None:
+                    return OperationResult(
+                        succeeded=False, failure_code="hold_not_active", message=asked.refusal
+                    )
+                return getattr(self.real, name)(**kwargs)
+
+            return ask
+
+    monkeypatch.setattr(captures, "connector_for", Recording)
+    return asked

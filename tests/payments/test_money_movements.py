@@ -4,8 +4,6 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-import payments.services.captures as captures
-from institutions.connector import OperationResult
 from institutions.sandbox import faults
 from ledger.selectors import account_balance
 from payments.errors import (
@@ -27,6 +25,7 @@ from payments.services import (
     refund_create,
 )
 from tests.conftest import DEBIT_100, NO_FUNDS, VISA, bank_transfer, card
+from tests.payments.conftest import institution_asks
 
 pytestmark = pytest.mark.django_db
 
@@ -99,32 +98,11 @@ def test_cancel_after_capture_is_refused(captured_payment):
 def captures_asked(monkeypatch):
     """The (reference, amount) of each capture the institution is asked for; ``.refusal`` set to
     a message (possibly empty) makes it refuse them with it."""
-    real = captures.connector_for
-
-    class Asked(list):
-        refusal: str | None = None
-
-    asked = Asked()
-
-    class Recording:
-        def __init__(self, code):
-            self.real = real(code)
-
-        def __getattr__(self, name):
-            return getattr(self.real, name)
-
-        def capture(self, *, reference, institution_reference, amount):
-            asked.append((reference, amount))
-            if asked.refusal is not None:
-                return OperationResult(
-                    succeeded=False, failure_code="hold_not_active", message=asked.refusal
-                )
-            return self.real.capture(
-                reference=reference, institution_reference=institution_reference, amount=amount
-            )
-
-    monkeypatch.setattr(captures, "connector_for", Recording)
-    return asked
+    return institution_asks(
+        monkeypatch,
+        "capture",
+        lambda *, reference, institution_reference, amount: (reference, amount),
+    )
 
 
 def test_a_manual_capture_asks_the_institution_once_under_the_payments_capture_reference(

@@ -9,7 +9,6 @@ import time_machine
 from django.utils import timezone
 
 import payments.services.captures as captures
-from institutions.connector import OperationResult
 from payments.errors import InstitutionUnavailable, InvalidTransition
 from payments.models import Event, Payment
 from payments.services import (
@@ -19,6 +18,7 @@ from payments.services import (
     payment_capture,
 )
 from tests.conftest import OTP_CARD, VISA, card
+from tests.payments.conftest import institution_asks
 
 pytestmark = pytest.mark.django_db
 
@@ -27,30 +27,9 @@ pytestmark = pytest.mark.django_db
 def voids(monkeypatch):
     """The references of the releases the institution is asked for; ``voids.refusal`` set to a
     message (possibly empty) makes it refuse them with it."""
-    real = captures.connector_for
-
-    class Asked(list):
-        refusal: str | None = None
-
-    asked = Asked()
-
-    class Recording:
-        def __init__(self, code):
-            self.real = real(code)
-
-        def __getattr__(self, name):
-            return getattr(self.real, name)
-
-        def void(self, *, reference, institution_reference):
-            asked.append(reference)
-            if asked.refusal is not None:
-                return OperationResult(
-                    succeeded=False, failure_code="hold_not_active", message=asked.refusal
-                )
-            return self.real.void(reference=reference, institution_reference=institution_reference)
-
-    monkeypatch.setattr(captures, "connector_for", Recording)
-    return asked
+    return institution_asks(
+        monkeypatch, "void", lambda *, reference, institution_reference: reference
+    )
 
 
 @pytest.fixture
