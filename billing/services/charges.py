@@ -23,7 +23,8 @@ from django.db.models import Min
 
 from payments.errors import DomainError, ValidationFailed
 from payments.models import Order, Payment
-from payments.services import order_cancel, order_create, payment_create_saved
+from payments.services import order_cancel
+from payments.services.recurring import ChargeResult, SavedCharge, saved_charges_run
 
 from ..conf import setting
 from ..models import ChargeAttempt, Invoice, Subscription
@@ -109,52 +110,52 @@ def charge_attempt_run(
     if attempt.status != ChargeAttempt.Status.PENDING:
         return attempt
     subscription = attempt.subscription
-    try:
-        order = order_create(
-            merchant=subscription.merchant,
-            livemode=attempt.livemode,
-            amount=attempt.amount,
-            currency=attempt.currency,
-            reference=attempt.idempotency_key,
-            description=f"{subscription.price.product_name}: invoice {attempt.invoice.number}",
-            customer_email=subscription.customer.email,
-            metadata={
+    charge = SavedCharge(
+        merchant=subscription.merchant,
+        livemode=attempt.livemode,
+        method_id=attempt.payment_method.public_id,
+        order={
+            "amount": attempt.amount,
+            "currency": attempt.currency,
+            "reference": attempt.idempotency_key,
+            "description": f"{subscription.price.product_name}: invoice {attempt.invoice.number}",
+            "customer_email": subscription.customer.email,
+            "metadata": {
                 "subscription": subscription.public_id,
                 "invoice": attempt.invoice.public_id,
                 "charge_attempt": attempt.public_id,
             },
-        )
-    except ValidationFailed as err:
-        if any(e.code == "duplicate" for e in err.errors):
-            # Another worker holds this attempt's order: it charges, the recovery applies.
-            logger.info("charge %s already taken by another worker", attempt.idempotency_key)
-            return attempt
-        code = err.errors[0].code if err.errors else "processing_error"
-        return charge_attempt_apply(
-            attempt_pk=attempt.pk, outcome=Outcome(False, code or "invalid_amount"), now=now,
-            subscription_pk=attempt.subscription_id,
-        )  # fmt: skip
-    outcome = _pay(order=order, attempt=attempt)
+        },
+    )
+    [result] = saved_charges_run([charge])
+    if _taken(result):
+        # Another worker holds this attempt's order: it charges, the recovery applies.
+        logger.info("charge %s already taken by another worker", attempt.idempotency_key)
+        return attempt
+    outcome = charge_outcome(result)
     if outcome is None:
         return attempt  # outcome unknown for now: the recovery reads the order later
     return charge_attempt_apply(
-        attempt_pk=attempt.pk, outcome=outcome, now=now, order=order,
+        attempt_pk=attempt.pk, outcome=outcome, now=now,
+        order=result.payment.order if result.payment else None,
         subscription_pk=attempt.subscription_id,
     )  # fmt: skip
 
 
-def _pay(*, order: Order, attempt: ChargeAttempt) -> Outcome | None:
-    try:
-        payment = payment_create_saved(
-            order=order, method_id=attempt.payment_method.public_id, merchant_initiated=True
-        )
-    except ValidationFailed as err:
-        code = err.errors[0].code if err.errors else "processing_error"
+def _taken(result: ChargeResult) -> bool:
+    err = result.error
+    return isinstance(err, ValidationFailed) and any(e.code == "duplicate" for e in err.errors)
+
+
+def charge_outcome(result: ChargeResult) -> Outcome | None:
+    """Return what a charge's result means for its attempt; None while it is not final."""
+    err = result.error
+    if isinstance(err, ValidationFailed):
+        code = (err.errors[0].code if err.errors else "") or "processing_error"
         return Outcome(False, "payment_method_missing" if code == "resource_missing" else code)
-    except DomainError:
-        logger.warning("charge %s could not be sent", attempt.idempotency_key)
+    if err is not None:
         return Outcome(False, "processing_error")
-    return outcome_of(payment)
+    return outcome_of(result.payment)
 
 
 def outcome_of(payment: Payment) -> Outcome | None:
