@@ -14,10 +14,13 @@ class BillingConfig(AppConfig):
 
         from .services import saved_method_resolve
         from .services.checkout import DIRECTORY
+        from .services.methods import saved_methods_resolve
 
         # payments never imports billing: it asks the resolver registered here for "pm_" ids,
         # and the customer directory for "cus_" ids (orders naming a customer, the checkout).
-        saved_method_resolver_register(prefix="pm", resolver=saved_method_resolve)
+        saved_method_resolver_register(
+            prefix="pm", resolver=saved_method_resolve, many=saved_methods_resolve
+        )
         from payments.passkeys import passkey_store_register
 
         from .services.passkeys import STORE

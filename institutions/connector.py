@@ -143,6 +143,23 @@ class Connector(abc.ABC):
     def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
         """Hold the amount (card, wallet) or open a transfer (bank transfer)."""
 
+    def authorize_many(
+        self, requests: list[AuthorizationRequest]
+    ) -> list[AuthorizationResult | ConnectorError]:
+        """Authorize each request (merchant-initiated charges sent as one batch, as acquirers
+        take recurring ones); return each answer, or the ``ConnectorError`` it raised, in order.
+        A timeout of the batch raises ``ConnectorTimeout``: ask ``lookup`` for each reference.
+        Institutions without a batch call answer one by one (this default)."""
+        answers: list[AuthorizationResult | ConnectorError] = []
+        for request in requests:
+            try:
+                answers.append(self.authorize(request))
+            except ConnectorTimeout:
+                raise
+            except ConnectorError as err:
+                answers.append(err)
+        return answers
+
     @abc.abstractmethod
     def capture(
         self, *, reference: str, institution_reference: str, amount: int

@@ -102,6 +102,11 @@ class SandboxFaults:
         with self._lock:
             self._armed.clear()
 
+    def armed(self, *, operation: str, code: str) -> bool:
+        """Whether a fault waits for a call of ``operation`` at ``code`` (none is taken)."""
+        with self._lock:
+            return any(f.operation == operation and f.code in (None, code) for f in self._armed)
+
     def take(self, *, operation: str, code: str) -> InjectedFault | None:
         """Return the first armed fault matching the call, counting it as fired."""
         with self._lock:
@@ -201,6 +206,31 @@ class SandboxCardIssuer(SandboxHoldingConnector):
                 record=services.authorization_card(institution=self.code, request=request)
             ),
         )
+
+    def authorize_many(
+        self, requests: list[AuthorizationRequest]
+    ) -> list[AuthorizationResult | ConnectorError]:
+        if faults.armed(operation="authorize", code=self.code):
+            return super().authorize_many(requests)  # one by one: each call meets the fault
+        answers: list[AuthorizationResult | ConnectorError | None] = [None] * len(requests)
+        sent = []
+        for i, request in enumerate(requests):
+            try:
+                self._check_method(request)
+            except ConnectorError as err:
+                answers[i] = err
+            else:
+                sent.append(i)
+        records = services.authorizations_card_many(
+            institution=self.code, requests=[requests[i] for i in sent]
+        )
+        for i, record in zip(sent, records, strict=True):
+            answers[i] = (
+                record
+                if isinstance(record, ConnectorError)
+                else services.authorization_result(record=record)
+            )
+        return answers
 
     def authentication_required(
         self, *, method: MethodDetails, livemode: bool = False, sandbox_owner: str = ""

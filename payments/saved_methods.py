@@ -39,12 +39,44 @@ class SavedCard:
 #: (another merchant's, the other mode's, detached).
 Resolver = Callable[..., SavedCard | None]
 
+#: ``(*, merchant, livemode, method_ids) -> dict[str, SavedCard]``: the ids it knows, at once.
+ManyResolver = Callable[..., dict[str, SavedCard]]
+
 _RESOLVERS: dict[str, Resolver] = {}
+_MANY_RESOLVERS: dict[str, ManyResolver] = {}
 
 
-def saved_method_resolver_register(*, prefix: str, resolver: Resolver) -> None:
-    """Make ``resolver`` answer for ids ``<prefix>_...``; registering again replaces it."""
+def saved_method_resolver_register(
+    *, prefix: str, resolver: Resolver, many: ManyResolver | None = None
+) -> None:
+    """Make ``resolver`` answer for ids ``<prefix>_...`` (and ``many`` for several at once, in
+    one query); registering again replaces them."""
     _RESOLVERS[prefix] = resolver
+    if many is not None:
+        _MANY_RESOLVERS[prefix] = many
+
+
+def saved_methods_resolve_many(
+    *, merchant: Merchant, livemode: bool, method_ids: list[str]
+) -> dict[str, SavedCard]:
+    """Return the saved cards behind ``method_ids`` of the merchant and mode (unknown ids are
+    left out): one query per id prefix with a many-resolver, else one per id."""
+    found: dict[str, SavedCard] = {}
+    by_prefix: dict[str, list[str]] = {}
+    for method_id in dict.fromkeys(method_ids):
+        prefix, sep, _ = method_id.partition("_")
+        if sep and prefix in _RESOLVERS:
+            by_prefix.setdefault(prefix, []).append(method_id)
+    for prefix, ids in by_prefix.items():
+        many = _MANY_RESOLVERS.get(prefix)
+        if many is not None:
+            found.update(many(merchant=merchant, livemode=livemode, method_ids=ids))
+            continue
+        for method_id in ids:
+            saved = _RESOLVERS[prefix](merchant=merchant, livemode=livemode, method_id=method_id)
+            if saved is not None:
+                found[method_id] = saved
+    return found
 
 
 def saved_method_resolve(*, merchant: Merchant, livemode: bool, method_id: str) -> SavedCard | None:

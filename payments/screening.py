@@ -48,7 +48,12 @@ Holder = Callable[..., bool]
 #: holder will hold the approval, so the capture must not be asked with the authorization.
 HoldForecast = Callable[..., bool]
 
+#: ``(*, items: list[(payment, order, card)]) -> list[Verdict]``: a screener's verdicts on a
+#: batch of payments, as it would give them one after the other, in a few queries.
+ManyScreener = Callable[..., list[Verdict]]
+
 _SCREENERS: list[Screener] = []
+_MANY: dict[Screener, ManyScreener] = {}
 _HOLDERS: list[Holder] = []
 _FORECASTS: list[HoldForecast] = []
 _FIELDS: dict[str, Callable[[Payment], object]] = {}
@@ -63,11 +68,14 @@ def screener_register(
     screener: Screener,
     holder: Holder | None = None,
     forecast: HoldForecast | None = None,
+    many: ManyScreener | None = None,
 ) -> None:
-    """Ask ``screener`` about every new payment (and ``holder`` about every approval, with
-    ``forecast`` saying beforehand whether it will hold)."""
+    """Ask ``screener`` about every new payment (``many``: about a batch of them at once; and
+    ``holder`` about every approval, with ``forecast`` saying beforehand whether it will hold)."""
     if screener not in _SCREENERS:
         _SCREENERS.append(screener)
+    if many is not None:
+        _MANY[screener] = many
     if holder is not None and holder not in _HOLDERS:
         _HOLDERS.append(holder)
         if forecast is None:
@@ -93,6 +101,23 @@ def payment_screen(*, payment: Payment, order, card) -> Verdict:
     if blocking is not None:
         return blocking
     return next((v for v in verdicts if v.request_otp), ALLOW)
+
+
+def payment_screen_many(*, items: list[tuple[Payment, object, object]]) -> list[Verdict]:
+    """``payment_screen`` of each ``(payment, order, card)``, in order: each screener's batch
+    form when it has one, else one call per payment."""
+    answers = [
+        _MANY[screener](items=items)
+        if screener in _MANY
+        else [screener(payment=p, order=o, card=c) for p, o, c in items]
+        for screener in _SCREENERS
+    ]
+    verdicts = []
+    for i in range(len(items)):
+        mine = [answer[i] for answer in answers]
+        blocking = next((v for v in mine if v.block), None)
+        verdicts.append(blocking or next((v for v in mine if v.request_otp), ALLOW))
+    return verdicts
 
 
 def authorization_will_be_held(*, payment: Payment) -> bool:

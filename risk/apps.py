@@ -28,13 +28,19 @@ class RiskConfig(AppConfig):
         )
         from .services.reviews import review_forecast, review_hold
         from .services.screening import payment_screen
+        from .services.screening_many import payment_screen_many
 
         # Every change of the screening's configuration gives the merchant a new version.
         for model in (RiskSettings, Rule, ScoreModel):
             for signal in (post_save, post_delete):
                 signal.connect(on_config_saved, sender=model, dispatch_uid=f"risk.config.{model}")
         # payments never imports risk: it asks the screener registered here before routing.
-        screener_register(screener=payment_screen, holder=review_hold, forecast=review_forecast)
+        screener_register(
+            screener=payment_screen,
+            holder=review_hold,
+            forecast=review_forecast,
+            many=payment_screen_many,
+        )
         payment_field_register(name="risk", render=payment_risk_data, relation="risk_evaluation")
         event_recorded.connect(on_event_recorded, dispatch_uid="risk.on_event_recorded")
         order_page_sections.connect(order_page_risk, dispatch_uid="risk.order_page_risk")

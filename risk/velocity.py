@@ -207,3 +207,138 @@ def _redis_record(merchant_id, livemode, keys, kind, card, ref) -> None:
         pipe.execute()
     except unreachable as err:
         logger.warning("velocity not counted, Redis unreachable: %s", type(err).__name__)
+
+
+# --- a batch of attempts (renewals) -----------------------------------------------------------
+
+
+class Batch:
+    """The counts of a batch of attempts screened one after the other, read once.
+
+    Each attempt's counts are those the single path would read before it: the stored ones plus
+    the batch's earlier attempts (a card counts once per window among the distinct cards, so
+    which cards each key saw in each window is read too). ``record`` writes every attempt at the
+    end, in one statement (database) or one pipeline (Redis).
+    """
+
+    def __init__(self, *, merchant_id: int, livemode: bool, keys: list[str], cards: list[str]):
+        self.scope = (merchant_id, livemode)
+        keys = [k for k in dict.fromkeys(keys) if k]
+        self.base: dict[str, Counts] = {}
+        # (key, card) -> the windows in which the key saw the card
+        self.seen: dict[tuple[str, str], set[str]] = {}
+        self.added: dict[str, dict[str, dict[str, int]]] = {}
+        self.attempts: list[tuple[list[str], str, str]] = []
+        if not keys:
+            return
+        cards = sorted({c for c in cards if c})
+        if _redis_url():
+            self._redis_read(keys, cards)
+        else:
+            self._database_read(keys)
+
+    def _database_read(self, keys: list[str]) -> None:
+        now = timezone.now()
+        aggregates = {}
+        for name, span in WINDOWS.items():
+            recent = Q(at__gt=now - span)
+            aggregates[f"a{name}"] = Count("id", filter=recent & Q(kind=Kind.ATTEMPT))
+            aggregates[f"d{name}"] = Count("id", filter=recent & Q(kind=Kind.DECLINE))
+        merchant_id, livemode = self.scope
+        rows = (
+            VelocityEvent.objects.filter(
+                merchant_id=merchant_id,
+                livemode=livemode,
+                key__in=keys,
+                at__gt=now - max(WINDOWS.values()),
+            )
+            .values("key", "card")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        totals: dict[str, dict[str, dict[str, int]]] = {}
+        for row in rows:
+            counts = totals.setdefault(row["key"], _zero())
+            for w in WINDOWS:
+                counts["attempts"][w] += row[f"a{w}"]
+                counts["declines"][w] += row[f"d{w}"]
+                if row["card"] and row[f"a{w}"]:
+                    counts["distinct_cards"][w] += 1
+                    self.seen.setdefault((row["key"], row["card"]), set()).add(w)
+        self.base = {key: Counts(**counts) for key, counts in totals.items()}
+
+    def _redis_read(self, keys: list[str], cards: list[str]) -> None:
+        merchant_id, livemode = self.scope
+        self.base = _redis_counts(merchant_id, livemode, keys)
+        if not self.base or not cards:
+            return
+        pairs = [(key, card) for key in keys for card in cards]
+        try:
+            pipe = _client(_redis_url()).pipeline(transaction=False)
+            for key, card in pairs:
+                pipe.zscore(_rkey(merchant_id, livemode, key, "c"), card)
+            scores = pipe.execute()
+        except _redis_error() as err:
+            logger.warning("velocity not read, Redis unreachable: %s", type(err).__name__)
+            return
+        now = time.time()
+        for pair, score in zip(pairs, scores, strict=True):
+            if score is not None:
+                windows = {w for w, span in WINDOWS.items() if score >= now - span.total_seconds()}
+                self.seen[pair] = windows
+
+    def counts(self, keys: list[str]) -> dict[str, Counts]:
+        """The counts of ``keys`` before the next attempt."""
+        out = {}
+        for key in keys:
+            base, added = self.base.get(key, ZERO), self.added.get(key)
+            if added is None:
+                if key in self.base:
+                    out[key] = base
+                continue
+            out[key] = Counts(
+                **{
+                    name: {w: getattr(base, name)[w] + added[name][w] for w in WINDOWS}
+                    for name in ("attempts", "declines", "distinct_cards")
+                }
+            )
+        return out
+
+    def attempt(self, *, keys: list[str], card: str, ref: str) -> None:
+        """Count an attempt of the batch (written by ``record``)."""
+        keys = [k for k in dict.fromkeys(keys) if k]
+        for key in keys:
+            added = self.added.setdefault(key, _zero())
+            for w in WINDOWS:
+                added["attempts"][w] += 1
+                seen = self.seen.setdefault((key, card), set())
+                if card and w not in seen:
+                    added["distinct_cards"][w] += 1
+                    seen.add(w)
+        self.attempts.append((keys, card, ref))
+
+    def record(self) -> None:
+        """Write the batch's attempts, as ``attempt_record`` writes each."""
+        merchant_id, livemode = self.scope
+        if _redis_url():
+            for keys, card, ref in self.attempts:  # one pipeline each: no SQL
+                if keys:
+                    _redis_record(merchant_id, livemode, keys, Kind.ATTEMPT, card, ref)
+            return
+        now = timezone.now()
+        VelocityEvent.objects.bulk_create(
+            VelocityEvent(
+                merchant_id=merchant_id,
+                livemode=livemode,
+                key=key,
+                kind=Kind.ATTEMPT,
+                card=card,
+                at=now,
+            )
+            for keys, card, _ in self.attempts
+            for key in keys
+        )
+
+
+def _zero() -> dict[str, dict[str, int]]:
+    return {name: dict.fromkeys(WINDOWS, 0) for name in ("attempts", "declines", "distinct_cards")}

@@ -236,6 +236,20 @@ def saved_method_resolve(*, merchant: Merchant, livemode: bool, method_id: str) 
     return saved_card_of(method)
 
 
+def saved_methods_resolve(
+    *, merchant: Merchant, livemode: bool, method_ids: list[str]
+) -> dict[str, SavedCard]:
+    """``saved_method_resolve`` of several ids in one query (a batch of renewals)."""
+    methods = PaymentMethod.objects.select_related("card").filter(
+        merchant=merchant,
+        livemode=livemode,
+        public_id__in=method_ids,
+        detached_at__isnull=True,
+        customer__deleted_at__isnull=True,
+    )
+    return {method.public_id: saved_card_of(method) for method in methods}
+
+
 def saved_card_of(method: PaymentMethod) -> SavedCard:
     """The method as ``payments.saved_methods`` sees it (its ``card`` loaded with it)."""
     return SavedCard(

@@ -41,6 +41,7 @@ from .authorize import (
     authorization_transfer,
     authorization_wallet,
 )
+from .authorize_many import authorizations_card_many
 from .common import DECLINE_MESSAGES
 from .holds import hold_capture, hold_refund, hold_void
 from .transfers import transfer_capture, transfer_receive, transfer_refund, transfer_void
@@ -51,6 +52,7 @@ __all__ = [
     "SHARED_OWNER",
     "SandboxReset",
     "authorization_card",
+    "authorizations_card_many",
     "authorization_result",
     "authorization_transfer",
     "authorization_wallet",

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import selectors
@@ -26,13 +26,13 @@ from ..connector import (
 from ..models import (
     SandboxAccount,
     SandboxAuthorization,
-    SandboxBalance,
     SandboxHold,
     SandboxMovement,
     SandboxTransfer,
 )
-from .accounts import balance_get_or_create, sandbox_owner_open
+from .accounts import sandbox_owner_open
 from .common import DECLINE_MESSAGES, new_reference, now
+from .funds import BalanceRow, Funds, hold_saved
 
 logger = logging.getLogger(__name__)
 
@@ -230,9 +230,28 @@ def _decline(
     )
 
 
+Keep = Callable[[SandboxHold, "SandboxMovement | None"], None]
+
+
 def _card(
     *, institution: str, request: AuthorizationRequest, account: SandboxAccount | None
 ) -> SandboxAuthorization:
+    funds = BalanceRow(account=account, request=request) if account is not None else None
+    return card_decide(
+        institution=institution, request=request, account=account, funds=funds, keep=hold_saved
+    )
+
+
+def card_decide(
+    *,
+    institution: str,
+    request: AuthorizationRequest,
+    account: SandboxAccount | None,
+    funds: Funds | None,
+    keep: Keep,
+) -> SandboxAuthorization:
+    """The issuer's rules for a card authorization (one place for the single and batch calls):
+    ``funds`` checks and takes the money, ``keep`` writes the hold (and a sale's debit)."""
     method = request.method
     if account is None:
         code = "card_not_supported" if luhn_valid(method.card_number) else "incorrect_number"
@@ -249,7 +268,14 @@ def _card(
     # "first_payment" is treated like "every_payment": the caller says whether the holder passed
     # the OTP for this payment, and the sandbox keeps no memory of earlier verifications.
     needs_otp = account.verification != SandboxAccount.Verification.NEVER
-    return _hold(institution=institution, request=request, account=account, needs_otp=needs_otp)
+    return _hold(
+        institution=institution,
+        request=request,
+        account=account,
+        needs_otp=needs_otp,
+        funds=funds,
+        keep=keep,
+    )
 
 
 def _wallet(
@@ -264,7 +290,14 @@ def _wallet(
             else "account_blocked"
         )
         return _decline(code, institution=institution, request=request, account=account)
-    return _hold(institution=institution, request=request, account=account, needs_otp=True)
+    return _hold(
+        institution=institution,
+        request=request,
+        account=account,
+        needs_otp=True,
+        funds=BalanceRow(account=account, request=request),
+        keep=hold_saved,
+    )
 
 
 def _expired(*, exp_month: int, exp_year: int) -> bool:
@@ -295,6 +328,8 @@ def _hold(
     request: AuthorizationRequest,
     account: SandboxAccount,
     needs_otp: bool,
+    funds: Funds,
+    keep: Keep,
 ) -> SandboxAuthorization:
     """Check funds, ask for the OTP if needed, then hold; the caller holds the account lock."""
     context = {"institution": institution, "request": request, "account": account}
@@ -304,23 +339,14 @@ def _hold(
         return _decline("authentication_failed", **context)
     if needs_otp and not request.authenticated:
         # Funds are checked before the OTP so that no code is sent for a payment that cannot pass.
-        balance = balance_get_or_create(
-            account=account, currency=request.currency, currency_exponent=request.currency_exponent
-        )
-        if selectors.account_available_amount(balance=balance) < request.amount:
+        if funds.available() < request.amount:
             return _decline("insufficient_funds", **context)
         return _answer(
             **context, decision=SandboxAuthorization.Decision.CHALLENGE, challenge_to=account.phone
         )
     sale = bool(request.capture_reference)
-    take = {"account": account, "currency": request.currency, "amount": request.amount}
-    if not _funds_take(**take, debit=sale):
-        # Not enough funds, or no balance row yet in this currency: open it and try once more.
-        balance_get_or_create(
-            account=account, currency=request.currency, currency_exponent=request.currency_exponent
-        )
-        if not _funds_take(**take, debit=sale):
-            return _decline("insufficient_funds", **context)
+    if not funds.take(request.amount, debit=sale):
+        return _decline("insufficient_funds", **context)
     hold = SandboxHold(
         account=account,
         reference=request.reference,
@@ -328,36 +354,20 @@ def _hold(
         amount=request.amount,
         currency=request.currency,
     )
+    movement = None
     if sale:
         # Authorized and captured at once, under the account lock already held: the debit is
         # recorded under the capture's reference, so a later capture call replays it.
         hold.capture(request.amount)
-    hold.save(force_insert=True)
-    if sale:
-        SandboxMovement.objects.create(
+        movement = SandboxMovement(
             kind=SandboxMovement.Kind.DEBIT,
             account_id=account.pk,
-            hold=hold,
             reference=request.capture_reference,
             amount=request.amount,
             currency=request.currency,
         )
+    keep(hold, movement)
     return _answer(**context, decision=SandboxAuthorization.Decision.APPROVED, hold=hold)
-
-
-def _funds_take(*, account: SandboxAccount, currency: str, amount: int, debit: bool) -> bool:
-    """Hold (or, for a sale, debit) ``amount`` if the available funds cover it (one UPDATE).
-
-    False when they don't, or when the account has no balance row in ``currency`` yet.
-    """
-    covered = Q(
-        opening_amount__gte=F("held") + F("debited") - F("refunded") - F("reset_credit") + amount
-    )
-    column = "debited" if debit else "held"
-    updated = SandboxBalance.objects.filter(covered, account=account, currency=currency).update(
-        **{column: F(column) + amount}
-    )
-    return updated == 1
 
 
 def _transfer(

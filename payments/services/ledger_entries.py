@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fx.models import Conversion, RefundConversion
-from ledger.services import Line, journal_post
+from ledger.services import EntryInput, Line, journal_post
 
 from ..models import Payment, Refund
 from .fx import converted_capture_lines, converted_refund_lines
@@ -12,9 +12,21 @@ from .fx import converted_capture_lines, converted_refund_lines
 def ledger_capture(*, payment: Payment, conversion: Conversion | None = None) -> None:
     """Institution owes us the captured amount; we owe it to the merchant (pending settlement),
     in the merchant's settlement currency through FX clearing when the capture was converted."""
+    entry = capture_entry(payment=payment, conversion=conversion)
+    journal_post(
+        kind=entry.kind,
+        reference=entry.reference,
+        description=entry.description,
+        idempotency_key=entry.idempotency_key,
+        lines=entry.lines,
+    )
+
+
+def capture_entry(*, payment: Payment, conversion: Conversion | None = None) -> EntryInput:
+    """The capture's journal entry (``ledger_capture``), for ``journal_post_many`` to write."""
     amount, cur = payment.amount_captured, payment.currency
     converted = conversion is not None and conversion.converted
-    journal_post(
+    return EntryInput(
         kind="capture",
         reference=payment.public_id,
         description=f"Capture of {payment.public_id}",

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import OtpLimitCounter, Payment
+from ..models import OtpLimitCounter, Payment, PaymentAttempt
 from ..transitions import transition_run
 from ..vault import fingerprint
 from .events import event_record
@@ -100,16 +100,28 @@ def _current(counter: OtpLimitCounter, cap: Cap, now: datetime) -> int:
 def cap_reached(caps: list[Cap]) -> Cap | None:
     """Return the first of ``caps`` reached now, read without a lock (to refuse a new payment
     early; the locked count in ``otp_verify`` is what holds under concurrency)."""
+    return caps_reached_many([caps])[0]
+
+
+def caps_reached_many(caps_of: list[list[Cap]]) -> list[Cap | None]:
+    """``cap_reached`` of each list of caps (a batch of payments), in one query."""
     now = timezone.now()
-    counters = {
-        (c.scope, c.key): c
-        for c in OtpLimitCounter.objects.filter(key__in=[cap.key for cap in caps])
-    }
-    for cap in caps:
-        counter = counters.get((cap.scope, cap.key))
-        if counter is not None and _current(counter, cap, now) >= cap.limit:
-            return cap
-    return None
+    keys = {cap.key for caps in caps_of for cap in caps}
+    counters = {(c.scope, c.key): c for c in OtpLimitCounter.objects.filter(key__in=keys)}
+    reached = []
+    for caps in caps_of:
+        reached.append(
+            next(
+                (
+                    cap
+                    for cap in caps
+                    if (counter := counters.get((cap.scope, cap.key))) is not None
+                    and _current(counter, cap, now) >= cap.limit
+                ),
+                None,
+            )
+        )
+    return reached
 
 
 def counters_lock(caps: list[Cap]) -> list[tuple[Cap, OtpLimitCounter]]:
@@ -152,6 +164,14 @@ def send_count(*, payment: Payment, destination: str) -> Cap | None:
     if reached is None:
         locked_count(locked)
     return reached
+
+
+def opened_lock_out(*, payment: Payment, attempt: PaymentAttempt, cap: Cap) -> None:
+    """Decline a just-opened payment whose order or card is past a cap: no tries, no SMS."""
+    attempt.outcome, attempt.decline_code = PaymentAttempt.Outcome.DECLINED, LOCKED
+    attempt.finished_at = timezone.now()
+    attempt.save()
+    payment_lock_out(payment=payment, cap=cap)
 
 
 def payment_lock_out(*, payment: Payment, cap: Cap) -> None:

@@ -159,10 +159,7 @@ def _payment_open(
                 screened_decline(payment=payment, attempt=attempt, verdict=verdict)
             elif cap := otp_limits.cap_reached(otp_limits.failure_caps(payment=payment)):
                 # Too many wrong codes on this order or card: no new tries, no new SMS.
-                attempt.outcome, attempt.decline_code = Outcome.DECLINED, otp_limits.LOCKED
-                attempt.finished_at = timezone.now()
-                attempt.save()
-                otp_limits.payment_lock_out(payment=payment, cap=cap)
+                otp_limits.opened_lock_out(payment=payment, attempt=attempt, cap=cap)
             elif verdict.request_otp:
                 screened_challenge(order=order, payment=payment, attempt=attempt)
     except IntegrityError as err:
@@ -215,22 +212,8 @@ def authorization_send(
 def _authorization_send(
     *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails, merchant_initiated: bool
 ) -> Payment:
-    request = AuthorizationRequest(
-        reference=attempt.public_id,
-        amount=payment.amount,
-        currency=payment.currency,
-        currency_exponent=exponent(payment.currency),
-        method=details,
-        livemode=payment.livemode,
-        authenticated=attempt.authenticated,
-        delegated=delegation_of(attempt),
-        merchant_initiated=merchant_initiated,
-        description=payment.order.reference,
-        merchant_id=payment.merchant.public_id,
-        merchant_name=payment.merchant.name,
-        # Each merchant's test mode has sandbox accounts of its own (live never reaches one).
-        sandbox_owner=payment.merchant.public_id,
-        capture_reference=capture_reference(payment) if _sale(payment) else "",
+    request = authorization_request(
+        payment=payment, attempt=attempt, details=details, merchant_initiated=merchant_initiated
     )
     try:
         result = connector_for(payment.institution).authorize(request)
@@ -258,6 +241,29 @@ def _authorization_send(
         _attempt_mark_unknown(attempt_pk=attempt.pk, message="Unexpected error; being reconciled.")
         return Payment.objects.get(pk=payment.pk)
     return _answer_apply(payment=payment, attempt=attempt, result=result)
+
+
+def authorization_request(
+    *, payment: Payment, attempt: PaymentAttempt, details: MethodDetails, merchant_initiated: bool
+) -> AuthorizationRequest:
+    """What the institution is asked for the attempt (one place for single and batch sends)."""
+    return AuthorizationRequest(
+        reference=attempt.public_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        currency_exponent=exponent(payment.currency),
+        method=details,
+        livemode=payment.livemode,
+        authenticated=attempt.authenticated,
+        delegated=delegation_of(attempt),
+        merchant_initiated=merchant_initiated,
+        description=payment.order.reference,
+        merchant_id=payment.merchant.public_id,
+        merchant_name=payment.merchant.name,
+        # Each merchant's test mode has sandbox accounts of its own (live never reaches one).
+        sandbox_owner=payment.merchant.public_id,
+        capture_reference=capture_reference(payment) if _sale(payment) else "",
+    )
 
 
 def _sale(payment: Payment) -> bool:

@@ -12,7 +12,7 @@ from institutions.connector import MethodDetails
 from ..errors import ValidationFailed
 from ..models import CardVault, Order, Payment
 from ..routing import route_payment
-from ..saved_methods import saved_method_resolve
+from ..saved_methods import SavedCard, saved_method_resolve
 from ..validation import CardData, FieldError, card_expired, validate_amount
 from ..vault import card_reveal
 from .checked import CheckedMethod, MethodInput
@@ -44,9 +44,17 @@ def saved_method_check(
 ) -> tuple[CheckedMethod, CardVault]:
     """Return the saved card ``method_id`` checked for paying ``order`` (which may be not yet
     written: only its merchant, mode, amount and currency are read), and its vault row."""
-    saved = _saved_card_usable(
-        order=order, method_id=method_id, merchant_initiated=merchant_initiated
+    saved = saved_method_resolve(
+        merchant=order.merchant, livemode=order.livemode, method_id=method_id
     )
+    return saved_card_checked(order=order, saved=saved, merchant_initiated=merchant_initiated)
+
+
+def saved_card_checked(
+    *, order: Order, saved: SavedCard | None, merchant_initiated: bool
+) -> tuple[CheckedMethod, CardVault]:
+    """``saved_method_check`` of a method already resolved (None: unknown or detached)."""
+    saved = _saved_card_usable(order=order, saved=saved, merchant_initiated=merchant_initiated)
     route = route_payment(
         method_type="card", card_brand=saved.brand or None, livemode=order.livemode
     )
@@ -70,27 +78,28 @@ def saved_send(
     """Send the opened payment of a saved card to its institution (no CVC exists to send)."""
     if payment.status != Payment.Status.PROCESSING:
         return payment  # declined or waiting for a code before routing: nothing was sent
+    return authorization_send(
+        payment=payment,
+        attempt=attempt,
+        details=saved_details(checked),
+        merchant_initiated=merchant_initiated,
+    )
+
+
+def saved_details(checked: CheckedMethod) -> MethodDetails:
+    """What the institution gets of a saved card: no CVC exists to send."""
     card = checked.card
-    details = MethodDetails(
+    return MethodDetails(
         type=Payment.Method.CARD,
         card_number=card.number,
         exp_month=card.exp_month,
         exp_year=card.exp_year,
         holder_name=card.holder_name,
     )
-    return authorization_send(
-        payment=payment,
-        attempt=attempt,
-        details=details,
-        merchant_initiated=merchant_initiated,
-    )
 
 
-def _saved_card_usable(*, order: Order, method_id: str, merchant_initiated: bool):
-    """Return the saved card ``method_id`` of the order's merchant and mode, if it may pay it."""
-    saved = saved_method_resolve(
-        merchant=order.merchant, livemode=order.livemode, method_id=method_id
-    )
+def _saved_card_usable(*, order: Order, saved: SavedCard | None, merchant_initiated: bool):
+    """Return the saved card of the order's merchant and mode, if it may pay it."""
     if saved is None:
         raise ValidationFailed(
             [FieldError(FIELD, "resource_missing", "No such saved payment method.")]

@@ -33,7 +33,39 @@ def _guard(name: str, default):
 
 def entries_matching(*, merchant_id: int, livemode: bool, features: dict) -> list[ListEntry]:
     """Return the unexpired entries that match the payment's features (one query)."""
+    return entries_matching_many(merchant_id=merchant_id, livemode=livemode, features=[features])[0]
+
+
+def entries_matching_many(
+    *, merchant_id: int, livemode: bool, features: list[dict]
+) -> list[list[ListEntry]]:
+    """``entries_matching`` of each payment's features, all in one query."""
     now = timezone.now()
+    wanted = [_candidates(f) for f in features]
+    query = Q(pk__in=[])
+    if any(f.get("ip") for f in features):
+        query |= Q(kind=Kind.IP_RANGE)
+    for candidates, countries in wanted:
+        for kind, value in candidates.items():
+            if value:
+                query |= Q(kind=kind, value=value)
+        if countries:
+            query |= Q(kind=Kind.COUNTRY, value__in=countries)
+    rows = list(
+        ListEntry.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            query,
+            merchant_id=merchant_id,
+            livemode=livemode,
+        ).order_by("-list", "-created")  # "block" after "allow": allow entries come first
+    )
+    return [
+        [e for e in rows if _entry_matches(e, f, candidates, countries)]
+        for f, (candidates, countries) in zip(features, wanted, strict=True)
+    ]
+
+
+def _candidates(features: dict) -> tuple[dict, set]:
     candidates = {
         Kind.CARD_FINGERPRINT: features.get("card_fingerprint", ""),
         Kind.EMAIL: features.get("email", ""),
@@ -43,21 +75,16 @@ def entries_matching(*, merchant_id: int, livemode: bool, features: dict) -> lis
         Kind.ORDER: features.get("order", ""),
     }
     countries = {features.get("card_country", ""), features.get("ip_country", "")} - {""}
-    query = Q(kind=Kind.IP_RANGE) if features.get("ip") else Q(pk__in=[])
-    for kind, value in candidates.items():
-        if value:
-            query |= Q(kind=kind, value=value)
-    if countries:
-        query |= Q(kind=Kind.COUNTRY, value__in=countries)
-    rows = ListEntry.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        query,
-        merchant_id=merchant_id,
-        livemode=livemode,
-    ).order_by("-list", "-created")  # "block" after "allow": allow entries come first
-    return [
-        e for e in rows if e.kind != Kind.IP_RANGE or ip_in_range(features.get("ip", ""), e.value)
-    ]
+    return candidates, countries
+
+
+def _entry_matches(entry: ListEntry, features: dict, candidates: dict, countries: set) -> bool:
+    if entry.kind == Kind.IP_RANGE:
+        return bool(features.get("ip")) and ip_in_range(features.get("ip", ""), entry.value)
+    if entry.kind == Kind.COUNTRY:
+        return entry.value in countries
+    value = candidates.get(entry.kind, "")
+    return bool(value) and entry.value == value
 
 
 def card_testing_guard(*, payment, features: dict) -> ListEntry | None:

@@ -61,14 +61,29 @@ def settings_for(merchant) -> RiskSettings:
 
 def payment_screen(*, payment, order, card) -> Verdict:
     """Evaluate ``payment`` before routing, store the evaluation, and return the verdict."""
+    scope = {"merchant_id": payment.merchant_id, "livemode": payment.livemode}
+    features = base_features(payment=payment, order=order, card=card, shopper=shopper_current())
+    keys = list(velocity_keys(features).values())
+    evaluation, verdict = screened(
+        payment=payment, features=features, counts=velocity.counts_read(**scope, keys=keys)
+    )
+    velocity.attempt_record(
+        **scope, keys=keys, card=features["card_fingerprint"], ref=payment.public_id
+    )
+    evaluation.save(force_insert=True)
+    return verdict
+
+
+def screened(
+    *, payment, features: dict, counts: dict, entries: list[ListEntry] | None = None
+) -> tuple[Evaluation, Verdict]:
+    """Score and decide ``payment`` from its base ``features`` and velocity ``counts`` (and the
+    list ``entries`` matching it, when read already); return its unsaved evaluation and the
+    verdict. One place for the single and the batch screening."""
     # The merchant's configuration, read once per process and version (``config_cache``).
     merchant = payment.merchant
     config = settings_for(merchant)
-    features = base_features(payment=payment, order=order, card=card, shopper=shopper_current())
-    scope = {"merchant_id": payment.merchant_id, "livemode": payment.livemode}
-    keys = velocity_keys(features)
-    counts = velocity.counts_read(**scope, keys=list(keys.values()))
-    features.update(velocity_features(keys, counts))
+    features.update(velocity_features(velocity_keys(features), counts))
     model = merchant_config(
         merchant,
         "risk.model",
@@ -87,15 +102,15 @@ def payment_screen(*, payment, order, card) -> Verdict:
         score, elevated=config.elevated_threshold, highest=config.highest_threshold
     )
     decide(
-        payment=payment, features=features, level=level, config=config, fired=fired, outcome=outcome
+        payment=payment,
+        features=features,
+        level=level,
+        config=config,
+        fired=fired,
+        outcome=outcome,
+        entries=entries,
     )
-    velocity.attempt_record(
-        **scope,
-        keys=list(keys.values()),
-        card=features["card_fingerprint"],
-        ref=payment.public_id,
-    )
-    Evaluation.objects.create(
+    evaluation = Evaluation(
         payment=payment,
         merchant_id=payment.merchant_id,
         livemode=payment.livemode,
@@ -110,10 +125,10 @@ def payment_screen(*, payment, order, card) -> Verdict:
     )
     if outcome.decision == Decision.BLOCK:
         code = outcome.decline_code
-        return Verdict(block=True, decline_code=code, message=MESSAGES[code])
+        return evaluation, Verdict(block=True, decline_code=code, message=MESSAGES[code])
     if outcome.request_otp and payment.method_type == "card":
-        return Verdict(request_otp=True)
-    return ALLOW
+        return evaluation, Verdict(request_otp=True)
+    return evaluation, ALLOW
 
 
 def rules_for(payment) -> list[Rule]:
@@ -135,13 +150,16 @@ def decide(
     config: RiskSettings,
     fired: dict[str, list[Rule]],
     outcome: Outcome,
+    entries: list[ListEntry] | None = None,
 ) -> Outcome:
-    """Decide for ``features`` given the active rules that ``fired``: lists, the card-testing
-    guard, rules, the level; ``outcome`` already holds the matched rules."""
+    """Decide for ``features`` given the active rules that ``fired``: lists (``entries``, the
+    matching ones, read here unless given), the card-testing guard, rules, the level;
+    ``outcome`` already holds the matched rules."""
     outcome.request_otp = bool(fired[Rule.Action.REQUEST_OTP])
-    entries = lists.entries_matching(
-        merchant_id=payment.merchant_id, livemode=payment.livemode, features=features
-    )
+    if entries is None:
+        entries = lists.entries_matching(
+            merchant_id=payment.merchant_id, livemode=payment.livemode, features=features
+        )
     allowed = next((e for e in entries if e.list == ListEntry.List.ALLOW), None)
     if allowed is not None or fired[Rule.Action.ALLOW]:
         outcome.reason = (
