@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db.models import Subquery, Value
+from django.db.models import Max, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from backoffice.on_commit import on_commit_in_context
@@ -57,6 +57,21 @@ def event_record(
     else:
         _write([event])
     return event
+
+
+def last_sequences(object_ids: list[str]) -> dict[str, int]:
+    """The sequence of each object's last event (0 for none), in one query: with the objects
+    locked by the caller, their next events can be given ``sequence`` without a subquery each."""
+    last = dict.fromkeys(object_ids, 0)
+    rows = (
+        Event.objects.filter(object_id__in=object_ids)
+        .values("object_id")
+        .annotate(last=Max("sequence"))
+        .values_list("object_id", "last")
+        .order_by()
+    )
+    last.update(rows)
+    return last
 
 
 @contextmanager

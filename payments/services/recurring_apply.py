@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from institutions.connector import (
@@ -31,7 +32,7 @@ from ..representations import order_data
 from ..routing import connector_for
 from ..transitions import transition_run
 from .checked import CheckedMethod
-from .events import event_batch, event_record
+from .events import event_batch, event_record, last_sequences
 from .ledger_entries import capture_entry
 from .payments import _answer_apply, authorization_apply, authorization_request
 from .saved import saved_details
@@ -125,11 +126,13 @@ def _answers(institution: str, group: list[Opened]) -> list:
 
 
 def _sale_approved(o: Opened, answer: AuthorizationResult) -> bool:
-    """An approval that captured the whole amount with it (the request asked for a sale)."""
+    """A plain approval that captured the whole amount with it (the request asked a sale)."""
     return (
         answer.decision == Decision.APPROVED
         and answer.captured == o.payment.amount
         and bool(answer.institution_reference)
+        and not answer.decline_code
+        and not answer.message
     )
 
 
@@ -151,33 +154,49 @@ def _sales_apply(sales: list) -> list:
     applied = [(o, a) for o, a in sales if states.get(o.attempt.pk) == fresh]
     late = [(o, a) for o, a in sales if states.get(o.attempt.pk) != fresh]
     now = timezone.now()
+    # Under the locks just taken no other event of these objects can be recorded.
+    last = last_sequences(
+        [o.payment.public_id for o, _ in applied] + [o.order.public_id for o, _ in applied]
+    )
     entries = []
     with event_batch():  # every answer's events (authorized, captured, paid) in one INSERT
         for o, result in applied:
-            entries.append(_sale_apply(o, result, now))
-    PaymentAttempt.objects.bulk_update(
-        [o.attempt for o, _ in applied],
-        ["outcome", "finished_at", "institution_reference", "decline_code", "message"],
-    )
-    Payment.objects.bulk_update(
-        [o.payment for o, _ in applied],
-        [
-            "status",
-            "institution_reference",
-            "amount_authorized",
-            "authorized_at",
-            "authorization_expires_at",
-            "amount_captured",
-            "captured_at",
-            "updated",
-        ],
-    )
-    Order.objects.bulk_update([o.order for o, _ in applied], ["status", "paid_at", "updated"])
+            entries.append(_sale_apply(o, result, now, last))
+    # Every sale's row takes the same values but its institution's reference: one UPDATE
+    # each, far cheaper to build than ``bulk_update``'s one CASE per column.
+    attempts = {o.attempt.pk: o.attempt for o, _ in applied}
+    payments = {o.payment.pk: o.payment for o, _ in applied}
+    if applied:
+        PaymentAttempt.objects.filter(pk__in=attempts).update(
+            outcome=Outcome.APPROVED,
+            finished_at=now,
+            decline_code="",
+            message="",
+            institution_reference=_each(attempts, "institution_reference"),
+        )
+        Payment.objects.filter(pk__in=payments).update(
+            status=Payment.Status.CAPTURED,
+            institution_reference=_each(payments, "institution_reference"),
+            amount_authorized=F("amount"),
+            amount_captured=F("amount"),
+            authorized_at=now,
+            authorization_expires_at=now + settings.PAYMENTS_AUTHORIZATION_TTL,
+            captured_at=now,
+            updated=now,
+        )
+        Order.objects.filter(pk__in=[o.order.pk for o, _ in applied]).update(
+            status=Order.Status.PAID, paid_at=now, updated=now
+        )
     journal_post_many(entries)
     return late
 
 
-def _sale_apply(o: Opened, result: AuthorizationResult, now):
+def _each(rows: dict, name: str) -> Case:
+    """The value of column ``name`` of each of ``rows`` (by primary key), for one UPDATE."""
+    return Case(*(When(pk=pk, then=Value(getattr(row, name))) for pk, row in rows.items()))
+
+
+def _sale_apply(o: Opened, result: AuthorizationResult, now, last: dict[str, int]):
     """One sale, in memory: the attempt approved, the payment authorized and captured, the
     order paid, their events recorded; return the capture's journal entry."""
     attempt, payment, order = o.attempt, o.payment, o.order
@@ -190,7 +209,8 @@ def _sale_apply(o: Opened, result: AuthorizationResult, now):
     payment.authorized_at = now
     payment.authorization_expires_at = now + settings.PAYMENTS_AUTHORIZATION_TTL
     transition_run(payment.authorize)
-    event_record(obj=payment, type="payment.authorized")
+    sequence = last[payment.public_id]
+    event_record(obj=payment, type="payment.authorized", sequence=sequence + 1)
     # The capture the institution made with the authorization (``payment_capture_locked``
     # with ``at_institution``); a batch payment converts nothing (``recurring`` checked).
     payment.amount_captured = result.captured
@@ -200,6 +220,6 @@ def _sale_apply(o: Opened, result: AuthorizationResult, now):
     transition_run(order.pay)
     # A new order of the batch: this payment is its only one.
     data = order_data(order, payments=[payment])
-    event_record(obj=payment, type="payment.captured")
-    event_record(obj=order, type="order.paid", data=data)
+    event_record(obj=payment, type="payment.captured", sequence=sequence + 2)
+    event_record(obj=order, type="order.paid", data=data, sequence=last[order.public_id] + 1)
     return capture_entry(payment=payment)

@@ -42,15 +42,18 @@ def entries_matching_many(
     """``entries_matching`` of each payment's features, all in one query."""
     now = timezone.now()
     wanted = [_candidates(f) for f in features]
-    query = Q(pk__in=[])
-    if any(f.get("ip") for f in features):
-        query |= Q(kind=Kind.IP_RANGE)
+    values: dict[str, set[str]] = {}  # each kind's values wanted by any of the payments
     for candidates, countries in wanted:
         for kind, value in candidates.items():
             if value:
-                query |= Q(kind=kind, value=value)
+                values.setdefault(kind, set()).add(value)
         if countries:
-            query |= Q(kind=Kind.COUNTRY, value__in=countries)
+            values.setdefault(Kind.COUNTRY, set()).update(countries)
+    query = Q(pk__in=[])
+    if any(f.get("ip") for f in features):
+        query |= Q(kind=Kind.IP_RANGE)
+    for kind, wanted_values in values.items():
+        query |= Q(kind=kind, value__in=sorted(wanted_values))
     rows = list(
         ListEntry.objects.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
