@@ -189,21 +189,27 @@ def _redis_counts(merchant_id: int, livemode: bool, keys: list[str]) -> dict[str
 
 
 def _redis_record(merchant_id, livemode, keys, kind, card, ref) -> None:
+    _redis_record_many(merchant_id, livemode, [(keys, kind, card, ref)])
+
+
+def _redis_record_many(merchant_id, livemode, records) -> None:
+    """Count each ``(keys, kind, card, ref)`` in one pipeline."""
     unreachable = _redis_error()
     now = time.time()
     keep = RETENTION.total_seconds()
-    member = f"{ref}:{uuid.uuid4().hex[:8]}"
     try:
         pipe = _client(_redis_url()).pipeline(transaction=False)
-        for key in keys:
-            sets = [("a" if kind == Kind.ATTEMPT else "d", member)]
-            if kind == Kind.ATTEMPT and card:
-                sets.append(("c", card))  # a card seen again moves to now: distinct per window
-            for name, value in sets:
-                rkey = _rkey(merchant_id, livemode, key, name)
-                pipe.zadd(rkey, {value: now})
-                pipe.zremrangebyscore(rkey, "-inf", now - keep)
-                pipe.expire(rkey, int(keep))
+        for keys, kind, card, ref in records:
+            member = f"{ref}:{uuid.uuid4().hex[:8]}"
+            for key in keys:
+                sets = [("a" if kind == Kind.ATTEMPT else "d", member)]
+                if kind == Kind.ATTEMPT and card:
+                    sets.append(("c", card))  # a card seen again moves to now: distinct per window
+                for name, value in sets:
+                    rkey = _rkey(merchant_id, livemode, key, name)
+                    pipe.zadd(rkey, {value: now})
+                    pipe.zremrangebyscore(rkey, "-inf", now - keep)
+                    pipe.expire(rkey, int(keep))
         pipe.execute()
     except unreachable as err:
         logger.warning("velocity not counted, Redis unreachable: %s", type(err).__name__)
@@ -321,9 +327,8 @@ class Batch:
         """Write the batch's attempts, as ``attempt_record`` writes each."""
         merchant_id, livemode = self.scope
         if _redis_url():
-            for keys, card, ref in self.attempts:  # one pipeline each: no SQL
-                if keys:
-                    _redis_record(merchant_id, livemode, keys, Kind.ATTEMPT, card, ref)
+            records = [(keys, Kind.ATTEMPT, card, ref) for keys, card, ref in self.attempts if keys]
+            _redis_record_many(merchant_id, livemode, records)
             return
         now = timezone.now()
         VelocityEvent.objects.bulk_create(

@@ -133,8 +133,9 @@ def _batch(
     records: list[SandboxAuthorization] = []
     for i, request in enumerate(requests):
         account = accounts.get((request.sandbox_owner, fingerprints.get(i)))
-        if account is None or account.pk in deferred:
-            # First use of the owner's sandbox, or a card it does not know: alone.
+        if account is None or account.pk in deferred or request.authenticated:
+            # First use of the owner's sandbox, a card it does not know, or an answer after the
+            # holder's OTP (which may decide a recorded challenge again): alone.
             alone.append(i)
             if account is not None:
                 deferred.add(account.pk)

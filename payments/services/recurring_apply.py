@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -86,7 +86,14 @@ def opened_send(opened: list[Opened]) -> dict[int, Payment]:
                 sales.append((o, answer))
             else:
                 sent[o.index] = _answer_apply(payment=o.payment, attempt=o.attempt, result=answer)
-    for o, answer in _sales_apply(sales):
+    try:
+        late = _sales_apply(sales)
+    except OperationalError as err:
+        # Too busy to record them together (a lock timeout, a deadlock victim): the institution
+        # has acted, so each answer is applied alone, ``processing`` if still too busy.
+        logger.warning("batch of %s sales not applied together: %s", len(sales), err)
+        late = sales
+    for o, answer in late:
         # Moved on meanwhile (canceled, or answered already): the single path's own handling.
         sent[o.index] = _answer_apply(payment=o.payment, attempt=o.attempt, result=answer)
     for o, _ in sales:
@@ -142,17 +149,28 @@ def _sales_apply(sales: list) -> list:
     those whose payment or attempt moved on meanwhile (applied one by one by the caller)."""
     if not sales:
         return []
-    # The attempts, their payments and orders locked in one statement, in the orders' order.
+    # Locked as ``authorization_apply`` locks one: the orders, then the attempts with their
+    # payments (one statement each, in primary-key order).
+    orders = dict(
+        Order.objects.select_for_update()
+        .filter(pk__in=[o.order.pk for o, _ in sales])
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
     states = {
-        pk: (outcome, payment_status, order_status)
-        for pk, outcome, payment_status, order_status in PaymentAttempt.objects.select_for_update()
+        pk: (outcome, payment_status)
+        for pk, outcome, payment_status in PaymentAttempt.objects.select_for_update()
         .filter(pk__in=[o.attempt.pk for o, _ in sales])
-        .order_by("payment__order_id")
-        .values_list("pk", "outcome", "payment__status", "payment__order__status")
+        .order_by("pk")
+        .values_list("pk", "outcome", "payment__status")
     }
-    fresh = (Outcome.PENDING, Payment.Status.PROCESSING, Order.Status.PENDING)
-    applied = [(o, a) for o, a in sales if states.get(o.attempt.pk) == fresh]
-    late = [(o, a) for o, a in sales if states.get(o.attempt.pk) != fresh]
+    fresh = (Outcome.PENDING, Payment.Status.PROCESSING)
+
+    def untouched(o: Opened) -> bool:
+        return orders.get(o.order.pk) == Order.Status.PENDING and states.get(o.attempt.pk) == fresh
+
+    applied = [(o, a) for o, a in sales if untouched(o)]
+    late = [(o, a) for o, a in sales if not untouched(o)]
     now = timezone.now()
     # Under the locks just taken no other event of these objects can be recorded.
     last = last_sequences(

@@ -226,7 +226,9 @@ def _rows(merchant) -> dict:
                 str(_plain(e.features)),
                 str(_plain(e.matched_rules)),
             )
-            for e in Evaluation.objects.filter(merchant_id=merchant.pk).select_related("payment__order")
+            for e in Evaluation.objects.filter(merchant_id=merchant.pk).select_related(
+                "payment__order"
+            )
         ),
         "velocity": sorted(
             (kind, _plain(key), card)
@@ -348,7 +350,10 @@ def test_a_batch_of_twenty_approved_renewals_takes_a_bounded_number_of_statement
     assert all(r.payment.status == "captured" for r in saved_charges_run(warm))
     charges = [
         SavedCharge(
-            merchant, False, methods[n % 4], {"amount": 1000, "currency": "USD", "reference": f"{n}"}
+            merchant,
+            False,
+            methods[n % 4],
+            {"amount": 1000, "currency": "USD", "reference": f"{n}"},
         )
         for n in range(20)
     ]
@@ -358,4 +363,44 @@ def test_a_batch_of_twenty_approved_renewals_takes_a_bounded_number_of_statement
 
     assert [r.payment.status for r in results] == ["captured"] * 20
     assert len(statements.captured_queries) <= BATCH_OF_20_MAX, len(statements.captured_queries)
+    assert_invariants()
+
+
+def test_a_batch_whose_issuer_times_out_is_left_processing_then_reconciled(
+    merchant, assert_invariants
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from institutions.sandbox import faults
+    from payments.services import attempts_reconcile
+
+    visa, mastercard = _visa_methods(merchant, 2)
+    charges = [
+        SavedCharge(merchant, False, m, {"amount": 1000, "currency": "USD", "reference": ref})
+        for m, ref in [(visa, "t-1"), (mastercard, "t-2"), (visa, "t-3"), (visa, "t-4")]
+    ]
+
+    # The Visa issuer acts on the first request, and its answer is lost.
+    with faults.inject_timeout(after_acting=True, code="sandbox_issuer_visa"):
+        results = saved_charges_run(charges)
+
+    assert [r.payment.status for r in results] == [
+        "processing",
+        "captured",
+        "processing",
+        "processing",
+    ]
+    assert attempts_reconcile(now=timezone.now() + timedelta(hours=1)) == 3
+    stored = {
+        p.order.reference: (p.status, p.decline_code)
+        for p in Payment.objects.filter(merchant=merchant).select_related("order")
+    }
+    assert stored == {
+        "t-1": ("captured", ""),
+        "t-2": ("captured", ""),
+        "t-3": ("declined", "processing_error"),
+        "t-4": ("declined", "processing_error"),
+    }
     assert_invariants()
