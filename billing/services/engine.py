@@ -4,7 +4,9 @@
 advance (``test_clock_advance_run``) serves that clock's customers only, stepping its time
 through every moment something is due, in order. Rows are claimed with
 ``select_for_update(skip_locked=True)``: several workers share the work and none waits for
-another; each charge is made once (``billing.services.charges``).
+another; each charge is made once (``billing.services.charges``). Due subscriptions are taken
+by batches (``BILLING_RENEWAL_BATCH``): the plain renewals and announcements of a batch are done
+in bulk (``batch_open``, ``batch_apply``), the rest one by one by ``subscription_step``.
 """
 
 from __future__ import annotations
