@@ -27,6 +27,9 @@ DEFAULTS = {
     "BILLING_ATTEMPT_STALE_AFTER": timedelta(minutes=5),
     "BILLING_NOTICE_RESEND_AFTER": timedelta(minutes=1),
     "BILLING_SWEEP_BATCH": 500,
+    # Due subscriptions claimed, opened, charged (in one ``saved_charges_run`` call) and applied
+    # together by the engine; 1 steps them one by one (``billing.services.engine``).
+    "BILLING_RENEWAL_BATCH": 100,
     "BILLING_UPDATE_LINK_MAX_AGE": timedelta(days=30),
 }
 

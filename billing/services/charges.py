@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Count, Min
 
 from payments.errors import DomainError, ValidationFailed
 from payments.models import Order, Payment
@@ -52,6 +52,45 @@ def card_attempts_cap_until(*, merchant_id: int, fingerprint: str, now: datetime
     return recent.aggregate(first=Min("attempted_at"))["first"] + window
 
 
+def card_attempts_counts(*, merchant_id: int, fingerprints, now: datetime) -> dict[str, int]:
+    """Return the attempts of each card in the cap's window (one grouped query)."""
+    window = setting("BILLING_CARD_ATTEMPTS_WINDOW")
+    rows = (
+        ChargeAttempt.objects.filter(
+            merchant_id=merchant_id,
+            card_fingerprint__in=set(fingerprints),
+            attempted_at__gt=now - window,
+        )
+        .values("card_fingerprint")
+        .annotate(n=Count("pk"))
+        .values_list("card_fingerprint", "n")
+    )
+    return dict(rows)
+
+
+def attempt_build(*, subscription: Subscription, invoice: Invoice, now: datetime) -> ChargeAttempt:
+    """The invoice's next attempt with the subscription's card, not saved; the invoice counts
+    it (in memory)."""
+    method = subscription.payment_method
+    number = invoice.attempt_count + 1
+    attempt = ChargeAttempt(
+        merchant_id=subscription.merchant_id,
+        livemode=subscription.livemode,
+        invoice=invoice,
+        subscription=subscription,
+        payment_method=method,
+        card_fingerprint=method.fingerprint,
+        number=number,
+        idempotency_key=f"{invoice.public_id}:attempt-{number}",
+        amount=invoice.amount_remaining,
+        currency=invoice.currency,
+        attempted_at=now,
+    )
+    invoice.attempt_count = number
+    invoice.next_payment_attempt = None
+    return attempt
+
+
 def attempt_open(
     *, subscription: Subscription, invoice: Invoice, now: datetime
 ) -> ChargeAttempt | None:
@@ -74,22 +113,8 @@ def attempt_open(
         invoice.next_payment_attempt = until
         invoice.save(update_fields=["next_payment_attempt", "updated"])
         return None
-    number = invoice.attempt_count + 1
-    attempt = ChargeAttempt.objects.create(
-        merchant_id=subscription.merchant_id,
-        livemode=subscription.livemode,
-        invoice=invoice,
-        subscription=subscription,
-        payment_method=method,
-        card_fingerprint=method.fingerprint,
-        number=number,
-        idempotency_key=f"{invoice.public_id}:attempt-{number}",
-        amount=invoice.amount_remaining,
-        currency=invoice.currency,
-        attempted_at=now,
-    )
-    invoice.attempt_count = number
-    invoice.next_payment_attempt = None
+    attempt = attempt_build(subscription=subscription, invoice=invoice, now=now)
+    attempt.save(force_insert=True)
     invoice.save(update_fields=["attempt_count", "next_payment_attempt", "updated"])
     return attempt
 
@@ -109,8 +134,15 @@ def charge_attempt_run(
         ).get(pk=attempt_pk)  # fmt: skip
     if attempt.status != ChargeAttempt.Status.PENDING:
         return attempt
+    [result] = saved_charges_run([saved_charge_of(attempt)])
+    return charge_result_apply(attempt=attempt, result=result, now=now)
+
+
+def saved_charge_of(attempt: ChargeAttempt) -> SavedCharge:
+    """The charge that pays a pending attempt (its subscription with merchant, price and
+    customer, its invoice and method in hand)."""
     subscription = attempt.subscription
-    charge = SavedCharge(
+    return SavedCharge(
         merchant=subscription.merchant,
         livemode=attempt.livemode,
         method_id=attempt.payment_method.public_id,
@@ -127,8 +159,13 @@ def charge_attempt_run(
             },
         },
     )
-    [result] = saved_charges_run([charge])
-    if _taken(result):
+
+
+def charge_result_apply(
+    *, attempt: ChargeAttempt, result: ChargeResult, now: datetime
+) -> ChargeAttempt:
+    """Apply a charge's result to its attempt, one by one (dunning on a failure)."""
+    if charge_taken(result):
         # Another worker holds this attempt's order: it charges, the recovery applies.
         logger.info("charge %s already taken by another worker", attempt.idempotency_key)
         return attempt
@@ -142,7 +179,7 @@ def charge_attempt_run(
     )  # fmt: skip
 
 
-def _taken(result: ChargeResult) -> bool:
+def charge_taken(result: ChargeResult) -> bool:
     err = result.error
     return isinstance(err, ValidationFailed) and any(e.code == "duplicate" for e in err.errors)
 
@@ -174,7 +211,7 @@ def outcome_of(payment: Payment) -> Outcome | None:
     return None
 
 
-_APPLIED_FIELDS = ["status", "decline_code", "finished_at", "payment_id_public", "order_id_public"]
+APPLIED_FIELDS = ["status", "decline_code", "finished_at", "payment_id_public", "order_id_public"]
 
 
 def _invoice_locked(invoice_pk: int, subscription: Subscription) -> Invoice:
@@ -213,12 +250,12 @@ def charge_attempt_apply(
         attempt.order_id_public = order.public_id if order else attempt.order_id_public
         if outcome.succeeded:
             attempt.status = ChargeAttempt.Status.SUCCEEDED
-            attempt.save(update_fields=_APPLIED_FIELDS)
+            attempt.save(update_fields=APPLIED_FIELDS)
             attempt_succeeded(subscription=subscription, invoice=invoice, attempt=attempt, now=now)
         else:
             attempt.status = ChargeAttempt.Status.FAILED
             attempt.decline_code = outcome.decline_code
-            attempt.save(update_fields=_APPLIED_FIELDS)
+            attempt.save(update_fields=APPLIED_FIELDS)
             attempt_failed(
                 subscription=subscription, invoice=invoice, attempt=attempt,
                 code=outcome.decline_code, now=now,

@@ -4,13 +4,16 @@
 advance (``test_clock_advance_run``) serves that clock's customers only, stepping its time
 through every moment something is due, in order. Rows are claimed with
 ``select_for_update(skip_locked=True)``: several workers share the work and none waits for
-another; each charge is made once (``billing.services.charges``).
+another; each charge is made once (``billing.services.charges``). Due subscriptions are taken
+by batches (``BILLING_RENEWAL_BATCH``): the plain renewals and announcements of a batch are done
+in bulk (``batch_open``, ``batch_apply``), the rest one by one by ``subscription_step``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from datetime import datetime
 
 from django.db import transaction
@@ -21,6 +24,8 @@ from backoffice.metrics import sweep_found
 
 from ..conf import setting
 from ..models import Invoice, Subscription, TestClock
+from .batch_apply import attempts_charge
+from .batch_open import batch_claim, batch_classify, renewals_open, upcoming_announce_many
 from .charges import attempt_open, charge_attempt_run, charge_attempts_recover
 from .notices import notices_send_due
 from .schedule import subscription_step
@@ -52,7 +57,51 @@ def _claim_subscription(pk: int, *, due_by: datetime | None = None) -> Subscript
 
 
 def subscriptions_due(*, now: datetime, clock: TestClock | None = None) -> int:
-    """Do the subscription work due by ``now`` in the scope; return how many steps were taken."""
+    """Do the subscription work due by ``now`` in the scope; return how many steps were taken.
+
+    By batches of ``BILLING_RENEWAL_BATCH`` (``renewal_batch``); a batch of 1 is the
+    one-by-one path, each subscription claimed and stepped in its own transaction.
+    """
+    size = setting("BILLING_RENEWAL_BATCH")
+    if size <= 1:
+        return _subscriptions_due_one_by_one(now=now, clock=clock)
+    if not Subscription.objects.filter(_scope(clock), due_at__lte=now).exists():
+        return 0
+    steps, limit = 0, setting("BILLING_SWEEP_BATCH")
+    taken: Counter[int] = Counter()
+    while steps < limit:
+        # A subscription still due after a step (a sweep catching up) is claimed again, up to
+        # STEPS_MAX times in one pass.
+        worn = [pk for pk, n in taken.items() if n >= STEPS_MAX]
+        pks = renewal_batch(scope=_scope(clock), now=now, size=min(size, limit - steps), skip=worn)
+        if not pks:
+            break  # nothing due left, or all held by other workers
+        taken.update(pks)
+        steps += len(pks)
+    return steps
+
+
+def renewal_batch(*, scope: Q, now: datetime, size: int, skip=()) -> list[int]:
+    """Claim up to ``size`` due subscriptions and do their step: plain renewals and
+    announcements in bulk, the others one by one (``subscription_step``); then charge the
+    attempts opened. Return the pks of the subscriptions stepped."""
+    with transaction.atomic():
+        claimed = batch_claim(scope=scope, now=now, size=size, skip=skip)
+        if not claimed:
+            return []
+        batch = batch_classify(claimed, now=now)
+        plain = renewals_open(batch.renewals, now=now) if batch.renewals else []
+        if batch.upcoming:
+            upcoming_announce_many(batch.upcoming, now=now)
+        others = []
+        for subscription in batch.others:
+            others += subscription_step(subscription=subscription, now=now)
+    # Committed: each attempt is ``pending`` before its charge (the recovery finishes it).
+    attempts_charge(plain=plain, others=others, now=now)
+    return [subscription.pk for subscription in claimed]
+
+
+def _subscriptions_due_one_by_one(*, now: datetime, clock: TestClock | None) -> int:
     due = Subscription.objects.filter(_scope(clock), due_at__lte=now).order_by("due_at", "pk")
     steps = 0
     for pk in list(due.values_list("pk", flat=True)[: setting("BILLING_SWEEP_BATCH")]):

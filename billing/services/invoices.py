@@ -24,6 +24,7 @@ from payments.transitions import transition_check, transition_run
 from payments.validation import FieldError, validate_metadata
 
 from ..models import Customer, Invoice, InvoiceLine, InvoicePayment, NumberSeries, Subscription
+from ..sql import series_advance
 
 LINES_MAX = 250
 DESCRIPTION_MAX = InvoiceLine._meta.get_field("description").max_length
@@ -148,6 +149,47 @@ def _totals_set(invoice: Invoice, rows: Sequence[InvoiceLine]) -> None:
     invoice.amount_remaining = max(invoice.total - invoice.amount_paid, 0)
 
 
+def invoice_build(
+    *,
+    customer: Customer,
+    currency: str,
+    lines: Sequence[LineInput],
+    subscription: Subscription | None = None,
+    billing_reason: str = Invoice.BillingReason.MANUAL,
+    collection_method: str = Invoice.CollectionMethod.SEND_INVOICE,
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
+    due_date: date | None = None,
+    memo: str = "",
+    footer: str = "",
+    metadata: dict | None = None,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """Return a checked draft invoice with its totals and its line rows, neither saved (the
+    renewal batch inserts many at once; ``invoice_create`` one)."""
+    metadata = {} if metadata is None else metadata
+    errors = _invoice_errors(currency=currency, lines=lines, metadata=metadata)
+    if errors:
+        raise ValidationFailed(errors)
+    rows = _line_rows(None, lines)
+    invoice = Invoice(
+        merchant_id=customer.merchant_id,
+        livemode=customer.livemode,
+        customer=customer,
+        subscription=subscription,
+        billing_reason=billing_reason,
+        collection_method=collection_method,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        due_date=due_date,
+        memo=memo,
+        footer=footer,
+        metadata=metadata,
+    )
+    _totals_set(invoice, rows)
+    return invoice, rows
+
+
 def invoice_create(
     *,
     customer: Customer,
@@ -164,31 +206,16 @@ def invoice_create(
     metadata: dict | None = None,
 ) -> Invoice:
     """Create a draft invoice of the customer's merchant and mode; record ``invoice.created``."""
-    metadata = {} if metadata is None else metadata
-    errors = _invoice_errors(currency=currency, lines=lines, metadata=metadata)
-    if errors:
-        raise ValidationFailed(errors)
+    invoice, rows = invoice_build(
+        customer=customer, currency=currency, lines=lines, subscription=subscription,
+        billing_reason=billing_reason, collection_method=collection_method,
+        period_start=period_start, period_end=period_end, due_date=due_date, memo=memo,
+        footer=footer, metadata=metadata,
+    )  # fmt: skip
     # No savepoint: what may fail was checked above, and a database error inside ends the
     # caller's transaction anyway.
     with transaction.atomic(savepoint=False):
-        # Totals first, then one INSERT of the invoice and one of its lines.
-        rows = _line_rows(None, lines)
-        invoice = Invoice(
-            merchant_id=customer.merchant_id,
-            livemode=customer.livemode,
-            customer=customer,
-            subscription=subscription,
-            billing_reason=billing_reason,
-            collection_method=collection_method,
-            currency=currency,
-            period_start=period_start,
-            period_end=period_end,
-            due_date=due_date,
-            memo=memo,
-            footer=footer,
-            metadata=metadata,
-        )
-        _totals_set(invoice, rows)
+        # One INSERT of the invoice and one of its lines.
         invoice.save(force_insert=True)
         for row in rows:
             row.invoice = invoice
@@ -235,15 +262,17 @@ def invoice_update(*, invoice: Invoice, lines: Sequence[LineInput] | None = None
     return invoice
 
 
-def number_take(*, merchant_id: int, livemode: bool, kind: str, year: int) -> str:
-    """Take the next number of the merchant's series for the kind and year, e.g.
-    ``INV-2026-000001``. Call inside the transaction that uses it: a rollback gives it back."""
-    series = (
-        NumberSeries.objects.select_for_update()
-        .filter(merchant_id=merchant_id, livemode=livemode, kind=kind, year=year)
-        .first()
+def numbers_take(
+    *, merchant_id: int, livemode: bool, kind: str, year: int, count: int
+) -> list[str]:
+    """Take the next ``count`` numbers of the merchant's series for the kind and year, e.g.
+    ``INV-2026-000001``, in one UPDATE of its counter row (which holds the row's lock to the
+    end of the transaction). Call inside the transaction that uses them: a rollback gives
+    them back."""
+    taken = series_advance(
+        merchant_id=merchant_id, livemode=livemode, kind=kind, year=year, count=count
     )
-    if series is None:
+    if taken is None:
         try:
             with transaction.atomic():
                 NumberSeries.objects.create(
@@ -254,13 +283,45 @@ def number_take(*, merchant_id: int, livemode: bool, kind: str, year: int) -> st
                     prefix=SERIES_PREFIX[kind],
                 )
         except IntegrityError:
-            pass  # another transaction created it first; lock theirs
-        series = NumberSeries.objects.select_for_update().get(
-            merchant_id=merchant_id, livemode=livemode, kind=kind, year=year
+            pass  # another transaction created it first; advance theirs
+        taken = series_advance(
+            merchant_id=merchant_id, livemode=livemode, kind=kind, year=year, count=count
         )
-    series.last_number += 1
-    series.save(update_fields=["last_number"])
-    return f"{series.prefix}-{year}-{series.last_number:06d}"
+    prefix, last = taken
+    return [f"{prefix}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+def number_take(*, merchant_id: int, livemode: bool, kind: str, year: int) -> str:
+    """Take the next number of the merchant's series (``numbers_take`` of one)."""
+    [number] = numbers_take(
+        merchant_id=merchant_id, livemode=livemode, kind=kind, year=year, count=1
+    )
+    return number
+
+
+def finalize_check(invoice: Invoice) -> None:
+    """Move a draft to ``open`` (in memory); refuse a negative total."""
+    transition_run(invoice.finalize, "Only a draft invoice can be finalized.")
+    if invoice.total < 0:
+        raise ValidationFailed(
+            [FieldError("lines", "negative_total", "An invoice's total is not negative.")]
+        )
+
+
+def finalized_set(invoice: Invoice, *, number: str, now: datetime) -> None:
+    """Give a checked invoice (``finalize_check``) its number and what is due; one of zero is
+    paid at once. In memory: the caller saves."""
+    invoice.number = number
+    invoice.finalized_at = now
+    invoice.amount_remaining = invoice.total - invoice.amount_paid
+    if invoice.amount_remaining == 0:
+        transition_run(invoice.pay)
+        invoice.paid_at = now
+
+
+def draft_data(data: dict) -> dict:
+    """An open invoice's representation as it was while a draft (``invoice.created``)."""
+    return {**data, "status": Invoice.Status.DRAFT, "number": None, "finalized_at": None}
 
 
 def invoice_finalize(
@@ -275,22 +336,14 @@ def invoice_finalize(
     with transaction.atomic(savepoint=not locked):
         if not locked:
             invoice = invoice_lock(invoice)
-        transition_run(invoice.finalize, "Only a draft invoice can be finalized.")
-        if invoice.total < 0:
-            raise ValidationFailed(
-                [FieldError("lines", "negative_total", "An invoice's total is not negative.")]
-            )
-        invoice.number = number_take(
+        finalize_check(invoice)
+        number = number_take(
             merchant_id=invoice.merchant_id,
             livemode=invoice.livemode,
             kind=NumberSeries.Kind.INVOICE,
             year=now.year,
         )
-        invoice.finalized_at = now
-        invoice.amount_remaining = invoice.total - invoice.amount_paid
-        if invoice.amount_remaining == 0:
-            transition_run(invoice.pay)
-            invoice.paid_at = now
+        finalized_set(invoice, number=number, now=now)
         invoice.save()
         event_record(obj=invoice, type="invoice.finalized")
         if invoice.status == Invoice.Status.PAID:
@@ -322,21 +375,32 @@ def invoice_payment_apply(
         existing = InvoicePayment.objects.filter(invoice=invoice, reference=reference).first()
         if existing is not None:
             return existing
-        transition_check(invoice.pay, "Only an open or uncollectible invoice can be paid.")
-        applied = min(amount, invoice.amount_remaining)
-        invoice.amount_paid += applied
-        invoice.amount_remaining -= applied
-        paid = invoice.amount_remaining == 0
-        if paid:  # a part payment leaves the status as it was
-            transition_run(invoice.pay)
-            invoice.paid_at = now
-            invoice.next_payment_attempt = None
-        record = InvoicePayment.objects.create(
-            invoice=invoice, reference=reference, amount=amount, excess=amount - applied
-        )
+        record = payment_set(invoice, amount=amount, reference=reference, now=now)
+        record.save(force_insert=True)
         invoice.save()
-        event_record(obj=invoice, type="invoice.paid" if paid else "invoice.updated")
+        event_record(obj=invoice, type=payment_event(invoice))
     return record
+
+
+def payment_set(invoice: Invoice, *, amount: int, reference: str, now: datetime) -> InvoicePayment:
+    """Apply ``amount`` to the invoice in memory; return its payment record, not saved (the
+    caller saves both; the renewal batch many at once)."""
+    transition_check(invoice.pay, "Only an open or uncollectible invoice can be paid.")
+    applied = min(amount, invoice.amount_remaining)
+    invoice.amount_paid += applied
+    invoice.amount_remaining -= applied
+    if invoice.amount_remaining == 0:  # a part payment leaves the status as it was
+        transition_run(invoice.pay)
+        invoice.paid_at = now
+        invoice.next_payment_attempt = None
+    return InvoicePayment(
+        invoice=invoice, reference=reference, amount=amount, excess=amount - applied
+    )
+
+
+def payment_event(invoice: Invoice) -> str:
+    """The event of a payment just applied by ``payment_set``."""
+    return "invoice.paid" if invoice.status == Invoice.Status.PAID else "invoice.updated"
 
 
 def invoice_void(*, invoice: Invoice, now: datetime | None = None) -> Invoice:

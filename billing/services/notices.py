@@ -57,23 +57,43 @@ def notice_queue(
     """Write the notice ``kind:key`` once and send it on commit; None without an e-mail."""
     from ..tasks import notice_send_task
 
-    email = subscription.customer.email
-    if not email:
+    notice = notice_build(kind=kind, subscription=subscription, invoice=invoice, key=key)
+    if notice is None:
         return None
     try:
         with transaction.atomic():
-            notice = Notice.objects.create(
-                merchant_id=subscription.merchant_id,
-                kind=kind,
-                subscription=subscription,
-                invoice=invoice,
-                key=f"{kind}:{key}",
-                to_email=email,
-            )
+            notice.save(force_insert=True)
     except IntegrityError:
         return None  # queued already
     send_on_commit(notice_send_task, notice.pk)
     return notice
+
+
+def notice_build(
+    *, kind: str, subscription: Subscription, invoice: Invoice | None = None, key: str
+) -> Notice | None:
+    """The notice ``kind:key``, not saved; None without an e-mail."""
+    email = subscription.customer.email
+    if not email:
+        return None
+    return Notice(
+        merchant_id=subscription.merchant_id,
+        kind=kind,
+        subscription=subscription,
+        invoice=invoice,
+        key=f"{kind}:{key}",
+        to_email=email,
+    )
+
+
+def notices_queue(notices: list[Notice]) -> None:
+    """Write new notices (their keys checked unused by the caller, under its locks) in one
+    INSERT and send each on commit."""
+    from ..tasks import notice_send_task
+
+    Notice.objects.bulk_create(notices)
+    for notice in notices:
+        send_on_commit(notice_send_task, notice.pk)
 
 
 def _message(notice: Notice) -> EmailMultiAlternatives:

@@ -24,6 +24,19 @@ def _day(moment: datetime) -> str:
     return moment.strftime("%d %b %Y").lstrip("0")
 
 
+def period_lines(subscription: Subscription, start: datetime, end: datetime) -> list[LineInput]:
+    """The period's line: the price from ``start`` to ``end``."""
+    price = subscription.price
+    return [
+        LineInput(
+            description=f"{price.product_name} ({_day(start)} – {_day(end)})",
+            unit_amount=price.amount,
+            period_start=start,
+            period_end=end,
+        )
+    ]
+
+
 def period_invoice(
     *,
     subscription: Subscription,
@@ -36,16 +49,7 @@ def period_invoice(
     """Open (create and finalize) the subscription's invoice; the price for the period unless
     ``lines`` are given. Credit from earlier plan changes is taken off, as far as it goes."""
     price = subscription.price
-    if lines is None:
-        lines = [
-            LineInput(
-                description=f"{price.product_name} ({_day(start)} – {_day(end)})",
-                unit_amount=price.amount,
-                period_start=start,
-                period_end=end,
-            )
-        ]
-    lines = list(lines)
+    lines = list(period_lines(subscription, start, end) if lines is None else lines)
     due = sum(line.unit_amount * line.quantity for line in lines)
     credit = min(subscription.credit_balance, max(due, 0))
     if credit:
@@ -92,9 +96,27 @@ def period_open(*, subscription: Subscription, now: datetime) -> list[ChargeAtte
 def upcoming_announce(*, subscription: Subscription, now: datetime) -> None:
     """Record ``invoice.upcoming`` (a preview of the next invoice) and e-mail the customer."""
     end = subscription.current_period_end
+    event_record(obj=subscription, type="invoice.upcoming", data=upcoming_preview(subscription))
+    subscription.upcoming_sent_for = end
+    subscription_save(subscription)
+    notice_queue(
+        kind="upcoming",
+        subscription=subscription,
+        key=upcoming_key(subscription),
+    )
+
+
+def upcoming_key(subscription: Subscription) -> str:
+    """The upcoming notice's key (without its kind): once per subscription and period end."""
+    return f"{subscription.public_id}:{subscription.current_period_end.isoformat()}"
+
+
+def upcoming_preview(subscription: Subscription) -> dict:
+    """The next invoice as ``invoice.upcoming`` shows it."""
+    end = subscription.current_period_end
     price = subscription.price
     next_end = period_end_after(subscription, end)
-    preview = {
+    return {
         "object": "invoice",
         "id": None,
         "upcoming": True,
@@ -106,14 +128,6 @@ def upcoming_announce(*, subscription: Subscription, now: datetime) -> None:
         "period_end": next_end.isoformat().replace("+00:00", "Z"),
         "next_payment_attempt": end.isoformat().replace("+00:00", "Z"),
     }
-    event_record(obj=subscription, type="invoice.upcoming", data=preview)
-    subscription.upcoming_sent_for = end
-    subscription_save(subscription)
-    notice_queue(
-        kind="upcoming",
-        subscription=subscription,
-        key=f"{subscription.public_id}:{end.isoformat()}",
-    )
 
 
 def incomplete_expire(*, subscription: Subscription, now: datetime) -> None:

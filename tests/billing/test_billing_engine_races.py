@@ -1,29 +1,32 @@
 """Two billing sweeps at once on PostgreSQL: each period is charged exactly once."""
 
 import threading
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from billing.models import ChargeAttempt, Invoice, Subscription
+from billing.models import ChargeAttempt, Invoice, Subscription, TestClock
 from billing.services import customer_create, payment_method_attach, price_create
-from billing.services.engine import billing_sweep
+from billing.services.engine import billing_sweep, test_clock_advance_run
 from billing.services.subscriptions import subscription_create
 from payments.models import Order, Payment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _subscriptions(merchant, count):
+def _subscriptions(merchant, count, clock=None):
     price = price_create(
         merchant=merchant, product_name="Pro", amount=1000, currency="USD", interval="month"
     )
     subscriptions = []
     for n in range(count):
-        customer = customer_create(merchant=merchant, email=f"c{n}@example.com")
+        customer = customer_create(
+            merchant=merchant, email=f"c{n}@example.com", test_clock=clock and clock.public_id
+        )
         method, _ = payment_method_attach(
             customer=customer,
             number="4242424242424242",
@@ -97,12 +100,13 @@ def test_a_charge_whose_worker_died_is_finished_once_by_two_sweeps(merchant, ass
         # A worker opened the renewal's attempt and died before charging it.
         import billing.services.engine as engine
 
-        real = engine.charge_attempt_run
-        engine.charge_attempt_run = lambda **kwargs: None
+        real, real_batch = engine.charge_attempt_run, engine.attempts_charge
+        # Either path: one by one, or the batch's charging.
+        engine.charge_attempt_run = engine.attempts_charge = lambda **kwargs: None
         try:
             billing_sweep()
         finally:
-            engine.charge_attempt_run = real
+            engine.charge_attempt_run, engine.attempts_charge = real, real_batch
         pending = ChargeAttempt.objects.get(subscription=subscription, status="pending")
 
     with time_machine.travel(timezone.now() + timedelta(days=32, minutes=10), tick=True):
@@ -112,4 +116,30 @@ def test_a_charge_whose_worker_died_is_finished_once_by_two_sweeps(merchant, ass
     assert pending.status == "succeeded"
     assert Order.objects.filter(merchant=merchant, reference=pending.idempotency_key).count() == 1
     assert Payment.objects.filter(merchant=merchant, status="captured").count() == 2
+    assert_invariants()
+
+
+def test_two_workers_advancing_one_clock_by_batches_charge_each_period_once(
+    merchant, settings, assert_invariants
+):
+    settings.BILLING_RENEWAL_BATCH = 5  # several batches per moment, claimed by both workers
+    start = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
+    clock = TestClock.objects.create(merchant=merchant, frozen_time=start)
+    _subscriptions(merchant, 12, clock=clock)
+    TestClock.objects.filter(pk=clock.pk).update(
+        status=TestClock.Status.ADVANCING, advance_to=datetime(2026, 4, 30, 12, 0, tzinfo=UTC)
+    )
+
+    _race(lambda: test_clock_advance_run(clock_pk=clock.pk))
+
+    invoices = Invoice.objects.filter(merchant=merchant)
+    periods = Counter(invoices.values_list("subscription_id", "period_start"))
+    assert len(periods) == 12 * 4 and set(periods.values()) == {1}  # the first and 3 renewals
+    assert set(invoices.values_list("status", "attempt_count")) == {("paid", 1)}
+    attempts = ChargeAttempt.objects.filter(merchant=merchant)
+    assert attempts.count() == 48 and set(attempts.values_list("status", flat=True)) == {
+        "succeeded"
+    }
+    assert Order.objects.filter(merchant=merchant).count() == 48
+    assert Payment.objects.filter(merchant=merchant, status="captured").count() == 48
     assert_invariants()
