@@ -12,10 +12,10 @@ class InvoicingConfig(AppConfig):
         # WeasyPrint logs a line per rendering step of every PDF at INFO: noise in every log.
         logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
-        from payments.signals import event_recorded
+        from payments.signals import events_recorded
 
-        from .receivers import on_event_recorded
+        from .receivers import on_events_recorded
 
         # payments never imports invoicing: a captured order of a pay link, a declined payment
         # and every invoice event reach this app through the signal, inside their transaction.
-        event_recorded.connect(on_event_recorded, dispatch_uid="invoicing.on_event_recorded")
+        events_recorded.connect(on_events_recorded, dispatch_uid="invoicing.on_events_recorded")

@@ -8,13 +8,13 @@ Receivers run under the caller's row locks: each returns at once for events it d
 
 from __future__ import annotations
 
-from backoffice.on_commit import send_on_commit
+from backoffice.on_commit import send_on_commit_batched
 from billing.models import Invoice
 from payments.models import Event
 
 from .models import HostedInvoice
 from .services.credit_notes import credit_note_for_refund, credit_note_refund_failed
-from .services.ledger_entries import ledger_invoice_sync
+from .services.ledger_entries import InvoiceDue, ledger_invoices_sync
 from .services.paylinks import invoice_order_paid, invoice_payment_failed
 
 # The invoice's own states that leave something due (and so on the customer's receivable).
@@ -22,11 +22,24 @@ _DUE_STATES = ("open", "uncollectible")
 _NOT_A_CHANGE = ("invoice.payment_failed", "invoice.upcoming")
 
 
-def on_event_recorded(sender, event: Event, **kwargs) -> None:
+def on_events_recorded(sender, events: list[Event], **kwargs) -> None:
     # invoice.payment_failed changes nothing due; invoice.upcoming previews an invoice to come.
-    if event.object_type == "invoice" and event.type not in _NOT_A_CHANGE:
-        _invoice_changed(event)
-    elif event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice"):
+    changed = [
+        event
+        for event in events
+        if event.object_type == "invoice"
+        and event.type not in _NOT_A_CHANGE
+        and event.data["status"] != "draft"  # nothing is owed before finalize
+    ]
+    if changed:
+        _invoices_changed(changed)
+    for event in events:
+        if event.object_type != "invoice":
+            _payment_core_event(event)
+
+
+def _payment_core_event(event: Event) -> None:
+    if event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice"):
         invoice_order_paid(order_id=event.object_id)
     elif event.type == "refund.created" and event.data.get("order"):
         # A refund made through the payments API or the back office of a pay-link payment.
@@ -47,31 +60,37 @@ def on_event_recorded(sender, event: Event, **kwargs) -> None:
         )
 
 
-def _invoice_changed(event: Event) -> None:
-    data = event.data
-    if data["status"] == "draft":
-        return  # nothing is owed before finalize
-    # The invoice's row and its merchant's id, in one read.
-    invoice_pk, merchant_id = Invoice.objects.values_list("pk", "merchant__public_id").get(
-        public_id=data["id"]
+def _invoices_changed(events: list[Event]) -> None:
+    """The invoices' pay links, the closing of their orders and their receivables, for a batch of
+    invoice events in a few statements (a batch of renewals records hundreds)."""
+    # The invoices' rows and their merchants' ids, in one read.
+    rows = Invoice.objects.filter(public_id__in={e.data["id"] for e in events}).values_list(
+        "public_id", "pk", "merchant__public_id"
     )
-    if event.type in ("invoice.paid", "invoice.voided"):
-        from .tasks import invoice_orders_close_task
+    found = {public_id: (pk, merchant) for public_id, pk, merchant in rows}
+    ended = [found[e.data["id"]][0] for e in events if e.type in ("invoice.paid", "invoice.voided")]
+    if ended:
+        from .tasks import invoices_orders_close_task
 
-        send_on_commit(invoice_orders_close_task, invoice_pk)
-    if event.type == "invoice.finalized":
-        # Every finalized invoice gets its pay link, those billing opens by itself too.
-        # One INSERT that does nothing when the invoice has its link already.
-        HostedInvoice.objects.bulk_create(
-            [HostedInvoice(invoice_id=invoice_pk)], ignore_conflicts=True
-        )
-    due = data["amount_remaining"] if data["status"] in _DUE_STATES else 0
-    ledger_invoice_sync(
-        invoice_id=data["id"],
-        customer_id=data["customer"],
-        merchant_id=merchant_id,
-        currency=data["currency"],
-        due=due,
-        description=f"{event.type} {data.get('number') or data['id']}",
-        key=f"invoice-event:{event.public_id}",
+        send_on_commit_batched(invoices_orders_close_task, ended)
+    # Every finalized invoice gets its pay link, those billing opens by itself too; an
+    # invoice that has its link already is skipped by the INSERT.
+    HostedInvoice.objects.bulk_create(
+        [HostedInvoice(invoice_id=found[e.data["id"]][0]) for e in events
+         if e.type == "invoice.finalized"],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    ledger_invoices_sync(
+        [
+            InvoiceDue(
+                invoice_id=e.data["id"],
+                customer_id=e.data["customer"],
+                merchant_id=found[e.data["id"]][1],
+                currency=e.data["currency"],
+                due=e.data["amount_remaining"] if e.data["status"] in _DUE_STATES else 0,
+                description=f"{e.type} {e.data.get('number') or e.data['id']}",
+                key=f"invoice-event:{e.public_id}",
+            )
+            for e in events
+        ]
     )

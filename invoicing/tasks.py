@@ -18,5 +18,12 @@ def reminders_sweep_task() -> int:
 
 @shared_task(name="invoicing.tasks.invoice_orders_close_task")
 def invoice_orders_close_task(invoice_pk: int) -> int:
-    """Cancel the pending orders of a paid or void invoice (safe to run twice)."""
-    return services.invoice_orders_close(invoice_pk=invoice_pk)
+    """Cancel the pending orders of a paid or void invoice (messages queued before the batched
+    task below; safe to run twice)."""
+    return services.invoice_orders_close(invoice_pks=[invoice_pk])
+
+
+@shared_task(name="invoicing.tasks.invoices_orders_close_task")
+def invoices_orders_close_task(invoice_pks: list[int]) -> int:
+    """Cancel the pending orders of paid or void invoices (one message per commit)."""
+    return services.invoice_orders_close(invoice_pks=invoice_pks)

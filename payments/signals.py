@@ -13,6 +13,11 @@ events_committed = Signal()
 #: under the caller's row locks.
 event_recorded = Signal()
 
+#: Sent with ``events`` (just inserted by one statement, in the order recorded) before
+#: ``event_recorded`` is sent for each: for a receiver whose work for many events is cheaper done
+#: at once (one read and one write for a batch of renewals). Same rules as ``event_recorded``.
+events_recorded = Signal()
+
 #: Sent by the back office's order page with ``request``, ``order`` and ``object_ids`` (the public
 #: ids of the order, its payments and refunds). A receiver returns HTML to show under the
 #: order's events (or None).

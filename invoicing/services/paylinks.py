@@ -132,13 +132,15 @@ def invoice_order_paid(*, order_id: str) -> None:
     link.save(update_fields=["applied_at"])
 
 
-def invoice_orders_close(*, invoice_pk: int) -> int:
-    """Cancel the pending orders of an invoice that is paid or void, so that no one pays it
+def invoice_orders_close(*, invoice_pks: list[int]) -> int:
+    """Cancel the pending orders of invoices that are paid or void, so that no one pays them
     again through an old checkout link; return how many. An order whose payment is under way
     (a bank transfer awaited) is left: if that money comes, it goes to the customer's balance.
     Orders left behind expire with their deadline anyway."""
     closed = 0
-    pending = InvoiceOrder.objects.filter(invoice_id=invoice_pk, order__status=Order.Status.PENDING)
+    pending = InvoiceOrder.objects.filter(
+        invoice_id__in=invoice_pks, order__status=Order.Status.PENDING
+    )
     for link in pending.select_related("order"):
         try:
             order_cancel(order=link.order)

@@ -20,7 +20,7 @@ from backoffice.on_commit import on_commit_in_context
 
 from ..models import Event
 from ..representations import object_data
-from ..signals import event_recorded, events_committed
+from ..signals import event_recorded, events_committed, events_recorded
 
 
 def event_record(
@@ -122,6 +122,7 @@ def _write(events: list[Event]) -> None:
     for event in computed:
         # Deferred: read back from the row on first access, which most callers never make.
         del event.sequence
+    events_recorded.send(sender=Event, events=events)
     for event in events:
         event_recorded.send(sender=Event, event=event)
         _announce_on_commit(event.pk)
