@@ -18,6 +18,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.bulk import rows_update
+from backoffice.sql import values_update
 from payments.models import Order
 from payments.services import event_record
 from payments.services.events import event_batch
@@ -134,13 +136,13 @@ def successes_apply(successes: Sequence[Success], *, now: datetime) -> list[Succ
             attempts.append(attempt)
             paid.append(invoice)
         if attempts:
-            ChargeAttempt.objects.bulk_update(attempts, APPLIED_FIELDS)
+            values_update(attempts, APPLIED_FIELDS)  # each its own order and payment
             InvoicePayment.objects.bulk_create(records)
-            Invoice.objects.bulk_update(
+            rows_update(
                 paid,
                 ["amount_paid", "amount_remaining", "status", "paid_at", "next_payment_attempt",
                  "updated"],
             )  # fmt: skip
-            Subscription.objects.bulk_update(list(renewed.values()), ["due_at", "updated"])
+            rows_update(list(renewed.values()), ["due_at", "updated"])
             notices_queue(notices)
     return left

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
+from backoffice.bulk import rows_update
 from payments.services import event_record
 from payments.services.events import event_batch
 
@@ -175,7 +176,7 @@ def renewals_open(subscriptions: list[Subscription], *, now: datetime) -> list[C
                 type="customer.subscription.updated",
                 data=subscription.api_data(latest_invoice=invoice),
             )
-        Subscription.objects.bulk_update(
+        rows_update(
             subscriptions, ["current_period_start", "current_period_end", "due_at", "updated"]
         )
     return attempts
@@ -201,5 +202,5 @@ def upcoming_announce_many(subscriptions: list[Subscription], *, now: datetime) 
                 )  # fmt: skip
                 if notice is not None:
                     notices.append(notice)
-        Subscription.objects.bulk_update(subscriptions, ["upcoming_sent_for", "due_at", "updated"])
+        rows_update(subscriptions, ["upcoming_sent_for", "due_at", "updated"])
         notices_queue(notices)
