@@ -20,3 +20,9 @@ def test_clock_advance_task(clock_pk: int) -> str:
 @shared_task(name="billing.tasks.notice_send_task")
 def notice_send_task(notice_pk: int) -> bool:
     return notice_send(notice_pk=notice_pk)
+
+
+@shared_task(name="billing.tasks.notices_send_task")
+def notices_send_task(notice_pks: list[int]) -> int:
+    """The notices a batch of renewals queued: one message per commit."""
+    return sum(notice_send(notice_pk=pk) for pk in notice_pks)

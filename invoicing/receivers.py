@@ -12,7 +12,7 @@ from backoffice.on_commit import send_on_commit_batched
 from billing.models import Invoice
 from payments.models import Event
 
-from .models import HostedInvoice
+from .models import HostedInvoice, InvoiceOrder
 from .services.credit_notes import credit_note_for_refund, credit_note_refund_failed
 from .services.ledger_entries import InvoiceDue, ledger_invoices_sync
 from .services.paylinks import invoice_order_paid, invoice_payment_failed
@@ -33,15 +33,30 @@ def on_events_recorded(sender, events: list[Event], **kwargs) -> None:
     ]
     if changed:
         _invoices_changed(changed)
+    # Paid orders naming an invoice in their metadata: only a pay link's order is applied by
+    # invoicing (a renewal's order is billing's), and the links are found in one read.
+    paid = {
+        event.object_id
+        for event in events
+        if event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice")
+    }
+    if paid:
+        # A link is written with its order, before it can be paid: a plain read finds it.
+        paid &= set(
+            InvoiceOrder.objects.filter(order__public_id__in=paid).values_list(
+                "order__public_id", flat=True
+            )
+        )
     for event in events:
-        if event.object_type != "invoice":
+        if event.type == "order.paid":
+            if event.object_id in paid:
+                invoice_order_paid(order_id=event.object_id)
+        elif event.object_type != "invoice":
             _payment_core_event(event)
 
 
 def _payment_core_event(event: Event) -> None:
-    if event.type == "order.paid" and (event.data.get("metadata") or {}).get("invoice"):
-        invoice_order_paid(order_id=event.object_id)
-    elif event.type == "refund.created" and event.data.get("order"):
+    if event.type == "refund.created" and event.data.get("order"):
         # A refund made through the payments API or the back office of a pay-link payment.
         credit_note_for_refund(
             order_id=event.data["order"],

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from backoffice.on_commit import send_on_commit
+from backoffice.on_commit import send_on_commit, send_on_commit_batched
 
 from ..conf import setting
 from ..models import Invoice, Notice, Subscription
@@ -88,12 +88,11 @@ def notice_build(
 
 def notices_queue(notices: list[Notice]) -> None:
     """Write new notices (their keys checked unused by the caller, under its locks) in one
-    INSERT and send each on commit."""
-    from ..tasks import notice_send_task
+    INSERT and send them on commit (one task message for the transaction's notices)."""
+    from ..tasks import notices_send_task
 
     Notice.objects.bulk_create(notices)
-    for notice in notices:
-        send_on_commit(notice_send_task, notice.pk)
+    send_on_commit_batched(notices_send_task, [notice.pk for notice in notices])
 
 
 def _message(notice: Notice) -> EmailMultiAlternatives:
