@@ -330,11 +330,11 @@ def _visa_methods(merchant, count):
     return methods
 
 
-# Measured 46 statements for 20 approved charges on four cards of three issuers (SQLite, in the
+# Measured 47 statements for 20 approved charges on four cards of three issuers (SQLite, in the
 # test's transaction, so each atomic block adds a SAVEPOINT and its RELEASE; the sandboxes and
 # ledger accounts opened before): step 1 in 13 (saved cards, references, orders, payments,
 # attempts, velocity read and write, lists, evaluations, OTP caps, events, savepoint pair), 8 per
-# issuer (accounts, balances, holds, debits, balances, answers, savepoint pair), step 3 in 9.
+# issuer (accounts, balances, holds, debits, balances, answers, savepoint pair), step 3 in 10.
 # One charge alone takes 30: 600 for 20.
 BATCH_OF_20_MAX = 50
 
