@@ -405,27 +405,21 @@ def _approved(
     # A screener may hold the authorization for review: no automatic capture until released.
     event_record(obj=payment, type="payment.authorized")
     transfer = payment.method_type == Payment.Method.BANK_TRANSFER
+    locked = {
+        "order": order,
+        "payment": payment,
+        "other_payments": attempt.order_has_other_payments,
+    }
     if result.captured:
         # A sale: the institution captured with the authorization; record that capture.
-        payment_capture_locked(
-            order=order,
-            payment=payment,
-            amount=result.captured,
-            at_institution=True,
-            other_payments=attempt.order_has_other_payments,
-        )
+        payment_capture_locked(**locked, amount=result.captured, at_institution=True)
         return
     held = not transfer and authorization_held(payment=payment)
     # Money already received (bank transfer) is always captured at once; the capture saves the
     # payment (one UPDATE), or it is saved authorized here.
     if transfer or (payment.capture_method == Order.CaptureMethod.AUTOMATIC and not held):
         try:
-            payment_capture_locked(
-                order=order,
-                payment=payment,
-                amount=payment.amount,
-                other_payments=attempt.order_has_other_payments,
-            )
+            payment_capture_locked(**locked, amount=payment.amount)
             return
         except InstitutionUnavailable:
             logger.warning("automatic capture of %s failed; left authorized", payment.public_id)
