@@ -1,6 +1,6 @@
 """Row locks for money-moving services, always taken in one order: order, payment, refund."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .errors import NotFound
 from .models import Merchant, Order, Payment, PaymentAttempt, Refund
@@ -73,6 +73,27 @@ def attempt_with_payment(*, attempt_pk: int) -> PaymentAttempt:
         PaymentAttempt.objects.select_related("payment__merchant", *related).filter(pk=attempt_pk),
         "payment attempt",
         of=("self", "payment"),
+    )
+
+
+def attempt_with_order(*, attempt_pk: int) -> PaymentAttempt:
+    """Lock an attempt's order, its payment and the attempt in one query, in that order.
+
+    PostgreSQL locks the rows of ``FOR UPDATE OF`` in the order it names them: the order, then
+    the payment, as every writer of a payment does in two queries. ``attempt.payment.order`` is
+    the locked order row; ``attempt.order_has_other_payments`` says whether the order has other
+    payments (declined tries) to read for its snapshot: none is read when it has none.
+    """
+    related = [f"payment__{name}" for name in payment_relations()]
+    others = Payment.objects.filter(order_id=OuterRef("payment__order_id")).exclude(
+        pk=OuterRef("payment_id")
+    )
+    return _one(
+        PaymentAttempt.objects.select_related("payment__order", "payment__merchant", *related)
+        .annotate(order_has_other_payments=Exists(others))
+        .filter(pk=attempt_pk),
+        "payment attempt",
+        of=("payment__order", "payment", "self"),
     )
 
 

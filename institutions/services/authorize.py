@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .. import selectors
-from ..cards import luhn_valid, mask_phone
+from .. import selectors, sql
+from ..cards import card_fingerprint, luhn_valid, mask_phone
 from ..connector import (
     AuthorizationRequest,
     AuthorizationResult,
@@ -31,7 +31,7 @@ from ..models import (
     SandboxTransfer,
 )
 from .accounts import sandbox_owner_open
-from .common import DECLINE_MESSAGES, new_reference, now
+from .common import DECLINE_MESSAGES, delegation_acceptable, new_reference, now
 from .funds import BalanceRow, Funds, hold_saved
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,13 @@ def authorization_card(*, institution: str, request: AuthorizationRequest) -> Sa
         institution=institution,
         card_number=request.method.card_number,
     )
-    return _authorize(institution=institution, request=request, accounts=accounts, decide=_card)
+    return _authorize(
+        institution=institution,
+        request=request,
+        accounts=accounts,
+        decide=_card,
+        quick=_card_sale_quick,
+    )
 
 
 def authorization_wallet(
@@ -87,25 +93,28 @@ def _authorize(
     request: AuthorizationRequest,
     accounts: QuerySet[SandboxAccount] | None,
     decide: Decide,
+    quick: Callable[..., SandboxAuthorization | None] | None = None,
 ) -> SandboxAuthorization:
     try:
         with transaction.atomic():
-            # Found and locked in one query. The lock serialises every authorization of this
-            # account: funds are checked and held under it, so two calls cannot both spend them.
-            account = _account_locked(accounts, owner_key=request.sandbox_owner)
-            # Only a call after the holder's OTP can find an answer to decide again. Any other
-            # call is decided and inserted straight away: if its reference was answered before
-            # (a retry), the INSERT fails, this block rolls back, and the recorded answer stands.
-            previous = (
-                _recorded(institution=institution, request=request)
-                if request.authenticated
-                else None
-            )
-            if previous is not None and not _decided_again(previous, request):
-                return previous
-            record = _save_answer(
-                decide(institution=institution, request=request, account=account), previous
-            )
+            previous = None
+            # ``quick``: the common approval decided in fewer queries, or None for the rest.
+            record = quick(institution=institution, request=request) if quick else None
+            if record is None:
+                # Found and locked in one query. The lock serialises every authorization of
+                # this account: funds are checked and held under it, so two calls cannot both
+                # spend them.
+                account = _account_locked(accounts, owner_key=request.sandbox_owner)
+                # Only a call after the holder's OTP can find an answer to decide again. Any
+                # other call is decided and inserted straight away: if its reference was
+                # answered before (a retry), the INSERT fails, this block rolls back, and the
+                # recorded answer stands.
+                if request.authenticated:
+                    previous = _recorded(institution=institution, request=request)
+                if previous is not None and not _decided_again(previous, request):
+                    return previous
+                record = decide(institution=institution, request=request, account=account)
+            record = _save_answer(record, previous)
     except IntegrityError:
         # The reference was answered before, by an earlier or a concurrent call: answer that.
         record = _recorded(institution=institution, request=request, lock=False)
@@ -120,6 +129,35 @@ def _authorize(
         record.decline_code,
     )
     return record
+
+
+def _card_sale_quick(
+    *, institution: str, request: AuthorizationRequest
+) -> SandboxAuthorization | None:
+    """A sale on a card account that approves without a question, locked and debited in one
+    statement (``sql.card_sale_debit``); else None, nothing done, and ``_card`` decides."""
+    method = request.method
+    if (
+        not request.capture_reference
+        or request.authenticated
+        or request.amount <= 0
+        or not method.card_number
+        or _expired(exp_month=method.exp_month, exp_year=method.exp_year)
+    ):
+        return None
+    account_id = sql.card_sale_debit(
+        owner_key=request.sandbox_owner,
+        institution=institution,
+        fingerprint=card_fingerprint(method.card_number),
+        currency=request.currency,
+        amount=request.amount,
+    )
+    if account_id is None:
+        return None
+    return _held(
+        institution=institution, request=request, account_id=account_id, sale=True,
+        keep=hold_saved,
+    )  # fmt: skip
 
 
 def _account_locked(
@@ -307,21 +345,6 @@ def _expired(*, exp_month: int, exp_year: int) -> bool:
     return (exp_year, exp_month) < (today.year, today.month)
 
 
-#: How old a delegated passkey verification may be when the authorization arrives.
-DELEGATION_MAX_AGE = timedelta(minutes=10)
-
-
-def _delegation_acceptable(request: AuthorizationRequest) -> bool:
-    """Accept a passkey verified by the PSP like a passed OTP: it names its credential and is
-    recent. An OTP (or no detail: callers before delegation) stands as before."""
-    delegated = request.delegated
-    if delegated is None or delegated.method != "passkey":
-        return True
-    if not delegated.credential_id or delegated.authenticated_at is None:
-        return False
-    return now() - delegated.authenticated_at <= DELEGATION_MAX_AGE
-
-
 def _hold(
     *,
     institution: str,
@@ -335,7 +358,7 @@ def _hold(
     context = {"institution": institution, "request": request, "account": account}
     if request.amount <= 0:
         return _decline("invalid_amount", **context)
-    if needs_otp and request.authenticated and not _delegation_acceptable(request):
+    if needs_otp and request.authenticated and not delegation_acceptable(request):
         return _decline("authentication_failed", **context)
     if needs_otp and not request.authenticated:
         # Funds are checked before the OTP so that no code is sent for a payment that cannot pass.
@@ -347,8 +370,19 @@ def _hold(
     sale = bool(request.capture_reference)
     if not funds.take(request.amount, debit=sale):
         return _decline("insufficient_funds", **context)
+    record = _held(
+        institution=institution, request=request, account_id=account.pk, sale=sale, keep=keep
+    )
+    record.account = account
+    return record
+
+
+def _held(
+    *, institution: str, request: AuthorizationRequest, account_id: int, sale: bool, keep: Keep
+) -> SandboxAuthorization:
+    """Record the hold (a sale's captured, debited) of funds taken under the account lock."""
     hold = SandboxHold(
-        account=account,
+        account_id=account_id,
         reference=request.reference,
         institution_reference=new_reference("hold"),
         amount=request.amount,
@@ -361,13 +395,16 @@ def _hold(
         hold.capture(request.amount)
         movement = SandboxMovement(
             kind=SandboxMovement.Kind.DEBIT,
-            account_id=account.pk,
+            account_id=account_id,
             reference=request.capture_reference,
             amount=request.amount,
             currency=request.currency,
         )
     keep(hold, movement)
-    return _answer(**context, decision=SandboxAuthorization.Decision.APPROVED, hold=hold)
+    approved = SandboxAuthorization.Decision.APPROVED
+    record = _answer(institution=institution, request=request, decision=approved, hold=hold)
+    record.account_id = account_id
+    return record
 
 
 def _transfer(

@@ -1,13 +1,14 @@
-"""What the sandbox's services share: the clock, references, decline texts, failed outcomes."""
+"""What the sandbox's services share: the clock, references, decline texts, failed outcomes, the
+age a delegated passkey verification may have."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from ..connector import OperationResult
+from ..connector import AuthorizationRequest, OperationResult
 from ..models import SandboxHold, SandboxMovement
 
 DECLINE_MESSAGES = {
@@ -61,3 +62,18 @@ def replayed_result(
     return OperationResult(
         succeeded=True, institution_reference=target.institution_reference, amount=done.amount
     )
+
+
+#: How old a delegated passkey verification may be when the authorization arrives.
+DELEGATION_MAX_AGE = timedelta(minutes=10)
+
+
+def delegation_acceptable(request: AuthorizationRequest) -> bool:
+    """Accept a passkey verified by the PSP like a passed OTP: it names its credential and is
+    recent. An OTP (or no detail: callers before delegation) stands as before."""
+    delegated = request.delegated
+    if delegated is None or delegated.method != "passkey":
+        return True
+    if not delegated.credential_id or delegated.authenticated_at is None:
+        return False
+    return now() - delegated.authenticated_at <= DELEGATION_MAX_AGE

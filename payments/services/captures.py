@@ -39,10 +39,16 @@ def capture_reference(payment: Payment) -> str:
 
 
 def payment_capture_locked(
-    *, order: Order, payment: Payment, amount: int, at_institution: bool = False
+    *,
+    order: Order,
+    payment: Payment,
+    amount: int,
+    at_institution: bool = False,
+    other_payments: bool = True,
 ) -> Payment:
     """Capture under the order and payment locks; ``at_institution``: the institution captured
-    already (with the authorization), only our side is recorded."""
+    already (with the authorization), only our side is recorded. ``other_payments``: False when
+    the caller knows the order has no payment but this one (none is read then)."""
     now = timezone.now()
     # Converted before the institution is asked: a capture that cannot convert takes nothing.
     conversion = capture_conversion(payment=payment, amount=amount, at=now, order=order)
@@ -65,7 +71,11 @@ def payment_capture_locked(
     transition_run(order.pay)
     order.save(update_fields=["status", "paid_at", "updated"])
     # The order's other payments (declined tries) in one query; this one as it stands here.
-    others = order.payments.exclude(pk=payment.pk).select_related(*payment_relations())
+    others = (
+        order.payments.exclude(pk=payment.pk).select_related(*payment_relations())
+        if other_payments
+        else []
+    )
     data = order_data(order, payments=[payment, *others])
     with event_batch():  # payment.captured and order.paid in one INSERT
         event_record(obj=payment, type="payment.captured")

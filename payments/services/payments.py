@@ -59,6 +59,8 @@ from .screened import screened_challenge, screened_decline
 logger = logging.getLogger(__name__)
 
 Outcome = PaymentAttempt.Outcome
+# The columns an institution's answer sets on an attempt: its UPDATE writes only these.
+_ANSWERED = ("outcome", "finished_at", "institution_reference", "decline_code", "message")
 
 
 def payment_create(*, order: Order, method: MethodInput, dcc_quote: str = "") -> Payment:
@@ -323,16 +325,16 @@ def authorization_apply(
 ) -> Payment:
     """Apply an institution's answer to an attempt exactly once; return the payment.
 
-    ``order_pk`` (the payment's order, which never changes) saves looking it up before locking.
+    ``order_pk``: the payment's order if the caller knows it, checked (the lock finds it).
     """
-    if order_pk is None:
-        order_pk = locks.order_pk_of(payment_pk=payment_pk)
-    order = locks.order_lock(order_pk=order_pk)
-    attempt = locks.attempt_with_payment(attempt_pk=attempt_pk)
+    # The order, payment and attempt locked and read in one query (the order's row first).
+    attempt = locks.attempt_with_order(attempt_pk=attempt_pk)
     payment = attempt.payment
     if payment.pk != payment_pk:
         raise ValueError(f"Attempt {attempt_pk} is not an attempt of payment {payment_pk}.")
-    payment.order = order  # the locked row: the event snapshots read it, not the database
+    order = payment.order  # the locked row: the event snapshots read it, not the database
+    if order_pk is not None and order.pk != order_pk:
+        raise ValueError(f"Payment {payment_pk} is not a payment of order {order_pk}.")
     if attempt.outcome not in (Outcome.PENDING, Outcome.UNKNOWN, Outcome.AWAITING_TRANSFER):
         return payment  # already applied: a second delivery of the same answer changes nothing
     attempt.finished_at = timezone.now()
@@ -345,7 +347,7 @@ def authorization_apply(
         _approved(order=order, payment=payment, attempt=attempt, result=result)
     elif result.decision == Decision.DECLINED:
         attempt.outcome = Outcome.ERROR if error else Outcome.DECLINED
-        attempt.save()
+        attempt.save(update_fields=_ANSWERED)
         payment.decline_code = result.decline_code or "card_declined"
         payment.decline_message = result.message[:200]
         transition_run(payment.decline)
@@ -353,7 +355,7 @@ def authorization_apply(
         event_record(obj=payment, type="payment.declined")
     elif result.decision == Decision.CHALLENGE:
         attempt.outcome = Outcome.CHALLENGE
-        attempt.save()
+        attempt.save(update_fields=_ANSWERED)
         destination = result.challenge.destination if result.challenge else ""
         cap = otp_limits.cap_reached(otp_limits.failure_caps(payment=payment))
         if cap is None:
@@ -393,14 +395,14 @@ def _answer_too_late(
             )
     attempt.outcome = Outcome.DECLINED if result.decision == Decision.DECLINED else Outcome.ERROR
     attempt.message = f"Arrived after the payment was {payment.status}; released."
-    attempt.save()
+    attempt.save(update_fields=_ANSWERED)
 
 
 def _approved(
     *, order: Order, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
 ) -> None:
     attempt.outcome = Outcome.APPROVED
-    attempt.save()
+    attempt.save(update_fields=_ANSWERED)
     payment.institution_reference = result.institution_reference
     payment.amount_authorized = payment.amount
     payment.authorized_at = attempt.finished_at
@@ -409,18 +411,21 @@ def _approved(
     # A screener may hold the authorization for review: no automatic capture until released.
     event_record(obj=payment, type="payment.authorized")
     transfer = payment.method_type == Payment.Method.BANK_TRANSFER
+    locked = {
+        "order": order,
+        "payment": payment,
+        "other_payments": attempt.order_has_other_payments,
+    }
     if result.captured:
         # A sale: the institution captured with the authorization; record that capture.
-        payment_capture_locked(
-            order=order, payment=payment, amount=result.captured, at_institution=True
-        )
+        payment_capture_locked(**locked, amount=result.captured, at_institution=True)
         return
     held = not transfer and authorization_held(payment=payment)
     # Money already received (bank transfer) is always captured at once; the capture saves the
     # payment (one UPDATE), or it is saved authorized here.
     if transfer or (payment.capture_method == Order.CaptureMethod.AUTOMATIC and not held):
         try:
-            payment_capture_locked(order=order, payment=payment, amount=payment.amount)
+            payment_capture_locked(**locked, amount=payment.amount)
             return
         except InstitutionUnavailable:
             logger.warning("automatic capture of %s failed; left authorized", payment.public_id)
@@ -431,7 +436,7 @@ def _awaiting_transfer(
     *, payment: Payment, attempt: PaymentAttempt, result: AuthorizationResult
 ) -> None:
     attempt.outcome = Outcome.AWAITING_TRANSFER
-    attempt.save()
+    attempt.save(update_fields=_ANSWERED)
     transfer = result.transfer
     payment.institution_reference = result.institution_reference
     payment.transfer = {

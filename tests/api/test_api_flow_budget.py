@@ -25,8 +25,11 @@ ORDER_QUERIES = 12
 # Then 39: a transaction's events are written in one INSERT (the payment's authorized, captured
 # and paid: 3 fewer), the ledger entry without a savepoint or an account SELECT (3 fewer), and
 # the merchant's risk settings, rules, score model and webhook endpoints read by its
-# configuration version (``payments.config_cache``: 4 fewer).
-PAYMENT_QUERIES = 39
+# configuration version (``payments.config_cache``: 4 fewer). Then 37: the answer's order,
+# payment and attempt locked and read in one query, which also says whether the order has other
+# payments to read for its ``order.paid`` snapshot (a first payment has none: 2 fewer), and the
+# sandbox card account locked with its debit in one UPDATE (36).
+PAYMENT_QUERIES = 36
 
 
 @pytest.fixture
@@ -63,13 +66,14 @@ def flow(api, django_capture_on_commit_callbacks):
 
 
 # Pay in one call (``POST /api/v1/payments``, 4242, automatic capture). In production (no test
-# transaction around the request) it is 34 round trips: the API key, the Idempotency-Key claim,
+# transaction around the request) it is 31 round trips: the API key, the Idempotency-Key claim,
 # then 3 commits: the order, payment, attempt, screening and events in one (12 statements, the
 # velocity counts among them: in Redis when there is one); the institution's sale, authorized and
-# captured at once (7); the answer applied with the ledger and events in one INSERT each (11);
+# captured at once (6: the card account locked with its debit in one UPDATE); the answer applied (9: the order, payment and attempt locked and read in
+# one query; the ledger and events in one INSERT each; the new order's payments not read again);
 # then the stored answer and the request log. Here the claim and the request log each sit in a
 # savepoint of the test's transaction (4 more statements).
-ONE_CALL_QUERIES = 38
+ONE_CALL_QUERIES = 35
 
 
 def test_paying_in_one_call_runs_a_bounded_number_of_queries(

@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from institutions.connector import Decision, get_connector
-from institutions.models import SandboxHold, SandboxMovement
+from institutions.models import SandboxBalance, SandboxHold, SandboxMovement
+from institutions.selectors import account_totals_recount
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_accounts")]
 
@@ -79,3 +80,40 @@ def test_a_sale_is_refundable_like_a_capture(visa, card_request):
 
     assert refund.succeeded
     assert visa.authorize(card_request(DEBIT_100, amount=10_000)).decision == Decision.APPROVED
+
+
+def test_a_second_sale_on_a_card_is_locked_debited_and_recorded_in_four_statements(
+    visa, card_request, django_assert_max_num_queries
+):
+    visa.authorize(sale(card_request(DEBIT_100, amount=1_000), "pay_1:capture"))
+    second = sale(card_request(DEBIT_100, amount=2_000, reference="att_2"), "pay_2:capture")
+
+    # The account locked with its debit in one UPDATE; the hold, the debit and the answer (and
+    # here the savepoint and its release the test's transaction puts around them).
+    with django_assert_max_num_queries(6):
+        result = visa.authorize(second)
+
+    assert result.decision == Decision.APPROVED and result.captured == 2_000
+    balance = SandboxBalance.objects.get(account__fingerprint__isnull=False, currency="USD")
+    assert balance.debited == 3_000
+    assert account_totals_recount(balance=balance)["debited"] == 3_000
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("4000000000000002", "card_declined"),  # blocked
+        ("4000000000000127", "incorrect_cvc"),
+        ("4000002760003184", None),  # asks for the OTP: no sale before it
+    ],
+)
+def test_a_sale_the_card_would_not_approve_at_once_is_decided_as_before(
+    visa, card_request, number, code
+):
+    result = visa.authorize(sale(card_request(number, amount=1_000)))
+
+    assert result.captured == 0 and not SandboxMovement.objects.exists()
+    if code:
+        assert result.decline_code == code
+    else:
+        assert result.decision == Decision.CHALLENGE
