@@ -61,21 +61,6 @@ def order_pk_of(*, payment_pk: int) -> int:
     return order_pk
 
 
-def attempt_with_payment(*, attempt_pk: int) -> PaymentAttempt:
-    """Lock an attempt and its payment in one query; the caller holds the order's lock.
-
-    Every writer of a payment locks its order first, so locking the payment and attempt rows
-    together cannot deadlock with another writer.
-    """
-    # The payment's registered relations (its risk evaluation) come along for its events.
-    related = [f"payment__{name}" for name in payment_relations()]
-    return _one(
-        PaymentAttempt.objects.select_related("payment__merchant", *related).filter(pk=attempt_pk),
-        "payment attempt",
-        of=("self", "payment"),
-    )
-
-
 def attempt_with_order(*, attempt_pk: int) -> PaymentAttempt:
     """Lock an attempt's order, its payment and the attempt in one query, in that order.
 

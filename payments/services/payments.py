@@ -43,9 +43,7 @@ from ..passkeys import passkeys_for
 from ..routing import connector_for
 from ..screening import authorization_held, authorization_will_be_held, payment_screen
 from ..transitions import transition_run
-from ..validation import (
-    mask_pan,
-)
+from ..validation import mask_pan
 from ..vault import card_reveal, card_store
 from . import otp_limits
 from .captures import capture_reference, payment_capture_locked
