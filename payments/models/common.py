@@ -10,7 +10,15 @@ _ALPHABET = string.ascii_letters + string.digits
 
 def new_public_id(prefix: str) -> str:
     """Return an unguessable id such as ``pay_3kT9...`` (24 base62 characters, ~143 bits)."""
-    return prefix + "_" + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+    # One read of 192 random bits, written in base 62 (2^192 / 62^24 ≈ 2^49: no bias worth a
+    # bit): a batch of renewals makes tens of thousands of ids, and 24 ``secrets.choice``
+    # calls each were a tenth of its time.
+    n = int.from_bytes(secrets.token_bytes(24))
+    chars = []
+    for _ in range(24):
+        n, digit = divmod(n, 62)
+        chars.append(_ALPHABET[digit])
+    return prefix + "_" + "".join(chars)
 
 
 def new_merchant_id() -> str:
