@@ -7,7 +7,7 @@ died, and every process started is stopped, whatever happens. See bench/README.m
 
 Options: ``--only api,micro,webhooks,settlement,billing,b2b`` (``api``: the payments API and the checkout
 page), ``--client raw|httpx``, ``--profile`` (py-spy flame graph of the payment flow into
-test-output/), ``--budget SECONDS`` (default 600).
+test-output/), ``--budget SECONDS`` (default 2400: the billing figure at its full size takes about 20 minutes).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(FIGURES))
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BUDGET", 600)))
+    parser.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BUDGET", 2400)))
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(only) - set(FIGURES)
